@@ -1,0 +1,186 @@
+namespace AuthSplit.Core.Configuration;
+
+/// <summary>
+/// The whole configuration, in the appsettings shape (bound by Microsoft.Extensions.Configuration, so
+/// <c>AUTHSPLIT__Source__Url</c> overrides <c>Source:Url</c>). Secrets are never here: only the names of
+/// the environment variables or files that hold them. Validated by <see cref="AuthSplitOptionsValidator"/>
+/// before anything connects.
+/// </summary>
+public sealed class AuthSplitOptions
+{
+    public SourceOptions Source { get; set; } = new();
+
+    public TargetOptions? Target { get; set; }
+
+    public IList<WaveOptions> Waves { get; init; } = [];
+
+    public IList<MatchingRuleOptions> Matching { get; init; } = [];
+
+    public SafetyOptions Safety { get; set; } = new();
+
+    public ClassificationOptions Classification { get; set; } = new();
+
+    public RemovalOptions Removal { get; set; } = new();
+}
+
+public enum DirectoryDialect
+{
+    OpenLdap,
+    ActiveDirectory,
+}
+
+/// <summary>The legacy directory (read-only for planning).</summary>
+public sealed class SourceOptions
+{
+    /// <summary><c>ldaps://host:port</c> (TLS from the first byte) or <c>ldap://host:port</c> (StartTLS unless disabled).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Empty for an anonymous bind.</summary>
+    public string? BindDn { get; set; }
+
+    /// <summary>Name of the environment variable holding the bind password.</summary>
+    public string? PasswordEnvVar { get; set; }
+
+    /// <summary>Path of a file holding the bind password (first line), as an alternative to <see cref="PasswordEnvVar"/>.</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>The subtree read; every wave's BaseDn must be inside it.</summary>
+    public string? BaseDn { get; set; }
+
+    public DirectoryDialect Dialect { get; set; } = DirectoryDialect.OpenLdap;
+
+    public int PageSize { get; set; } = SourceDefaults.PageSize;
+
+    /// <summary>PEM file of the CA(s) that sign the server certificate; the system store when absent.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>For <c>ldap://</c> URLs: upgrade with StartTLS (the default).</summary>
+    public bool StartTls { get; set; } = true;
+
+    /// <summary>Must be true to talk to a directory without TLS; a warning is logged every time.</summary>
+    public bool AllowPlainLdap { get; set; }
+
+    public int TimeoutSeconds { get; set; } = SourceDefaults.TimeoutSeconds;
+}
+
+public static class SourceDefaults
+{
+    public const int PageSize = 1000;
+    public const int MaxPageSize = 10_000;
+    public const int TimeoutSeconds = 60;
+}
+
+/// <summary>The target IdP (issue 3 gives it a live connector; plans can also read a saved snapshot).</summary>
+public sealed class TargetOptions
+{
+    public string Kind { get; set; } = "Graph";
+
+    public string? BaseUrl { get; set; }
+
+    public string? TenantId { get; set; }
+
+    public string? ClientId { get; set; }
+
+    /// <summary><c>ClientSecret</c>, <c>Certificate</c> or <c>StaticToken</c>.</summary>
+    public string? Auth { get; set; }
+
+    public string? SecretEnvVar { get; set; }
+
+    public string? CertificatePath { get; set; }
+
+    public string? TokenEnvVar { get; set; }
+
+    public bool AllowInsecureLoopback { get; set; }
+}
+
+/// <summary>One wave: in scope = under <see cref="BaseDn"/> AND matches <see cref="Filter"/>.</summary>
+public sealed class WaveOptions
+{
+    /// <summary>Lower-case name such as <c>hq</c>, <c>domestic</c>, <c>overseas</c>.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Execution order; unique.</summary>
+    public int Order { get; set; }
+
+    /// <summary>The regulator's deadline for this wave (ISO date).</summary>
+    public string? Deadline { get; set; }
+
+    public string? BaseDn { get; set; }
+
+    public string? Filter { get; set; }
+
+    /// <summary>Waves that must be complete before this one may run.</summary>
+    public IList<string> DependsOn { get; init; } = [];
+}
+
+/// <summary>A matching rule: a legacy attribute compared to a Graph user property.</summary>
+public sealed class MatchingRuleOptions
+{
+    /// <summary>LDAP attribute, e.g. <c>mail</c>, <c>employeeNumber</c>, <c>objectGUID</c>.</summary>
+    public string? Source { get; set; }
+
+    /// <summary>Graph user property, e.g. <c>mail</c>, <c>employeeId</c>, <c>onPremisesImmutableId</c>.</summary>
+    public string? Target { get; set; }
+
+    /// <summary>How the source value becomes the compared text; defaults to <c>Base64</c> for onPremisesImmutableId.</summary>
+    public MatchTransform? Transform { get; set; }
+}
+
+public enum MatchTransform
+{
+    /// <summary>The value's text as is.</summary>
+    None,
+    /// <summary>Base64 of the raw value bytes (how Entra Connect derives onPremisesImmutableId from objectGUID).</summary>
+    Base64,
+}
+
+public sealed class SafetyOptions
+{
+    /// <summary>Entries in scope that match this filter are never touched (disposition <c>protected</c>).</summary>
+    public string? ProtectedFilter { get; set; }
+
+    /// <summary>Entries at or below these DNs are never touched.</summary>
+    public IList<string> ProtectedDns { get; init; } = [];
+
+    /// <summary>A wave planning more legacy deletions than this is flagged; execution stops at it.</summary>
+    public int MaxDeletesPerWave { get; set; } = SafetyDefaults.MaxDeletesPerWave;
+
+    /// <summary>Refuse to plan when a wave's scope shrinks by more than this against the previous plan.</summary>
+    public int MaxScopeDropPercent { get; set; } = SafetyDefaults.MaxScopeDropPercent;
+}
+
+public static class SafetyDefaults
+{
+    /// <summary>Entra Connect's own "prevent accidental deletes" threshold.</summary>
+    public const int MaxDeletesPerWave = 500;
+    public const int MaxScopeDropPercent = 20;
+}
+
+/// <summary>How an entry's kind is decided; the defaults follow the dialect.</summary>
+public sealed class ClassificationOptions
+{
+    /// <summary>Entries matching this are service accounts (checked before person).</summary>
+    public string? ServiceAccountFilter { get; set; }
+
+    public string? GroupFilter { get; set; }
+
+    public string? PersonFilter { get; set; }
+}
+
+/// <summary>What happens between disabling and deleting a legacy entry.</summary>
+public sealed class RemovalOptions
+{
+    /// <summary>When set, disabled entries are moved under this DN before deletion.</summary>
+    public string? QuarantineDn { get; set; }
+
+    /// <summary>Days between disable and delete (0: delete in the same run).</summary>
+    public int HoldDays { get; set; }
+
+    /// <summary>How long backups of deleted entries are kept, i.e. how long a restore is possible.</summary>
+    public int BackupRetentionDays { get; set; } = RemovalDefaults.BackupRetentionDays;
+}
+
+public static class RemovalDefaults
+{
+    public const int BackupRetentionDays = 400;
+}
