@@ -111,6 +111,12 @@ public sealed class WaveOptions
 
     /// <summary>Waves that must be complete before this one may run.</summary>
     public IList<string> DependsOn { get; init; } = [];
+
+    /// <summary>
+    /// Planning refuses a wave whose scope is empty (a wrong filter looks exactly like that). Set this
+    /// once a wave is finished and its scope is empty on purpose.
+    /// </summary>
+    public bool AllowEmptyScope { get; set; }
 }
 
 /// <summary>A matching rule: a legacy attribute compared to a Graph user property.</summary>

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using AuthSplit.Core.Directory;
+
+namespace AuthSplit.Core.Configuration;
+
+/// <summary>One configuration fault: the key path as it appears in appsettings (<c>Waves:1:Filter</c>) and what is wrong.</summary>
+public sealed record ConfigError(string Key, string Message)
+{
+    public override string ToString() => $"{Key}: {Message}";
+}
+
+/// <summary>
+/// Checks the whole configuration before anything connects and reports every fault at once, each
+/// with its key path, so an engineer fixes the file in one pass.
+/// </summary>
+public static partial class AuthSplitOptionsValidator
+{
+    public static IReadOnlyList<ConfigError> Validate(AuthSplitOptions options, bool requireLiveSource)
+    {
+        var errors = new List<ConfigError>();
+        var baseDn = ValidateSource(options.Source, requireLiveSource, errors);
+        ValidateWaves(options.Waves, baseDn, errors);
+        ValidateMatching(options.Matching, errors);
+        ValidateSafety(options.Safety, errors);
+        ValidateClassification(options.Classification, errors);
+        ValidateRemoval(options.Removal, errors);
+        return errors;
+    }
+
+    private static DistinguishedName? ValidateSource(SourceOptions source, bool live, List<ConfigError> errors)
+    {
+        var baseDn = Dn(source.BaseDn, "Source:BaseDn", required: true, errors);
+        if (!Enum.IsDefined(source.Dialect))
+        {
+            errors.Add(new("Source:Dialect", "must be OpenLdap or ActiveDirectory"));
+        }
+
+        if (source.PageSize < 1 || source.PageSize > SourceDefaults.MaxPageSize)
+        {
+            errors.Add(new("Source:PageSize", $"must be between 1 and {SourceDefaults.MaxPageSize} (got {source.PageSize})"));
+        }
+
+        if (source.TimeoutSeconds < 1 || source.TimeoutSeconds > 3600)
+        {
+            errors.Add(new("Source:TimeoutSeconds", $"must be between 1 and 3600 (got {source.TimeoutSeconds})"));
+        }
+
+        Dn(source.BindDn, "Source:BindDn", required: false, errors);
+        if (!live)
+        {
+            return baseDn;
+        }
+
+        if (string.IsNullOrWhiteSpace(source.Url))
+        {
+            errors.Add(new("Source:Url", "is required to read the directory live (or plan from a snapshot with --source-ldif)"));
+        }
+        else if (!Uri.TryCreate(source.Url, UriKind.Absolute, out var url) || (url.Scheme != "ldaps" && url.Scheme != "ldap") || string.IsNullOrEmpty(url.Host))
+        {
+            errors.Add(new("Source:Url", $"\"{source.Url}\" is not an ldaps://host:port or ldap://host:port URL"));
+        }
+        else if (url.Scheme == "ldap" && !source.StartTls && !source.AllowPlainLdap)
+        {
+            errors.Add(new("Source:Url", "ldap:// without StartTLS sends the bind password in clear: use ldaps://, keep Source:StartTls true, or set Source:AllowPlainLdap true for a lab"));
+        }
+
+        if (!string.IsNullOrWhiteSpace(source.BindDn) && string.IsNullOrWhiteSpace(source.PasswordEnvVar) && string.IsNullOrWhiteSpace(source.PasswordFile))
+        {
+            errors.Add(new("Source:PasswordEnvVar", "a BindDn needs its password from an environment variable (PasswordEnvVar) or a file (PasswordFile); passwords are never read from the config file"));
+        }
+
+        if (!string.IsNullOrWhiteSpace(source.PasswordEnvVar) && !EnvVarName().IsMatch(source.PasswordEnvVar))
+        {
+            errors.Add(new("Source:PasswordEnvVar", $"\"{source.PasswordEnvVar}\" is not an environment variable name (it must name the variable, not hold the password)"));
+        }
+
+        return baseDn;
+    }
+
+    private static void ValidateWaves(IList<WaveOptions> waves, DistinguishedName? sourceBase, List<ConfigError> errors)
+    {
+        if (waves.Count == 0)
+        {
+            errors.Add(new("Waves", "at least one wave is required"));
+            return;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var orders = new HashSet<int>();
+        for (var i = 0; i < waves.Count; i++)
+        {
+            var wave = waves[i];
+            var key = $"Waves:{i}";
+            if (string.IsNullOrWhiteSpace(wave.Name) || !WaveName().IsMatch(wave.Name))
+            {
+                errors.Add(new($"{key}:Name", $"\"{wave.Name}\" must be lower-case letters, digits and '-' (e.g. hq, domestic, overseas)"));
+            }
+            else if (!names.Add(wave.Name))
+            {
+                errors.Add(new($"{key}:Name", $"wave \"{wave.Name}\" is defined twice"));
+            }
+
+            if (!orders.Add(wave.Order))
+            {
+                errors.Add(new($"{key}:Order", $"order {wave.Order} is used by another wave; orders must be unique"));
+            }
+
+            if (string.IsNullOrWhiteSpace(wave.Deadline) || !DateOnly.TryParseExact(wave.Deadline, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+            {
+                errors.Add(new($"{key}:Deadline", $"\"{wave.Deadline}\" is not a date in the form yyyy-MM-dd"));
+            }
+
+            var waveBase = Dn(wave.BaseDn, $"{key}:BaseDn", required: true, errors);
+            if (waveBase is not null && sourceBase is not null && !waveBase.IsWithin(sourceBase))
+            {
+                errors.Add(new($"{key}:BaseDn", $"\"{wave.BaseDn}\" is not inside Source:BaseDn \"{sourceBase.Original}\""));
+            }
+
+            Filter(wave.Filter, $"{key}:Filter", required: true, errors);
+        }
+
+        for (var i = 0; i < waves.Count; i++)
+        {
+            foreach (var dependency in waves[i].DependsOn)
+            {
+                var target = waves.FirstOrDefault(w => w.Name == dependency);
+                if (target is null)
+                {
+                    errors.Add(new($"Waves:{i}:DependsOn", $"\"{dependency}\" is not a wave"));
+                }
+                else if (target.Order >= waves[i].Order)
+                {
+                    errors.Add(new($"Waves:{i}:DependsOn", $"\"{dependency}\" runs at order {target.Order}, not before this wave ({waves[i].Order})"));
+                }
+            }
+        }
+    }
+
+    private static void ValidateMatching(IList<MatchingRuleOptions> rules, List<ConfigError> errors)
+    {
+        if (rules.Count == 0)
+        {
+            errors.Add(new("Matching", "at least one matching rule (Source attribute -> Target property) is required"));
+        }
+
+        for (var i = 0; i < rules.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(rules[i].Source) || !AttributeName().IsMatch(rules[i].Source!.Trim()))
+            {
+                errors.Add(new($"Matching:{i}:Source", $"\"{rules[i].Source}\" is not an LDAP attribute name"));
+            }
+
+            if (string.IsNullOrWhiteSpace(rules[i].Target) || !PropertyName().IsMatch(rules[i].Target!.Trim()))
+            {
+                errors.Add(new($"Matching:{i}:Target", $"\"{rules[i].Target}\" is not a Graph user property name"));
+            }
+
+            if (rules[i].Transform is { } transform && !Enum.IsDefined(transform))
+            {
+                errors.Add(new($"Matching:{i}:Transform", "must be None or Base64"));
+            }
+        }
+    }
+
+    private static void ValidateSafety(SafetyOptions safety, List<ConfigError> errors)
+    {
+        Filter(safety.ProtectedFilter, "Safety:ProtectedFilter", required: false, errors);
+        for (var i = 0; i < safety.ProtectedDns.Count; i++)
+        {
+            Dn(safety.ProtectedDns[i], $"Safety:ProtectedDns:{i}", required: true, errors);
+        }
+
+        if (safety.MaxDeletesPerWave < 0)
+        {
+            errors.Add(new("Safety:MaxDeletesPerWave", $"must be 0 or more (got {safety.MaxDeletesPerWave})"));
+        }
+
+        if (safety.MaxScopeDropPercent is < 0 or > 100)
+        {
+            errors.Add(new("Safety:MaxScopeDropPercent", $"must be between 0 and 100 (got {safety.MaxScopeDropPercent})"));
+        }
+    }
+
+    private static void ValidateClassification(ClassificationOptions classification, List<ConfigError> errors)
+    {
+        Filter(classification.ServiceAccountFilter, "Classification:ServiceAccountFilter", required: false, errors);
+        Filter(classification.GroupFilter, "Classification:GroupFilter", required: false, errors);
+        Filter(classification.PersonFilter, "Classification:PersonFilter", required: false, errors);
+    }
+
+    private static void ValidateRemoval(RemovalOptions removal, List<ConfigError> errors)
+    {
+        Dn(removal.QuarantineDn, "Removal:QuarantineDn", required: false, errors);
+        if (removal.HoldDays is < 0 or > 365)
+        {
+            errors.Add(new("Removal:HoldDays", $"must be between 0 and 365 (got {removal.HoldDays})"));
+        }
+
+        if (removal.BackupRetentionDays < 1)
+        {
+            errors.Add(new("Removal:BackupRetentionDays", $"must be at least 1 (got {removal.BackupRetentionDays})"));
+        }
+    }
+
+    private static DistinguishedName? Dn(string? text, string key, bool required, List<ConfigError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            if (required)
+            {
+                errors.Add(new(key, "is required (a DN such as ou=hq,dc=example,dc=com)"));
+            }
+
+            return null;
+        }
+
+        if (DistinguishedName.TryParse(text, out var dn, out var error))
+        {
+            return dn;
+        }
+
+        errors.Add(new(key, $"\"{text}\" is not a valid DN: {error}"));
+        return null;
+    }
+
+    private static void Filter(string? text, string key, bool required, List<ConfigError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            if (required)
+            {
+                errors.Add(new(key, "is required (an LDAP filter such as (objectClass=inetOrgPerson))"));
+            }
+
+            return;
+        }
+
+        if (!LdapFilter.TryParse(text, out _, out var error))
+        {
+            errors.Add(new(key, $"\"{text}\" is not a valid LDAP filter: {error}"));
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
+    private static partial Regex WaveName();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvVarName();
+
+    [GeneratedRegex("^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\\.[0-9]+)+)(;[A-Za-z0-9-]+)*$")]
+    private static partial Regex AttributeName();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]*$")]
+    private static partial Regex PropertyName();
+}

@@ -1,0 +1,256 @@
+namespace AuthSplit.Core.Planning.Format;
+
+// The plan file, as records whose declaration order is the JSON property order. Lists, never
+// dictionaries, so that serialisation is deterministic. Documented in docs/plan-format.md.
+
+/// <summary>A reviewable, content-addressed migration plan.</summary>
+public sealed record PlanDocument
+{
+    public const int CurrentFormatVersion = 1;
+
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+
+    /// <summary><c>sha256:</c> of the canonical (compact) JSON of this document without this field.</summary>
+    public string? PlanId { get; init; }
+
+    public required PlanInputs Inputs { get; init; }
+
+    /// <summary>The planning-relevant configuration, echoed so that an auditor can re-derive the plan.</summary>
+    public required PlanSettings Settings { get; init; }
+
+    public required PlanSummary Summary { get; init; }
+
+    /// <summary>What each step action means, how far a dry run checked it, and its way back.</summary>
+    public required IReadOnlyList<StepDescription> StepCatalog { get; init; }
+
+    public required IReadOnlyList<PlannedEntity> Entities { get; init; }
+
+    public required IReadOnlyList<DecisionRecord> Decisions { get; init; }
+}
+
+public sealed record PlanInputs
+{
+    public required InputDescription Source { get; init; }
+
+    public required InputDescription Target { get; init; }
+
+    /// <summary>Hash of <see cref="PlanDocument.Settings"/> in canonical JSON.</summary>
+    public required string ConfigSha256 { get; init; }
+
+    public InputDescription? Decisions { get; init; }
+}
+
+/// <summary>Where an input came from and the hash of exactly what was read.</summary>
+public sealed record InputDescription
+{
+    /// <summary><c>ldif</c>, <c>ldap</c>, <c>graph-snapshot</c>, <c>graph</c>, <c>decisions</c>.</summary>
+    public required string Kind { get; init; }
+
+    public required string Location { get; init; }
+
+    public required string Sha256 { get; init; }
+
+    public required int Count { get; init; }
+}
+
+public sealed record PlanSettings
+{
+    public required string Dialect { get; init; }
+
+    public required string BaseDn { get; init; }
+
+    public required IReadOnlyList<WaveSettings> Waves { get; init; }
+
+    public required IReadOnlyList<MatchingRuleSettings> Matching { get; init; }
+
+    public required SafetySettings Safety { get; init; }
+
+    public required ClassificationSettings Classification { get; init; }
+
+    public required RemovalSettings Removal { get; init; }
+
+    /// <summary>The attributes each entity's precondition fingerprint covers (lower-case, sorted).</summary>
+    public required IReadOnlyList<string> FingerprintAttributes { get; init; }
+}
+
+public sealed record WaveSettings(string Name, int Order, string Deadline, string BaseDn, string Filter, IReadOnlyList<string> DependsOn, bool AllowEmptyScope);
+
+public sealed record MatchingRuleSettings(int Rule, string Source, string Target, string Transform);
+
+public sealed record SafetySettings(string? ProtectedFilter, IReadOnlyList<string> ProtectedDns, IReadOnlyList<string> BuiltInRails, int MaxDeletesPerWave, int MaxScopeDropPercent);
+
+public sealed record ClassificationSettings(string ServiceAccountFilter, string GroupFilter, string PersonFilter);
+
+public sealed record RemovalSettings(string? QuarantineDn, int HoldDays, int BackupRetentionDays);
+
+public sealed record PlanSummary
+{
+    public required int EntriesRead { get; init; }
+
+    public required int TargetUsersRead { get; init; }
+
+    /// <summary>Entries under the base DN in no wave's scope: counted, not listed.</summary>
+    public required int OutOfScope { get; init; }
+
+    public required IReadOnlyList<WaveSummary> Waves { get; init; }
+}
+
+public sealed record WaveSummary
+{
+    public required string Name { get; init; }
+
+    public required int Order { get; init; }
+
+    public required string Deadline { get; init; }
+
+    public required int InScope { get; init; }
+
+    public required int Remove { get; init; }
+
+    public required int Protected { get; init; }
+
+    public required int Blocked { get; init; }
+
+    public required int Kept { get; init; }
+
+    /// <summary>Legacy entries this wave would delete.</summary>
+    public required int PlannedDeletes { get; init; }
+
+    public required int MaxDeletes { get; init; }
+
+    /// <summary>True when <see cref="PlannedDeletes"/> exceeds <see cref="MaxDeletes"/>: execution will stop at the budget.</summary>
+    public required bool DeleteBudgetExceeded { get; init; }
+}
+
+public enum Disposition
+{
+    Remove,
+    Protected,
+    Blocked,
+    /// <summary>Excluded from the migration by a recorded decision.</summary>
+    Kept,
+}
+
+public sealed record PlannedEntity
+{
+    /// <summary>entryUUID (OpenLDAP) or objectGUID (AD), lower-case; <c>dn-sha256:...</c> when the entry had none.</summary>
+    public required string Id { get; init; }
+
+    public required string Dn { get; init; }
+
+    public required Model.EntityKind Kind { get; init; }
+
+    public required string Wave { get; init; }
+
+    /// <summary>Every wave whose scope held the entry (more than one is a blocker).</summary>
+    public IReadOnlyList<string>? CandidateWaves { get; init; }
+
+    public required Disposition Disposition { get; init; }
+
+    public required MatchResult Match { get; init; }
+
+    public ProtectionRecord? Protection { get; init; }
+
+    public required IReadOnlyList<Blocker> Blockers { get; init; }
+
+    public AppliedDecision? Decision { get; init; }
+
+    public required IReadOnlyList<PlannedStep> Steps { get; init; }
+
+    public required Precondition Precondition { get; init; }
+}
+
+public enum MatchStatus
+{
+    Matched,
+    Ambiguous,
+    None,
+    /// <summary>A recorded decision named the target account.</summary>
+    Decided,
+    /// <summary>Groups and service accounts are not matched to target users.</summary>
+    NotApplicable,
+}
+
+public sealed record MatchResult
+{
+    public required MatchStatus Status { get; init; }
+
+    /// <summary>1-based index of the matching rule that decided, when one did.</summary>
+    public int? Rule { get; init; }
+
+    public string? Value { get; init; }
+
+    public string? TargetId { get; init; }
+
+    public string? TargetUserPrincipalName { get; init; }
+
+    public bool? TargetAccountEnabled { get; init; }
+
+    /// <summary>Each rule tried, in order, with what it found.</summary>
+    public IReadOnlyList<RuleAttempt>? Considered { get; init; }
+}
+
+public sealed record RuleAttempt(int Rule, string Source, string Target, IReadOnlyList<string> Values, IReadOnlyList<string> Candidates, string Result);
+
+public sealed record ProtectionRecord(string Reason, string Detail);
+
+public sealed record Blocker(string Code, string Message);
+
+public sealed record AppliedDecision(string Decision, string Reason, string DecidedBy, IReadOnlyList<string> Resolved);
+
+public enum DryRunCheck
+{
+    /// <summary>The dry run verified the step's premise against the data it read.</summary>
+    Checked,
+    /// <summary>The dry run saw the object, but the write itself was not tried.</summary>
+    Probed,
+    /// <summary>Nothing the dry run read can tell; checked only at execution.</summary>
+    Unchecked,
+}
+
+public sealed record PlannedStep
+{
+    public required string Action { get; init; }
+
+    public required DryRunCheck DryRun { get; init; }
+
+    /// <summary>Step parameters as sorted name/value pairs (e.g. <c>targetId</c>, <c>days</c>).</summary>
+    public IReadOnlyList<StepParameter>? Parameters { get; init; }
+}
+
+public sealed record StepParameter(string Name, string Value);
+
+public sealed record StepDescription
+{
+    public required string Action { get; init; }
+
+    /// <summary><c>target</c>, <c>legacy</c> or <c>state</c>: which system the step touches.</summary>
+    public required string System { get; init; }
+
+    public required string Description { get; init; }
+
+    public required bool Destructive { get; init; }
+
+    public required DryRunCheck DryRun { get; init; }
+
+    public required string DryRunExplanation { get; init; }
+
+    /// <summary>How to undo it and until when; null for read-only steps.</summary>
+    public Reversal? Reversal { get; init; }
+}
+
+public sealed record Reversal(string How, string Until);
+
+/// <summary>What the executor checks before acting: if the entry moved or changed, the entity is stale.</summary>
+public sealed record Precondition(string Dn, string Sha256);
+
+public enum DecisionStatus
+{
+    Applied,
+    /// <summary>The entity exists but the decision does not fit it (reason in the note).</summary>
+    Rejected,
+    /// <summary>No entity in scope has this id.</summary>
+    Unused,
+}
+
+public sealed record DecisionRecord(string EntityId, string Decision, DecisionStatus Status, string Note);
