@@ -30,6 +30,10 @@ public static class PlanSerializer
     public static string ComputePlanId(PlanDocument plan) =>
         "sha256:" + Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(plan with { PlanId = null }, Compact)));
 
+    /// <summary>The config input's hash: the planning-relevant settings in canonical (compact) JSON.</summary>
+    public static string HashSettings(PlanSettings settings) =>
+        "sha256:" + Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(settings, Compact)));
+
     public static PlanDocument WithPlanId(PlanDocument plan) => plan with { PlanId = ComputePlanId(plan) };
 
     /// <summary>Reads a plan and proves it is the one that was written: format known, id matching content.</summary>

@@ -1,0 +1,36 @@
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning;
+using AuthSplit.Graph.Snapshots;
+using AuthSplit.Ldap;
+using AuthSplit.Ldap.Ldif;
+using Microsoft.Extensions.Logging;
+using Serilog.Extensions.Logging;
+
+namespace AuthSplit.Cli.Planning;
+
+/// <summary>The composition of the adapters a plan needs; the only place the CLI names adapter types.</summary>
+public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
+{
+    private readonly SerilogLoggerFactory _loggerFactory = new(log);
+
+    public ILegacyDirectorySource OpenLdif(string path) => new LdifFileSource(path);
+
+    public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress) =>
+        new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress);
+
+    public ISnapshotWriter CreateLdifWriter(Stream stream) => new LdifSnapshotWriter(stream);
+
+    public ITargetDirectorySource OpenTargetSnapshot(string path) => new GraphUserSnapshot(path);
+
+    public Task<string> HashTargetSnapshotAsync(string path, CancellationToken cancellationToken) =>
+        GraphUserSnapshot.ComputeSha256Async(path, cancellationToken);
+
+    public void Dispose() => _loggerFactory.Dispose();
+}
+
+/// <summary>Writes legacy entries into a snapshot.</summary>
+public interface ISnapshotWriter : IAsyncDisposable
+{
+    ValueTask WriteAsync(DirectoryEntry entry, CancellationToken cancellationToken);
+}

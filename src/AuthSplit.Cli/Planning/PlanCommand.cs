@@ -1,0 +1,52 @@
+using System.CommandLine;
+
+namespace AuthSplit.Cli.Planning;
+
+/// <summary><c>authsplit plan</c>, <c>plan show</c> and <c>plan diff</c>.</summary>
+public static class PlanCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var config = new Option<string>("--config", "-c") { Description = "The AuthSplit config file (appsettings-shaped JSON).", Required = true };
+        var sourceLdif = new Option<string?>("--source-ldif") { Description = "Plan from this LDIF snapshot instead of reading the directory live." };
+        var targetSnapshot = new Option<string?>("--target-snapshot") { Description = "Plan from this Graph JSON snapshot (a file or a directory of page files) instead of reading Graph live." };
+        var decisions = new Option<string?>("--decisions") { Description = "Decisions file resolving blockers (keep, remove, assign-wave, use-target)." };
+        var saveSnapshot = new Option<string?>("--save-snapshot") { Description = "Save what a live read saw (source.ldif, target/) into this directory, to re-plan offline." };
+        var previous = new Option<string?>("--previous") { Description = "The previous plan: planning refuses when a wave's scope shrank sharply against it." };
+        var acceptDrop = new Option<bool>("--accept-scope-drop") { Description = "Plan even when a wave's scope shrank more than Safety:MaxScopeDropPercent." };
+        var output = new Option<string>("--out", "-o") { Description = "Where to write the plan.", Required = true };
+        var logDir = new Option<string?>("--log-dir") { Description = "Directory for the structured log files (default: $AUTHSPLIT_LOG_DIR or ~/.local/state/authsplit/logs)." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
+
+        var plan = new Command("plan", "Make the dry-run migration plan (read-only), print it per wave and write it as JSON.")
+        {
+            config, sourceLdif, targetSnapshot, decisions, saveSnapshot, previous, acceptDrop, output, logDir, verbose,
+            PlanShowCommand.Create(console),
+            PlanDiffCommand.Create(console),
+        };
+        plan.SetAction((parse, cancellationToken) =>
+        {
+            var request = new PlanRequest(
+                parse.GetRequiredValue(config),
+                parse.GetValue(sourceLdif),
+                parse.GetValue(targetSnapshot),
+                parse.GetValue(decisions),
+                parse.GetValue(saveSnapshot),
+                parse.GetRequiredValue(output),
+                parse.GetValue(previous),
+                parse.GetValue(acceptDrop));
+            return CommandExecution.RunAsync(console, parse.GetValue(logDir), parse.GetValue(verbose), (log, ct) => new PlanRunner(console, log).RunAsync(request, ct), cancellationToken);
+        });
+        return plan;
+    }
+}
+
+public sealed record PlanRequest(
+    string ConfigPath,
+    string? SourceLdif,
+    string? TargetSnapshot,
+    string? DecisionsPath,
+    string? SaveSnapshotDirectory,
+    string OutputPath,
+    string? PreviousPlanPath,
+    bool AcceptScopeDrop);

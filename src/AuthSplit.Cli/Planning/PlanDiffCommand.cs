@@ -1,0 +1,46 @@
+using System.CommandLine;
+using AuthSplit.Core.Planning.Format;
+using Spectre.Console;
+
+namespace AuthSplit.Cli.Planning;
+
+/// <summary><c>authsplit plan diff old.json new.json</c>: which entities changed and why.</summary>
+public static class PlanDiffCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var older = new Argument<string>("old") { Description = "The earlier plan." };
+        var newer = new Argument<string>("new") { Description = "The later plan." };
+        var command = new Command("diff", "Compare two plans entity by entity: disposition, wave, steps, match, blockers, and why.") { older, newer };
+        command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, null, false, async (_, ct) =>
+        {
+            var before = await PlanFiles.ReadAsync(parse.GetRequiredValue(older), ct);
+            var after = await PlanFiles.ReadAsync(parse.GetRequiredValue(newer), ct);
+            var comparison = PlanDiff.Compare(before, after);
+            await console.Output.WriteLineAsync($"{comparison.OldPlanId} -> {comparison.NewPlanId}");
+            foreach (var change in comparison.InputChanges)
+            {
+                await console.Output.WriteLineAsync(change);
+            }
+
+            if (comparison.Changes.Count == 0)
+            {
+                await console.Output.WriteLineAsync("No entity changed.");
+                return ExitCodes.Success;
+            }
+
+            var table = new Table().Border(TableBorder.Simple).AddColumn("change").AddColumn("dn").AddColumn("why");
+            foreach (var change in comparison.Changes)
+            {
+                table.AddRow(Markup.Escape(change.Change), Markup.Escape(change.Dn), Markup.Escape(string.Join("; ", change.Reasons)));
+            }
+
+            var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+            ansi.Profile.Width = 200;
+            ansi.Write(table);
+            await console.Output.WriteLineAsync($"{comparison.Changes.Count(c => c.Change == "added")} added, {comparison.Changes.Count(c => c.Change == "changed")} changed, {comparison.Changes.Count(c => c.Change == "removed")} removed.");
+            return ExitCodes.Success;
+        }, cancellationToken));
+        return command;
+    }
+}

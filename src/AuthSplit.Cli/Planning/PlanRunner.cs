@@ -1,0 +1,196 @@
+using System.Security.Cryptography;
+using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Output;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.Decisions;
+using AuthSplit.Core.Planning.Format;
+using Serilog;
+
+namespace AuthSplit.Cli.Planning;
+
+/// <summary>
+/// Runs <c>authsplit plan</c>: config, target users, decisions, then the legacy entries streamed
+/// through the planner (and, for a live read, into a snapshot), then the plan written atomically.
+/// Nothing is written when anything fails or the planner refuses.
+/// </summary>
+public sealed class PlanRunner(CliConsole console, ILogger log)
+{
+    public async Task<int> RunAsync(PlanRequest request, CancellationToken cancellationToken)
+    {
+        var live = request.SourceLdif is null;
+        var options = ConfigLoader.Load(request.ConfigPath, requireLiveSource: live);
+        var settings = PlanningSettings.From(options);
+        var decisions = await ReadDecisionsAsync(request.DecisionsPath, cancellationToken);
+        var previous = request.PreviousPlanPath is null ? null : await PlanFiles.ReadAsync(request.PreviousPlanPath, cancellationToken);
+
+        using var adapters = new AdapterFactory(log);
+        var target = await ReadTargetAsync(adapters, options, request, cancellationToken);
+        var planner = new Planner(settings, target.Users, decisions.List);
+
+        InputDescription sourceInput;
+        using (var progress = new ReadProgress(console, log))
+        {
+            sourceInput = live
+                ? await ReadLiveSourceAsync(adapters, options.Source, planner, request.SaveSnapshotDirectory, progress, cancellationToken)
+                : await ReadLdifSourceAsync(adapters, request.SourceLdif!, planner, progress, cancellationToken);
+        }
+
+        var inputs = new PlanInputs
+        {
+            Source = sourceInput,
+            Target = target.Description,
+            ConfigSha256 = PlanSerializer.HashSettings(settings.Echo),
+            Decisions = decisions.Description,
+        };
+        var outcome = planner.Complete(inputs, previous, request.AcceptScopeDrop);
+        if (outcome.Refused)
+        {
+            foreach (var refusal in outcome.Refusals)
+            {
+                await console.Error.WriteLineAsync($"refused: {refusal.Code}: {refusal.Message}");
+            }
+
+            await console.Error.WriteLineAsync($"No plan was written to {request.OutputPath}.");
+            return ExitCodes.Refused;
+        }
+
+        await AtomicFile.WriteAllBytesAsync(request.OutputPath, PlanSerializer.Serialize(outcome.Plan), cancellationToken);
+        log.Information("Plan {PlanId} written to {Path}: {Entities} entities", outcome.Plan.PlanId, request.OutputPath, outcome.Plan.Entities.Count);
+        PlanTables.WriteWaveSummary(console.Output, outcome.Plan);
+        await console.Output.WriteLineAsync($"Plan {outcome.Plan.PlanId} written to {request.OutputPath}.");
+        foreach (var record in outcome.Plan.Decisions.Where(d => d.Status != DecisionStatus.Applied))
+        {
+            await console.Error.WriteLineAsync($"warning: decision for {record.EntityId} ({record.Decision}) {record.Status.ToString().ToLowerInvariant()}: {record.Note}");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static async Task<(IReadOnlyList<Decision> List, InputDescription? Description)> ReadDecisionsAsync(string? path, CancellationToken cancellationToken)
+    {
+        if (path is null)
+        {
+            return ([], null);
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException("decisions-missing", $"cannot read the decisions file: {ex.Message}", path);
+        }
+
+        var list = DecisionFileParser.Parse(System.Text.Encoding.UTF8.GetString(bytes), path);
+        return (list, new InputDescription { Kind = "decisions", Location = Path.GetFileName(path), Sha256 = Sha256(bytes), Count = list.Count });
+    }
+
+    private async Task<(List<TargetUser> Users, InputDescription Description)> ReadTargetAsync(AdapterFactory adapters, AuthSplitOptions options, PlanRequest request, CancellationToken cancellationToken)
+    {
+        if (request.TargetSnapshot is null)
+        {
+            throw new InputException("target-missing", "no target: pass --target-snapshot with a Graph JSON snapshot (the live Graph connector reads the tenant when Target is configured)");
+        }
+
+        var source = adapters.OpenTargetSnapshot(request.TargetSnapshot);
+        var users = new List<TargetUser>();
+        await foreach (var user in source.ReadUsersAsync(cancellationToken))
+        {
+            users.Add(user);
+        }
+
+        var hash = await adapters.HashTargetSnapshotAsync(request.TargetSnapshot, cancellationToken);
+        log.Information("Read {Count} target users from {Source}", users.Count, source.Description);
+        _ = options;
+        return (users, new InputDescription { Kind = "graph-snapshot", Location = Path.GetFileName(Path.TrimEndingDirectorySeparator(request.TargetSnapshot)), Sha256 = hash, Count = users.Count });
+    }
+
+    private async Task<InputDescription> ReadLdifSourceAsync(AdapterFactory adapters, string path, Planner planner, ReadProgress progress, CancellationToken cancellationToken)
+    {
+        string hash;
+        try
+        {
+            await using var stream = File.OpenRead(path);
+            hash = "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException("source-missing", $"cannot read the LDIF snapshot: {ex.Message}", path);
+        }
+
+        var source = adapters.OpenLdif(path);
+        var count = 0;
+        await foreach (var entry in source.ReadEntriesAsync(cancellationToken))
+        {
+            planner.Add(entry);
+            progress.Report(++count);
+        }
+
+        log.Information("Read {Count} legacy entries from {Source}", count, source.Description);
+        return new InputDescription { Kind = "ldif", Location = Path.GetFileName(path), Sha256 = hash, Count = count };
+    }
+
+    // A live read is saved exactly as the LDIF writer renders it, and the plan records the hash of
+    // that rendering, so re-planning from the saved snapshot gives the same plan and the same hash.
+    private async Task<InputDescription> ReadLiveSourceAsync(AdapterFactory adapters, SourceOptions source, Planner planner, string? saveDirectory, ReadProgress progress, CancellationToken cancellationToken)
+    {
+        var directory = adapters.OpenLive(source, progress);
+        string? temporary = null;
+        string? finalPath = null;
+        if (saveDirectory is not null)
+        {
+            Directory.CreateDirectory(saveDirectory);
+            finalPath = Path.Combine(saveDirectory, "source.ldif");
+            temporary = AtomicFile.TemporaryFor(finalPath);
+        }
+
+        var count = 0;
+        string hash;
+        try
+        {
+            await using (var file = temporary is null ? Stream.Null : new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var hashing = new HashingWriteStream(file))
+            {
+                await using (var writer = adapters.CreateLdifWriter(hashing))
+                {
+                    await foreach (var entry in directory.ReadEntriesAsync(cancellationToken))
+                    {
+                        planner.Add(entry);
+                        await writer.WriteAsync(entry, cancellationToken);
+                        progress.Report(++count);
+                    }
+                }
+
+                hash = hashing.Sha256();
+                if (file is FileStream fileStream)
+                {
+                    await fileStream.FlushAsync(cancellationToken);
+                    fileStream.Flush(flushToDisk: true);
+                }
+            }
+
+            if (temporary is not null)
+            {
+                AtomicFile.Commit(temporary, finalPath!);
+                log.Information("Saved the source snapshot to {Path}", finalPath);
+            }
+        }
+        finally
+        {
+            if (temporary is not null && File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+
+        log.Information("Read {Count} legacy entries from {Source}", count, directory.Description);
+        return new InputDescription { Kind = "ldap", Location = directory.Description, Sha256 = hash, Count = count };
+    }
+
+    private static string Sha256(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+}

@@ -1,0 +1,3 @@
+using AuthSplit.Cli;
+
+return await AuthSplitCommandLine.RunAsync(args);

@@ -1,0 +1,39 @@
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Planning.Decisions;
+
+namespace AuthSplit.Core.Tests.Planning;
+
+public sealed class DecisionFileParserTests
+{
+    [Fact]
+    public void Parses_every_decision_kind_and_lower_cases_ids()
+    {
+        const string json = """
+            { "formatVersion": 1, "decisions": [
+              { "entityId": "ABC", "decision": "keep", "reason": "r", "decidedBy": "a" },
+              { "entityId": "d", "decision": "assign-wave", "wave": "hq", "reason": "r", "decidedBy": "a" },
+              { "entityId": "e", "decision": "use-target", "targetId": "t", "reason": "r", "decidedBy": "a" },
+              { "entityId": "f", "decision": "remove", "reason": "r", "decidedBy": "a" }
+            ] }
+            """;
+
+        var decisions = DecisionFileParser.Parse(json, "d.json");
+
+        decisions.Select(d => d.Kind).Should().Equal(DecisionKind.Keep, DecisionKind.AssignWave, DecisionKind.UseTarget, DecisionKind.Remove);
+        decisions[0].EntityId.Should().Be("abc");
+    }
+
+    [Theory]
+    [InlineData("{ \"decisions\": [ { \"entityId\": \"a\", \"decision\": \"delete\", \"reason\": \"r\", \"decidedBy\": \"x\" } ] }", "decisions[0].decision")]
+    [InlineData("{ \"decisions\": [ { \"entityId\": \"a\", \"decision\": \"keep\", \"decidedBy\": \"x\" } ] }", "decisions[0].reason is required")]
+    [InlineData("{ \"decisions\": [ { \"entityId\": \"a\", \"decision\": \"assign-wave\", \"reason\": \"r\", \"decidedBy\": \"x\" } ] }", "assign-wave needs")]
+    [InlineData("{ \"decisions\": [ { \"entityId\": \"a\", \"decision\": \"keep\", \"reason\": \"r\", \"decidedBy\": \"x\" }, { \"entityId\": \"A\", \"decision\": \"keep\", \"reason\": \"r\", \"decidedBy\": \"x\" } ] }", "a second decision")]
+    [InlineData("{ \"decisions\": ", "not valid JSON")]
+    [InlineData("[]", "expected an object")]
+    public void Faults_name_the_file_and_the_decision(string json, string expected)
+    {
+        var act = () => DecisionFileParser.Parse(json, "d.json");
+
+        act.Should().Throw<InputException>().Which.Message.Should().StartWith("d.json").And.Contain(expected);
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.Decisions;
+using AuthSplit.Core.Planning.Format;
+
+namespace AuthSplit.Core.Tests.Planning;
+
+/// <summary>Builds planner inputs in a few readable lines per test.</summary>
+internal sealed class PlanningScenario
+{
+    public const string Base = "dc=example,dc=com";
+
+    private readonly List<DirectoryEntry> _entries = [];
+    private readonly List<TargetUser> _targets = [];
+    private readonly List<Decision> _decisions = [];
+
+    public AuthSplitOptions Options { get; } = new()
+    {
+        Source = new SourceOptions { BaseDn = Base, Dialect = DirectoryDialect.OpenLdap, BindDn = "cn=reader,ou=system," + Base },
+        Waves =
+        {
+            new WaveOptions { Name = "hq", Order = 1, Deadline = "2025-04-30", BaseDn = "ou=hq," + Base, Filter = "(|(objectClass=inetOrgPerson)(objectClass=groupOfNames)(objectClass=account))" },
+            new WaveOptions { Name = "overseas", Order = 2, Deadline = "2026-04-30", BaseDn = Base, Filter = "(&(objectClass=inetOrgPerson)(c=*)(!(c=JP)))" },
+        },
+        Matching =
+        {
+            new MatchingRuleOptions { Source = "employeeNumber", Target = "employeeId" },
+            new MatchingRuleOptions { Source = "mail", Target = "mail" },
+        },
+        Safety = new SafetyOptions { ProtectedFilter = "(employeeType=partner)", ProtectedDns = { "ou=system," + Base }, MaxDeletesPerWave = 500 },
+    };
+
+    public static string IdFor(string name) => new Guid(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 16)).ToString("D");
+
+    public PlanningScenario Person(string uid, string parent = "ou=hq," + Base, string? mail = null, string? employeeNumber = null, string? country = null, string? employeeType = null, string? id = null, string? description = null)
+    {
+        var attributes = new Dictionary<string, string[]>
+        {
+            ["objectClass"] = ["top", "person", "organizationalPerson", "inetOrgPerson"],
+            ["uid"] = [uid],
+            ["cn"] = [uid],
+            ["sn"] = [uid],
+            ["entryUUID"] = [id ?? IdFor(uid)],
+        };
+        Set(attributes, "mail", mail);
+        Set(attributes, "employeeNumber", employeeNumber);
+        Set(attributes, "c", country);
+        Set(attributes, "employeeType", employeeType);
+        Set(attributes, "description", description);
+        return Entry($"uid={uid},{parent}", attributes);
+    }
+
+    public PlanningScenario Entry(string dn, Dictionary<string, string[]> attributes)
+    {
+        _entries.Add(DirectoryEntry.FromStrings(dn, attributes));
+        return this;
+    }
+
+    public PlanningScenario Entry(DirectoryEntry entry)
+    {
+        _entries.Add(entry);
+        return this;
+    }
+
+    public PlanningScenario Target(TargetUser user)
+    {
+        _targets.Add(user);
+        return this;
+    }
+
+    public PlanningScenario Target(string id, string? mail = null, string? employeeId = null, string? upn = null, bool enabled = true)
+    {
+        var properties = new Dictionary<string, string?>
+        {
+            ["userPrincipalName"] = upn ?? mail ?? id + "@example.com",
+            ["mail"] = mail,
+            ["employeeId"] = employeeId,
+            ["accountEnabled"] = enabled ? "true" : "false",
+        };
+        _targets.Add(new TargetUser(id, properties));
+        return this;
+    }
+
+    public PlanningScenario Decide(string entityName, DecisionKind kind, string? wave = null, string? targetId = null)
+    {
+        _decisions.Add(new Decision(IdFor(entityName), kind, wave, targetId, "test reason", "tester@example.com"));
+        return this;
+    }
+
+    public PlanningOutcome Plan(PlanDocument? previous = null, bool acceptScopeDrop = false)
+    {
+        var errors = AuthSplitOptionsValidator.Validate(Options, requireLiveSource: false);
+        errors.Should().BeEmpty("the scenario's config must be valid");
+        var planner = new Planner(PlanningSettings.From(Options), _targets, _decisions);
+        foreach (var entry in _entries)
+        {
+            planner.Add(entry);
+        }
+
+        var inputs = new PlanInputs
+        {
+            Source = new InputDescription { Kind = "ldif", Location = "test.ldif", Sha256 = "sha256:source", Count = _entries.Count },
+            Target = new InputDescription { Kind = "graph-snapshot", Location = "target", Sha256 = "sha256:target", Count = _targets.Count },
+            ConfigSha256 = "sha256:config",
+        };
+        return planner.Complete(inputs, previous, acceptScopeDrop);
+    }
+
+    public PlanDocument PlanAccepted()
+    {
+        var outcome = Plan();
+        outcome.Refusals.Should().BeEmpty();
+        return outcome.Plan;
+    }
+
+    private static void Set(Dictionary<string, string[]> attributes, string name, string? value)
+    {
+        if (value is not null)
+        {
+            attributes[name] = [value];
+        }
+    }
+}
+
+internal static class PlanDocumentExtensions
+{
+    public static PlannedEntity Entity(this PlanDocument plan, string name) =>
+        plan.Entities.Single(e => e.Id == PlanningScenario.IdFor(name));
+
+    public static string[] Actions(this PlannedEntity entity) => [.. entity.Steps.Select(s => s.Action)];
+}
