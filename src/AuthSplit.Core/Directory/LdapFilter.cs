@@ -1,31 +1,100 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using AuthSplit.Core.Model;
 
 namespace AuthSplit.Core.Directory;
 
 /// <summary>
-/// An LDAP search filter (RFC 4515) that the planner evaluates itself, so that a plan made offline from an
-/// LDIF snapshot selects exactly what a live read selects. Supports and, or, not, equality, presence,
-/// substrings, &gt;=, &lt;=, ~= (as equality) and the Active Directory bit-wise extensible matches
-/// (1.2.840.113556.1.4.803 AND, .804 OR). Matching follows <see cref="AttributeSyntax"/>.
+/// An LDAP search filter (RFC 4515) that the planner evaluates itself, so that a plan made offline from
+/// an LDIF snapshot selects exactly what a live read selects. Supports and, or, not, equality, presence,
+/// substrings, &gt;=, &lt;=, ~= (as equality), RFC 4526's absolute true <c>(&amp;)</c> and false <c>(|)</c>,
+/// and Active Directory's bit-wise extensible matches (1.2.840.113556.1.4.803 AND, .804 OR). Values
+/// compare by <see cref="AttributeSyntax"/>. An attribute description with options (<c>cn;lang-ja</c>)
+/// matches exactly that description.
 /// </summary>
 public abstract class LdapFilter
 {
+    public const int MaxLength = 64 * 1024;
+    public const int MaxDepth = 256;
+
     /// <summary>Parses <paramref name="text"/>; throws <see cref="FormatException"/> naming the offset of the fault.</summary>
     public static LdapFilter Parse(string text) =>
         TryParse(text, out var filter, out var error) ? filter : throw new FormatException(error);
 
-    public static bool TryParse(string text, [NotNullWhen(true)] out LdapFilter? filter, [NotNullWhen(false)] out string? error) =>
-        throw new NotImplementedException("TODO(helper: core-directory)");
+    public static bool TryParse(string text, [NotNullWhen(true)] out LdapFilter? filter, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return new FilterParser(text).TryParse(out filter, out error);
+    }
 
     public abstract bool Matches(DirectoryEntry entry);
 
     /// <summary>The attribute names this filter reads (lower-case), so a plan can fingerprint what it relied on.</summary>
-    public abstract IReadOnlySet<string> AttributeNames { get; }
+    public IReadOnlySet<string> AttributeNames => _attributeNames ??= CollectAttributes();
+
+    private IReadOnlySet<string>? _attributeNames;
+
+    /// <summary>The canonical text of the filter (re-escaped); it parses back to an equal filter.</summary>
+    public override string ToString()
+    {
+        var builder = new StringBuilder();
+        Render(builder);
+        return builder.ToString();
+    }
+
+    internal abstract void Render(StringBuilder builder);
+
+    internal abstract void CollectAttributes(HashSet<string> names);
 
     /// <summary>Escapes a value for use inside a filter (RFC 4515 section 3).</summary>
-    public static string EscapeValue(string value) => throw new NotImplementedException("TODO(helper: core-directory)");
+    public static string EscapeValue(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var builder = new StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '*':
+                    builder.Append("\\2a");
+                    break;
+                case '(':
+                    builder.Append("\\28");
+                    break;
+                case ')':
+                    builder.Append("\\29");
+                    break;
+                case '\\':
+                    builder.Append("\\5c");
+                    break;
+                case '\0':
+                    builder.Append("\\00");
+                    break;
+                default:
+                    builder.Append(c);
+                    break;
+            }
+        }
+
+        return builder.ToString();
+    }
 
     /// <summary>Escapes raw bytes (e.g. an objectGUID) as \xx pairs.</summary>
-    public static string EscapeValue(ReadOnlySpan<byte> value) => throw new NotImplementedException("TODO(helper: core-directory)");
+    public static string EscapeValue(ReadOnlySpan<byte> value)
+    {
+        var builder = new StringBuilder(value.Length * 3);
+        foreach (var b in value)
+        {
+            builder.Append('\\').Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return builder.ToString();
+    }
+
+    private HashSet<string> CollectAttributes()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        CollectAttributes(names);
+        return names;
+    }
 }

@@ -347,6 +347,7 @@ public sealed class PlannerTests
     public void Planning_refuses_an_empty_wave_unless_it_is_allowed()
     {
         var scenario = new PlanningScenario().Person("akira", employeeNumber: "E1").Target("t1", employeeId: "E1");
+        scenario.Options.Waves[1].AllowEmptyScope = false;
 
         var refused = scenario.Plan();
         refused.Refusals.Select(r => r.Code).Should().Equal("empty-wave-scope");

@@ -22,7 +22,7 @@ internal sealed class PlanningScenario
         Waves =
         {
             new WaveOptions { Name = "hq", Order = 1, Deadline = "2025-04-30", BaseDn = "ou=hq," + Base, Filter = "(|(objectClass=inetOrgPerson)(objectClass=groupOfNames)(objectClass=account))" },
-            new WaveOptions { Name = "overseas", Order = 2, Deadline = "2026-04-30", BaseDn = Base, Filter = "(&(objectClass=inetOrgPerson)(c=*)(!(c=JP)))" },
+            new WaveOptions { Name = "overseas", Order = 2, Deadline = "2026-04-30", BaseDn = Base, Filter = "(&(objectClass=inetOrgPerson)(c=*)(!(c=JP)))", AllowEmptyScope = true },
         },
         Matching =
         {

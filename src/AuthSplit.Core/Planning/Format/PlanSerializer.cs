@@ -79,7 +79,6 @@ public static class PlanSerializer
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             RespectNullableAnnotations = true,
-            RespectRequiredConstructorParameters = true,
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         options.MakeReadOnly(populateMissingResolver: true);
