@@ -192,7 +192,7 @@ internal sealed class FilterParser(string text)
         var rule = text[ruleStart.._position];
         if (attribute.Length == 0 || rule.Equals("dn", StringComparison.OrdinalIgnoreCase))
         {
-            throw Fail($"extensible match at offset {start} ({text[start..Math.Min(text.Length, _position + 2)]}") cannot be evaluated offline by the planner: only attr:1.2.840.113556.1.4.803:= and attr:1.2.840.113556.1.4.804:= can", start);
+            throw Fail($"extensible match at offset {start} ({text[start..Math.Min(text.Length, _position + 2)]}) cannot be evaluated offline by the planner: only attr:1.2.840.113556.1.4.803:= and attr:1.2.840.113556.1.4.804:= can", start);
         }
 
         if (rule != BitwiseFilter.BitAnd && rule != BitwiseFilter.BitOr)
