@@ -27,16 +27,16 @@ public sealed class SamplePlanTests
         var plan = PlanSerializer.Deserialize(await File.ReadAllBytesAsync(planPath), planPath);
         result.Output.Should().Contain(plan.PlanId!);
         plan.Summary.Waves.Select(w => w.Name).Should().Equal("hq", "domestic", "overseas");
-        Disposition("uid=akira.sato").Should().Be(Disposition.Remove);
-        Disposition("uid=mari.kato").Should().Be(Disposition.Blocked);
-        Disposition("uid=leaver.one").Should().Be(Disposition.Blocked);
-        Disposition("uid=naver.contractor").Should().Be(Disposition.Protected);
-        Disposition("cn=山田 太郎").Should().Be(Disposition.Remove);
-        Disposition("uid=min.park").Should().Be(Disposition.Blocked);
+        DispositionOf("uid=akira.sato").Should().Be(Disposition.Remove);
+        DispositionOf("uid=mari.kato").Should().Be(Disposition.Blocked);
+        DispositionOf("uid=leaver.one").Should().Be(Disposition.Blocked);
+        DispositionOf("uid=naver.contractor").Should().Be(Disposition.Protected);
+        DispositionOf("cn=山田 太郎").Should().Be(Disposition.Remove);
+        DispositionOf("uid=min.park").Should().Be(Disposition.Blocked);
         plan.Entities.Should().NotContain(e => e.Dn.Contains("ou=partner", StringComparison.Ordinal), "entries in no wave are counted, not listed");
         plan.Summary.OutOfScope.Should().BeGreaterThan(0);
 
-        Disposition Disposition(string rdn) => plan.Entities.Single(e => e.Dn.StartsWith(rdn, StringComparison.Ordinal)).Disposition;
+        Disposition DispositionOf(string rdn) => plan.Entities.Single(e => e.Dn.StartsWith(rdn, StringComparison.Ordinal)).Disposition;
     }
 
     [Fact]

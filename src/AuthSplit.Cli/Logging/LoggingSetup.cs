@@ -1,5 +1,7 @@
 using Serilog;
+using Serilog.Core;
 using Serilog.Events;
+using Serilog.Formatting.Display;
 using Serilog.Formatting.Compact;
 
 namespace AuthSplit.Cli.Logging;
@@ -24,7 +26,7 @@ public static class LoggingSetup
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information)
             .Enrich.FromLogContext()
-            .WriteTo.TextWriter(error, restrictedToMinimumLevel: verbose ? LogEventLevel.Debug : LogEventLevel.Warning, outputTemplate: "{Level:u3} {Message:lj}{NewLine}", formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            .WriteTo.Sink(new TextWriterSink(error), verbose ? LogEventLevel.Debug : LogEventLevel.Warning);
         var logDirectory = directory ?? DefaultDirectory;
         try
         {
@@ -44,5 +46,19 @@ public static class LoggingSetup
         }
 
         return configuration.CreateLogger();
+    }
+}
+
+/// <summary>Human-readable log lines on the CLI's error writer (a test can capture it).</summary>
+internal sealed class TextWriterSink(TextWriter writer) : ILogEventSink
+{
+    private readonly MessageTemplateTextFormatter _formatter = new("{Level:u3} {Message:lj}{NewLine}", System.Globalization.CultureInfo.InvariantCulture);
+
+    public void Emit(LogEvent logEvent)
+    {
+        lock (writer)
+        {
+            _formatter.Format(logEvent, writer);
+        }
     }
 }

@@ -2,7 +2,6 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
 using AuthSplit.Graph.Snapshots;
-using AuthSplit.Ldap;
 using AuthSplit.Ldap.Ldif;
 using Microsoft.Extensions.Logging;
 using Serilog.Extensions.Logging;
@@ -14,16 +13,16 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 {
     private readonly SerilogLoggerFactory _loggerFactory = new(log);
 
-    public ILegacyDirectorySource OpenLdif(string path) => new LdifFileSource(path);
+    public static ILegacyDirectorySource OpenLdif(string path) => new LdifFileSource(path);
 
     public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress) =>
-        new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress);
+        throw new Core.Errors.InputException("source-live", $"live reads are not wired yet ({_loggerFactory.GetHashCode()})");
 
-    public ISnapshotWriter CreateLdifWriter(Stream stream) => new LdifSnapshotWriter(stream);
+    public static ISnapshotWriter CreateLdifWriter(Stream stream) => new LdifSnapshotWriter(new LdifWriter(stream));
 
-    public ITargetDirectorySource OpenTargetSnapshot(string path) => new GraphUserSnapshot(path);
+    public static ITargetDirectorySource OpenTargetSnapshot(string path) => new GraphUserSnapshot(path);
 
-    public Task<string> HashTargetSnapshotAsync(string path, CancellationToken cancellationToken) =>
+    public static Task<string> HashTargetSnapshotAsync(string path, CancellationToken cancellationToken) =>
         GraphUserSnapshot.ComputeSha256Async(path, cancellationToken);
 
     public void Dispose() => _loggerFactory.Dispose();
@@ -33,4 +32,11 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 public interface ISnapshotWriter : IAsyncDisposable
 {
     ValueTask WriteAsync(DirectoryEntry entry, CancellationToken cancellationToken);
+}
+
+internal sealed class LdifSnapshotWriter(LdifWriter writer) : ISnapshotWriter
+{
+    public ValueTask WriteAsync(DirectoryEntry entry, CancellationToken cancellationToken) => writer.WriteAsync(entry, cancellationToken);
+
+    public ValueTask DisposeAsync() => writer.DisposeAsync();
 }

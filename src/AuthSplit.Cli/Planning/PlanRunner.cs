@@ -97,14 +97,14 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             throw new InputException("target-missing", "no target: pass --target-snapshot with a Graph JSON snapshot (the live Graph connector reads the tenant when Target is configured)");
         }
 
-        var source = adapters.OpenTargetSnapshot(request.TargetSnapshot);
+        var source = AdapterFactory.OpenTargetSnapshot(request.TargetSnapshot);
         var users = new List<TargetUser>();
         await foreach (var user in source.ReadUsersAsync(cancellationToken))
         {
             users.Add(user);
         }
 
-        var hash = await adapters.HashTargetSnapshotAsync(request.TargetSnapshot, cancellationToken);
+        var hash = await AdapterFactory.HashTargetSnapshotAsync(request.TargetSnapshot, cancellationToken);
         log.Information("Read {Count} target users from {Source}", users.Count, source.Description);
         _ = options;
         return (users, new InputDescription { Kind = "graph-snapshot", Location = Path.GetFileName(Path.TrimEndingDirectorySeparator(request.TargetSnapshot)), Sha256 = hash, Count = users.Count });
@@ -123,7 +123,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             throw new InputException("source-missing", $"cannot read the LDIF snapshot: {ex.Message}", path);
         }
 
-        var source = adapters.OpenLdif(path);
+        var source = AdapterFactory.OpenLdif(path);
         var count = 0;
         await foreach (var entry in source.ReadEntriesAsync(cancellationToken))
         {
@@ -156,7 +156,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             await using (var file = temporary is null ? Stream.Null : new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             await using (var hashing = new HashingWriteStream(file))
             {
-                await using (var writer = adapters.CreateLdifWriter(hashing))
+                await using (var writer = AdapterFactory.CreateLdifWriter(hashing))
                 {
                     await foreach (var entry in directory.ReadEntriesAsync(cancellationToken))
                     {

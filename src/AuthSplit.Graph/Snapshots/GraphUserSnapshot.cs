@@ -1,0 +1,157 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning;
+
+namespace AuthSplit.Graph.Snapshots;
+
+/// <summary>
+/// A target snapshot: one Graph JSON page file, or a directory of them (<c>*.json</c>, read in name
+/// order), each exactly as <c>GET /v1.0/users?$select=...</c> returns it: <c>{"value":[...]}</c> with
+/// optional <c>@odata.context</c> and <c>@odata.nextLink</c>. Every scalar property of a user becomes a
+/// <see cref="TargetUser"/> property (booleans as <c>true</c>/<c>false</c>, numbers invariant).
+/// </summary>
+public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
+{
+    public string Description => path;
+
+    public async IAsyncEnumerable<TargetUser> ReadUsersAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var file in Files(path))
+        {
+            var users = await ReadPageAsync(file, cancellationToken);
+            foreach (var user in users)
+            {
+                if (!seen.TryAdd(user.Id, file))
+                {
+                    throw new InputException("target-snapshot", $"user id {user.Id} appears twice (also in {Path.GetFileName(seen[user.Id])}); the snapshot is inconsistent", file);
+                }
+
+                yield return user;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One hash for a snapshot file or directory: for a file the SHA-256 of its bytes; for a directory the
+    /// SHA-256 of the lines <c>"&lt;name&gt; &lt;sha256 of file&gt;\n"</c> of its page files sorted by name.
+    /// </summary>
+    public static async Task<string> ComputeSha256Async(string path, CancellationToken cancellationToken)
+    {
+        if (File.Exists(path))
+        {
+            return "sha256:" + await HashFileAsync(path, cancellationToken);
+        }
+
+        var lines = new StringBuilder();
+        foreach (var file in Files(path))
+        {
+            lines.Append(Path.GetFileName(file)).Append(' ').Append(await HashFileAsync(file, cancellationToken)).Append('\n');
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(lines.ToString())));
+    }
+
+    internal static IReadOnlyList<string> Files(string path)
+    {
+        if (File.Exists(path))
+        {
+            return [path];
+        }
+
+        if (!System.IO.Directory.Exists(path))
+        {
+            throw new InputException("target-snapshot", "no such file or directory (give a Graph JSON page file or a directory of them)", path);
+        }
+
+        var files = System.IO.Directory.GetFiles(path, "*.json").Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0)
+        {
+            throw new InputException("target-snapshot", "the directory holds no *.json page files", path);
+        }
+
+        return files;
+    }
+
+    private static async Task<string> HashFileAsync(string file, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
+    private static async Task<List<TargetUser>> ReadPageAsync(string file, CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = await File.ReadAllBytesAsync(file, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException("target-snapshot", $"cannot read: {ex.Message}", file);
+        }
+
+        try
+        {
+            return ParsePage(bytes, file);
+        }
+        catch (JsonException ex)
+        {
+            throw new InputException("target-snapshot", $"not valid JSON: {ex.Message}", file, (int?)(ex.LineNumber + 1));
+        }
+    }
+
+    internal static List<TargetUser> ParsePage(byte[] bytes, string file)
+    {
+        using var document = JsonDocument.Parse(bytes);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Array)
+        {
+            throw new InputException("target-snapshot", "expected a Graph page: an object with a \"value\" array", file);
+        }
+
+        var users = new List<TargetUser>(value.GetArrayLength());
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(id.GetString()))
+            {
+                throw new InputException("target-snapshot", $"value[{index}] is not a user with a string \"id\"", file);
+            }
+
+            var properties = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            foreach (var property in item.EnumerateObject())
+            {
+                switch (property.Value.ValueKind)
+                {
+                    case JsonValueKind.String:
+                        properties[property.Name] = property.Value.GetString();
+                        break;
+                    case JsonValueKind.True:
+                        properties[property.Name] = "true";
+                        break;
+                    case JsonValueKind.False:
+                        properties[property.Name] = "false";
+                        break;
+                    case JsonValueKind.Number:
+                        properties[property.Name] = property.Value.GetRawText();
+                        break;
+                    case JsonValueKind.Null:
+                        properties[property.Name] = null;
+                        break;
+                    default:
+                        break;
+                }
+            }
+
+            users.Add(new TargetUser(id.GetString()!, properties));
+            index++;
+        }
+
+        return users;
+    }
+}
