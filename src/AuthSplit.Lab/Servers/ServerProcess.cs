@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace AuthSplit.Lab.Servers;
+
+/// <summary>
+/// A long-running server process started by the lab: its output is kept (the last lines go into
+/// start-up errors), it is stopped with SIGTERM and then SIGKILL, and a zombie counts as stopped.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited || IsZombie(_process.Id);
+
+    public string RecentOutput
+    {
+        get
+        {
+            lock (_output)
+            {
+                var text = _output.ToString();
+                return text.Length <= 4000 ? text : text[^4000..];
+            }
+        }
+    }
+
+    public static ServerProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var server = new ServerProcess(process);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        if (!process.Start())
+        {
+            throw new LabServerException($"could not start {fileName}");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Waits until a TCP connection to 127.0.0.1:<paramref name="port"/> succeeds.</summary>
+    public async Task WaitForPortAsync(int port, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (HasExited)
+            {
+                throw new LabServerException($"{what} exited during start-up: {RecentOutput}");
+            }
+
+            using var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+
+        throw new LabServerException($"{what} did not listen on 127.0.0.1:{port} within {timeout.TotalSeconds:0} s: {RecentOutput}");
+    }
+
+    public async Task StopAsync(TimeSpan? grace = null)
+    {
+        if (HasExited)
+        {
+            return;
+        }
+
+        _ = Kill(_process.Id, SigTerm);
+        using var wait = new CancellationTokenSource(grace ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            while (!HasExited)
+            {
+                await Task.Delay(20, wait.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+    }
+
+    /// <summary>A free TCP port on 127.0.0.1 (free when asked; callers retry if it is taken before use).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>True if something accepts connections on 127.0.0.1:<paramref name="port"/>.</summary>
+    public static bool IsListening(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    // PID 1 on these machines reaps late: a stopped server can linger as a zombie.
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var afterName = stat.LastIndexOf(')');
+            return afterName > 0 && afterName + 2 < stat.Length && stat[afterName + 2] == 'Z';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            if (_output.Length > 64_000)
+            {
+                _output.Remove(0, _output.Length - 32_000);
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
