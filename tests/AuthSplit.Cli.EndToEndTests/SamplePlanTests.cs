@@ -125,7 +125,7 @@ public sealed class SamplePlanTests
         var work = CliRunner.NewWorkDirectory();
         var config = Path.Combine(work, "config.json");
         var text = await File.ReadAllTextAsync(Path.Combine(CliRunner.Samples, "authsplit.json"));
-        await File.WriteAllTextAsync(config, text.Replace("(!(c=JP))", "(c=ZZ)", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(config, text.Replace("(!(l=Japan))", "(l=Atlantis)", StringComparison.Ordinal));
         var planPath = Path.Combine(work, "plan.json");
 
         var result = await CliRunner.RunAsync(

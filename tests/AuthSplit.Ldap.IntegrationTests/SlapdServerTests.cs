@@ -11,7 +11,7 @@ public sealed class SlapdServerTests(SlapdFixture fixture)
     {
         var result = await fixture.Server.SearchAsync(["-LLL", "-b", fixture.Server.Suffix, "-s", "base", "(objectClass=*)", "dn"], CancellationToken.None);
 
-        result.Output.Should().Contain("dn: dc=example,dc=jp");
+        result.Output.Should().Contain("dn: dc=example,dc=jp", "the sample organisation is loaded");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
 using AuthSplit.Graph.Snapshots;
+using AuthSplit.Ldap;
 using AuthSplit.Ldap.Ldif;
 using Microsoft.Extensions.Logging;
 using Serilog.Extensions.Logging;
@@ -16,7 +17,7 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     public static ILegacyDirectorySource OpenLdif(string path) => new LdifFileSource(path);
 
     public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress) =>
-        throw new Core.Errors.InputException("source-live", $"live reads are not wired yet ({_loggerFactory.GetHashCode()})");
+        new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress);
 
     public static ISnapshotWriter CreateLdifWriter(Stream stream) => new LdifSnapshotWriter(new LdifWriter(stream));
 

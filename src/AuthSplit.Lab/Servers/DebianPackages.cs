@@ -9,6 +9,7 @@ public sealed record RequiredTool(string Name, string Package, params string[] L
     public static RequiredTool Slapadd { get; } = new("slapadd", "slapd", "/usr/sbin/slapadd");
     public static RequiredTool LdapSearch { get; } = new("ldapsearch", "ldap-utils", "/usr/bin/ldapsearch");
     public static RequiredTool LdapAdd { get; } = new("ldapadd", "ldap-utils", "/usr/bin/ldapadd");
+    public static RequiredTool LdapModify { get; } = new("ldapmodify", "ldap-utils", "/usr/bin/ldapmodify");
     public static RequiredTool SambaTool { get; } = new("samba-tool", "samba", "/usr/bin/samba-tool");
     public static RequiredTool Samba { get; } = new("samba", "samba", "/usr/sbin/samba");
 

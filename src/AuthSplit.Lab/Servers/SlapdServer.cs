@@ -10,6 +10,9 @@ public sealed record SlapdServerOptions
     /// <summary>olcDbNoSync: ~4x faster writes, no durability across a crash. Benchmarks say which they used.</summary>
     public bool NoSync { get; init; }
 
+    /// <summary>Create the suffix entry at start (false when an LDIF that holds it is bulk-loaded next).</summary>
+    public bool CreateSuffixEntry { get; init; } = true;
+
     /// <summary>Progress and install messages (e.g. a test's output); null for none.</summary>
     public TextWriter? Log { get; init; }
 }
@@ -22,7 +25,7 @@ public sealed record SlapdServerOptions
 /// </summary>
 public sealed class SlapdServer : IAsyncDisposable
 {
-    private static readonly RequiredTool[] Tools = [RequiredTool.Slapd, RequiredTool.Slapadd, RequiredTool.LdapSearch, RequiredTool.LdapAdd];
+    private static readonly RequiredTool[] Tools = [RequiredTool.Slapd, RequiredTool.Slapadd, RequiredTool.LdapSearch, RequiredTool.LdapAdd, RequiredTool.LdapModify];
     private readonly SlapdServerOptions _options;
     private readonly IReadOnlyDictionary<string, string> _tools;
     private ServerProcess? _process;
@@ -75,9 +78,13 @@ public sealed class SlapdServer : IAsyncDisposable
         {
             await server.ConfigureAsync(cancellationToken);
             await server.StartProcessAsync(cancellationToken);
-            await server.AddLdifTextAsync(
+            if (options.CreateSuffixEntry)
+            {
+                await server.AddLdifTextAsync(
                 $"dn: {options.Suffix}\nobjectClass: dcObject\nobjectClass: organization\n{FirstRdnAttribute(options.Suffix)}\no: AuthSplit lab\n",
                 cancellationToken);
+            }
+
             return server;
         }
         catch
@@ -93,9 +100,46 @@ public sealed class SlapdServer : IAsyncDisposable
     /// </summary>
     public async Task LoadLdifAsync(string ldifPath, CancellationToken cancellationToken)
     {
-        await StopAsync();
-        await ProcessRunner.RunCheckedAsync(_tools["slapadd"], ["-q", "-F", ConfigDirectory, "-b", Suffix, "-l", ldifPath], null, TimeSpan.FromMinutes(20), cancellationToken);
-        await StartProcessAsync(cancellationToken);
+        var input = await WithoutVersionLineAsync(ldifPath, cancellationToken);
+        try
+        {
+            await StopAsync();
+            await ProcessRunner.RunCheckedAsync(_tools["slapadd"], ["-q", "-F", ConfigDirectory, "-b", Suffix, "-l", input], null, TimeSpan.FromMinutes(20), cancellationToken);
+            await StartProcessAsync(cancellationToken);
+        }
+        finally
+        {
+            if (input != ldifPath)
+            {
+                File.Delete(input);
+            }
+        }
+    }
+
+    // slapadd 2.5 takes a "version: 1" line for an entry without a DN; ldapsearch and our writer emit one.
+    private async Task<string> WithoutVersionLineAsync(string ldifPath, CancellationToken cancellationToken)
+    {
+        using (var reader = new StreamReader(ldifPath))
+        {
+            var first = await reader.ReadLineAsync(cancellationToken);
+            if (first is null || !first.StartsWith("version:", StringComparison.Ordinal))
+            {
+                return ldifPath;
+            }
+        }
+
+        var copy = Path.Combine(Directory, $"load-{Guid.NewGuid():N}.ldif");
+        using (var reader = new StreamReader(ldifPath))
+        await using (var writer = new StreamWriter(copy, false, new UTF8Encoding(false)) { NewLine = "\n" })
+        {
+            await reader.ReadLineAsync(cancellationToken);
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                await writer.WriteLineAsync(line);
+            }
+        }
+
+        return copy;
     }
 
     /// <summary>Adds entries online with ldapadd over ldap:// as the admin (small changes; overlays run).</summary>
@@ -109,6 +153,21 @@ public sealed class SlapdServer : IAsyncDisposable
         try
         {
             await AddLdifAsync(file, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Applies LDIF change records (changetype: modify/delete/add) with ldapmodify as the admin.</summary>
+    public async Task ModifyAsync(string changes, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(Directory, $"modify-{Guid.NewGuid():N}.ldif");
+        await File.WriteAllTextAsync(file, changes, cancellationToken);
+        try
+        {
+            await ProcessRunner.RunCheckedAsync(_tools["ldapmodify"], ["-x", "-H", LdapUrl, "-D", AdminDn, "-y", PasswordFile(), "-f", file], null, TimeSpan.FromMinutes(10), cancellationToken);
         }
         finally
         {

@@ -1,0 +1,124 @@
+using System.DirectoryServices.Protocols;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning;
+using Microsoft.Extensions.Logging;
+
+namespace AuthSplit.Ldap;
+
+/// <summary>
+/// Reads the legacy directory live (OpenLDAP or Active Directory) with simple paged results, streaming
+/// every entry under <see cref="SourceOptions.BaseDn"/> with all user and operational attributes as raw
+/// bytes. TLS is on by default (LDAPS or StartTLS, certificates always verified); a read that does not
+/// finish cleanly throws instead of ending short. Referrals are never chased (that would resolve names
+/// through DNS and leave the machine).
+/// </summary>
+public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
+{
+    // Active Directory does not return operational attributes for "+": name the ones the planner may use.
+    private static readonly string[] ActiveDirectoryOperational =
+    [
+        "objectGUID", "objectSid", "whenChanged", "whenCreated", "uSNChanged", "isCriticalSystemObject", "adminCount",
+        "memberOf", "msDS-User-Account-Control-Computed", "distinguishedName",
+    ];
+
+    private readonly SourceOptions _options;
+    private readonly LdapConnectionSettings _settings;
+    private readonly ILogger<LdapLegacyDirectory> _logger;
+    private readonly IProgress<int>? _progress;
+
+    public LdapLegacyDirectory(SourceOptions options, ILogger<LdapLegacyDirectory> logger, IProgress<int>? progress = null)
+    {
+        _options = options;
+        _settings = LdapConnectionSettings.From(options);
+        _logger = logger;
+        _progress = progress;
+    }
+
+    public string Description => _settings.Server;
+
+    public async IAsyncEnumerable<DirectoryEntry> ReadEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var session = await LdapSession.OpenAsync(_settings, _logger, cancellationToken);
+        var attributes = _options.Dialect == DirectoryDialect.ActiveDirectory ? ["*", .. ActiveDirectoryOperational] : new[] { "*", "+" };
+        var paging = new PageResultRequestControl(_options.PageSize) { IsCritical = true };
+        var request = new SearchRequest(_options.BaseDn, "(objectClass=*)", SearchScope.Subtree, attributes);
+        request.Controls.Add(paging);
+        if (_options.Dialect == DirectoryDialect.ActiveDirectory)
+        {
+            // Keep AD from generating referrals to other domains for this search.
+            request.Controls.Add(new DomainScopeControl());
+        }
+
+        var count = 0;
+        var pages = 0;
+        while (true)
+        {
+            var response = await session.SearchAsync(request, cancellationToken);
+            pages++;
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                foreach (SearchResultReference reference in response.References)
+                {
+                    var urls = string.Join(' ', reference.Reference.Select(u => u.ToString()));
+                    LogReferenceSkipped(_logger, urls);
+                }
+            }
+
+            foreach (SearchResultEntry entry in response.Entries)
+            {
+                yield return await ToEntryAsync(session, entry, cancellationToken);
+                _progress?.Report(++count);
+            }
+
+            var pageResponse = response.Controls.OfType<PageResultResponseControl>().FirstOrDefault()
+                ?? throw new ExternalSystemException(_settings.Server, $"the server answered page {pages} without a paged-results control; the read cannot be proven complete, so no plan is made from it");
+            if (pageResponse.Cookie is null || pageResponse.Cookie.Length == 0)
+            {
+                break;
+            }
+
+            paging.Cookie = pageResponse.Cookie;
+        }
+
+        LogReadComplete(_logger, count, pages, _settings.Server);
+    }
+
+    private static async Task<DirectoryEntry> ToEntryAsync(LdapSession session, SearchResultEntry entry, CancellationToken cancellationToken)
+    {
+        var attributes = new Dictionary<string, IReadOnlyList<byte[]>>(entry.Attributes.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (DirectoryAttribute attribute in entry.Attributes.Values)
+        {
+            var values = attribute.GetValues(typeof(byte[])).Cast<byte[]>().ToList();
+            var name = attribute.Name;
+            var range = RangedAttribute().Match(name);
+            if (range.Success)
+            {
+                name = range.Groups["name"].Value;
+                if (range.Groups["end"].Value != "*")
+                {
+                    var next = long.Parse(range.Groups["end"].Value, System.Globalization.CultureInfo.InvariantCulture) + 1;
+                    values.AddRange(await session.ReadRemainingRangeAsync(entry.DistinguishedName, name, next, cancellationToken));
+                }
+            }
+
+            attributes[name] = values;
+        }
+
+        return new DirectoryEntry(entry.DistinguishedName, attributes);
+    }
+
+    [GeneratedRegex("^(?<name>[^;]+(;(?!range=)[^;]+)*);range=(?<start>[0-9]+)-(?<end>[0-9]+|\\*)$", RegexOptions.IgnoreCase)]
+    internal static partial Regex RangedAttribute();
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Skipped a referral/continuation reference {Reference} (referrals are not chased)")]
+    private static partial void LogReferenceSkipped(ILogger logger, string reference);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Read {Count} entries in {Pages} pages from {Server}")]
+    private static partial void LogReadComplete(ILogger logger, int count, int pages, string server);
+}

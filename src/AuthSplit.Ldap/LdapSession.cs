@@ -1,0 +1,204 @@
+using System.DirectoryServices.Protocols;
+using System.Net;
+using System.Net.Sockets;
+using AuthSplit.Core.Errors;
+using Microsoft.Extensions.Logging;
+
+namespace AuthSplit.Ldap;
+
+/// <summary>
+/// One bound, TLS-protected LDAP connection. Failures become <see cref="ExternalSystemException"/>s that
+/// name the server and say what to check; the password never appears in them.
+/// </summary>
+internal sealed partial class LdapSession : IDisposable
+{
+    private const int InvalidCredentials = 49;
+    private const int ServerDown = 81;
+    private readonly LdapConnection _connection;
+    private readonly LdapConnectionSettings _settings;
+    private readonly string? _trustDirectory;
+
+    private LdapSession(LdapConnection connection, LdapConnectionSettings settings, string? trustDirectory)
+    {
+        _connection = connection;
+        _settings = settings;
+        _trustDirectory = trustDirectory;
+    }
+
+    public static async Task<LdapSession> OpenAsync(LdapConnectionSettings settings, ILogger logger, CancellationToken cancellationToken)
+    {
+        await ProbeTcpAsync(settings, cancellationToken);
+        if (!settings.UseLdaps && !settings.UseStartTls)
+        {
+            LogPlainLdap(logger, settings.Server);
+        }
+
+        var identifier = new LdapDirectoryIdentifier(settings.Url.Host, settings.Port, fullyQualifiedDnsHostName: false, connectionless: false);
+        var connection = new LdapConnection(identifier)
+        {
+            AuthType = settings.BindDn is null ? AuthType.Anonymous : AuthType.Basic,
+            AutoBind = false,
+            Timeout = settings.Timeout,
+        };
+        string? trustDirectory = null;
+        var session = new LdapSession(connection, settings, null);
+        try
+        {
+            var options = connection.SessionOptions;
+            options.ProtocolVersion = 3;
+            options.ReferralChasing = ReferralChasingOptions.None;
+            if (settings.CaFile is not null && !OperatingSystem.IsWindows())
+            {
+                trustDirectory = TrustDirectory(settings.CaFile);
+                options.TrustedCertificatesDirectory = trustDirectory;
+                session = new LdapSession(connection, settings, trustDirectory);
+            }
+
+            if (settings.UseLdaps)
+            {
+                options.SecureSocketLayer = true;
+            }
+
+            if ((settings.UseLdaps || settings.UseStartTls) && !OperatingSystem.IsWindows())
+            {
+                // Apply the TLS options above to a fresh libldap TLS context (Linux/macOS).
+                options.StartNewTlsSessionContext();
+            }
+
+            if (settings.UseStartTls)
+            {
+                // The connection must be open before StartTLS: an anonymous read of the root DSE opens it.
+                await session.RunAsync(() => connection.SendAsync(new SearchRequest(string.Empty, "(objectClass=*)", SearchScope.Base, "supportedExtension"), cancellationToken), "open the connection");
+                await session.RunAsync(() => Task.Run(() => options.StartTransportLayerSecurity(null), cancellationToken), "start TLS (StartTLS)");
+            }
+
+            if (settings.BindDn is not null)
+            {
+                var credential = new NetworkCredential(settings.BindDn, settings.Password!.Reveal());
+                await session.RunAsync(() => Task.Run(() => connection.Bind(credential), cancellationToken), $"bind as {settings.BindDn}");
+            }
+            else
+            {
+                await session.RunAsync(() => Task.Run(() => connection.Bind(), cancellationToken), "bind anonymously");
+            }
+
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken cancellationToken) =>
+        (SearchResponse)await RunAsync(() => _connection.SendAsync(request, cancellationToken), "search");
+
+    /// <summary>Active Directory returns large multi-valued attributes in ranges (member;range=0-1499): fetch the rest.</summary>
+    public async Task<List<byte[]>> ReadRemainingRangeAsync(string dn, string attribute, long start, CancellationToken cancellationToken)
+    {
+        var values = new List<byte[]>();
+        while (true)
+        {
+            var request = new SearchRequest(dn, "(objectClass=*)", SearchScope.Base, $"{attribute};range={start}-*");
+            var response = await SearchAsync(request, cancellationToken);
+            var entry = response.Entries.Cast<SearchResultEntry>().SingleOrDefault()
+                ?? throw new ExternalSystemException(_settings.Server, $"entry {dn} vanished while its {attribute} values were read in ranges; re-run the plan");
+            var ranged = entry.Attributes.Values.Cast<DirectoryAttribute>().FirstOrDefault(a => a.Name.StartsWith(attribute + ";range=", StringComparison.OrdinalIgnoreCase));
+            if (ranged is null)
+            {
+                return values;
+            }
+
+            values.AddRange(ranged.GetValues(typeof(byte[])).Cast<byte[]>());
+            var match = LdapLegacyDirectory.RangedAttribute().Match(ranged.Name);
+            if (!match.Success || match.Groups["end"].Value == "*")
+            {
+                return values;
+            }
+
+            start = long.Parse(match.Groups["end"].Value, System.Globalization.CultureInfo.InvariantCulture) + 1;
+        }
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        if (_trustDirectory is not null)
+        {
+            try
+            {
+                Directory.Delete(_trustDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private async Task<T> RunAsync<T>(Func<Task<T>> operation, string what)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (LdapException ex)
+        {
+            throw Translate(ex.ErrorCode, ex.ServerErrorMessage ?? ex.Message, what, ex);
+        }
+        catch (TlsOperationException ex)
+        {
+            throw new ExternalSystemException(_settings.Server, $"StartTLS failed ({ex.Message}); check that the server offers StartTLS and that its certificate is signed by Source:CaFile", ex);
+        }
+        catch (DirectoryOperationException ex)
+        {
+            var code = (int?)ex.Response?.ResultCode ?? 0;
+            throw Translate(code, ex.Response?.ErrorMessage ?? ex.Message, what, ex);
+        }
+    }
+
+    private async Task RunAsync(Func<Task> operation, string what) =>
+        await RunAsync(async () =>
+        {
+            await operation();
+            return true;
+        }, what);
+
+    private ExternalSystemException Translate(int code, string message, string what, Exception inner)
+    {
+        var server = _settings.Server;
+        return code switch
+        {
+            InvalidCredentials => new ExternalSystemException(server, $"{what} was rejected (invalid credentials): check the DN and the password in the variable named by Source:PasswordEnvVar", inner),
+            ServerDown when _settings.UseLdaps || _settings.UseStartTls => new ExternalSystemException(server, $"could not {what}: the server accepts TCP connections but the TLS session failed. Most often its certificate is not trusted: set Source:CaFile to the CA that signed it (the certificate must name the host as in Source:Url)", inner),
+            ServerDown => new ExternalSystemException(server, $"could not {what}: the server is unavailable", inner),
+            _ => new ExternalSystemException(server, $"{what} failed: LDAP result {code}: {message.Trim()}", inner),
+        };
+    }
+
+    private static async Task ProbeTcpAsync(LdapConnectionSettings settings, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.Timeout);
+        try
+        {
+            await client.ConnectAsync(settings.Url.Host, settings.Port, timeout.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ExternalSystemException(settings.Server, $"cannot connect ({(ex is SocketException s ? s.SocketErrorCode.ToString() : "timed out")}): check Source:Url and that the server is running and reachable", ex);
+        }
+    }
+
+    // libldap (GnuTLS on Debian) loads every CA certificate file in TLS_CACERTDIR: a private folder holds just ours.
+    private static string TrustDirectory(string caFile)
+    {
+        var directory = Directory.CreateTempSubdirectory("authsplit-ca-").FullName;
+        File.Copy(caFile, Path.Combine(directory, "ca.pem"));
+        return directory;
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Reading {Server} WITHOUT TLS (Source:AllowPlainLdap is true): the bind password and every entry cross the network in clear")]
+    private static partial void LogPlainLdap(ILogger logger, string server);
+}

@@ -1,0 +1,201 @@
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Model;
+using AuthSplit.Ldap.Ldif;
+using AuthSplit.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AuthSplit.Ldap.IntegrationTests;
+
+[Collection(SlapdFixture.Collection)]
+public sealed class LdapLegacyDirectoryTests(SlapdFixture fixture)
+{
+    private const string PasswordVariable = "AUTHSPLIT_TEST_LDAP_PASSWORD";
+
+    static LdapLegacyDirectoryTests() => Environment.SetEnvironmentVariable(PasswordVariable, null);
+
+    private SourceOptions Options(string? url = null, string? caFile = null, int pageSize = 1000, string? bindDn = SlapdFixture.ReaderDn, string? passwordFile = null) => new()
+    {
+        Url = url ?? fixture.Server.LdapsUrl,
+        BaseDn = "dc=example,dc=jp",
+        BindDn = bindDn,
+        PasswordFile = passwordFile ?? (bindDn is null ? null : WritePassword(fixture.ReaderPassword)),
+        CaFile = caFile ?? fixture.Server.CaFile,
+        PageSize = pageSize,
+        TimeoutSeconds = 10,
+    };
+
+    private static string WritePassword(string password)
+    {
+        var path = Path.Combine(TestPaths.NewWorkDirectory(), "pw");
+        File.WriteAllText(path, password);
+        return path;
+    }
+
+    private static async Task<List<DirectoryEntry>> ReadAllAsync(SourceOptions options, CancellationToken cancellationToken = default)
+    {
+        var entries = new List<DirectoryEntry>();
+        await foreach (var entry in new LdapLegacyDirectory(options, NullLogger<LdapLegacyDirectory>.Instance).ReadEntriesAsync(cancellationToken))
+        {
+            entries.Add(entry);
+        }
+
+        return entries;
+    }
+
+    private static async Task<List<DirectoryEntry>> ReadSampleLdifAsync()
+    {
+        var entries = new List<DirectoryEntry>();
+        await foreach (var entry in new LdifFileSource(Path.Combine(TestPaths.Samples, "legacy.ldif")).ReadEntriesAsync(CancellationToken.None))
+        {
+            entries.Add(entry);
+        }
+
+        return entries;
+    }
+
+    [Fact]
+    public async Task Reads_every_entry_over_ldaps_with_its_entryUUID()
+    {
+        var live = await ReadAllAsync(Options());
+        var sample = await ReadSampleLdifAsync();
+
+        live.Select(e => e.GetString("entryUUID")).Should().BeEquivalentTo(sample.Select(e => e.GetString("entryUUID")));
+        var yamada = live.Single(e => e.GetString("cn") == "山田 太郎");
+        yamada.GetString("mail").Should().Be("taro.yamada@example.jp");
+        live.Single(e => e.Dn.StartsWith("uid=akira.sato", StringComparison.Ordinal)).GetStrings("memberOf").Should().ContainSingle();
+        live.Should().OnlyContain(e => e.Has("createTimestamp"), "operational attributes are read too ('+')");
+    }
+
+    [Fact]
+    public async Task Reads_with_starttls_on_the_plain_port()
+    {
+        var entries = await ReadAllAsync(Options(url: fixture.Server.LdapUrl));
+
+        entries.Should().HaveCount((await ReadSampleLdifAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Pages_return_every_entry_exactly_once()
+    {
+        var entries = await ReadAllAsync(Options(pageSize: 3));
+
+        entries.Select(e => e.GetString("entryUUID")).Should().OnlyHaveUniqueItems().And.HaveCount((await ReadSampleLdifAsync()).Count);
+    }
+
+    [Fact]
+    public async Task A_certificate_from_another_ca_is_refused_with_advice()
+    {
+        var otherCa = Lab.Servers.LabCertificateAuthority.Create(Path.Combine(TestPaths.NewWorkDirectory(), "tls"), "127.0.0.1");
+
+        var act = () => ReadAllAsync(Options(caFile: otherCa.CaFile));
+
+        (await act.Should().ThrowAsync<ExternalSystemException>())
+            .Which.Message.Should().Contain(fixture.Server.LdapsUrl).And.Contain("Source:CaFile");
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_reported_without_the_password()
+    {
+        const string wrong = "not-the-password-1234";
+
+        var act = () => ReadAllAsync(Options(passwordFile: WritePassword(wrong)));
+
+        var error = (await act.Should().ThrowAsync<ExternalSystemException>()).Which;
+        error.Message.Should().Contain("invalid credentials").And.Contain(SlapdFixture.ReaderDn).And.NotContain(wrong);
+        error.ToString().Should().NotContain(wrong);
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_is_named()
+    {
+        var port = Lab.Servers.ServerProcess.FreePort();
+
+        var act = () => ReadAllAsync(Options(url: $"ldaps://127.0.0.1:{port}"));
+
+        (await act.Should().ThrowAsync<ExternalSystemException>())
+            .Which.Message.Should().StartWith($"ldaps://127.0.0.1:{port}: cannot connect");
+    }
+
+    [Fact]
+    public async Task A_missing_password_variable_is_bad_input_naming_the_variable()
+    {
+        var options = Options();
+        options.PasswordFile = null;
+        options.PasswordEnvVar = PasswordVariable;
+
+        var act = () => ReadAllAsync(options);
+
+        (await act.Should().ThrowAsync<InputException>()).Which.Message.Should().Contain(PasswordVariable);
+    }
+
+    [Fact]
+    public async Task Plain_ldap_works_only_when_allowed_and_then_warns()
+    {
+        var options = Options(url: fixture.Server.LdapUrl);
+        options.StartTls = false;
+        options.AllowPlainLdap = true;
+        var logger = new CollectingLogger();
+
+        var entries = new List<DirectoryEntry>();
+        await foreach (var entry in new LdapLegacyDirectory(options, logger).ReadEntriesAsync(CancellationToken.None))
+        {
+            entries.Add(entry);
+        }
+
+        entries.Should().NotBeEmpty();
+        logger.Messages.Should().Contain(m => m.Contains("WITHOUT TLS", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_live_read_saved_as_ldif_reads_back_identical()
+    {
+        var live = await ReadAllAsync(Options());
+        var path = Path.Combine(TestPaths.NewWorkDirectory(), "source.ldif");
+        await using (var stream = File.Create(path))
+        await using (var writer = new LdifWriter(stream))
+        {
+            foreach (var entry in live)
+            {
+                await writer.WriteAsync(entry, CancellationToken.None);
+            }
+        }
+
+        var reread = new List<DirectoryEntry>();
+        await foreach (var entry in new LdifFileSource(path).ReadEntriesAsync(CancellationToken.None))
+        {
+            reread.Add(entry);
+        }
+
+        reread.Should().HaveCount(live.Count);
+        for (var i = 0; i < live.Count; i++)
+        {
+            reread[i].Dn.Should().Be(live[i].Dn);
+            reread[i].Attributes.Keys.Should().Equal(live[i].Attributes.Keys);
+            foreach (var (name, values) in live[i].Attributes)
+            {
+                reread[i].GetValues(name).Should().BeEquivalentTo(values, o => o.WithStrictOrdering(), $"{live[i].Dn} {name}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_a_read_stops_it()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var count = 0;
+        var act = async () =>
+        {
+            await foreach (var _ in new LdapLegacyDirectory(Options(pageSize: 2), NullLogger<LdapLegacyDirectory>.Instance).ReadEntriesAsync(cancellation.Token))
+            {
+                if (++count == 3)
+                {
+                    await cancellation.CancelAsync();
+                }
+            }
+        };
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        count.Should().BeLessThan(10);
+    }
+}
