@@ -4,3 +4,6 @@ namespace AuthSplit.Ldap.IntegrationTests;
 
 [CollectionDefinition(SlapdFixture.Collection)]
 public sealed class SlapdCollection : ICollectionFixture<SlapdFixture>;
+
+[CollectionDefinition(SambaAdFixture.Collection, DisableParallelization = true)]
+public sealed class SambaAdCollection : ICollectionFixture<SambaAdFixture>;
