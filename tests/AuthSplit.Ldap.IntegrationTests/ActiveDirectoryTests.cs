@@ -111,3 +111,64 @@ public sealed class ActiveDirectoryTests(SambaAdFixture fixture)
             .Select(DistinguishedName.Normalize)];
     }
 }
+
+/// <summary>A plan made live from Active Directory keeps its hands off privileged and system objects.</summary>
+[Collection(SambaAdFixture.Collection)]
+public sealed class ActiveDirectoryPlanningTests(SambaAdFixture fixture)
+{
+    [Fact]
+    public async Task A_live_plan_protects_built_in_accounts_and_matches_people_by_immutable_id()
+    {
+        var passwordFile = Path.Combine(TestPaths.NewWorkDirectory(), "pw");
+        await File.WriteAllTextAsync(passwordFile, fixture.Server.AdministratorPassword);
+        var options = new AuthSplitOptions
+        {
+            Source = new SourceOptions
+            {
+                Url = SambaAdDc.LdapsUrl, BaseDn = fixture.Server.BaseDn, BindDn = fixture.Server.AdministratorDn, PasswordFile = passwordFile,
+                CaFile = fixture.Server.CaFile, Dialect = DirectoryDialect.ActiveDirectory,
+            },
+            Waves =
+            {
+                new WaveOptions { Name = "hq", Order = 1, Deadline = "2025-04-30", BaseDn = fixture.HqDn, Filter = "(objectClass=user)" },
+                new WaveOptions { Name = "builtin", Order = 2, Deadline = "2025-04-30", BaseDn = "CN=Users," + fixture.Server.BaseDn, Filter = "(objectClass=user)" },
+            },
+            Matching = { new MatchingRuleOptions { Source = "objectGUID", Target = "onPremisesImmutableId" } },
+        };
+        AuthSplitOptionsValidator.Validate(options, requireLiveSource: true).Should().BeEmpty();
+        var entries = new List<DirectoryEntry>();
+        await foreach (var entry in new LdapLegacyDirectory(options.Source, NullLogger<LdapLegacyDirectory>.Instance).ReadEntriesAsync(CancellationToken.None))
+        {
+            entries.Add(entry);
+        }
+
+        // The tenant holds a cloud account for every HQ person, keyed as Entra Connect keys them.
+        var targets = entries
+            .Where(e => e.Dn.EndsWith(fixture.HqDn, StringComparison.OrdinalIgnoreCase) && e.GetStrings("objectClass").Contains("person"))
+            .Select((e, i) => new TargetUser($"t{i}", new Dictionary<string, string?> { ["onPremisesImmutableId"] = Convert.ToBase64String(e.GetValues("objectGUID")[0]) }))
+            .ToArray();
+        var planner = new Core.Planning.Planner(Core.Planning.PlanningSettings.From(options), targets, []);
+        foreach (var entry in entries)
+        {
+            planner.Add(entry);
+        }
+
+        var plan = planner.Complete(new Core.Planning.Format.PlanInputs
+        {
+            Source = new() { Kind = "ldap", Location = SambaAdDc.LdapsUrl, Sha256 = "sha256:test", Count = entries.Count },
+            Target = new() { Kind = "graph-snapshot", Location = "test", Sha256 = "sha256:test", Count = targets.Length },
+            ConfigSha256 = "sha256:test",
+        }, null, false).Plan;
+
+        var byName = plan.Entities.ToDictionary(e => DistinguishedName.Parse(e.Dn).Rdns[0].Parts[0].Value, StringComparer.OrdinalIgnoreCase);
+        byName["Administrator"].Protection!.Reason.Should().Be("builtin-bind-account", "the plan binds as Administrator, and that check comes first");
+        byName["krbtgt"].Disposition.Should().Be(Core.Planning.Format.Disposition.Protected);
+        byName["Guest"].Protection!.Reason.Should().Be("builtin-well-known-sid");
+        byName["alice"].Disposition.Should().Be(Core.Planning.Format.Disposition.Remove);
+        byName["alice"].Match.Status.Should().Be(Core.Planning.Format.MatchStatus.Matched);
+        byName["Smith, John"].Disposition.Should().Be(Core.Planning.Format.Disposition.Remove);
+        byName["WS01"].Kind.Should().Be(EntityKind.Other, "a computer is not a person");
+        plan.Entities.Where(e => e.Wave == "builtin").Should().OnlyContain(e => e.Disposition != Core.Planning.Format.Disposition.Remove,
+            "nothing in a fresh domain's CN=Users may be removed: built-ins are protected, the rest have no target account");
+    }
+}
