@@ -110,7 +110,9 @@ public sealed class SamplePlanTests
         var planPath = Path.Combine(work, "plan.json");
         (await CliRunner.RunAsync(PlanArgs(planPath))).ExitCode.Should().Be(0);
         var text = await File.ReadAllTextAsync(planPath);
-        await File.WriteAllTextAsync(planPath, text.Replace("\"disposition\": \"protected\"", "\"disposition\": \"remove\"", StringComparison.Ordinal));
+        var edited = text.Replace("\"disposition\":\"protected\"", "\"disposition\":\"remove\"", StringComparison.Ordinal);
+        edited.Should().NotBe(text, "the test must really edit the plan");
+        await File.WriteAllTextAsync(planPath, edited);
 
         var shown = await CliRunner.RunAsync("plan", "show", planPath);
 

@@ -8,16 +8,19 @@ public static class PlanFiles
     /// <summary>Reads a plan and verifies its id against its content (a tampered or stale file is bad input).</summary>
     public static async Task<PlanDocument> ReadAsync(string path, CancellationToken cancellationToken)
     {
-        byte[] bytes;
+        FileStream stream;
         try
         {
-            bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new InputException("plan-missing", $"cannot read the plan: {ex.Message}", path);
         }
 
-        return PlanSerializer.Deserialize(bytes, path);
+        await using (stream)
+        {
+            return await PlanSerializer.ReadAsync(stream, path, cancellationToken);
+        }
     }
 }

@@ -57,7 +57,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             return ExitCodes.Refused;
         }
 
-        await AtomicFile.WriteAllBytesAsync(request.OutputPath, PlanSerializer.Serialize(outcome.Plan), cancellationToken);
+        await AtomicFile.WriteAsync(request.OutputPath, (stream, ct) => PlanSerializer.WriteAsync(outcome.Plan, stream, ct), cancellationToken);
         log.Information("Plan {PlanId} written to {Path}: {Entities} entities", outcome.Plan.PlanId, request.OutputPath, outcome.Plan.Entities.Count);
         PlanTables.WriteWaveSummary(console.Output, outcome.Plan);
         await console.Output.WriteLineAsync($"Plan {outcome.Plan.PlanId} written to {request.OutputPath}.");
@@ -124,12 +124,11 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         }
 
         var source = AdapterFactory.OpenLdif(path);
-        var count = 0;
-        await foreach (var entry in source.ReadEntriesAsync(cancellationToken))
+        var count = await EntryPipeline.RunAsync(source.ReadEntriesAsync(cancellationToken), entry =>
         {
             planner.Add(entry);
-            progress.Report(++count);
-        }
+            return ValueTask.CompletedTask;
+        }, progress, cancellationToken);
 
         log.Information("Read {Count} legacy entries from {Source}", count, source.Description);
         return new InputDescription { Kind = "ldif", Location = Path.GetFileName(path), Sha256 = hash, Count = count };
@@ -158,12 +157,11 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             {
                 await using (var writer = AdapterFactory.CreateLdifWriter(hashing))
                 {
-                    await foreach (var entry in directory.ReadEntriesAsync(cancellationToken))
+                    count = await EntryPipeline.RunAsync(directory.ReadEntriesAsync(cancellationToken), async entry =>
                     {
                         planner.Add(entry);
                         await writer.WriteAsync(entry, cancellationToken);
-                        progress.Report(++count);
-                    }
+                    }, progress, cancellationToken);
                 }
 
                 hash = hashing.Sha256();

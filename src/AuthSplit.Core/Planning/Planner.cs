@@ -174,9 +174,9 @@ public sealed class Planner
             : blockers.Count > 0 ? Disposition.Blocked
             : Disposition.Remove;
         // A remove decision takes the person out without touching the target (there is no account to switch).
-        var targetId = removeWithoutTarget ? null : match.TargetId;
+        var hasTarget = !removeWithoutTarget && match.TargetId is not null;
         var steps = disposition == Disposition.Remove
-            ? StepCatalog.For(draft.Kind, targetId, _settings.Echo.Removal)
+            ? StepCatalog.For(draft.Kind, hasTarget, _settings.Echo.Removal)
             : [];
         return new PlannedEntity
         {

@@ -84,34 +84,33 @@ public static class StepCatalog
     ];
 
     /// <summary>The ordered steps for an entity to be removed.</summary>
-    public static IReadOnlyList<PlannedStep> For(EntityKind kind, string? targetId, RemovalSettings removal)
+    public static IReadOnlyList<PlannedStep> For(EntityKind kind, bool hasTarget, RemovalSettings removal)
     {
-        var steps = new List<PlannedStep>();
-        if (kind == EntityKind.Person && targetId is not null)
+        var steps = new List<PlannedStep>(9);
+        if (kind == EntityKind.Person && hasTarget)
         {
-            var target = new[] { new StepParameter("targetId", targetId) };
-            steps.Add(new PlannedStep { Action = VerifyTargetAccount, DryRun = DryRunCheck.Checked, Parameters = target });
-            steps.Add(new PlannedStep { Action = StopPasswordSync, DryRun = DryRunCheck.Unchecked, Parameters = target });
-            steps.Add(new PlannedStep { Action = VerifyCloudManaged, DryRun = DryRunCheck.Unchecked, Parameters = target });
+            steps.Add(new PlannedStep(VerifyTargetAccount, DryRunCheck.Checked));
+            steps.Add(new PlannedStep(StopPasswordSync, DryRunCheck.Unchecked));
+            steps.Add(new PlannedStep(VerifyCloudManaged, DryRunCheck.Unchecked));
         }
 
-        steps.Add(new PlannedStep { Action = BackupLegacyEntry, DryRun = DryRunCheck.Checked });
+        steps.Add(new PlannedStep(BackupLegacyEntry, DryRunCheck.Checked));
         if (kind is EntityKind.Person or EntityKind.ServiceAccount)
         {
-            steps.Add(new PlannedStep { Action = DisableLegacyAccount, DryRun = DryRunCheck.Probed });
+            steps.Add(new PlannedStep(DisableLegacyAccount, DryRunCheck.Probed));
             if (removal.QuarantineDn is not null)
             {
-                steps.Add(new PlannedStep { Action = QuarantineLegacyEntry, DryRun = DryRunCheck.Probed, Parameters = [new StepParameter("to", removal.QuarantineDn)] });
+                steps.Add(new PlannedStep(QuarantineLegacyEntry, DryRunCheck.Probed));
             }
 
             if (removal.HoldDays > 0)
             {
-                steps.Add(new PlannedStep { Action = Hold, DryRun = DryRunCheck.Checked, Parameters = [new StepParameter("days", removal.HoldDays.ToString(System.Globalization.CultureInfo.InvariantCulture))] });
+                steps.Add(new PlannedStep(Hold, DryRunCheck.Checked));
             }
         }
 
-        steps.Add(new PlannedStep { Action = DeleteLegacyEntry, DryRun = DryRunCheck.Probed });
-        steps.Add(new PlannedStep { Action = VerifyLegacyAbsent, DryRun = DryRunCheck.Unchecked });
+        steps.Add(new PlannedStep(DeleteLegacyEntry, DryRunCheck.Probed));
+        steps.Add(new PlannedStep(VerifyLegacyAbsent, DryRunCheck.Unchecked));
         return steps;
     }
 }

@@ -33,14 +33,15 @@ public sealed class PlanSerializerTests
         var text = Encoding.UTF8.GetString(PlanSerializer.Serialize(SamplePlan()));
 
         text.Should().Contain("uid=山田").And.NotContain("\r").And.EndWith("}\n");
-        text.Should().Contain("\"disposition\": \"blocked\"").And.Contain("\"action\": \"stop-password-sync\"");
+        text.Should().Contain("\"disposition\":\"blocked\"").And.Contain("\"action\":\"stop-password-sync\"");
+        text.Split('\n').Count(l => l.StartsWith("    {\"id\":", StringComparison.Ordinal)).Should().Be(3, "each entity is one line, so a diff shows whole entities");
     }
 
     [Fact]
     public void An_edited_plan_is_refused_as_tampered()
     {
         var text = Encoding.UTF8.GetString(PlanSerializer.Serialize(SamplePlan()));
-        var edited = text.Replace("\"disposition\": \"blocked\"", "\"disposition\": \"remove\"", StringComparison.Ordinal);
+        var edited = text.Replace("\"disposition\":\"blocked\"", "\"disposition\":\"remove\"", StringComparison.Ordinal);
         edited.Should().NotBe(text);
 
         var act = () => PlanSerializer.Deserialize(Encoding.UTF8.GetBytes(edited), "plan.json");

@@ -241,10 +241,12 @@ public sealed class PlannerTests
         var scenario = new PlanningScenario().Person("akira", employeeNumber: "E1").Target("t1", employeeId: "E1");
         scenario.Options.Removal.QuarantineDn = "ou=quarantine," + PlanningScenario.Base;
         scenario.Options.Removal.HoldDays = 14;
-        var akira = scenario.PlanAccepted().Entity("akira");
+        var plan = scenario.PlanAccepted();
+        var akira = plan.Entity("akira");
 
         akira.Actions().Should().ContainInOrder(StepCatalog.DisableLegacyAccount, StepCatalog.QuarantineLegacyEntry, StepCatalog.Hold, StepCatalog.DeleteLegacyEntry);
-        akira.Steps.Single(s => s.Action == StepCatalog.Hold).Parameters!.Single().Should().Be(new StepParameter("days", "14"));
+        plan.Settings.Removal.Should().Be(new RemovalSettings("ou=quarantine," + PlanningScenario.Base, 14, 400));
+        plan.StepCatalog.Single(s => s.Action == StepCatalog.Hold).Description.Should().Contain("14 day(s)");
     }
 
     [Fact]

@@ -208,17 +208,11 @@ public enum DryRunCheck
     Unchecked,
 }
 
-public sealed record PlannedStep
-{
-    public required string Action { get; init; }
-
-    public required DryRunCheck DryRun { get; init; }
-
-    /// <summary>Step parameters as sorted name/value pairs (e.g. <c>targetId</c>, <c>days</c>).</summary>
-    public IReadOnlyList<StepParameter>? Parameters { get; init; }
-}
-
-public sealed record StepParameter(string Name, string Value);
+/// <summary>
+/// One step of an entity. Its parameters are not repeated per entity: the target account is the
+/// entity's <c>match.targetId</c>, the quarantine DN and hold days are in <c>settings.removal</c>.
+/// </summary>
+public sealed record PlannedStep(string Action, DryRunCheck DryRun);
 
 public sealed record StepDescription
 {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -7,28 +8,53 @@ using AuthSplit.Core.Errors;
 namespace AuthSplit.Core.Planning.Format;
 
 /// <summary>
-/// Writes and reads plan files. The file is indented JSON (UTF-8, LF, non-ASCII kept readable); the
-/// plan id is the SHA-256 of the compact serialisation of the document without its <c>planId</c>, so
-/// re-indenting a plan does not change its identity but editing any value does.
+/// Writes and reads plan files. The file is UTF-8 JSON with LF line ends and non-ASCII kept readable:
+/// the header indented, then one entity per line, so a reviewer's diff shows whole entities and a plan
+/// of 100,000 entities stays small. The plan id is the SHA-256 of the compact serialisation of the
+/// document without its <c>planId</c>: re-formatting keeps the id, editing any value breaks it. Both
+/// the file and the hash are streamed, so a large plan is never held in memory as text.
 /// </summary>
 public static class PlanSerializer
 {
+    private const string EntitiesPlaceholder = "\"entities\": []";
     private static readonly JsonSerializerOptions Indented = Create(writeIndented: true);
     private static readonly JsonSerializerOptions Compact = Create(writeIndented: false);
+    private static readonly byte[] EntitySeparator = ",\n    "u8.ToArray();
 
     public static JsonSerializerOptions Options => Indented;
 
-    public static byte[] Serialize(PlanDocument plan)
+    public static async Task WriteAsync(PlanDocument plan, Stream stream, CancellationToken cancellationToken)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(plan, Indented);
-        var withNewline = new byte[bytes.Length + 1];
-        bytes.CopyTo(withNewline, 0);
-        withNewline[^1] = (byte)'\n';
-        return withNewline;
+        var header = JsonSerializer.Serialize(plan with { Entities = [] }, Indented);
+        var split = header.IndexOf(EntitiesPlaceholder, StringComparison.Ordinal);
+        if (split < 0 || header.IndexOf(EntitiesPlaceholder, split + 1, StringComparison.Ordinal) >= 0)
+        {
+            throw new InvalidOperationException("the plan header must hold the entities placeholder exactly once");
+        }
+
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(header[..split] + "\"entities\": ["), cancellationToken);
+        for (var i = 0; i < plan.Entities.Count; i++)
+        {
+            await stream.WriteAsync(i == 0 ? "\n    "u8.ToArray() : EntitySeparator, cancellationToken);
+            await JsonSerializer.SerializeAsync(stream, plan.Entities[i], Compact, cancellationToken);
+        }
+
+        await stream.WriteAsync(Encoding.UTF8.GetBytes((plan.Entities.Count > 0 ? "\n  ]" : "]") + header[(split + EntitiesPlaceholder.Length)..] + "\n"), cancellationToken);
     }
 
-    public static string ComputePlanId(PlanDocument plan) =>
-        "sha256:" + Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(plan with { PlanId = null }, Compact)));
+    public static byte[] Serialize(PlanDocument plan)
+    {
+        using var buffer = new MemoryStream();
+        WriteAsync(plan, buffer, CancellationToken.None).GetAwaiter().GetResult();
+        return buffer.ToArray();
+    }
+
+    public static string ComputePlanId(PlanDocument plan)
+    {
+        using var hashing = new HashingStream();
+        JsonSerializer.Serialize(hashing, plan with { PlanId = null }, Compact);
+        return "sha256:" + hashing.Hex();
+    }
 
     /// <summary>The config input's hash: the planning-relevant settings in canonical (compact) JSON.</summary>
     public static string HashSettings(PlanSettings settings) =>
@@ -49,6 +75,26 @@ public static class PlanSerializer
             throw new InputException("plan-invalid", $"not a plan file this version understands: {ex.Message}", path, (int?)(ex.LineNumber + 1));
         }
 
+        return Verify(plan, path);
+    }
+
+    public static async Task<PlanDocument> ReadAsync(Stream stream, string path, CancellationToken cancellationToken)
+    {
+        PlanDocument? plan;
+        try
+        {
+            plan = await JsonSerializer.DeserializeAsync<PlanDocument>(stream, Indented, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            throw new InputException("plan-invalid", $"not a plan file this version understands: {ex.Message}", path, (int?)(ex.LineNumber + 1));
+        }
+
+        return Verify(plan, path);
+    }
+
+    private static PlanDocument Verify(PlanDocument? plan, string path)
+    {
         if (plan is null)
         {
             throw new InputException("plan-invalid", "the file holds no plan", path);
@@ -83,5 +129,47 @@ public static class PlanSerializer
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
+    }
+
+    /// <summary>A write-only stream that only hashes.</summary>
+    private sealed class HashingStream : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public string Hex() => Convert.ToHexStringLower(_hash.GetCurrentHash());
+
+        public override void Write(byte[] buffer, int offset, int count) => _hash.AppendData(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _hash.AppendData(buffer);
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _hash.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }

@@ -1,0 +1,39 @@
+using BenchmarkDotNet.Running;
+
+namespace AuthSplit.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/AuthSplit.Benchmarks -- &lt;command&gt;</c>:
+/// <c>plan-offline [people]</c>, <c>plan-live [people]</c>, <c>micro</c> (BenchmarkDotNet), <c>all</c>.
+/// Figures go to stdout; docs/benchmarks.md records what was measured on the reference machine.
+/// </summary>
+public static class BenchmarkCommands
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var command = args.FirstOrDefault() ?? "all";
+        var people = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
+        switch (command)
+        {
+            case "plan-offline":
+                await PlanBenchmarks.OfflineAsync(people);
+                return 0;
+            case "plan-live":
+                await PlanBenchmarks.LiveAsync(people);
+                return 0;
+            case "phases":
+                await PlanPhases.RunAsync(people);
+                return 0;
+            case "micro":
+                BenchmarkSwitcher.FromAssembly(typeof(BenchmarkCommands).Assembly).Run(args.Skip(1).ToArray());
+                return 0;
+            case "all":
+                await PlanBenchmarks.OfflineAsync(people);
+                await PlanBenchmarks.LiveAsync(people);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, micro or all");
+                return 2;
+        }
+    }
+}

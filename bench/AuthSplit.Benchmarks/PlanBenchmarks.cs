@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using AuthSplit.Lab.Data;
+using AuthSplit.Lab.Servers;
+
+namespace AuthSplit.Benchmarks;
+
+/// <summary>
+/// Macro benchmarks of <c>authsplit plan</c>, run as a child process exactly as an operator runs it, with
+/// its peak resident memory read from /proc (VmHWM). The live benchmark measures ldapsearch and the plan
+/// side by side in one run against the same private slapd.
+/// </summary>
+public static class PlanBenchmarks
+{
+    private const int Runs = 3;
+
+    public static async Task OfflineAsync(int people)
+    {
+        var work = await PrepareAsync(people);
+        Console.WriteLine($"# offline plan: {people:N0} people (+ groups) from LDIF, {TargetCount(people):N0} target users");
+        var timings = new List<(double Seconds, long PeakBytes)>();
+        for (var run = 0; run < Runs; run++)
+        {
+            timings.Add(await RunPlanAsync(work, ["--source-ldif", Path.Combine(work, "source.ldif")], null));
+        }
+
+        Report("offline plan (authsplit process, LDIF + Graph JSON -> plan.json)", timings);
+    }
+
+    public static async Task LiveAsync(int people)
+    {
+        var work = await PrepareAsync(people);
+        await using var slapd = await SlapdServer.StartAsync(new SlapdServerOptions { Suffix = GeneratedOrganization.Suffix, CreateSuffixEntry = false, NoSync = true, Log = Console.Out }, CancellationToken.None);
+        var load = Stopwatch.StartNew();
+        await slapd.LoadLdifAsync(Path.Combine(work, "source.ldif"), CancellationToken.None);
+        Console.WriteLine($"# live plan: {people:N0} people loaded into slapd (mdb, dbnosync) with slapadd -q in {load.Elapsed.TotalSeconds:0.00} s");
+
+        var ldapsearch = new List<(double, long)>();
+        var plans = new List<(double, long)>();
+        var password = Path.Combine(work, "admin.pw");
+        await File.WriteAllTextAsync(password, slapd.AdminPassword);
+        var config = await LiveConfigAsync(work, slapd, password);
+        for (var run = 0; run < Runs; run++)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = await slapd.SearchAsync(["-LLL", "-E", "pr=1000/noprompt", "-b", GeneratedOrganization.Suffix, "(objectClass=*)", "*", "+"], CancellationToken.None);
+            ldapsearch.Add((clock.Elapsed.TotalSeconds, 0));
+            if (result.Output.Length < people * 100)
+            {
+                throw new InvalidOperationException("ldapsearch returned less than expected");
+            }
+
+            plans.Add(await RunPlanAsync(work, [], config));
+        }
+
+        Report("ldapsearch -LLL '*' '+' over LDAPS, pages of 1000", ldapsearch);
+        Report("live plan (authsplit process, LDAPS read + Graph JSON -> plan.json)", plans);
+        var ratio = Median(plans.Select(p => p.Item1)) / Median(ldapsearch.Select(p => p.Item1));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"live plan / ldapsearch (medians): {ratio:0.00}x"));
+    }
+
+    private static int TargetCount(int people) => GeneratedOrganization.People(people).Count(p => p.Unit != "partner") + 1000;
+
+    private static async Task<string> PrepareAsync(int people)
+    {
+        var work = Path.Combine(Path.GetTempPath(), $"authsplit-bench-{people}");
+        if (!File.Exists(Path.Combine(work, "source.ldif")))
+        {
+            Directory.CreateDirectory(work);
+            var clock = Stopwatch.StartNew();
+            await GeneratedOrganization.WriteLdifAsync(Path.Combine(work, "source.ldif"), people, groupSize: 50, CancellationToken.None);
+            await GeneratedOrganization.WriteTargetSnapshotAsync(Path.Combine(work, "target"), people, pageSize: 999, cloudOnly: 1000, CancellationToken.None);
+            Console.WriteLine($"generated {people:N0} people and the target snapshot in {clock.Elapsed.TotalSeconds:0.00} s ({new FileInfo(Path.Combine(work, "source.ldif")).Length / 1e6:0.0} MB LDIF)");
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(work, "config.json"), Config(null, null, null));
+        return work;
+    }
+
+    private static async Task<string> LiveConfigAsync(string work, SlapdServer slapd, string passwordFile)
+    {
+        var path = Path.Combine(work, "live.json");
+        await File.WriteAllTextAsync(path, Config(slapd.LdapsUrl, slapd.CaFile, passwordFile).Replace("\"BindDn\": null", $"\"BindDn\": \"{slapd.AdminDn}\"", StringComparison.Ordinal));
+        return path;
+    }
+
+    private static string Config(string? url, string? caFile, string? passwordFile) => $$"""
+        {
+          "Source": { "Url": {{Json(url)}}, "BindDn": null, "PasswordFile": {{Json(passwordFile)}}, "CaFile": {{Json(caFile)}}, "BaseDn": "{{GeneratedOrganization.Suffix}}", "Dialect": "OpenLdap", "PageSize": 1000 },
+          "Waves": [
+            { "Name": "hq", "Order": 1, "Deadline": "2025-04-30", "BaseDn": "ou=hq,{{GeneratedOrganization.Suffix}}", "Filter": "(|(objectClass=inetOrgPerson)(objectClass=groupOfNames))" },
+            { "Name": "domestic", "Order": 2, "Deadline": "2025-04-30", "BaseDn": "ou=domestic,{{GeneratedOrganization.Suffix}}", "Filter": "(objectClass=inetOrgPerson)" },
+            { "Name": "overseas", "Order": 3, "Deadline": "2026-04-30", "BaseDn": "ou=overseas,{{GeneratedOrganization.Suffix}}", "Filter": "(&(objectClass=inetOrgPerson)(l=*))" }
+          ],
+          "Matching": [ { "Source": "employeeNumber", "Target": "employeeId" }, { "Source": "mail", "Target": "mail" } ],
+          "Safety": { "ProtectedFilter": "(employeeType=partner)", "ProtectedDns": [ "ou=partner,{{GeneratedOrganization.Suffix}}" ], "MaxDeletesPerWave": 50000 }
+        }
+        """;
+
+    private static string Json(string? value) => value is null ? "null" : System.Text.Json.JsonSerializer.Serialize(value);
+
+    private static async Task<(double Seconds, long PeakBytes)> RunPlanAsync(string work, string[] source, string? config)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "authsplit.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { cli, "plan", "--config", config ?? Path.Combine(work, "config.json"), "--target-snapshot", Path.Combine(work, "target"), "--out", Path.Combine(work, "plan.json"), "--log-dir", Path.Combine(work, "logs") }.Concat(source))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        long peak = 0;
+        while (!process.HasExited)
+        {
+            peak = Math.Max(peak, PeakResidentBytes(process.Id));
+            await Task.Delay(25);
+        }
+
+        await process.WaitForExitAsync();
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"authsplit plan exited {process.ExitCode}: {await error}{await output}");
+        }
+
+        return (seconds, peak);
+    }
+
+    private static long PeakResidentBytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static void Report(string what, List<(double Seconds, long PeakBytes)> runs)
+    {
+        var seconds = string.Join(", ", runs.Select(r => r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)));
+        var peak = runs.Max(r => r.PeakBytes);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: median {Median(runs.Select(r => r.Seconds)):0.00} s (runs: {seconds} s){(peak > 0 ? $", peak RSS {peak / 1048576.0:0} MiB" : string.Empty)}"));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}

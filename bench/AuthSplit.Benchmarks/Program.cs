@@ -1,0 +1,3 @@
+using AuthSplit.Benchmarks;
+
+return await BenchmarkCommands.RunAsync(args);
