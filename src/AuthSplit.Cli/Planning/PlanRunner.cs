@@ -45,7 +45,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             ConfigSha256 = PlanSerializer.HashSettings(settings.Echo),
             Decisions = decisions.Description,
         };
-        var outcome = planner.Complete(inputs, previous, request.AcceptScopeDrop);
+        var outcome = planner.Complete(inputs, previous, request.AcceptScopeDrop, computePlanId: false);
         if (outcome.Refused)
         {
             foreach (var refusal in outcome.Refusals)
@@ -57,11 +57,17 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             return ExitCodes.Refused;
         }
 
-        await AtomicFile.WriteAsync(request.OutputPath, (stream, ct) => PlanSerializer.WriteAsync(outcome.Plan, stream, ct), cancellationToken);
-        log.Information("Plan {PlanId} written to {Path}: {Entities} entities", outcome.Plan.PlanId, request.OutputPath, outcome.Plan.Entities.Count);
-        PlanTables.WriteWaveSummary(console.Output, outcome.Plan);
-        await console.Output.WriteLineAsync($"Plan {outcome.Plan.PlanId} written to {request.OutputPath}.");
-        foreach (var record in outcome.Plan.Decisions.Where(d => d.Status != DecisionStatus.Applied))
+        var plan = outcome.Plan;
+        await AtomicFile.WriteAsync(request.OutputPath, async (stream, ct) =>
+        {
+            var scratchPath = AtomicFile.TemporaryFor(request.OutputPath);
+            await using var scratch = new FileStream(scratchPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            plan = await PlanSerializer.WriteWithPlanIdAsync(outcome.Plan, stream, scratch, ct);
+        }, cancellationToken);
+        log.Information("Plan {PlanId} written to {Path}: {Entities} entities", plan.PlanId, request.OutputPath, plan.Entities.Count);
+        PlanTables.WriteWaveSummary(console.Output, plan);
+        await console.Output.WriteLineAsync($"Plan {plan.PlanId} written to {request.OutputPath}.");
+        foreach (var record in plan.Decisions.Where(d => d.Status != DecisionStatus.Applied))
         {
             await console.Error.WriteLineAsync($"warning: decision for {record.EntityId} ({record.Decision}) {record.Status.ToString().ToLowerInvariant()}: {record.Note}");
         }

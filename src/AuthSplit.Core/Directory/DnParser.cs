@@ -118,6 +118,17 @@ internal sealed class DnParser(string text)
 
     private bool TryParseString([NotNullWhen(true)] out string? value, [NotNullWhen(false)] out string? error)
     {
+        // Most values hold no escapes: take them as they stand (trailing unescaped spaces dropped).
+        var end = text.AsSpan(_position).IndexOfAny(",+;\\");
+        var stop = end < 0 ? text.Length : _position + end;
+        if (stop == text.Length || text[stop] != '\\')
+        {
+            value = text[_position..stop].TrimEnd(' ');
+            _position = stop;
+            error = null;
+            return true;
+        }
+
         var bytes = new List<byte>();
         var significantLength = 0;
         Span<byte> utf8 = stackalloc byte[4];

@@ -12,6 +12,11 @@ public static class Rfc4518
 {
     public static string Prepare(string value, bool ignoreCase)
     {
+        if (IsPlainAscii(value))
+        {
+            return ignoreCase ? value.ToLowerInvariant() : value;
+        }
+
         var normalized = value.IsNormalized(NormalizationForm.FormKC) ? value : value.Normalize(NormalizationForm.FormKC);
         var builder = new StringBuilder(normalized.Length);
         var pendingSpace = false;
@@ -33,6 +38,39 @@ public static class Rfc4518
         }
 
         return builder.ToString();
+    }
+
+    // Printable ASCII with single inner spaces and none at the ends is already prepared but for case.
+    private static bool IsPlainAscii(string value)
+    {
+        if (value.Length == 0 || value[0] == ' ' || value[^1] == ' ')
+        {
+            return false;
+        }
+
+        var previousSpace = false;
+        foreach (var c in value)
+        {
+            if (c == ' ')
+            {
+                if (previousSpace)
+                {
+                    return false;
+                }
+
+                previousSpace = true;
+                continue;
+            }
+
+            if (c is < '!' or > '~')
+            {
+                return false;
+            }
+
+            previousSpace = false;
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -91,8 +91,12 @@ public sealed class Planner
         _drafts.Add(new EntityDraft(id, dn, kind, [.. waves.Select(w => w.Name)], protection, match, blockers, Fingerprint(entry, dn)));
     }
 
-    /// <summary>Finishes the plan, or says why no plan may be made from this read.</summary>
-    public PlanningOutcome Complete(PlanInputs inputs, PlanDocument? previousPlan, bool acceptScopeDrop)
+    /// <summary>
+    /// Finishes the plan, or says why no plan may be made from this read. With
+    /// <paramref name="computePlanId"/> false the plan has no id yet: the caller writes it with
+    /// <see cref="PlanSerializer.WriteWithPlanIdAsync"/>, which hashes while it writes.
+    /// </summary>
+    public PlanningOutcome Complete(PlanInputs inputs, PlanDocument? previousPlan, bool acceptScopeDrop, bool computePlanId = true)
     {
         MarkSharedTargets();
         var decisionRecords = new List<DecisionRecord>();
@@ -119,7 +123,7 @@ public sealed class Planner
             Entities = entities,
             Decisions = [.. decisionRecords.OrderBy(r => r.EntityId, StringComparer.Ordinal)],
         };
-        return new PlanningOutcome(PlanSerializer.WithPlanId(document), refusals);
+        return new PlanningOutcome(computePlanId ? PlanSerializer.WithPlanId(document) : document, refusals);
     }
 
     private void MarkSharedTargets()
@@ -355,11 +359,21 @@ public sealed class Planner
     // sorted (directories do not promise value order) and base64-encoded (values may be binary).
     private string Fingerprint(DirectoryEntry entry, DistinguishedName dn)
     {
-        var text = new StringBuilder(dn.Normalized).Append('\n');
+        var text = new StringBuilder(256).Append(dn.Normalized).Append('\n');
         foreach (var attribute in _settings.FingerprintAttributes)
         {
-            var values = entry.GetValues(attribute).Select(Convert.ToBase64String).Order(StringComparer.Ordinal);
-            text.Append(attribute).Append('=').AppendJoin(',', values).Append('\n');
+            var raw = entry.GetValues(attribute);
+            text.Append(attribute).Append('=');
+            if (raw.Count == 1)
+            {
+                text.Append(Convert.ToBase64String(raw[0]));
+            }
+            else if (raw.Count > 1)
+            {
+                text.AppendJoin(',', raw.Select(Convert.ToBase64String).Order(StringComparer.Ordinal));
+            }
+
+            text.Append('\n');
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));

@@ -54,21 +54,33 @@ public sealed class TargetMatcher
         {
             var values = SourceValues(entry, rule);
             var index = _indexByProperty[rule.Target];
-            var candidates = values
-                .SelectMany(v => index.TryGetValue(v, out var users) ? users : [])
-                .DistinctBy(u => u.Id, StringComparer.OrdinalIgnoreCase)
-                .OrderBy(u => u.Id, StringComparer.Ordinal)
-                .ToArray();
-            var result = values.Count == 0 ? "no-source-value" : candidates.Length switch { 0 => "none", 1 => "unique", _ => "ambiguous" };
+            var found = new List<TargetUser>(1);
+            foreach (var value in values)
+            {
+                if (index.TryGetValue(value, out var users))
+                {
+                    foreach (var user in users)
+                    {
+                        if (!found.Exists(f => string.Equals(f.Id, user.Id, StringComparison.OrdinalIgnoreCase)))
+                        {
+                            found.Add(user);
+                        }
+                    }
+                }
+            }
+
+            found.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+            var candidates = found;
+            var result = values.Count == 0 ? "no-source-value" : candidates.Count switch { 0 => "none", 1 => "unique", _ => "ambiguous" };
             considered.Add(new RuleAttempt(rule.Rule, rule.Source, rule.Target, values, [.. candidates.Select(c => c.Id)], result));
-            if (candidates.Length == 1)
+            if (candidates.Count == 1)
             {
                 var user = candidates[0];
                 var value = values.First(v => string.Equals(user.Get(rule.Target), v, StringComparison.OrdinalIgnoreCase));
                 return Matched(MatchStatus.Matched, rule.Rule, value, user, considered);
             }
 
-            if (candidates.Length > 1)
+            if (candidates.Count > 1)
             {
                 return new MatchResult { Status = MatchStatus.Ambiguous, Rule = rule.Rule, Considered = considered };
             }
@@ -88,10 +100,19 @@ public sealed class TargetMatcher
         Considered = considered,
     };
 
-    private static List<string> SourceValues(DirectoryEntry entry, CompiledMatchingRule rule) =>
-        entry.GetValues(rule.Source)
-            .Select(bytes => rule.Transform == MatchTransform.Base64 ? Convert.ToBase64String(bytes) : System.Text.Encoding.UTF8.GetString(bytes))
-            .Where(v => v.Length > 0)
-            .Distinct(StringComparer.OrdinalIgnoreCase)
-            .ToList();
+    private static List<string> SourceValues(DirectoryEntry entry, CompiledMatchingRule rule)
+    {
+        var raw = entry.GetValues(rule.Source);
+        var values = new List<string>(raw.Count);
+        foreach (var bytes in raw)
+        {
+            var value = rule.Transform == MatchTransform.Base64 ? Convert.ToBase64String(bytes) : System.Text.Encoding.UTF8.GetString(bytes);
+            if (value.Length > 0 && !values.Exists(v => string.Equals(v, value, StringComparison.OrdinalIgnoreCase)))
+            {
+                values.Add(value);
+            }
+        }
+
+        return values;
+    }
 }

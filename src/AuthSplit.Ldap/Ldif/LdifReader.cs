@@ -14,6 +14,7 @@ namespace AuthSplit.Ldap.Ldif;
 /// </summary>
 public static partial class LdifReader
 {
+#pragma warning disable CS1998 // Reads synchronously from a buffered stream by design (see the loop).
     public static async IAsyncEnumerable<DirectoryEntry> ReadAsync(Stream stream, string path, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(stream, new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
@@ -28,7 +29,9 @@ public static partial class LdifReader
             string? line;
             try
             {
-                line = await reader.ReadLineAsync(cancellationToken);
+                // Synchronous line reads: the file is buffered and the caller reads on its own task;
+                // an await per line costs more than parsing the line.
+                line = reader.ReadLine();
             }
             catch (DecoderFallbackException)
             {
@@ -72,6 +75,7 @@ public static partial class LdifReader
             {
                 if (state.Complete() is { } entry)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     yield return entry;
                 }
 
@@ -93,6 +97,8 @@ public static partial class LdifReader
             logicalLine = lineNumber;
         }
     }
+
+#pragma warning restore CS1998
 
     private static void CheckVersion(string line, string path, int lineNumber)
     {

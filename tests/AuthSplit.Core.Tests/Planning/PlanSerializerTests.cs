@@ -28,6 +28,19 @@ public sealed class PlanSerializerTests
     }
 
     [Fact]
+    public async Task Writing_while_hashing_gives_the_same_file_and_id_as_hashing_first()
+    {
+        var plan = SamplePlan();
+        using var destination = new MemoryStream();
+        using var scratch = new MemoryStream();
+
+        var written = await PlanSerializer.WriteWithPlanIdAsync(plan with { PlanId = null }, destination, scratch, CancellationToken.None);
+
+        written.PlanId.Should().Be(plan.PlanId);
+        destination.ToArray().Should().Equal(PlanSerializer.Serialize(plan));
+    }
+
+    [Fact]
     public void The_plan_file_is_readable_utf8_with_lf_line_ends()
     {
         var text = Encoding.UTF8.GetString(PlanSerializer.Serialize(SamplePlan()));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -25,21 +26,86 @@ public static class PlanSerializer
 
     public static async Task WriteAsync(PlanDocument plan, Stream stream, CancellationToken cancellationToken)
     {
-        var header = JsonSerializer.Serialize(plan with { Entities = [] }, Indented);
-        var split = header.IndexOf(EntitiesPlaceholder, StringComparison.Ordinal);
-        if (split < 0 || header.IndexOf(EntitiesPlaceholder, split + 1, StringComparison.Ordinal) >= 0)
-        {
-            throw new InvalidOperationException("the plan header must hold the entities placeholder exactly once");
-        }
-
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(header[..split] + "\"entities\": ["), cancellationToken);
+        var (prefix, suffix) = IndentedHeader(plan);
+        await stream.WriteAsync(prefix, cancellationToken);
         for (var i = 0; i < plan.Entities.Count; i++)
         {
             await stream.WriteAsync(i == 0 ? "\n    "u8.ToArray() : EntitySeparator, cancellationToken);
             await JsonSerializer.SerializeAsync(stream, plan.Entities[i], Compact, cancellationToken);
         }
 
-        await stream.WriteAsync(Encoding.UTF8.GetBytes((plan.Entities.Count > 0 ? "\n  ]" : "]") + header[(split + EntitiesPlaceholder.Length)..] + "\n"), cancellationToken);
+        await stream.WriteAsync(plan.Entities.Count > 0 ? "\n  ]"u8.ToArray() : "]"u8.ToArray(), cancellationToken);
+        await stream.WriteAsync(suffix, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives <paramref name="plan"/> its id and writes it, serialising each entity only once: the
+    /// entities go to <paramref name="scratch"/> (one per line) while their canonical bytes are hashed,
+    /// then the header with the id and the entity lines go to <paramref name="destination"/>. For large
+    /// plans this halves the work of <see cref="WithPlanId"/> followed by <see cref="WriteAsync"/>.
+    /// </summary>
+    public static async Task<PlanDocument> WriteWithPlanIdAsync(PlanDocument plan, Stream destination, Stream scratch, CancellationToken cancellationToken)
+    {
+        var unidentified = plan with { PlanId = null };
+        var (compactPrefix, compactSuffix) = Split(JsonSerializer.Serialize(unidentified with { Entities = [] }, Compact), "\"entities\":[]");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(compactPrefix + "\"entities\":["));
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        await using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Compact.Encoder, Indented = false, SkipValidation = true }))
+        {
+            for (var i = 0; i < plan.Entities.Count; i++)
+            {
+                buffer.ResetWrittenCount();
+                writer.Reset(buffer);
+                JsonSerializer.Serialize(writer, plan.Entities[i], Compact);
+                await writer.FlushAsync(cancellationToken);
+                if (i > 0)
+                {
+                    hash.AppendData(","u8);
+                }
+
+                hash.AppendData(buffer.WrittenSpan);
+                await scratch.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                await scratch.WriteAsync("\n"u8.ToArray(), cancellationToken);
+            }
+        }
+
+        hash.AppendData(Encoding.UTF8.GetBytes("]" + compactSuffix));
+        var identified = plan with { PlanId = "sha256:" + Convert.ToHexStringLower(hash.GetCurrentHash()) };
+        var (prefix, suffix) = IndentedHeader(identified);
+        await destination.WriteAsync(prefix, cancellationToken);
+        scratch.Position = 0;
+        using (var reader = new StreamReader(scratch, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true))
+        {
+            var first = true;
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                await destination.WriteAsync(first ? "\n    "u8.ToArray() : EntitySeparator, cancellationToken);
+                await destination.WriteAsync(Encoding.UTF8.GetBytes(line), cancellationToken);
+                first = false;
+            }
+        }
+
+        await destination.WriteAsync(plan.Entities.Count > 0 ? "\n  ]"u8.ToArray() : "]"u8.ToArray(), cancellationToken);
+        await destination.WriteAsync(suffix, cancellationToken);
+        return identified;
+    }
+
+    private static (byte[] Prefix, byte[] Suffix) IndentedHeader(PlanDocument plan)
+    {
+        var (prefix, suffix) = Split(JsonSerializer.Serialize(plan with { Entities = [] }, Indented), EntitiesPlaceholder);
+        return (Encoding.UTF8.GetBytes(prefix + "\"entities\": ["), Encoding.UTF8.GetBytes(suffix + "\n"));
+    }
+
+    private static (string Prefix, string Suffix) Split(string header, string placeholder)
+    {
+        var split = header.IndexOf(placeholder, StringComparison.Ordinal);
+        if (split < 0 || header.IndexOf(placeholder, split + 1, StringComparison.Ordinal) >= 0)
+        {
+            throw new InvalidOperationException("the plan header must hold the entities placeholder exactly once");
+        }
+
+        return (header[..split], header[(split + placeholder.Length)..]);
     }
 
     public static byte[] Serialize(PlanDocument plan)
