@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace AuthSplit.Lab.Servers;
 
-/// <summary>A program a lab server needs and the Debian package that ships it.</summary>
+/// <summary>A program a lab server needs and the Debian packages (space-separated) that make it work.</summary>
 public sealed record RequiredTool(string Name, string Package, params string[] Locations)
 {
     public static RequiredTool Slapd { get; } = new("slapd", "slapd", "/usr/sbin/slapd");
@@ -10,7 +10,8 @@ public sealed record RequiredTool(string Name, string Package, params string[] L
     public static RequiredTool LdapSearch { get; } = new("ldapsearch", "ldap-utils", "/usr/bin/ldapsearch");
     public static RequiredTool LdapAdd { get; } = new("ldapadd", "ldap-utils", "/usr/bin/ldapadd");
     public static RequiredTool LdapModify { get; } = new("ldapmodify", "ldap-utils", "/usr/bin/ldapmodify");
-    public static RequiredTool SambaTool { get; } = new("samba-tool", "samba", "/usr/bin/samba-tool");
+    // samba-ad-provision holds the provisioning templates; it is only a recommendation of samba.
+    public static RequiredTool SambaTool { get; } = new("samba-tool", "samba samba-ad-provision samba-dsdb-modules", "/usr/bin/samba-tool");
     public static RequiredTool Samba { get; } = new("samba", "samba", "/usr/sbin/samba");
 
     public string? Find() =>
@@ -38,13 +39,13 @@ public static class DebianPackages
         var missing = required.Where(t => t.Find() is null).ToArray();
         if (missing.Length > 0)
         {
-            await InstallAsync(missing.Select(t => t.Package).Distinct().ToArray(), log, cancellationToken);
+            await InstallAsync(missing.SelectMany(t => t.Package.Split(' ')).Distinct().ToArray(), log, cancellationToken);
         }
 
         var found = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var tool in required)
         {
-            found[tool.Name] = tool.Find() ?? throw new LabServerException($"{tool.Name} is still missing after installing the Debian package {tool.Package}");
+            found[tool.Name] = tool.Find() ?? throw new LabServerException($"{tool.Name} is still missing after installing the Debian packages {tool.Package}");
         }
 
         return found;
@@ -84,8 +85,8 @@ public static class DebianPackages
             try
             {
                 var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-                await ProcessRunner.RunCheckedAsync("/usr/bin/apt-get", ["update", "-qq"], environment, TimeSpan.FromMinutes(10), cancellationToken);
-                await ProcessRunner.RunCheckedAsync("/usr/bin/apt-get", ["install", "-y", "-qq", "--no-install-recommends", .. packages], environment, TimeSpan.FromMinutes(20), cancellationToken);
+                await ProcessRunner.RunCheckedAsync("/usr/bin/apt-get", ["-o", "DPkg::Lock::Timeout=600", "update", "-qq"], environment, TimeSpan.FromMinutes(10), cancellationToken);
+                await ProcessRunner.RunCheckedAsync("/usr/bin/apt-get", ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-qq", .. packages], environment, TimeSpan.FromMinutes(20), cancellationToken);
             }
             finally
             {
