@@ -40,7 +40,7 @@ public static class PlanPhases
             planner.Add(entry);
         }
 
-        Console.WriteLine($"ldif read + planner.Add: {clock.Elapsed.TotalSeconds:0.00} s");
+        Console.WriteLine($"ldif read + planner.Add: {clock.Elapsed.TotalSeconds:0.00} s (GC paused {GC.GetTotalPauseDuration().TotalSeconds:0.00} s so far, gen2 {GC.CollectionCount(2)})");
         clock.Restart();
         var inputs = new PlanInputs
         {
@@ -53,6 +53,7 @@ public static class PlanPhases
         clock.Restart();
         var bytes = PlanSerializer.Serialize(outcome.Plan);
         Console.WriteLine($"serialize: {clock.Elapsed.TotalSeconds:0.00} s ({bytes.Length / 1e6:0.0} MB)");
+        Console.WriteLine($"GC: paused {GC.GetTotalPauseDuration().TotalSeconds:0.00} s; collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}; heap after full GC {GC.GetTotalMemory(true) / 1048576} MiB");
         Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
     }
 }

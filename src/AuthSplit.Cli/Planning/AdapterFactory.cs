@@ -14,17 +14,14 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 {
     private readonly SerilogLoggerFactory _loggerFactory = new(log);
 
-    public static ILegacyDirectorySource OpenLdif(string path) => new LdifFileSource(path);
+    public static LdifFileSource OpenLdif(string path) => new(path);
 
     public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress) =>
         new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress);
 
     public static ISnapshotWriter CreateLdifWriter(Stream stream) => new LdifSnapshotWriter(new LdifWriter(stream));
 
-    public static ITargetDirectorySource OpenTargetSnapshot(string path) => new GraphUserSnapshot(path);
-
-    public static Task<string> HashTargetSnapshotAsync(string path, CancellationToken cancellationToken) =>
-        GraphUserSnapshot.ComputeSha256Async(path, cancellationToken);
+    public static GraphUserSnapshot OpenTargetSnapshot(string path) => new(path);
 
     public void Dispose() => _loggerFactory.Dispose();
 }

@@ -5,22 +5,37 @@ namespace AuthSplit.Cli.Planning;
 
 /// <summary>
 /// Reads entries on one task and plans them on another, so parsing (or waiting on the directory) and
-/// planning overlap. The bounded channel keeps memory flat: the reader waits when the planner lags.
-/// A failure on either side fails the whole read; nothing is swallowed.
+/// planning overlap. Entries cross in batches, so the hand-over costs little per entry; the bounded
+/// channel keeps memory flat: the reader waits when the planner lags. A failure on either side fails
+/// the whole read; nothing is swallowed.
 /// </summary>
 public static class EntryPipeline
 {
+    private const int BatchSize = 256;
+    private const int BatchesInFlight = 8;
+
     public static async Task<int> RunAsync(IAsyncEnumerable<DirectoryEntry> entries, Func<DirectoryEntry, ValueTask> consume, IProgress<int> progress, CancellationToken cancellationToken)
     {
-        var channel = Channel.CreateBounded<DirectoryEntry>(new BoundedChannelOptions(2048) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<List<DirectoryEntry>>(new BoundedChannelOptions(BatchesInFlight) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var producer = Task.Run(async () =>
         {
             try
             {
+                var batch = new List<DirectoryEntry>(BatchSize);
                 await foreach (var entry in entries.WithCancellation(stop.Token))
                 {
-                    await channel.Writer.WriteAsync(entry, stop.Token);
+                    batch.Add(entry);
+                    if (batch.Count == BatchSize)
+                    {
+                        await channel.Writer.WriteAsync(batch, stop.Token);
+                        batch = new List<DirectoryEntry>(BatchSize);
+                    }
+                }
+
+                if (batch.Count > 0)
+                {
+                    await channel.Writer.WriteAsync(batch, stop.Token);
                 }
 
                 channel.Writer.Complete();
@@ -35,10 +50,13 @@ public static class EntryPipeline
         var count = 0;
         try
         {
-            await foreach (var entry in channel.Reader.ReadAllAsync(stop.Token))
+            await foreach (var batch in channel.Reader.ReadAllAsync(stop.Token))
             {
-                await consume(entry);
-                progress.Report(++count);
+                foreach (var entry in batch)
+                {
+                    await consume(entry);
+                    progress.Report(++count);
+                }
             }
         }
         catch (Exception) when (!producer.IsCompleted)

@@ -110,7 +110,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             users.Add(user);
         }
 
-        var hash = await AdapterFactory.HashTargetSnapshotAsync(request.TargetSnapshot, cancellationToken);
+        var hash = source.Sha256 ?? throw new InvalidOperationException("the target snapshot was not read to its end");
         log.Information("Read {Count} target users from {Source}", users.Count, source.Description);
         _ = options;
         return (users, new InputDescription { Kind = "graph-snapshot", Location = Path.GetFileName(Path.TrimEndingDirectorySeparator(request.TargetSnapshot)), Sha256 = hash, Count = users.Count });
@@ -118,17 +118,6 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
 
     private async Task<InputDescription> ReadLdifSourceAsync(AdapterFactory adapters, string path, Planner planner, ReadProgress progress, CancellationToken cancellationToken)
     {
-        string hash;
-        try
-        {
-            await using var stream = File.OpenRead(path);
-            hash = "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException("source-missing", $"cannot read the LDIF snapshot: {ex.Message}", path);
-        }
-
         var source = AdapterFactory.OpenLdif(path);
         var count = await EntryPipeline.RunAsync(source.ReadEntriesAsync(cancellationToken), entry =>
         {
@@ -136,6 +125,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             return ValueTask.CompletedTask;
         }, progress, cancellationToken);
 
+        var hash = source.Sha256 ?? throw new InvalidOperationException("the LDIF snapshot was not read to its end");
         log.Information("Read {Count} legacy entries from {Source}", count, source.Description);
         return new InputDescription { Kind = "ldif", Location = Path.GetFileName(path), Sha256 = hash, Count = count };
     }

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using AuthSplit.Core.Configuration;
@@ -22,6 +25,8 @@ public sealed class Planner
     private readonly Dictionary<string, Decision> _decisions;
     private readonly List<EntityDraft> _drafts = [];
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+    private readonly ArrayBufferWriter<byte> _canonical = new(1024);
+    private readonly string[][] _singleWaves;
     private int _entriesRead;
     private int _outOfScope;
 
@@ -30,6 +35,7 @@ public sealed class Planner
         _settings = settings;
         _matcher = new TargetMatcher(settings.Matching, targetUsers);
         _decisions = decisions.ToDictionary(d => d.EntityId, StringComparer.Ordinal);
+        _singleWaves = [.. settings.Waves.Select(w => new[] { w.Name })];
     }
 
     /// <summary>Considers one legacy entry.</summary>
@@ -41,8 +47,8 @@ public sealed class Planner
             throw new InputException("source-dn", $"entry DN \"{entry.Dn}\" is not a valid DN: {error}");
         }
 
-        var waves = _settings.Waves.Where(w => w.Contains(dn, entry)).ToArray();
-        if (waves.Length == 0)
+        var waves = WavesContaining(dn, entry);
+        if (waves.Count == 0)
         {
             _outOfScope++;
             return;
@@ -65,9 +71,9 @@ public sealed class Planner
             blockers.Add(new Blocker("missing-identity", $"the entry has no {_settings.IdentityAttribute}, so the executor could not tell it from a look-alike; export with operational attributes (ldapsearch '*' '+')"));
         }
 
-        if (waves.Length > 1)
+        if (waves.Count > 1)
         {
-            blockers.Add(new Blocker("multiple-waves", $"in the scope of waves {string.Join(", ", waves.Select(w => w.Name))}; record an assign-wave decision"));
+            blockers.Add(new Blocker("multiple-waves", $"in the scope of waves {string.Join(", ", waves)}; record an assign-wave decision"));
         }
 
         if (kind == EntityKind.Other)
@@ -88,7 +94,9 @@ public sealed class Planner
                 break;
         }
 
-        _drafts.Add(new EntityDraft(id, dn, kind, [.. waves.Select(w => w.Name)], protection, match, blockers, Fingerprint(entry, dn)));
+        // Only compact facts are kept per entity (two DN strings, not the parsed DN), since a large
+        // directory's drafts are all alive until the plan is complete.
+        _drafts.Add(new EntityDraft(id, dn.Original, dn.Normalized, kind, waves, protection, match, blockers, Fingerprint(entry, dn)));
     }
 
     /// <summary>
@@ -128,15 +136,23 @@ public sealed class Planner
 
     private void MarkSharedTargets()
     {
+        var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var draft in _drafts)
+        {
+            if (draft.Match.Status == MatchStatus.Matched)
+            {
+                CollectionsMarshal.GetValueRefOrAddDefault(counts, draft.Match.TargetId!, out _)++;
+            }
+        }
+
         var shared = _drafts
-            .Where(d => d.Match.Status == MatchStatus.Matched)
-            .GroupBy(d => d.Match.TargetId!, StringComparer.OrdinalIgnoreCase)
-            .Where(g => g.Count() > 1);
+            .Where(d => d.Match.Status == MatchStatus.Matched && counts[d.Match.TargetId!] > 1)
+            .GroupBy(d => d.Match.TargetId!, StringComparer.OrdinalIgnoreCase);
         foreach (var group in shared)
         {
             foreach (var draft in group)
             {
-                var others = string.Join("; ", group.Where(o => o != draft).Select(o => o.Dn.Original));
+                var others = string.Join("; ", group.Where(o => o != draft).Select(o => o.Dn));
                 draft.Blockers.Add(new Blocker("target-shared", $"target user {group.Key} is also matched by {others}; record a use-target or keep decision"));
             }
         }
@@ -185,7 +201,7 @@ public sealed class Planner
         return new PlannedEntity
         {
             Id = draft.Id,
-            Dn = draft.Dn.Original,
+            Dn = draft.Dn,
             Kind = draft.Kind,
             Wave = wave,
             CandidateWaves = draft.Waves.Count > 1 ? draft.Waves : null,
@@ -195,7 +211,7 @@ public sealed class Planner
             Blockers = blockers,
             Decision = applied,
             Steps = steps,
-            Precondition = new Precondition(draft.Dn.Normalized, draft.Fingerprint),
+            Precondition = new Precondition(draft.NormalizedDn, draft.Fingerprint),
         };
     }
 
@@ -307,6 +323,32 @@ public sealed class Planner
         return refusals;
     }
 
+    // The names of the waves whose scope holds the entry; the one-wave lists are shared.
+    private IReadOnlyList<string> WavesContaining(DistinguishedName dn, DirectoryEntry entry)
+    {
+        List<string>? several = null;
+        string[]? single = null;
+        for (var i = 0; i < _settings.Waves.Count; i++)
+        {
+            if (!_settings.Waves[i].Contains(dn, entry))
+            {
+                continue;
+            }
+
+            if (single is null)
+            {
+                single = _singleWaves[i];
+            }
+            else
+            {
+                several ??= [single[0]];
+                several.Add(_settings.Waves[i].Name);
+            }
+        }
+
+        return several ?? (IReadOnlyList<string>?)single ?? [];
+    }
+
     private int WaveOrder(string wave) => _settings.Waves.First(w => w.Name == wave).Order;
 
     private ProtectionRecord? Protection(DirectoryEntry entry, DistinguishedName dn)
@@ -356,32 +398,72 @@ public sealed class Planner
     }
 
     // The fingerprint covers the normalised DN and every attribute the plan relied on, with values
-    // sorted (directories do not promise value order) and base64-encoded (values may be binary).
+    // sorted (directories do not promise value order) and base64-encoded (values may be binary):
+    // "<dn>\n<attribute>=<b64>[,<b64>...]\n..." hashed with SHA-256. Built in one reused buffer,
+    // since it runs for every entry in scope.
     private string Fingerprint(DirectoryEntry entry, DistinguishedName dn)
     {
-        var text = new StringBuilder(256).Append(dn.Normalized).Append('\n');
+        var text = _canonical;
+        text.ResetWrittenCount();
+        AppendUtf8(text, dn.Normalized);
+        text.Write("\n"u8);
         foreach (var attribute in _settings.FingerprintAttributes)
         {
             var raw = entry.GetValues(attribute);
-            text.Append(attribute).Append('=');
+            AppendUtf8(text, attribute);
+            text.Write("="u8);
             if (raw.Count == 1)
             {
-                text.Append(Convert.ToBase64String(raw[0]));
+                AppendBase64(text, raw[0]);
             }
             else if (raw.Count > 1)
             {
-                text.AppendJoin(',', raw.Select(Convert.ToBase64String).Order(StringComparer.Ordinal));
+                // Ordinal order of the base64 text, which for ASCII is the order of its bytes.
+                var encoded = new byte[raw.Count][];
+                for (var i = 0; i < raw.Count; i++)
+                {
+                    var scratch = new ArrayBufferWriter<byte>(Base64.GetMaxEncodedToUtf8Length(raw[i].Length));
+                    AppendBase64(scratch, raw[i]);
+                    encoded[i] = scratch.WrittenSpan.ToArray();
+                }
+
+                Array.Sort(encoded, static (a, b) => a.AsSpan().SequenceCompareTo(b));
+                for (var i = 0; i < encoded.Length; i++)
+                {
+                    if (i > 0)
+                    {
+                        text.Write(","u8);
+                    }
+
+                    text.Write(encoded[i]);
+                }
             }
 
-            text.Append('\n');
+            text.Write("\n"u8);
         }
 
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(text.WrittenSpan, hash);
+        return "sha256:" + Convert.ToHexStringLower(hash);
+    }
+
+    private static void AppendUtf8(ArrayBufferWriter<byte> buffer, string text)
+    {
+        var written = Encoding.UTF8.GetBytes(text, buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length)));
+        buffer.Advance(written);
+    }
+
+    private static void AppendBase64(ArrayBufferWriter<byte> buffer, byte[] value)
+    {
+        var span = buffer.GetSpan(Base64.GetMaxEncodedToUtf8Length(value.Length));
+        Base64.EncodeToUtf8(value, span, out _, out var written);
+        buffer.Advance(written);
     }
 
     private sealed record EntityDraft(
         string Id,
-        DistinguishedName Dn,
+        string Dn,
+        string NormalizedDn,
         EntityKind Kind,
         IReadOnlyList<string> Waves,
         ProtectionRecord? Protection,

@@ -18,12 +18,23 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
 {
     public string Description => path;
 
+    /// <summary>
+    /// The snapshot's hash (as <see cref="ComputeSha256Async"/> gives it), known once
+    /// <see cref="ReadUsersAsync"/> has read every page: each page's bytes are hashed as they are parsed,
+    /// so the snapshot is read once, not twice.
+    /// </summary>
+    public string? Sha256 { get; private set; }
+
     public async IAsyncEnumerable<TargetUser> ReadUsersAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        Sha256 = null;
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var file in Files(path))
+        var files = Files(path);
+        var pageHashes = new List<(string File, string Hash)>(files.Count);
+        foreach (var file in files)
         {
-            var users = await ReadPageAsync(file, cancellationToken);
+            var (users, pageHash) = await ReadPageAsync(file, cancellationToken);
+            pageHashes.Add((file, pageHash));
             foreach (var user in users)
             {
                 if (!seen.TryAdd(user.Id, file))
@@ -34,6 +45,8 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
                 yield return user;
             }
         }
+
+        Sha256 = Combine(path, pageHashes);
     }
 
     /// <summary>
@@ -42,15 +55,26 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
     /// </summary>
     public static async Task<string> ComputeSha256Async(string path, CancellationToken cancellationToken)
     {
+        var pageHashes = new List<(string File, string Hash)>();
+        foreach (var file in Files(path))
+        {
+            pageHashes.Add((file, await HashFileAsync(file, cancellationToken)));
+        }
+
+        return Combine(path, pageHashes);
+    }
+
+    private static string Combine(string path, List<(string File, string Hash)> pageHashes)
+    {
         if (File.Exists(path))
         {
-            return "sha256:" + await HashFileAsync(path, cancellationToken);
+            return "sha256:" + pageHashes[0].Hash;
         }
 
         var lines = new StringBuilder();
-        foreach (var file in Files(path))
+        foreach (var (file, hash) in pageHashes)
         {
-            lines.Append(Path.GetFileName(file)).Append(' ').Append(await HashFileAsync(file, cancellationToken)).Append('\n');
+            lines.Append(Path.GetFileName(file)).Append(' ').Append(hash).Append('\n');
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(lines.ToString())));
@@ -83,7 +107,7 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
     }
 
-    private static async Task<List<TargetUser>> ReadPageAsync(string file, CancellationToken cancellationToken)
+    private static async Task<(List<TargetUser> Users, string Hash)> ReadPageAsync(string file, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -97,7 +121,7 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
 
         try
         {
-            return ParsePage(bytes, file);
+            return (ParsePage(bytes, file), Convert.ToHexStringLower(SHA256.HashData(bytes)));
         }
         catch (JsonException ex)
         {

@@ -9,6 +9,9 @@ public sealed class LdifFileSource(string path) : ILegacyDirectorySource
 {
     public string Description => path;
 
+    /// <summary>The SHA-256 of the file's bytes, known once <see cref="ReadEntriesAsync"/> has read to its end (one pass, not two).</summary>
+    public string? Sha256 { get; private set; }
+
     public async IAsyncEnumerable<DirectoryEntry> ReadEntriesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         FileStream stream;
@@ -21,12 +24,19 @@ public sealed class LdifFileSource(string path) : ILegacyDirectorySource
             throw new InputException("source-missing", $"cannot read the LDIF snapshot: {ex.Message}", path);
         }
 
-        await using (stream)
+        Sha256 = null;
+        await using var hashing = new HashingReadStream(stream);
+        await foreach (var entry in LdifReader.ReadAsync(hashing, path, cancellationToken))
         {
-            await foreach (var entry in LdifReader.ReadAsync(stream, path, cancellationToken))
-            {
-                yield return entry;
-            }
+            yield return entry;
         }
+
+        // The reader stops at the last record; anything after it (trailing blank lines) counts too.
+        var rest = new byte[1 << 12];
+        while (await hashing.ReadAsync(rest, cancellationToken) > 0)
+        {
+        }
+
+        Sha256 = hashing.Sha256();
     }
 }

@@ -46,46 +46,45 @@ public static class PlanSerializer
     /// </summary>
     public static async Task<PlanDocument> WriteWithPlanIdAsync(PlanDocument plan, Stream destination, Stream scratch, CancellationToken cancellationToken)
     {
+        const int FlushAt = 1 << 16;
         var unidentified = plan with { PlanId = null };
         var (compactPrefix, compactSuffix) = Split(JsonSerializer.Serialize(unidentified with { Entities = [] }, Compact), "\"entities\":[]");
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes(compactPrefix + "\"entities\":["));
-        var buffer = new ArrayBufferWriter<byte>(4096);
+
+        // The scratch file receives the entity lines exactly as the plan file holds them (compact JSON
+        // has no raw line breaks), so the second pass is a plain copy.
+        var buffer = new ArrayBufferWriter<byte>(FlushAt * 2);
         await using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Compact.Encoder, Indented = false, SkipValidation = true }))
         {
             for (var i = 0; i < plan.Entities.Count; i++)
             {
-                buffer.ResetWrittenCount();
+                buffer.Write(i == 0 ? "\n    "u8 : EntitySeparator);
+                var start = buffer.WrittenCount;
                 writer.Reset(buffer);
                 JsonSerializer.Serialize(writer, plan.Entities[i], Compact);
-                await writer.FlushAsync(cancellationToken);
+                writer.Flush();
                 if (i > 0)
                 {
                     hash.AppendData(","u8);
                 }
 
-                hash.AppendData(buffer.WrittenSpan);
-                await scratch.WriteAsync(buffer.WrittenMemory, cancellationToken);
-                await scratch.WriteAsync("\n"u8.ToArray(), cancellationToken);
+                hash.AppendData(buffer.WrittenSpan[start..]);
+                if (buffer.WrittenCount >= FlushAt)
+                {
+                    await scratch.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                    buffer.ResetWrittenCount();
+                }
             }
         }
 
+        await scratch.WriteAsync(buffer.WrittenMemory, cancellationToken);
         hash.AppendData(Encoding.UTF8.GetBytes("]" + compactSuffix));
         var identified = plan with { PlanId = "sha256:" + Convert.ToHexStringLower(hash.GetCurrentHash()) };
         var (prefix, suffix) = IndentedHeader(identified);
         await destination.WriteAsync(prefix, cancellationToken);
         scratch.Position = 0;
-        using (var reader = new StreamReader(scratch, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true))
-        {
-            var first = true;
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
-            {
-                await destination.WriteAsync(first ? "\n    "u8.ToArray() : EntitySeparator, cancellationToken);
-                await destination.WriteAsync(Encoding.UTF8.GetBytes(line), cancellationToken);
-                first = false;
-            }
-        }
-
+        await scratch.CopyToAsync(destination, 1 << 16, cancellationToken);
         await destination.WriteAsync(plan.Entities.Count > 0 ? "\n  ]"u8.ToArray() : "]"u8.ToArray(), cancellationToken);
         await destination.WriteAsync(suffix, cancellationToken);
         return identified;
