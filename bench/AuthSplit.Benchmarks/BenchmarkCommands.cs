@@ -4,7 +4,7 @@ namespace AuthSplit.Benchmarks;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/AuthSplit.Benchmarks -- &lt;command&gt;</c>:
-/// <c>plan-offline [people]</c>, <c>plan-live [people]</c>, <c>micro</c> (BenchmarkDotNet), <c>all</c>.
+/// <c>plan-offline [people]</c>, <c>plan-live [people]</c>, <c>serve-live [people]</c> (the live benchmark's slapd, kept running until Enter, for profiling), <c>phases [people]</c>, <c>micro</c> (BenchmarkDotNet), <c>all</c>.
 /// Figures go to stdout; docs/benchmarks.md records what was measured on the reference machine.
 /// </summary>
 public static class BenchmarkCommands
@@ -20,6 +20,9 @@ public static class BenchmarkCommands
                 return 0;
             case "plan-live":
                 await PlanBenchmarks.LiveAsync(people);
+                return 0;
+            case "serve-live":
+                await PlanBenchmarks.ServeAsync(people);
                 return 0;
             case "phases":
                 await PlanPhases.RunAsync(people);

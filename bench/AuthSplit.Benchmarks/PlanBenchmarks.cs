@@ -37,26 +37,74 @@ public static class PlanBenchmarks
 
         var ldapsearch = new List<(double, long)>();
         var plans = new List<(double, long)>();
+        var saving = new List<(double, long)>();
         var password = Path.Combine(work, "admin.pw");
         await File.WriteAllTextAsync(password, slapd.AdminPassword);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(password, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         var config = await LiveConfigAsync(work, slapd, password);
         for (var run = 0; run < Runs; run++)
         {
-            var clock = Stopwatch.StartNew();
-            var result = await slapd.SearchAsync(["-LLL", "-E", "pr=1000/noprompt", "-b", GeneratedOrganization.Suffix, "(objectClass=*)", "*", "+"], CancellationToken.None);
-            ldapsearch.Add((clock.Elapsed.TotalSeconds, 0));
-            if (result.Output.Length < people * 100)
-            {
-                throw new InvalidOperationException("ldapsearch returned less than expected");
-            }
+            ldapsearch.Add((await LdapsearchToFileAsync(slapd, password, Path.Combine(work, "ldapsearch.ldif"), people), 0));
 
             plans.Add(await RunPlanAsync(work, [], config));
+            saving.Add(await RunPlanAsync(work, ["--save-snapshot", Path.Combine(work, "live-snapshot")], config));
         }
 
         Report("ldapsearch -LLL '*' '+' over LDAPS, pages of 1000", ldapsearch);
-        Report("live plan (authsplit process, LDAPS read + Graph JSON -> plan.json)", plans);
+        Report("live plan (authsplit process, LDAPS read of the plan's attributes + Graph JSON -> plan.json)", plans);
+        Report("live plan with --save-snapshot (whole entries read and saved as LDIF)", saving);
         var ratio = Median(plans.Select(p => p.Item1)) / Median(ldapsearch.Select(p => p.Item1));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"live plan / ldapsearch (medians): {ratio:0.00}x"));
+    }
+
+    // ldapsearch as an operator runs it: output straight to a file, nothing captured in between.
+    private static async Task<double> LdapsearchToFileAsync(SlapdServer slapd, string passwordFile, string output, int people)
+    {
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec ldapsearch -x -LLL -H \"$1\" -D \"$2\" -y \"$3\" -E pr=1000/noprompt -b \"$4\" '(objectClass=*)' '*' '+' > \"$5\"");
+        info.ArgumentList.Add("ldapsearch");
+        foreach (var argument in new[] { slapd.LdapsUrl, slapd.AdminDn, passwordFile, GeneratedOrganization.Suffix, output })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["LDAPTLS_CACERT"] = slapd.CaFile;
+        info.Environment["LDAPTLS_REQCERT"] = "demand";
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0 || new FileInfo(output).Length < people * 100L)
+        {
+            throw new InvalidOperationException($"ldapsearch failed or returned less than expected (exit {process.ExitCode}): {error}");
+        }
+
+        return seconds;
+    }
+
+    /// <summary>Starts the live benchmark's slapd and leaves it running until Enter, with the config to plan against it.</summary>
+    public static async Task ServeAsync(int people)
+    {
+        var work = await PrepareAsync(people);
+        await using var slapd = await SlapdServer.StartAsync(new SlapdServerOptions { Suffix = GeneratedOrganization.Suffix, CreateSuffixEntry = false, NoSync = true, Log = Console.Out }, CancellationToken.None);
+        await slapd.LoadLdifAsync(Path.Combine(work, "source.ldif"), CancellationToken.None);
+        var password = Path.Combine(work, "admin.pw");
+        await File.WriteAllTextAsync(password, slapd.AdminPassword);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(password, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        Console.WriteLine($"config: {await LiveConfigAsync(work, slapd, password)}");
+        Console.WriteLine($"ldapsearch: LDAPTLS_CACERT={slapd.CaFile} ldapsearch -H {slapd.LdapsUrl} -D {slapd.AdminDn} -y {password} -b {GeneratedOrganization.Suffix}");
+        Console.WriteLine("press Enter to stop");
+        Console.ReadLine();
     }
 
     private static int TargetCount(int people) => GeneratedOrganization.People(people).Count(p => p.Unit != "partner") + 1000;

@@ -32,8 +32,16 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
     private readonly ILogger<LdapLegacyDirectory> _logger;
     private readonly IProgress<int>? _progress;
 
-    public LdapLegacyDirectory(SourceOptions options, ILogger<LdapLegacyDirectory> logger, IProgress<int>? progress = null)
+    private readonly string[]? _attributes;
+
+    /// <param name="attributes">
+    /// The attributes to read; <c>null</c> reads whole entries (<c>'*' '+'</c>, or <c>'*'</c> and AD's
+    /// operational attributes), as a snapshot must. Asking only for what the plan relies on costs the
+    /// directory and this process a fraction of a whole read.
+    /// </param>
+    public LdapLegacyDirectory(SourceOptions options, ILogger<LdapLegacyDirectory> logger, IProgress<int>? progress = null, IReadOnlyCollection<string>? attributes = null)
     {
+        _attributes = attributes is null ? null : [.. attributes];
         _options = options;
         _settings = LdapConnectionSettings.From(options);
         _logger = logger;
@@ -45,7 +53,8 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
     public async IAsyncEnumerable<DirectoryEntry> ReadEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var session = await LdapSession.OpenAsync(_settings, _logger, cancellationToken);
-        var attributes = _options.Dialect == DirectoryDialect.ActiveDirectory ? ["*", .. ActiveDirectoryOperational] : new[] { "*", "+" };
+        var attributes = _attributes
+            ?? (_options.Dialect == DirectoryDialect.ActiveDirectory ? ["*", .. ActiveDirectoryOperational] : ["*", "+"]);
         var paging = new PageResultRequestControl(_options.PageSize) { IsCritical = true };
         var request = new SearchRequest(_options.BaseDn, "(objectClass=*)", SearchScope.Subtree, attributes);
         request.Controls.Add(paging);
@@ -55,55 +64,121 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
             request.Controls.Add(new DomainScopeControl());
         }
 
+        // The next page is asked for as soon as this one's cookie is known, so the directory prepares
+        // it while this process converts the current one. (Not while an entry of this page still needs
+        // AD range reads on the same connection: those come first.)
         var count = 0;
         var pages = 0;
-        while (true)
+        Task<SearchResponse>? pending = session.SearchAsync(request, cancellationToken);
+        try
         {
-            var response = await session.SearchAsync(request, cancellationToken);
-            pages++;
-            if (_logger.IsEnabled(LogLevel.Debug))
+            while (pending is not null)
             {
-                foreach (SearchResultReference reference in response.References)
+                var response = await pending;
+                pending = null;
+                pages++;
+                if (_logger.IsEnabled(LogLevel.Debug))
                 {
-                    var urls = string.Join(' ', reference.Reference.Select(u => u.ToString()));
-                    LogReferenceSkipped(_logger, urls);
+                    foreach (SearchResultReference reference in response.References)
+                    {
+                        var urls = string.Join(' ', reference.Reference.Select(u => u.ToString()));
+                        LogReferenceSkipped(_logger, urls);
+                    }
+                }
+
+                var pageResponse = response.Controls.OfType<PageResultResponseControl>().FirstOrDefault()
+                    ?? throw new ExternalSystemException(_settings.Server, $"the server answered page {pages} without a paged-results control; the read cannot be proven complete, so no plan is made from it");
+                var more = pageResponse.Cookie is { Length: > 0 };
+                var ranged = HasRangedAttributes(response);
+                if (more)
+                {
+                    paging.Cookie = pageResponse.Cookie;
+                    if (!ranged)
+                    {
+                        pending = session.SearchAsync(request, cancellationToken);
+                    }
+                }
+
+                foreach (SearchResultEntry entry in response.Entries)
+                {
+                    yield return ranged ? await ToEntryAsync(session, entry, cancellationToken) : ToEntry(entry, null);
+                    _progress?.Report(++count);
+                }
+
+                if (more && pending is null)
+                {
+                    pending = session.SearchAsync(request, cancellationToken);
                 }
             }
-
-            foreach (SearchResultEntry entry in response.Entries)
-            {
-                yield return await ToEntryAsync(session, entry, cancellationToken);
-                _progress?.Report(++count);
-            }
-
-            var pageResponse = response.Controls.OfType<PageResultResponseControl>().FirstOrDefault()
-                ?? throw new ExternalSystemException(_settings.Server, $"the server answered page {pages} without a paged-results control; the read cannot be proven complete, so no plan is made from it");
-            if (pageResponse.Cookie is null || pageResponse.Cookie.Length == 0)
-            {
-                break;
-            }
-
-            paging.Cookie = pageResponse.Cookie;
+        }
+        finally
+        {
+            // Abandoned mid-read (a failure downstream, or cancellation): the prefetched page's
+            // outcome is observed and dropped.
+            _ = pending?.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         LogReadComplete(_logger, count, pages, _settings.Server);
     }
 
+    private static bool HasRangedAttributes(SearchResponse response)
+    {
+        foreach (SearchResultEntry entry in response.Entries)
+        {
+            foreach (string name in entry.Attributes.AttributeNames)
+            {
+                if (name.Contains(";range=", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static async Task<DirectoryEntry> ToEntryAsync(LdapSession session, SearchResultEntry entry, CancellationToken cancellationToken)
     {
-        var attributes = new Dictionary<string, IReadOnlyList<byte[]>>(entry.Attributes.Count, StringComparer.OrdinalIgnoreCase);
+        var rest = new Dictionary<string, List<byte[]>>(StringComparer.OrdinalIgnoreCase);
         foreach (DirectoryAttribute attribute in entry.Attributes.Values)
         {
-            var values = attribute.GetValues(typeof(byte[])).Cast<byte[]>().ToList();
+            var range = RangedAttribute().Match(attribute.Name);
+            if (range.Success && range.Groups["end"].Value != "*")
+            {
+                var name = range.Groups["name"].Value;
+                var next = long.Parse(range.Groups["end"].Value, System.Globalization.CultureInfo.InvariantCulture) + 1;
+                rest[name] = await session.ReadRemainingRangeAsync(entry.DistinguishedName, name, next, cancellationToken);
+            }
+        }
+
+        return ToEntry(entry, rest);
+    }
+
+    // S.DS.P hands attributes over in hash-table order, which changes from process to process, so
+    // they are put in one canonical order (objectClass first, then by name) and the same directory
+    // gives a byte-identical snapshot on every read. Value order is the server's.
+    private static DirectoryEntry ToEntry(SearchResultEntry entry, Dictionary<string, List<byte[]>>? rangeRest)
+    {
+        var read = new DirectoryAttribute[entry.Attributes.Count];
+        entry.Attributes.Values.CopyTo(read, 0);
+        Array.Sort(read, CanonicalAttributeOrder);
+        var attributes = new Dictionary<string, IReadOnlyList<byte[]>>(read.Length, StringComparer.OrdinalIgnoreCase);
+        foreach (var attribute in read)
+        {
+            var raw = attribute.GetValues(typeof(byte[]));
+            var values = new List<byte[]>(raw.Length);
+            foreach (byte[] value in raw)
+            {
+                values.Add(value);
+            }
+
             var name = attribute.Name;
-            var range = RangedAttribute().Match(name);
-            if (range.Success)
+            if (name.Contains(";range=", StringComparison.OrdinalIgnoreCase) && RangedAttribute().Match(name) is { Success: true } range)
             {
                 name = range.Groups["name"].Value;
-                if (range.Groups["end"].Value != "*")
+                if (rangeRest is not null && rangeRest.TryGetValue(name, out var more))
                 {
-                    var next = long.Parse(range.Groups["end"].Value, System.Globalization.CultureInfo.InvariantCulture) + 1;
-                    values.AddRange(await session.ReadRemainingRangeAsync(entry.DistinguishedName, name, next, cancellationToken));
+                    values.AddRange(more);
                 }
             }
 
@@ -111,6 +186,15 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
         }
 
         return new DirectoryEntry(entry.DistinguishedName, attributes);
+    }
+
+    private static int CanonicalAttributeOrder(DirectoryAttribute a, DirectoryAttribute b)
+    {
+        var aFirst = string.Equals(a.Name, "objectClass", StringComparison.OrdinalIgnoreCase);
+        var bFirst = string.Equals(b.Name, "objectClass", StringComparison.OrdinalIgnoreCase);
+        return aFirst != bFirst ? (aFirst ? -1 : 1) : StringComparer.OrdinalIgnoreCase.Compare(a.Name, b.Name) is var byName and not 0
+            ? byName
+            : string.CompareOrdinal(a.Name, b.Name);
     }
 
     [GeneratedRegex("^(?<name>[^;]+(;(?!range=)[^;]+)*);range=(?<start>[0-9]+)-(?<end>[0-9]+|\\*)$", RegexOptions.IgnoreCase)]

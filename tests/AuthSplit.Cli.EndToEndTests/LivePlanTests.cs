@@ -56,6 +56,29 @@ public sealed class LivePlanTests(SlapdFixture fixture)
     }
 
     [Fact]
+    public async Task A_live_plan_without_a_snapshot_reads_only_what_it_relies_on_and_plans_the_same()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var variable = "AUTHSPLIT_E2E_PW_" + Guid.NewGuid().ToString("N")[..8];
+        Environment.SetEnvironmentVariable(variable, fixture.ReaderPassword);
+        var config = await LiveConfigAsync(work, variable);
+        var logs = Path.Combine(work, "logs");
+
+        var projected = await CliRunner.RunAsync(["plan", "--config", config, .. Target, "--out", Path.Combine(work, "projected.json"), "--log-dir", logs]);
+        projected.ExitCode.Should().Be(0, projected.ToString());
+        var whole = await CliRunner.RunAsync(["plan", "--config", config, .. Target, "--save-snapshot", Path.Combine(work, "snapshot"), "--out", Path.Combine(work, "whole.json")]);
+        whole.ExitCode.Should().Be(0, whole.ToString());
+
+        var projectedPlan = await ReadAsync(Path.Combine(work, "projected.json"));
+        var wholePlan = await ReadAsync(Path.Combine(work, "whole.json"));
+        projectedPlan.Entities.Should().NotBeEmpty();
+        Json(projectedPlan.Entities).Should().Be(Json(wholePlan.Entities), "the plan depends only on its fingerprint attributes");
+        Json(projectedPlan.Summary).Should().Be(Json(wholePlan.Summary));
+        projectedPlan.Inputs.Source.Sha256.Should().NotBe(wholePlan.Inputs.Source.Sha256, "the hash covers what was read, and less was read");
+        string.Join('\n', Directory.GetFiles(logs).Select(File.ReadAllText)).Should().Contain("Reading only the");
+    }
+
+    [Fact]
     public async Task The_bind_password_appears_in_no_output_log_plan_or_snapshot()
     {
         var work = CliRunner.NewWorkDirectory();

@@ -170,5 +170,27 @@ public sealed class ActiveDirectoryPlanningTests(SambaAdFixture fixture)
         byName["WS01"].Kind.Should().Be(EntityKind.Other, "a computer is not a person");
         plan.Entities.Where(e => e.Wave == "builtin").Should().OnlyContain(e => e.Disposition != Core.Planning.Format.Disposition.Remove,
             "nothing in a fresh domain's CN=Users may be removed: built-ins are protected, the rest have no target account");
+
+        // Reading only the attributes the plan relies on (what `authsplit plan` does without
+        // --save-snapshot) gives the same plan, built-in protection included.
+        var settings = Core.Planning.PlanningSettings.From(options);
+        var projected = new Core.Planning.Planner(settings, targets, []);
+        var projectedCount = 0;
+        await foreach (var entry in new LdapLegacyDirectory(options.Source, NullLogger<LdapLegacyDirectory>.Instance, attributes: settings.FingerprintAttributes).ReadEntriesAsync(CancellationToken.None))
+        {
+            entry.Attributes.Keys.Should().OnlyContain(k => settings.FingerprintAttributes.Contains(k, StringComparer.OrdinalIgnoreCase));
+            projected.Add(entry);
+            projectedCount++;
+        }
+
+        projectedCount.Should().Be(entries.Count);
+        var projectedPlan = projected.Complete(new Core.Planning.Format.PlanInputs
+        {
+            Source = new() { Kind = "ldap", Location = SambaAdDc.LdapsUrl, Sha256 = "sha256:test", Count = entries.Count },
+            Target = new() { Kind = "graph-snapshot", Location = "test", Sha256 = "sha256:test", Count = targets.Length },
+            ConfigSha256 = "sha256:test",
+        }, null, false).Plan;
+        System.Text.Json.JsonSerializer.Serialize(projectedPlan.Entities, Core.Planning.Format.PlanSerializer.Options)
+            .Should().Be(System.Text.Json.JsonSerializer.Serialize(plan.Entities, Core.Planning.Format.PlanSerializer.Options));
     }
 }

@@ -16,8 +16,8 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 
     public static LdifFileSource OpenLdif(string path) => new(path);
 
-    public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress) =>
-        new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress);
+    public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress, IReadOnlyCollection<string>? attributes) =>
+        new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress, attributes);
 
     public static ISnapshotWriter CreateLdifWriter(Stream stream) => new LdifSnapshotWriter(new LdifWriter(stream));
 

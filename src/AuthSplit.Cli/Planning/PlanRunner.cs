@@ -34,7 +34,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         using (var progress = new ReadProgress(console, log))
         {
             sourceInput = live
-                ? await ReadLiveSourceAsync(adapters, options.Source, planner, request.SaveSnapshotDirectory, progress, cancellationToken)
+                ? await ReadLiveSourceAsync(adapters, options.Source, settings, planner, request.SaveSnapshotDirectory, progress, cancellationToken)
                 : await ReadLdifSourceAsync(adapters, request.SourceLdif!, planner, progress, cancellationToken);
         }
 
@@ -65,6 +65,13 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             plan = await PlanSerializer.WriteWithPlanIdAsync(outcome.Plan, stream, scratch, ct);
         }, cancellationToken);
         log.Information("Plan {PlanId} written to {Path}: {Entities} entities", plan.PlanId, request.OutputPath, plan.Entities.Count);
+        log.Debug(
+            "Runtime: GC paused {GcPauseSeconds:0.00} s in {Gen0} gen0, {Gen1} gen1, {Gen2} gen2 collections; peak working set {PeakMiB} MiB",
+            GC.GetTotalPauseDuration().TotalSeconds,
+            GC.CollectionCount(0),
+            GC.CollectionCount(1),
+            GC.CollectionCount(2),
+            Environment.WorkingSet / 1048576);
         PlanTables.WriteWaveSummary(console.Output, plan);
         await console.Output.WriteLineAsync($"Plan {plan.PlanId} written to {request.OutputPath}.");
         foreach (var record in plan.Decisions.Where(d => d.Status != DecisionStatus.Applied))
@@ -132,9 +139,17 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
 
     // A live read is saved exactly as the LDIF writer renders it, and the plan records the hash of
     // that rendering, so re-planning from the saved snapshot gives the same plan and the same hash.
-    private async Task<InputDescription> ReadLiveSourceAsync(AdapterFactory adapters, SourceOptions source, Planner planner, string? saveDirectory, ReadProgress progress, CancellationToken cancellationToken)
+    // Without a snapshot to save, only the attributes the plan relies on (its fingerprint attributes)
+    // are read, and the hash covers the rendering of exactly that read.
+    private async Task<InputDescription> ReadLiveSourceAsync(AdapterFactory adapters, SourceOptions source, PlanningSettings settings, Planner planner, string? saveDirectory, ReadProgress progress, CancellationToken cancellationToken)
     {
-        var directory = adapters.OpenLive(source, progress);
+        var attributes = saveDirectory is null ? settings.FingerprintAttributes : null;
+        if (attributes is not null)
+        {
+            log.Information("Reading only the {Count} attributes the plan relies on ({Attributes}); --save-snapshot reads and keeps whole entries", attributes.Count, string.Join(", ", attributes));
+        }
+
+        var directory = adapters.OpenLive(source, progress, attributes);
         string? temporary = null;
         string? finalPath = null;
         if (saveDirectory is not null)

@@ -31,9 +31,19 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var files = Files(path);
         var pageHashes = new List<(string File, string Hash)>(files.Count);
-        foreach (var file in files)
+        // Pages are parsed ahead, one per core, and handed out in name order.
+        var ahead = new Queue<Task<(List<TargetUser> Users, string Hash)>>();
+        var queued = 0;
+        for (var i = 0; i < files.Count; i++)
         {
-            var (users, pageHash) = await ReadPageAsync(file, cancellationToken);
+            while (queued < files.Count && ahead.Count < Math.Max(2, Environment.ProcessorCount))
+            {
+                var pageFile = files[queued++];
+                ahead.Enqueue(Task.Run(() => ReadPageAsync(pageFile, cancellationToken), cancellationToken));
+            }
+
+            var file = files[i];
+            var (users, pageHash) = await ahead.Dequeue();
             pageHashes.Add((file, pageHash));
             foreach (var user in users)
             {

@@ -41,6 +41,28 @@ public sealed class PlanSerializerTests
     }
 
     [Fact]
+    public async Task A_plan_larger_than_one_parallel_window_is_written_in_order_and_hashed_as_a_whole()
+    {
+        // The writer serialises windows of 4,096 entities in parallel parts; 10,000 spans three
+        // windows with a ragged last one.
+        var scenario = new PlanningScenario();
+        for (var i = 0; i < 10_000; i++)
+        {
+            scenario.Person($"p{i:D5}", employeeNumber: $"E{i}");
+        }
+
+        var plan = scenario.PlanAccepted();
+        using var destination = new MemoryStream();
+        using var scratch = new MemoryStream();
+
+        var written = await PlanSerializer.WriteWithPlanIdAsync(plan with { PlanId = null }, destination, scratch, CancellationToken.None);
+
+        written.PlanId.Should().Be(PlanSerializer.ComputePlanId(plan), "the id is the hash of the whole canonical plan");
+        destination.ToArray().Should().Equal(PlanSerializer.Serialize(plan), "the sequential writer gives the same bytes");
+        PlanSerializer.Deserialize(destination.ToArray(), "plan.json").Entities.Select(e => e.Id).Should().Equal(plan.Entities.Select(e => e.Id));
+    }
+
+    [Fact]
     public void The_plan_file_is_readable_utf8_with_lf_line_ends()
     {
         var text = Encoding.UTF8.GetString(PlanSerializer.Serialize(SamplePlan()));

@@ -47,34 +47,61 @@ public static class PlanSerializer
     public static async Task<PlanDocument> WriteWithPlanIdAsync(PlanDocument plan, Stream destination, Stream scratch, CancellationToken cancellationToken)
     {
         const int FlushAt = 1 << 16;
+        const int WindowSize = 4096;
         var unidentified = plan with { PlanId = null };
         var (compactPrefix, compactSuffix) = Split(JsonSerializer.Serialize(unidentified with { Entities = [] }, Compact), "\"entities\":[]");
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes(compactPrefix + "\"entities\":["));
 
+        // Entities are serialised in parallel, a window at a time, each part into its own buffer; the
+        // parts are then hashed and written in order, so the bytes do not depend on the parallelism.
         // The scratch file receives the entity lines exactly as the plan file holds them (compact JSON
         // has no raw line breaks), so the second pass is a plain copy.
-        var buffer = new ArrayBufferWriter<byte>(FlushAt * 2);
-        await using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Compact.Encoder, Indented = false, SkipValidation = true }))
+        var parts = Math.Max(1, Environment.ProcessorCount);
+        var serializers = new EntitySerializer[parts];
+        for (var p = 0; p < parts; p++)
         {
-            for (var i = 0; i < plan.Entities.Count; i++)
-            {
-                buffer.Write(i == 0 ? "\n    "u8 : EntitySeparator);
-                var start = buffer.WrittenCount;
-                writer.Reset(buffer);
-                JsonSerializer.Serialize(writer, plan.Entities[i], Compact);
-                writer.Flush();
-                if (i > 0)
-                {
-                    hash.AppendData(","u8);
-                }
+            serializers[p] = new EntitySerializer(Compact);
+        }
 
-                hash.AppendData(buffer.WrittenSpan[start..]);
-                if (buffer.WrittenCount >= FlushAt)
+        var buffer = new ArrayBufferWriter<byte>(FlushAt * 2);
+        var written = 0;
+        try
+        {
+            for (var windowStart = 0; windowStart < plan.Entities.Count; windowStart += WindowSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var windowEnd = Math.Min(plan.Entities.Count, windowStart + WindowSize);
+                var perPart = (windowEnd - windowStart + parts - 1) / parts;
+                Parallel.For(0, parts, p => serializers[p].Serialize(plan.Entities, windowStart + (p * perPart), Math.Min(windowEnd, windowStart + ((p + 1) * perPart))));
+                foreach (var serializer in serializers)
                 {
-                    await scratch.WriteAsync(buffer.WrittenMemory, cancellationToken);
-                    buffer.ResetWrittenCount();
+                    foreach (var entity in serializer.Entities)
+                    {
+                        buffer.Write(written == 0 ? "\n    "u8 : EntitySeparator);
+                        if (written > 0)
+                        {
+                            hash.AppendData(","u8);
+                        }
+
+                        hash.AppendData(entity.Span);
+                        buffer.Write(entity.Span);
+                        written++;
+                    }
+
+                    if (buffer.WrittenCount >= FlushAt)
+                    {
+                        await scratch.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                        buffer.ResetWrittenCount();
+                    }
                 }
+            }
+        }
+        finally
+        {
+            foreach (var serializer in serializers)
+            {
+                serializer.Dispose();
             }
         }
 
@@ -194,6 +221,42 @@ public static class PlanSerializer
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
+    }
+
+    /// <summary>Serialises a range of entities into one reused buffer, remembering where each one ends.</summary>
+    private sealed class EntitySerializer(JsonSerializerOptions options) : IDisposable
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
+        private readonly Utf8JsonWriter _writer = new(Stream.Null, new JsonWriterOptions { Encoder = options.Encoder, Indented = false, SkipValidation = true });
+        private readonly List<int> _ends = [];
+
+        public IEnumerable<ReadOnlyMemory<byte>> Entities
+        {
+            get
+            {
+                var start = 0;
+                foreach (var end in _ends)
+                {
+                    yield return _buffer.WrittenMemory[start..end];
+                    start = end;
+                }
+            }
+        }
+
+        public void Serialize(IReadOnlyList<PlannedEntity> entities, int from, int to)
+        {
+            _buffer.ResetWrittenCount();
+            _ends.Clear();
+            for (var i = from; i < to; i++)
+            {
+                _writer.Reset(_buffer);
+                JsonSerializer.Serialize(_writer, entities[i], options);
+                _writer.Flush();
+                _ends.Add(_buffer.WrittenCount);
+            }
+        }
+
+        public void Dispose() => _writer.Dispose();
     }
 
     /// <summary>A write-only stream that only hashes.</summary>
