@@ -1,0 +1,47 @@
+using System.Text.Json.Nodes;
+
+namespace AuthSplit.Graph.Emulator;
+
+public sealed record GraphEmulatorOptions
+{
+    /// <summary>The bearer token every request must carry (the emulator's stand-in for Entra's tokens).</summary>
+    public required string AccessToken { get; init; }
+
+    /// <summary>0 picks a free port on 127.0.0.1.</summary>
+    public int Port { get; init; }
+
+    public IReadOnlyList<JsonObject> Users { get; init; } = [];
+
+    public IReadOnlyList<JsonObject> Groups { get; init; } = [];
+
+    public IReadOnlyList<JsonObject> Applications { get; init; } = [];
+
+    public IReadOnlyList<JsonObject> ServicePrincipals { get; init; } = [];
+
+    public string TenantId { get; init; } = "00000000-0000-0000-0000-0000000000aa";
+
+    /// <summary>The tenant's password hash synchronisation, as <c>directory/onPremisesSynchronization</c> reports it.</summary>
+    public bool PasswordSyncEnabled { get; init; } = true;
+
+    public GraphFaults Faults { get; init; } = GraphFaults.None;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Reads Graph JSON pages (<c>{"value":[...]}</c>) from a file or every <c>*.json</c> of a directory.</summary>
+    public static IReadOnlyList<JsonObject> ReadPages(string path)
+    {
+        var files = File.Exists(path) ? [path] : Directory.GetFiles(path, "*.json").Order(StringComparer.Ordinal).ToArray();
+        var objects = new List<JsonObject>();
+        foreach (var file in files)
+        {
+            var page = JsonNode.Parse(File.ReadAllBytes(file)) as JsonObject
+                ?? throw new InvalidDataException($"{file}: not a Graph page");
+            foreach (var item in page["value"]?.AsArray() ?? [])
+            {
+                objects.Add(item!.AsObject().DeepClone().AsObject());
+            }
+        }
+
+        return objects;
+    }
+}

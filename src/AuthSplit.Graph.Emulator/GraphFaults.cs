@@ -1,0 +1,43 @@
+namespace AuthSplit.Graph.Emulator;
+
+/// <summary>
+/// Faults the emulator injects, deterministically (every Nth request), so a test can reproduce a
+/// storm exactly. Zero turns a fault off. Faults apply to each HTTP request and to each sub-request
+/// of a <c>$batch</c>, as Graph throttles sub-requests individually.
+/// </summary>
+public sealed record GraphFaults
+{
+    /// <summary>Every Nth request is answered 429 with <c>Retry-After: <see cref="RetryAfterSeconds"/></c>.</summary>
+    public int ThrottleEvery { get; init; }
+
+    /// <summary>Every Nth request is answered 429 without a <c>Retry-After</c> header.</summary>
+    public int ThrottleWithoutRetryAfterEvery { get; init; }
+
+    public int RetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>Every Nth request is answered 503 Service Unavailable.</summary>
+    public int ServiceUnavailableEvery { get; init; }
+
+    /// <summary>Every Nth request is answered 504 Gateway Timeout.</summary>
+    public int GatewayTimeoutEvery { get; init; }
+
+    /// <summary>Every Nth request has its connection dropped without an answer (HTTP requests only).</summary>
+    public int DropConnectionEvery { get; init; }
+
+    /// <summary>Added to every request.</summary>
+    public TimeSpan Latency { get; init; }
+
+    /// <summary>
+    /// The identity write limit, enforced as Graph documents it: at most <see cref="WriteQuota"/> writes
+    /// per <see cref="WriteQuotaWindow"/> per app and tenant (3,000 per 150 s); a write over it gets 429
+    /// with the seconds until a slot frees up. Zero disables the quota.
+    /// </summary>
+    public int WriteQuota { get; init; }
+
+    public TimeSpan WriteQuotaWindow { get; init; } = TimeSpan.FromSeconds(150);
+
+    public static GraphFaults None { get; } = new();
+
+    /// <summary>Graph's documented identity write limit.</summary>
+    public static GraphFaults DocumentedWriteLimit { get; } = new() { WriteQuota = 3000, WriteQuotaWindow = TimeSpan.FromSeconds(150) };
+}
