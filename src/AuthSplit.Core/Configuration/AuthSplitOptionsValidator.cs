@@ -25,7 +25,72 @@ public static partial class AuthSplitOptionsValidator
         ValidateSafety(options.Safety, errors);
         ValidateClassification(options.Classification, errors);
         ValidateRemoval(options.Removal, errors);
+        if (options.Target is not null)
+        {
+            ValidateTarget(options.Target, errors);
+        }
+
         return errors;
+    }
+
+    private static void ValidateTarget(TargetOptions target, List<ConfigError> errors)
+    {
+        if (!string.Equals(target.Kind, "Graph", StringComparison.Ordinal))
+        {
+            errors.Add(new("Target:Kind", $"must be Graph (got \"{target.Kind}\")"));
+        }
+
+        if (target.BaseUrl is not null)
+        {
+            if (!Uri.TryCreate(target.BaseUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+            {
+                errors.Add(new("Target:BaseUrl", $"\"{target.BaseUrl}\" is not an absolute https URL (e.g. https://graph.microsoft.com)"));
+            }
+            else if (url.Scheme == Uri.UriSchemeHttp && !(url.IsLoopback && target.AllowInsecureLoopback))
+            {
+                errors.Add(new("Target:BaseUrl", "plain http is allowed only for a loopback address with Target:AllowInsecureLoopback: true (the Graph emulator); use https"));
+            }
+        }
+
+        switch (target.Auth)
+        {
+            case "ClientSecret":
+                RequireGuid(target.TenantId, "Target:TenantId", errors);
+                RequireGuid(target.ClientId, "Target:ClientId", errors);
+                RequireEnvVarName(target.SecretEnvVar, "Target:SecretEnvVar", "the client secret", errors);
+                break;
+            case "Certificate":
+                RequireGuid(target.TenantId, "Target:TenantId", errors);
+                RequireGuid(target.ClientId, "Target:ClientId", errors);
+                if (string.IsNullOrWhiteSpace(target.CertificatePath))
+                {
+                    errors.Add(new("Target:CertificatePath", "the path of the app's certificate (PFX or PEM with its key) is required for Certificate auth"));
+                }
+
+                break;
+            case "StaticToken":
+                RequireEnvVarName(target.TokenEnvVar, "Target:TokenEnvVar", "a bearer token (e.g. from az account get-access-token)", errors);
+                break;
+            default:
+                errors.Add(new("Target:Auth", $"must be ClientSecret, Certificate or StaticToken (got \"{target.Auth}\")"));
+                break;
+        }
+    }
+
+    private static void RequireGuid(string? value, string key, List<ConfigError> errors)
+    {
+        if (!Guid.TryParse(value, out _))
+        {
+            errors.Add(new(key, $"must be a GUID (got \"{value}\")"));
+        }
+    }
+
+    private static void RequireEnvVarName(string? value, string key, string what, List<ConfigError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value) || !EnvVarName().IsMatch(value))
+        {
+            errors.Add(new(key, $"must name the environment variable that holds {what}; secrets are never read from the config file"));
+        }
     }
 
     private static DistinguishedName? ValidateSource(SourceOptions source, bool live, List<ConfigError> errors)

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.RateLimiting;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace AuthSplit.Graph.Live;
+
+/// <summary>
+/// The one place that retries Graph calls (the SDK's own retry handler is removed): a client-side
+/// rate limiter paces writes to Graph's write limit so that normal running causes no 429; a retry
+/// honours <c>Retry-After</c> (exponential backoff with jitter when it is absent); a circuit breaker
+/// stops hammering a failing service; each attempt has a timeout.
+/// </summary>
+public sealed partial class GraphResilienceHandler : DelegatingHandler
+{
+    private readonly ResiliencePipeline<HttpResponseMessage> _reads;
+    private readonly ResiliencePipeline<HttpResponseMessage> _writes;
+    private readonly RateLimiter _writeLimiter;
+    private readonly ILogger _logger;
+
+    public GraphResilienceHandler(GraphResilienceOptions options, ILogger logger, TimeProvider? time = null)
+    {
+        _logger = logger;
+        _writeLimiter = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = options.WritesPerWindow,
+            Window = options.WriteWindow,
+            SegmentsPerWindow = Math.Max(1, (int)Math.Min(options.WriteWindow.TotalSeconds, 150)),
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
+        var core = Core(options, logger, time ?? TimeProvider.System);
+        _reads = core.Build();
+        _writes = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time ?? TimeProvider.System }
+            .AddRateLimiter(new RateLimiterStrategyOptions { RateLimiter = args => _writeLimiter.AcquireAsync(1, args.Context.CancellationToken) })
+            .AddPipeline(_reads)
+            .Build();
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Content is not null)
+        {
+            // A retried request re-sends the same content.
+            await request.Content.LoadIntoBufferAsync(cancellationToken);
+        }
+
+        var pipeline = request.Method == HttpMethod.Get ? _reads : _writes;
+        return await pipeline.ExecuteAsync(async ct => await base.SendAsync(request, ct), cancellationToken);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _writeLimiter.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        { Result.StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout or HttpStatusCode.BadGateway or HttpStatusCode.InternalServerError } => true,
+        _ => false,
+    };
+
+    private static bool IsFailure(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        { Result: { } response } => (int)response.StatusCode >= 500,
+        _ => false,
+    };
+
+    private static ResiliencePipelineBuilder<HttpResponseMessage> Core(GraphResilienceOptions options, ILogger logger, TimeProvider time) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome) || args.Outcome.Exception is BrokenCircuitException),
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.BaseDelay,
+                MaxDelay = options.MaxDelay,
+                DelayGenerator = args =>
+                {
+                    var retryAfter = args.Outcome.Result?.Headers.RetryAfter;
+                    TimeSpan? delay = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - time.GetUtcNow() : null);
+                    return ValueTask.FromResult(delay is { } d ? (TimeSpan?)TimeSpan.FromTicks(Math.Clamp(d.Ticks, 0, options.MaxDelay.Ticks)) : null);
+                },
+                OnRetry = args =>
+                {
+                    // The response that is retried is not handed to the caller: free it.
+                    var status = args.Outcome.Result is { } response ? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "?";
+                    args.Outcome.Result?.Dispose();
+                    LogRetry(logger, status, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = args => ValueTask.FromResult(IsFailure(args.Outcome)),
+                FailureRatio = options.BreakerFailureRatio,
+                MinimumThroughput = options.BreakerMinimumThroughput,
+                SamplingDuration = options.BreakerSampling,
+                BreakDuration = options.BreakerDuration,
+            })
+            .AddTimeout(options.AttemptTimeout);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Debug, Message = "Graph answered {Status}; retry {Attempt} in {DelaySeconds:0.0} s")]
+    private static partial void LogRetry(ILogger logger, string status, int attempt, double delaySeconds);
+}

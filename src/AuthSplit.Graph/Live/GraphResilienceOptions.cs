@@ -1,0 +1,31 @@
+namespace AuthSplit.Graph.Live;
+
+/// <summary>How the connector paces and retries its Graph calls. The defaults follow Graph's documented limits.</summary>
+public sealed record GraphResilienceOptions
+{
+    /// <summary>Writes allowed per <see cref="WriteWindow"/>: Graph's identity write limit is 3,000 per 150 s per app and tenant.</summary>
+    public int WritesPerWindow { get; init; } = 3000;
+
+    public TimeSpan WriteWindow { get; init; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>Retries of one request after 429, 5xx or a transport failure.</summary>
+    public int MaxRetries { get; init; } = 8;
+
+    /// <summary>First backoff when Graph gives no Retry-After; doubled each time, with jitter.</summary>
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Upper bound of one wait, Retry-After included.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Time limit of one attempt.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>The breaker opens when this share of calls in <see cref="BreakerSampling"/> failed with 5xx or transport errors (429 is pacing, not failure).</summary>
+    public double BreakerFailureRatio { get; init; } = 0.5;
+
+    public int BreakerMinimumThroughput { get; init; } = 20;
+
+    public TimeSpan BreakerSampling { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan BreakerDuration { get; init; } = TimeSpan.FromSeconds(30);
+}

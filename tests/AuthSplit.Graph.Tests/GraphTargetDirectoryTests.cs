@@ -1,0 +1,139 @@
+using System.Text.Json.Nodes;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Model;
+using AuthSplit.Graph.Emulator;
+using AuthSplit.Graph.Live;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AuthSplit.Graph.Tests;
+
+/// <summary>The live Graph connector (the real Microsoft.Graph SDK over HTTP) against the Graph emulator.</summary>
+public sealed class GraphTargetDirectoryTests
+{
+    private const string Token = "emulator-token-3f9c1d";
+    private const string TokenVariable = "AUTHSPLIT_TEST_GRAPH_TOKEN";
+
+    private static readonly GraphResilienceOptions FastRetries = new() { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromSeconds(2), MaxRetries = 10 };
+
+    private static List<JsonObject> Users(int count) =>
+    [
+        .. Enumerable.Range(0, count).Select(i => new JsonObject
+        {
+            ["id"] = $"{i:D8}-0000-0000-0000-000000000001",
+            ["userPrincipalName"] = $"user{i}@example.jp",
+            ["mail"] = i % 10 == 0 ? null : $"user{i}@example.jp",
+            ["employeeId"] = $"E{i}",
+            ["onPremisesImmutableId"] = null,
+            ["accountEnabled"] = i % 7 != 0,
+            ["displayName"] = $"ユーザー {i}",
+        }),
+    ];
+
+    private static async Task<List<TargetUser>> ReadAllAsync(GraphEmulator emulator, string token = Token, GraphResilienceOptions? resilience = null)
+    {
+        var options = new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+        using var connection = GraphConnection.Create(options, resilience ?? FastRetries, NullLogger.Instance, name => name == TokenVariable ? token : null);
+        var users = new List<TargetUser>();
+        await foreach (var user in new GraphTargetDirectory(connection, []).ReadUsersAsync(CancellationToken.None))
+        {
+            users.Add(user);
+        }
+
+        return users;
+    }
+
+    [Fact]
+    public async Task Reads_every_user_across_pages_with_exactly_the_selected_properties()
+    {
+        var seeded = Users(2500);
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = seeded }, CancellationToken.None);
+
+        var users = await ReadAllAsync(emulator);
+
+        users.Select(u => u.Id).Should().Equal(seeded.Select(s => s["id"]!.GetValue<string>()));
+        users[0].Properties.Keys.Should().BeEquivalentTo(GraphTargetDirectory.SnapshotProperties, "displayName was not selected");
+        users[0].Get("mail").Should().BeNull("Graph's null stays null");
+        users[1].Get("mail").Should().Be("user1@example.jp");
+        users[7].AccountEnabled.Should().BeFalse();
+        users[8].AccountEnabled.Should().BeTrue();
+        emulator.RequestCount.Should().Be(3, "2,500 users come in pages of 999");
+    }
+
+    [Fact]
+    public async Task A_throttling_storm_with_and_without_retry_after_loses_nothing()
+    {
+        var seeded = Users(3000);
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions
+        {
+            AccessToken = Token,
+            Users = seeded,
+            Faults = new GraphFaults { ThrottleWithoutRetryAfterEvery = 2, ThrottleEvery = 5, RetryAfterSeconds = 1, ServiceUnavailableEvery = 7, GatewayTimeoutEvery = 11 },
+        }, CancellationToken.None);
+
+        var users = await ReadAllAsync(emulator, resilience: FastRetries with { BreakerMinimumThroughput = 1000 });
+
+        users.Select(u => u.Id).Should().Equal(seeded.Select(s => s["id"]!.GetValue<string>()), "every page arrives once, in order");
+        emulator.RequestCount.Should().BeGreaterThan(4, "faulted requests were retried");
+    }
+
+    [Fact]
+    public async Task Dropped_connections_are_retried()
+    {
+        var seeded = Users(2000);
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = seeded, Faults = new GraphFaults { DropConnectionEvery = 2 } }, CancellationToken.None);
+
+        var users = await ReadAllAsync(emulator);
+
+        users.Should().HaveCount(2000);
+    }
+
+    [Fact]
+    public async Task A_rejected_token_is_a_clear_error_that_does_not_show_the_token()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(3) }, CancellationToken.None);
+        const string wrong = "not-the-token-7c2e";
+
+        var act = () => ReadAllAsync(emulator, wrong);
+
+        var error = (await act.Should().ThrowAsync<ExternalSystemException>()).Which;
+        error.Message.Should().Contain("401").And.Contain("InvalidAuthenticationToken").And.Contain("Target:Auth");
+        error.ToString().Should().NotContain(wrong).And.NotContain(Token);
+    }
+
+    [Fact]
+    public async Task A_missing_token_variable_is_bad_input_naming_the_variable()
+    {
+        var options = new TargetOptions { BaseUrl = "http://127.0.0.1:9/", Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+
+        var act = () => GraphConnection.Create(options, FastRetries, NullLogger.Instance, _ => null);
+
+        act.Should().Throw<InputException>().Which.Message.Should().Contain(TokenVariable);
+    }
+
+    [Fact]
+    public void Plain_http_to_a_remote_host_is_refused()
+    {
+        var options = new TargetOptions { BaseUrl = "http://graph.example.com/", Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+
+        var act = () => GraphConnection.Create(options, FastRetries, NullLogger.Instance, _ => Token);
+
+        act.Should().Throw<InputException>().Which.Message.Should().Contain("https");
+    }
+
+    [Fact]
+    public async Task An_unreachable_graph_is_named()
+    {
+        var options = new TargetOptions { BaseUrl = "http://127.0.0.1:9/", Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+        using var connection = GraphConnection.Create(options, FastRetries with { MaxRetries = 1 }, NullLogger.Instance, _ => Token);
+
+        var act = async () =>
+        {
+            await foreach (var _ in new GraphTargetDirectory(connection, []).ReadUsersAsync(CancellationToken.None))
+            {
+            }
+        };
+
+        (await act.Should().ThrowAsync<ExternalSystemException>()).Which.Message.Should().Contain("127.0.0.1:9");
+    }
+}
