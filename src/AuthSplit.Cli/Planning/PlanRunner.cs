@@ -27,7 +27,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         var previous = request.PreviousPlanPath is null ? null : await PlanFiles.ReadAsync(request.PreviousPlanPath, cancellationToken);
 
         using var adapters = new AdapterFactory(log);
-        var target = await ReadTargetAsync(adapters, options, request, cancellationToken);
+        var target = await ReadTargetAsync(request, cancellationToken);
         var planner = new Planner(settings, target.Users, decisions.List);
 
         InputDescription sourceInput;
@@ -35,7 +35,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         {
             sourceInput = live
                 ? await ReadLiveSourceAsync(adapters, options.Source, settings, planner, request.SaveSnapshotDirectory, progress, cancellationToken)
-                : await ReadLdifSourceAsync(adapters, request.SourceLdif!, planner, progress, cancellationToken);
+                : await ReadLdifSourceAsync(request.SourceLdif!, planner, progress, cancellationToken);
         }
 
         var inputs = new PlanInputs
@@ -103,7 +103,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         return (list, new InputDescription { Kind = "decisions", Location = Path.GetFileName(path), Sha256 = Sha256(bytes), Count = list.Count });
     }
 
-    private async Task<(List<TargetUser> Users, InputDescription Description)> ReadTargetAsync(AdapterFactory adapters, AuthSplitOptions options, PlanRequest request, CancellationToken cancellationToken)
+    private async Task<(List<TargetUser> Users, InputDescription Description)> ReadTargetAsync(PlanRequest request, CancellationToken cancellationToken)
     {
         if (request.TargetSnapshot is null)
         {
@@ -119,11 +119,10 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
 
         var hash = source.Sha256 ?? throw new InvalidOperationException("the target snapshot was not read to its end");
         log.Information("Read {Count} target users from {Source}", users.Count, source.Description);
-        _ = options;
         return (users, new InputDescription { Kind = "graph-snapshot", Location = Path.GetFileName(Path.TrimEndingDirectorySeparator(request.TargetSnapshot)), Sha256 = hash, Count = users.Count });
     }
 
-    private async Task<InputDescription> ReadLdifSourceAsync(AdapterFactory adapters, string path, Planner planner, ReadProgress progress, CancellationToken cancellationToken)
+    private async Task<InputDescription> ReadLdifSourceAsync(string path, Planner planner, ReadProgress progress, CancellationToken cancellationToken)
     {
         var source = AdapterFactory.OpenLdif(path);
         var count = await EntryPipeline.RunAsync(source.ReadEntriesAsync(cancellationToken), entry =>

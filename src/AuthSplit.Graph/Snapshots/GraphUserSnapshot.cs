@@ -19,9 +19,10 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
     public string Description => path;
 
     /// <summary>
-    /// The snapshot's hash (as <see cref="ComputeSha256Async"/> gives it), known once
-    /// <see cref="ReadUsersAsync"/> has read every page: each page's bytes are hashed as they are parsed,
-    /// so the snapshot is read once, not twice.
+    /// The snapshot's hash, known once <see cref="ReadUsersAsync"/> has read every page: for a file the
+    /// SHA-256 of its bytes; for a directory the SHA-256 of the lines <c>"&lt;name&gt; &lt;sha256 of file&gt;\n"</c>
+    /// of its page files sorted by name. Each page's bytes are hashed as they are parsed, so the snapshot
+    /// is read once, not twice.
     /// </summary>
     public string? Sha256 { get; private set; }
 
@@ -59,21 +60,6 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         Sha256 = Combine(path, pageHashes);
     }
 
-    /// <summary>
-    /// One hash for a snapshot file or directory: for a file the SHA-256 of its bytes; for a directory the
-    /// SHA-256 of the lines <c>"&lt;name&gt; &lt;sha256 of file&gt;\n"</c> of its page files sorted by name.
-    /// </summary>
-    public static async Task<string> ComputeSha256Async(string path, CancellationToken cancellationToken)
-    {
-        var pageHashes = new List<(string File, string Hash)>();
-        foreach (var file in Files(path))
-        {
-            pageHashes.Add((file, await HashFileAsync(file, cancellationToken)));
-        }
-
-        return Combine(path, pageHashes);
-    }
-
     private static string Combine(string path, List<(string File, string Hash)> pageHashes)
     {
         if (File.Exists(path))
@@ -109,12 +95,6 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         }
 
         return files;
-    }
-
-    private static async Task<string> HashFileAsync(string file, CancellationToken cancellationToken)
-    {
-        await using var stream = File.OpenRead(file);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
     }
 
     private static async Task<(List<TargetUser> Users, string Hash)> ReadPageAsync(string file, CancellationToken cancellationToken)

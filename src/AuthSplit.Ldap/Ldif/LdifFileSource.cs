@@ -31,12 +31,7 @@ public sealed class LdifFileSource(string path) : ILegacyDirectorySource
             yield return entry;
         }
 
-        // The reader stops at the last record; anything after it (trailing blank lines) counts too.
-        var rest = new byte[1 << 12];
-        while (await hashing.ReadAsync(rest, cancellationToken) > 0)
-        {
-        }
-
+        // The reader reads to the end of the stream, so every byte has been hashed.
         Sha256 = hashing.Sha256();
     }
 }
