@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AuthSplit.Cli.Configuration;
 using AuthSplit.Cli.Output;
+using AuthSplit.Core.Hashing;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;

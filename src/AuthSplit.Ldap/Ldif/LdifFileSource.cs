@@ -1,4 +1,5 @@
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Hashing;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
 

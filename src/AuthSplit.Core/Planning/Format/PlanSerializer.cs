@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Hashing;
 
 namespace AuthSplit.Core.Planning.Format;
 
@@ -143,9 +144,9 @@ public static class PlanSerializer
 
     public static string ComputePlanId(PlanDocument plan)
     {
-        using var hashing = new HashingStream();
+        using var hashing = new HashingWriteStream(Stream.Null);
         JsonSerializer.Serialize(hashing, plan with { PlanId = null }, Compact);
-        return "sha256:" + hashing.Hex();
+        return hashing.Sha256();
     }
 
     /// <summary>The config input's hash: the planning-relevant settings in canonical (compact) JSON.</summary>
@@ -257,47 +258,5 @@ public static class PlanSerializer
         }
 
         public void Dispose() => _writer.Dispose();
-    }
-
-    /// <summary>A write-only stream that only hashes.</summary>
-    private sealed class HashingStream : Stream
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public string Hex() => Convert.ToHexStringLower(_hash.GetCurrentHash());
-
-        public override void Write(byte[] buffer, int offset, int count) => _hash.AppendData(buffer, offset, count);
-
-        public override void Write(ReadOnlySpan<byte> buffer) => _hash.AppendData(buffer);
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hash.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

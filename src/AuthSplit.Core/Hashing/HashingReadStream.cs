@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 
-namespace AuthSplit.Ldap.Ldif;
+namespace AuthSplit.Core.Hashing;
 
 /// <summary>A read-only stream that hashes (SHA-256) every byte read through it from an inner stream.</summary>
-internal sealed class HashingReadStream(Stream inner) : Stream
+public sealed class HashingReadStream(Stream inner) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 

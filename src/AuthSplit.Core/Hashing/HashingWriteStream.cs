@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace AuthSplit.Cli.Output;
+namespace AuthSplit.Core.Hashing;
 
 /// <summary>A write-only stream that hashes (SHA-256) everything written through it on its way to an inner stream.</summary>
 public sealed class HashingWriteStream(Stream inner) : Stream
