@@ -1,4 +1,5 @@
 using System.Text;
+using AuthSplit.Testing;
 
 namespace AuthSplit.Cli.EndToEndTests;
 
@@ -11,9 +12,9 @@ internal static class CliRunner
         Environment.SetEnvironmentVariable("AUTHSPLIT_LOG_DIR", Path.Combine(Path.GetTempPath(), "authsplit-e2e-logs"));
     }
 
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => TestPaths.RepositoryRoot;
 
-    public static string Samples => Path.Combine(RepositoryRoot, "config", "samples");
+    public static string Samples => TestPaths.Samples;
 
     public static async Task<CliResult> RunAsync(params string[] args)
     {
@@ -23,25 +24,7 @@ internal static class CliRunner
         return new CliResult(exitCode, output.ToString(), error.ToString());
     }
 
-    public static string NewWorkDirectory()
-    {
-        var directory = Path.Combine(Path.GetTempPath(), "authsplit-e2e", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        return directory;
-    }
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AuthSplit.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AuthSplit.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string NewWorkDirectory() => TestPaths.NewWorkDirectory();
 }
 
 internal sealed record CliResult(int ExitCode, string Output, string Error)
