@@ -3,26 +3,14 @@ using AuthSplit.Core.Model;
 
 namespace AuthSplit.Core.Directory;
 
-internal sealed class AndFilter(IReadOnlyList<LdapFilter> children) : LdapFilter
+/// <summary>An <c>&amp;</c> or <c>|</c> of child filters; they differ only in how children combine.</summary>
+internal abstract class CompositeFilter(IReadOnlyList<LdapFilter> children, char operation) : LdapFilter
 {
     public IReadOnlyList<LdapFilter> Children { get; } = children;
 
-    public override bool Matches(DirectoryEntry entry)
-    {
-        foreach (var child in Children)
-        {
-            if (!child.Matches(entry))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     internal override void Render(StringBuilder builder)
     {
-        builder.Append("(&");
+        builder.Append('(').Append(operation);
         foreach (var child in Children)
         {
             child.Render(builder);
@@ -40,10 +28,24 @@ internal sealed class AndFilter(IReadOnlyList<LdapFilter> children) : LdapFilter
     }
 }
 
-internal sealed class OrFilter(IReadOnlyList<LdapFilter> children) : LdapFilter
+internal sealed class AndFilter(IReadOnlyList<LdapFilter> children) : CompositeFilter(children, '&')
 {
-    public IReadOnlyList<LdapFilter> Children { get; } = children;
+    public override bool Matches(DirectoryEntry entry)
+    {
+        foreach (var child in Children)
+        {
+            if (!child.Matches(entry))
+            {
+                return false;
+            }
+        }
 
+        return true;
+    }
+}
+
+internal sealed class OrFilter(IReadOnlyList<LdapFilter> children) : CompositeFilter(children, '|')
+{
     public override bool Matches(DirectoryEntry entry)
     {
         foreach (var child in Children)
@@ -55,25 +57,6 @@ internal sealed class OrFilter(IReadOnlyList<LdapFilter> children) : LdapFilter
         }
 
         return false;
-    }
-
-    internal override void Render(StringBuilder builder)
-    {
-        builder.Append("(|");
-        foreach (var child in Children)
-        {
-            child.Render(builder);
-        }
-
-        builder.Append(')');
-    }
-
-    internal override void CollectAttributes(HashSet<string> names)
-    {
-        foreach (var child in Children)
-        {
-            child.CollectAttributes(names);
-        }
     }
 }
 
