@@ -44,7 +44,7 @@ public static class StepCatalog
         {
             Action = BackupLegacyEntry, System = "state", Destructive = false,
             Description = "Store the full legacy entry (all user and operational attributes, group memberships by DN and id) in the state store before anything is changed.",
-            DryRun = DryRunCheck.Checked, DryRunExplanation = "The dry run read the whole entry; the precondition fingerprint records the attributes the plan relied on.",
+            DryRun = DryRunCheck.Checked, DryRunExplanation = "The dry run read the entry (whole with --save-snapshot or from an LDIF export, otherwise only the attributes the plan relies on); the precondition fingerprint records those attributes, and the backup itself reads the whole entry at execution.",
         },
         new()
         {
