@@ -64,100 +64,44 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
             request.Controls.Add(new DomainScopeControl());
         }
 
-        // The next page is asked for as soon as this one's cookie is known, so the directory prepares
-        // it while this process converts the current one. (Not while an entry of this page still needs
-        // AD range reads on the same connection: those come first.)
         var count = 0;
         var pages = 0;
-        Task<SearchResponse>? pending = session.SearchAsync(request, cancellationToken);
-        try
+        while (true)
         {
-            while (pending is not null)
+            var response = await session.SearchAsync(request, cancellationToken);
+            pages++;
+            if (_logger.IsEnabled(LogLevel.Debug))
             {
-                var response = await pending;
-                pending = null;
-                pages++;
-                if (_logger.IsEnabled(LogLevel.Debug))
+                foreach (SearchResultReference reference in response.References)
                 {
-                    foreach (SearchResultReference reference in response.References)
-                    {
-                        var urls = string.Join(' ', reference.Reference.Select(u => u.ToString()));
-                        LogReferenceSkipped(_logger, urls);
-                    }
-                }
-
-                var pageResponse = response.Controls.OfType<PageResultResponseControl>().FirstOrDefault()
-                    ?? throw new ExternalSystemException(_settings.Server, $"the server answered page {pages} without a paged-results control; the read cannot be proven complete, so no plan is made from it");
-                var more = pageResponse.Cookie is { Length: > 0 };
-                var ranged = HasRangedAttributes(response);
-                if (more)
-                {
-                    paging.Cookie = pageResponse.Cookie;
-                    if (!ranged)
-                    {
-                        pending = session.SearchAsync(request, cancellationToken);
-                    }
-                }
-
-                foreach (SearchResultEntry entry in response.Entries)
-                {
-                    yield return ranged ? await ToEntryAsync(session, entry, cancellationToken) : ToEntry(entry, null);
-                    _progress?.Report(++count);
-                }
-
-                if (more && pending is null)
-                {
-                    pending = session.SearchAsync(request, cancellationToken);
+                    var urls = string.Join(' ', reference.Reference.Select(u => u.ToString()));
+                    LogReferenceSkipped(_logger, urls);
                 }
             }
-        }
-        finally
-        {
-            // Abandoned mid-read (a failure downstream, or cancellation): the prefetched page's
-            // outcome is observed and dropped.
-            _ = pending?.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+            foreach (SearchResultEntry entry in response.Entries)
+            {
+                yield return await ToEntryAsync(session, entry, cancellationToken);
+                _progress?.Report(++count);
+            }
+
+            var pageResponse = response.Controls.OfType<PageResultResponseControl>().FirstOrDefault()
+                ?? throw new ExternalSystemException(_settings.Server, $"the server answered page {pages} without a paged-results control; the read cannot be proven complete, so no plan is made from it");
+            if (pageResponse.Cookie is null || pageResponse.Cookie.Length == 0)
+            {
+                break;
+            }
+
+            paging.Cookie = pageResponse.Cookie;
         }
 
         LogReadComplete(_logger, count, pages, _settings.Server);
     }
 
-    private static bool HasRangedAttributes(SearchResponse response)
-    {
-        foreach (SearchResultEntry entry in response.Entries)
-        {
-            foreach (string name in entry.Attributes.AttributeNames)
-            {
-                if (name.Contains(";range=", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    private static async Task<DirectoryEntry> ToEntryAsync(LdapSession session, SearchResultEntry entry, CancellationToken cancellationToken)
-    {
-        var rest = new Dictionary<string, List<byte[]>>(StringComparer.OrdinalIgnoreCase);
-        foreach (DirectoryAttribute attribute in entry.Attributes.Values)
-        {
-            var range = RangedAttribute().Match(attribute.Name);
-            if (range.Success && range.Groups["end"].Value != "*")
-            {
-                var name = range.Groups["name"].Value;
-                var next = long.Parse(range.Groups["end"].Value, System.Globalization.CultureInfo.InvariantCulture) + 1;
-                rest[name] = await session.ReadRemainingRangeAsync(entry.DistinguishedName, name, next, cancellationToken);
-            }
-        }
-
-        return ToEntry(entry, rest);
-    }
-
     // S.DS.P hands attributes over in hash-table order, which changes from process to process, so
     // they are put in one canonical order (objectClass first, then by name) and the same directory
     // gives a byte-identical snapshot on every read. Value order is the server's.
-    private static DirectoryEntry ToEntry(SearchResultEntry entry, Dictionary<string, List<byte[]>>? rangeRest)
+    private static async Task<DirectoryEntry> ToEntryAsync(LdapSession session, SearchResultEntry entry, CancellationToken cancellationToken)
     {
         var read = new DirectoryAttribute[entry.Attributes.Count];
         entry.Attributes.Values.CopyTo(read, 0);
@@ -165,20 +109,16 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
         var attributes = new Dictionary<string, IReadOnlyList<byte[]>>(read.Length, StringComparer.OrdinalIgnoreCase);
         foreach (var attribute in read)
         {
-            var raw = attribute.GetValues(typeof(byte[]));
-            var values = new List<byte[]>(raw.Length);
-            foreach (byte[] value in raw)
-            {
-                values.Add(value);
-            }
-
+            var values = attribute.GetValues(typeof(byte[])).Cast<byte[]>().ToList();
             var name = attribute.Name;
-            if (name.Contains(";range=", StringComparison.OrdinalIgnoreCase) && RangedAttribute().Match(name) is { Success: true } range)
+            var range = RangedAttribute().Match(name);
+            if (range.Success)
             {
                 name = range.Groups["name"].Value;
-                if (rangeRest is not null && rangeRest.TryGetValue(name, out var more))
+                if (range.Groups["end"].Value != "*")
                 {
-                    values.AddRange(more);
+                    var next = long.Parse(range.Groups["end"].Value, System.Globalization.CultureInfo.InvariantCulture) + 1;
+                    values.AddRange(await session.ReadRemainingRangeAsync(entry.DistinguishedName, name, next, cancellationToken));
                 }
             }
 
