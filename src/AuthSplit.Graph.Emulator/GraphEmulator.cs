@@ -27,7 +27,8 @@ public sealed class GraphEmulator : IAsyncDisposable
     private const int MaxTop = 999;
     private const int DefaultTop = 100;
     private const int MaxBatch = 20;
-    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    // Graph sends UTF-8 text as is (Japanese names are not \u-escaped); only what JSON requires is escaped.
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly GraphEmulatorOptions _options;
     private readonly object _lock = new();

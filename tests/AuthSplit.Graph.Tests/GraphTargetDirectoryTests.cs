@@ -4,6 +4,7 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Graph.Emulator;
 using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Snapshots;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
@@ -58,6 +59,42 @@ public sealed class GraphTargetDirectoryTests
         users[7].AccountEnabled.Should().BeFalse();
         users[8].AccountEnabled.Should().BeTrue();
         emulator.RequestCount.Should().Be(3, "2,500 users come in pages of 999");
+    }
+
+    [Fact]
+    public async Task A_saved_read_is_a_snapshot_that_reads_back_as_the_same_users_with_the_same_hash()
+    {
+        var seeded = Users(2100);
+        seeded[5]["displayName"] = "山田 \"太郎\" \\ <tab>\t";
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = seeded }, CancellationToken.None);
+        var options = new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+        using var connection = GraphConnection.Create(options, FastRetries, NullLogger.Instance, _ => Token);
+        var directory = new GraphTargetDirectory(connection, ["displayName"]);
+        var folder = Path.Combine(Path.GetTempPath(), "authsplit-graph-tests", Guid.NewGuid().ToString("N"), "target");
+        var live = new List<TargetUser>();
+        using (var writer = new GraphUserSnapshotWriter(folder))
+        {
+            await foreach (var page in directory.ReadPagesAsync(CancellationToken.None))
+            {
+                live.AddRange(page.Users);
+                await writer.WriteAsync(page, CancellationToken.None);
+            }
+
+            writer.Commit();
+        }
+
+        var snapshot = new GraphUserSnapshot(folder);
+        var saved = new List<TargetUser>();
+        await foreach (var user in snapshot.ReadUsersAsync(CancellationToken.None))
+        {
+            saved.Add(user);
+        }
+
+        saved.Should().HaveCount(2100);
+        saved.Select(u => u.Properties).Should().BeEquivalentTo(live.Select(u => u.Properties), o => o.WithStrictOrdering());
+        saved[5].Get("displayName").Should().Be("山田 \"太郎\" \\ <tab>\t");
+        snapshot.Sha256.Should().NotBeNull().And.Be(directory.Sha256);
+        (await File.ReadAllTextAsync(Path.Combine(folder, "users-00001.json"))).Should().StartWith("{\"value\":[\n{\"id\":").And.Contain("山田").And.NotContain("nextLink");
     }
 
     [Fact]

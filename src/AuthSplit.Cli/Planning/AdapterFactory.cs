@@ -1,6 +1,7 @@
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
+using AuthSplit.Graph.Live;
 using AuthSplit.Graph.Snapshots;
 using AuthSplit.Ldap;
 using AuthSplit.Ldap.Ldif;
@@ -13,6 +14,7 @@ namespace AuthSplit.Cli.Planning;
 public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 {
     private readonly SerilogLoggerFactory _loggerFactory = new(log);
+    private readonly List<IDisposable> _connections = [];
 
     public static LdifFileSource OpenLdif(string path) => new(path);
 
@@ -23,7 +25,23 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 
     public static GraphUserSnapshot OpenTargetSnapshot(string path) => new(path);
 
-    public void Dispose() => _loggerFactory.Dispose();
+    /// <summary>The tenant read live; the connection lives as long as this factory.</summary>
+    public GraphTargetDirectory OpenLiveTarget(TargetOptions options, IEnumerable<string> matchedProperties)
+    {
+        var connection = GraphConnection.Create(options, GraphResilienceOptions.From(options.Limits), _loggerFactory.CreateLogger<GraphConnection>());
+        _connections.Add(connection);
+        return new GraphTargetDirectory(connection, matchedProperties);
+    }
+
+    public void Dispose()
+    {
+        foreach (var connection in _connections)
+        {
+            connection.Dispose();
+        }
+
+        _loggerFactory.Dispose();
+    }
 }
 
 /// <summary>Writes legacy entries into a snapshot.</summary>

@@ -8,6 +8,7 @@ using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
 using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
+using AuthSplit.Graph.Snapshots;
 using Serilog;
 
 namespace AuthSplit.Cli.Planning;
@@ -28,7 +29,8 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         var previous = request.PreviousPlanPath is null ? null : await PlanFiles.ReadAsync(request.PreviousPlanPath, cancellationToken);
 
         using var adapters = new AdapterFactory(log);
-        var target = await ReadTargetAsync(request, cancellationToken);
+        var target = await ReadTargetAsync(adapters, request, options.Target, settings, cancellationToken);
+        using var savedTarget = target.Snapshot;
         var planner = new Planner(settings, target.Users, decisions.List);
 
         InputDescription sourceInput;
@@ -37,6 +39,13 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             sourceInput = live
                 ? await ReadLiveSourceAsync(adapters, options.Source, settings, planner, request.SaveSnapshotDirectory, progress, cancellationToken)
                 : await ReadLdifSourceAsync(request.SourceLdif!, planner, progress, cancellationToken);
+        }
+
+        // The target's pages replace the saved ones only once the source was read too.
+        if (savedTarget is not null)
+        {
+            savedTarget.Commit();
+            log.Information("Saved the target snapshot to {Path}", savedTarget.Destination);
         }
 
         var inputs = new PlanInputs
@@ -104,23 +113,53 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         return (list, new InputDescription { Kind = "decisions", Location = Path.GetFileName(path), Sha256 = Sha256(bytes), Count = list.Count });
     }
 
-    private async Task<(List<TargetUser> Users, InputDescription Description)> ReadTargetAsync(PlanRequest request, CancellationToken cancellationToken)
+    private async Task<(List<TargetUser> Users, InputDescription Description, GraphUserSnapshotWriter? Snapshot)> ReadTargetAsync(
+        AdapterFactory adapters, PlanRequest request, TargetOptions? targetOptions, PlanningSettings settings, CancellationToken cancellationToken)
     {
-        if (request.TargetSnapshot is null)
-        {
-            throw new InputException("target-missing", "no target: pass --target-snapshot with a Graph JSON snapshot (the live Graph connector reads the tenant when Target is configured)");
-        }
-
-        var source = AdapterFactory.OpenTargetSnapshot(request.TargetSnapshot);
         var users = new List<TargetUser>();
-        await foreach (var user in source.ReadUsersAsync(cancellationToken))
+        if (request.TargetSnapshot is not null)
         {
-            users.Add(user);
+            var source = AdapterFactory.OpenTargetSnapshot(request.TargetSnapshot);
+            await foreach (var user in source.ReadUsersAsync(cancellationToken))
+            {
+                users.Add(user);
+            }
+
+            var hash = source.Sha256 ?? throw new InvalidOperationException("the target snapshot was not read to its end");
+            log.Information("Read {Count} target users from {Source}", users.Count, source.Description);
+            return (users, new InputDescription { Kind = "graph-snapshot", Location = Path.GetFileName(Path.TrimEndingDirectorySeparator(request.TargetSnapshot)), Sha256 = hash, Count = users.Count }, null);
         }
 
-        var hash = source.Sha256 ?? throw new InvalidOperationException("the target snapshot was not read to its end");
-        log.Information("Read {Count} target users from {Source}", users.Count, source.Description);
-        return (users, new InputDescription { Kind = "graph-snapshot", Location = Path.GetFileName(Path.TrimEndingDirectorySeparator(request.TargetSnapshot)), Sha256 = hash, Count = users.Count });
+        if (targetOptions is null)
+        {
+            throw new InputException("target-missing", "no target: configure Target (the live Graph connector) or pass --target-snapshot with a saved Graph JSON snapshot");
+        }
+
+        // A live read is saved page for page exactly as the snapshot reader takes it, and the plan
+        // records the hash of those pages, so re-planning from the saved snapshot gives the same plan.
+        var directory = adapters.OpenLiveTarget(targetOptions, settings.Matching.Select(rule => rule.Target));
+        var snapshot = request.SaveSnapshotDirectory is null ? null : new GraphUserSnapshotWriter(Path.Combine(request.SaveSnapshotDirectory, "target"));
+        try
+        {
+            log.Information("Reading the target's users from Graph at {Source} ({Properties})", directory.Description, string.Join(", ", directory.Select));
+            await foreach (var page in directory.ReadPagesAsync(cancellationToken))
+            {
+                users.AddRange(page.Users);
+                if (snapshot is not null)
+                {
+                    await snapshot.WriteAsync(page, cancellationToken);
+                }
+            }
+        }
+        catch
+        {
+            snapshot?.Dispose();
+            throw;
+        }
+
+        var sha256 = directory.Sha256 ?? throw new InvalidOperationException("the Graph read did not reach its last page");
+        log.Information("Read {Count} target users from {Source}", users.Count, directory.Description);
+        return (users, new InputDescription { Kind = "graph", Location = directory.Description, Sha256 = sha256, Count = users.Count }, snapshot);
     }
 
     private async Task<InputDescription> ReadLdifSourceAsync(string path, Planner planner, ReadProgress progress, CancellationToken cancellationToken)

@@ -91,6 +91,32 @@ public sealed class TargetOptions
     public string? TokenEnvVar { get; set; }
 
     public bool AllowInsecureLoopback { get; set; }
+
+    public GraphLimitsOptions Limits { get; set; } = new();
+}
+
+/// <summary>
+/// How the Graph connector paces writes and retries. The defaults follow Graph's documented identity
+/// write limit; lower <see cref="WritesPerWindow"/> when other tools write to the same tenant with the
+/// same app, and lower the retries for a quick failure in rehearsals.
+/// </summary>
+public sealed class GraphLimitsOptions
+{
+    /// <summary>Graph allows 3,000 identity writes per 150 s per app and tenant.</summary>
+    public int WritesPerWindow { get; set; } = 3000;
+
+    public int WriteWindowSeconds { get; set; } = 150;
+
+    /// <summary>Retries of one request after 429, 5xx or a transport failure.</summary>
+    public int MaxRetries { get; set; } = 8;
+
+    /// <summary>First backoff when Graph sends no Retry-After; doubled each retry, with jitter.</summary>
+    public double RetryBaseDelaySeconds { get; set; } = 1;
+
+    /// <summary>Longest single wait, Retry-After included.</summary>
+    public int MaxRetryDelaySeconds { get; set; } = 120;
+
+    public int AttemptTimeoutSeconds { get; set; } = 100;
 }
 
 /// <summary>One wave: in scope = under <see cref="BaseDn"/> AND matches <see cref="Filter"/>.</summary>

@@ -52,6 +52,7 @@ public static partial class AuthSplitOptionsValidator
             }
         }
 
+        ValidateLimits(target.Limits, errors);
         switch (target.Auth)
         {
             case "ClientSecret":
@@ -74,6 +75,27 @@ public static partial class AuthSplitOptionsValidator
             default:
                 errors.Add(new("Target:Auth", $"must be ClientSecret, Certificate or StaticToken (got \"{target.Auth}\")"));
                 break;
+        }
+    }
+
+    private static void ValidateLimits(GraphLimitsOptions limits, List<ConfigError> errors)
+    {
+        Range(limits.WritesPerWindow, 1, 100_000, "Target:Limits:WritesPerWindow", errors);
+        Range(limits.WriteWindowSeconds, 1, 3600, "Target:Limits:WriteWindowSeconds", errors);
+        Range(limits.MaxRetries, 0, 50, "Target:Limits:MaxRetries", errors);
+        Range(limits.MaxRetryDelaySeconds, 1, 3600, "Target:Limits:MaxRetryDelaySeconds", errors);
+        Range(limits.AttemptTimeoutSeconds, 1, 3600, "Target:Limits:AttemptTimeoutSeconds", errors);
+        if (!(limits.RetryBaseDelaySeconds > 0 && limits.RetryBaseDelaySeconds <= limits.MaxRetryDelaySeconds))
+        {
+            errors.Add(new("Target:Limits:RetryBaseDelaySeconds", $"must be above 0 and at most MaxRetryDelaySeconds (got {limits.RetryBaseDelaySeconds})"));
+        }
+    }
+
+    private static void Range(int value, int min, int max, string key, List<ConfigError> errors)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(new(key, $"must be between {min} and {max} (got {value})"));
         }
     }
 

@@ -113,6 +113,6 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
             })
             .AddTimeout(options.AttemptTimeout);
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Debug, Message = "Graph answered {Status}; retry {Attempt} in {DelaySeconds:0.0} s")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Graph answered {Status}; retry {Attempt} in {DelaySeconds:0.0} s")]
     private static partial void LogRetry(ILogger logger, string status, int attempt, double delaySeconds);
 }

@@ -1,3 +1,5 @@
+using AuthSplit.Core.Configuration;
+
 namespace AuthSplit.Graph.Live;
 
 /// <summary>How the connector paces and retries its Graph calls. The defaults follow Graph's documented limits.</summary>
@@ -28,4 +30,15 @@ public sealed record GraphResilienceOptions
     public TimeSpan BreakerSampling { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan BreakerDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The configured <c>Target:Limits</c>.</summary>
+    public static GraphResilienceOptions From(GraphLimitsOptions limits) => new()
+    {
+        WritesPerWindow = limits.WritesPerWindow,
+        WriteWindow = TimeSpan.FromSeconds(limits.WriteWindowSeconds),
+        MaxRetries = limits.MaxRetries,
+        BaseDelay = TimeSpan.FromSeconds(limits.RetryBaseDelaySeconds),
+        MaxDelay = TimeSpan.FromSeconds(limits.MaxRetryDelaySeconds),
+        AttemptTimeout = TimeSpan.FromSeconds(limits.AttemptTimeoutSeconds),
+    };
 }

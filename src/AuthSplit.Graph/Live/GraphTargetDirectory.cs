@@ -1,10 +1,12 @@
-using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Runtime.CompilerServices;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
-using Microsoft.Graph.Models;
+using AuthSplit.Graph.Snapshots;
+using Microsoft.Kiota.Abstractions;
+using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Graph.Models.ODataErrors;
 using Polly.CircuitBreaker;
 
@@ -12,13 +14,16 @@ namespace AuthSplit.Graph.Live;
 
 /// <summary>
 /// The tenant's users read live through Microsoft Graph: <c>GET /v1.0/users?$select=...&amp;$top=999</c>,
-/// following <c>@odata.nextLink</c>. Each user becomes a <see cref="TargetUser"/> with exactly the
-/// selected properties (null when Graph has none), as a snapshot of the same pages would give.
+/// following <c>@odata.nextLink</c>. Each response is kept as the page a target snapshot holds
+/// (<see cref="GraphUserPage"/>) and its users are parsed by the snapshot's own parser, so a plan from
+/// the live tenant and a plan from the saved snapshot see exactly the same users.
 /// </summary>
 public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable<string> extraProperties) : ITargetDirectorySource
 {
     /// <summary>What a target snapshot holds; matching rules may add more.</summary>
     public static readonly IReadOnlyList<string> SnapshotProperties = ["id", "userPrincipalName", "mail", "employeeId", "onPremisesImmutableId", "accountEnabled"];
+
+    private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
 
     private readonly string[] _select = [.. SnapshotProperties.Concat(extraProperties).Distinct(StringComparer.OrdinalIgnoreCase)];
 
@@ -26,69 +31,70 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
 
     public IReadOnlyList<string> Select => _select;
 
+    /// <summary>The hash of the pages read, by the snapshot directory's rule; known once every page was read.</summary>
+    public string? Sha256 { get; private set; }
+
     public async IAsyncEnumerable<TargetUser> ReadUsersAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var page = await CallAsync(() => connection.Client.Users.GetAsync(request =>
+        await foreach (var page in ReadPagesAsync(cancellationToken))
+        {
+            foreach (var user in page.Users)
+            {
+                yield return user;
+            }
+        }
+    }
+
+    /// <summary>Every page in order; the sequence completes only when Graph gave the last one (no nextLink).</summary>
+    public async IAsyncEnumerable<GraphUserPage> ReadPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Sha256 = null;
+        var hashes = new List<(string Name, string Hash)>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var request = connection.Client.Users.ToGetRequestInformation(request =>
         {
             request.QueryParameters.Select = _select;
             request.QueryParameters.Top = 999;
-        }, cancellationToken));
-        while (page is not null)
+        });
+        for (var number = 1; request is not null; number++)
         {
-            foreach (var user in page.Value ?? [])
+            var body = await CallAsync(request, cancellationToken);
+            GraphUserPage page;
+            string? next;
+            try
             {
-                yield return ToTargetUser(user);
+                page = GraphUserPage.FromResponse(number, body, $"{connection.Description} page {number}", out next);
+            }
+            catch (Exception ex) when (ex is InputException or JsonException)
+            {
+                throw new ExternalSystemException(connection.Description, $"Graph's users page {number} is not a page of users: {ex.Message}", ex);
             }
 
-            if (string.IsNullOrEmpty(page.OdataNextLink))
+            foreach (var user in page.Users)
             {
-                break;
+                if (!seen.Add(user.Id))
+                {
+                    throw new ExternalSystemException(connection.Description, $"Graph returned user {user.Id} twice while paging (page {number}); the read is inconsistent, run the plan again");
+                }
             }
 
-            var next = page.OdataNextLink;
-            page = await CallAsync(() => connection.Client.Users.WithUrl(next).GetAsync(cancellationToken: cancellationToken));
+            hashes.Add((page.FileName, page.Sha256));
+            yield return page;
+            request = next is null ? null : connection.Client.Users.WithUrl(next).ToGetRequestInformation();
         }
+
+        Sha256 = GraphUserSnapshot.CombinePages(hashes);
     }
 
-    private TargetUser ToTargetUser(User user)
-    {
-        if (string.IsNullOrEmpty(user.Id))
-        {
-            throw new ExternalSystemException(connection.Description, "Graph returned a user without an id");
-        }
-
-        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in user.BackingStore.Enumerate())
-        {
-            values[key] = value;
-        }
-
-        foreach (var (key, value) in user.AdditionalData)
-        {
-            values.TryAdd(key, value);
-        }
-
-        var properties = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in _select)
-        {
-            properties[name] = values.GetValueOrDefault(name) switch
-            {
-                null => null,
-                string text => text,
-                bool flag => flag ? "true" : "false",
-                IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
-                var other => other.ToString(),
-            };
-        }
-
-        return new TargetUser(user.Id, properties);
-    }
-
-    private async Task<T?> CallAsync<T>(Func<Task<T?>> call)
+    private async Task<byte[]> CallAsync(RequestInformation request, CancellationToken cancellationToken)
     {
         try
         {
-            return await call();
+            await using var stream = await connection.Client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, cancellationToken)
+                ?? throw new ExternalSystemException(connection.Description, "Graph answered a users page with no body");
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken);
+            return buffer.ToArray();
         }
         catch (ODataError ex) when (ex.ResponseStatusCode is (int)HttpStatusCode.Unauthorized or (int)HttpStatusCode.Forbidden)
         {

@@ -60,17 +60,16 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         Sha256 = Combine(path, pageHashes);
     }
 
-    private static string Combine(string path, List<(string File, string Hash)> pageHashes)
-    {
-        if (File.Exists(path))
-        {
-            return "sha256:" + pageHashes[0].Hash;
-        }
+    private static string Combine(string path, List<(string File, string Hash)> pageHashes) =>
+        File.Exists(path) ? "sha256:" + pageHashes[0].Hash : CombinePages(pageHashes.Select(p => (Path.GetFileName(p.File), p.Hash)));
 
+    /// <summary>The hash of a directory of pages: SHA-256 of the lines <c>"&lt;file name&gt; &lt;hex sha256&gt;\n"</c> in name order.</summary>
+    internal static string CombinePages(IEnumerable<(string Name, string Hash)> pages)
+    {
         var lines = new StringBuilder();
-        foreach (var (file, hash) in pageHashes)
+        foreach (var (name, hash) in pages.OrderBy(p => p.Name, StringComparer.Ordinal))
         {
-            lines.Append(Path.GetFileName(file)).Append(' ').Append(hash).Append('\n');
+            lines.Append(name).Append(' ').Append(hash).Append('\n');
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(lines.ToString())));
@@ -122,7 +121,12 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
     internal static List<TargetUser> ParsePage(byte[] bytes, string file)
     {
         using var document = JsonDocument.Parse(bytes);
-        var root = document.RootElement;
+        return ParseUsers(document.RootElement, file);
+    }
+
+    /// <summary>The users of a page: <c>{"value":[...]}</c>, each with a string <c>id</c>.</summary>
+    internal static List<TargetUser> ParseUsers(JsonElement root, string file)
+    {
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Array)
         {
             throw new InputException("target-snapshot", "expected a Graph page: an object with a \"value\" array", file);

@@ -1,0 +1,61 @@
+namespace AuthSplit.Graph.Snapshots;
+
+/// <summary>
+/// Saves a live read of the tenant's users as a target snapshot directory (the format
+/// <see cref="GraphUserSnapshot"/> reads). Pages go into a hidden folder beside the destination and
+/// replace it only on <see cref="Commit"/>, so a failed read leaves the old snapshot (or none), never
+/// half of a new one.
+/// </summary>
+public sealed class GraphUserSnapshotWriter : IDisposable
+{
+    private readonly string _destination;
+    private readonly string _staging;
+    private bool _committed;
+
+    public GraphUserSnapshotWriter(string destination)
+    {
+        _destination = Path.GetFullPath(destination);
+        var parent = Path.GetDirectoryName(_destination)!;
+        Directory.CreateDirectory(parent);
+        _staging = Path.Combine(parent, $".{Path.GetFileName(_destination)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(_staging);
+    }
+
+    public string Destination => _destination;
+
+    public async Task WriteAsync(GraphUserPage page, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        await using var file = new FileStream(Path.Combine(_staging, page.FileName), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await file.WriteAsync(page.Content, cancellationToken);
+        await file.FlushAsync(cancellationToken);
+        file.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Puts the written pages in place of whatever the destination held.</summary>
+    public void Commit()
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        string? replaced = null;
+        if (Directory.Exists(_destination))
+        {
+            replaced = _staging[..^".tmp".Length] + ".replaced";
+            Directory.Move(_destination, replaced);
+        }
+
+        Directory.Move(_staging, _destination);
+        _committed = true;
+        if (replaced is not null)
+        {
+            Directory.Delete(replaced, recursive: true);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_committed && Directory.Exists(_staging))
+        {
+            Directory.Delete(_staging, recursive: true);
+        }
+    }
+}
