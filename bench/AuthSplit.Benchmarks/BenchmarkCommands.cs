@@ -4,7 +4,9 @@ namespace AuthSplit.Benchmarks;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/AuthSplit.Benchmarks -- &lt;command&gt;</c>:
-/// <c>plan-offline [people]</c>, <c>plan-live [people]</c>, <c>serve-live [people]</c> (the live benchmark's slapd, kept running until Enter, for profiling), <c>phases [people]</c>, <c>micro</c> (BenchmarkDotNet), <c>all</c>.
+/// <c>plan-offline [people]</c>, <c>plan-live [people]</c>, <c>serve-live [people]</c> (the live benchmark's slapd, kept running until Enter, for profiling), <c>phases [people]</c>,
+/// <c>graph-read [users]</c>, <c>graph-switch [users] [quota] [window-seconds]</c> (default 10,000 users under Graph's 3,000 writes per 150 s: about 8.5 minutes),
+/// <c>micro</c> (BenchmarkDotNet), <c>all</c> (the plan benchmarks and graph-read).
 /// Figures go to stdout; docs/benchmarks.md records what was measured on the reference machine.
 /// </summary>
 public static class BenchmarkCommands
@@ -27,15 +29,25 @@ public static class BenchmarkCommands
             case "phases":
                 await PlanPhases.RunAsync(people);
                 return 0;
+            case "graph-read":
+                await GraphBenchmarks.ReadAsync(people);
+                return 0;
+            case "graph-switch":
+                await GraphBenchmarks.SwitchAsync(
+                    args.Length > 1 ? people : 10_000,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3000,
+                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 150);
+                return 0;
             case "micro":
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkCommands).Assembly).Run(args.Skip(1).ToArray());
                 return 0;
             case "all":
                 await PlanBenchmarks.OfflineAsync(people);
                 await PlanBenchmarks.LiveAsync(people);
+                await GraphBenchmarks.ReadAsync(people);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, micro or all");
+                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, serve-live, phases, graph-read, graph-switch, micro or all");
                 return 2;
         }
     }

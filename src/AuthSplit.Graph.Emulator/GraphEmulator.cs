@@ -39,6 +39,7 @@ public sealed class GraphEmulator : IAsyncDisposable
     private readonly Queue<DateTimeOffset> _recentWrites = new();
     private WebApplication? _app;
     private long _requests;
+    private long _throttled;
     private long _writeSequence;
 
     private GraphEmulator(GraphEmulatorOptions options)
@@ -63,6 +64,9 @@ public sealed class GraphEmulator : IAsyncDisposable
     public GraphFaults Faults { get; set; }
 
     public long RequestCount => Interlocked.Read(ref _requests);
+
+    /// <summary>How many requests and sub-requests were answered 429 (injected faults and the write quota).</summary>
+    public long ThrottledCount => Interlocked.Read(ref _throttled);
 
     /// <summary>Every write applied, in order.</summary>
     public IReadOnlyList<EmulatorWrite> Writes => [.. _writes];
@@ -317,8 +321,9 @@ public sealed class GraphEmulator : IAsyncDisposable
         return null;
     }
 
-    private static EmulatorResponse Throttled(int? retryAfterSeconds)
+    private EmulatorResponse Throttled(int? retryAfterSeconds)
     {
+        Interlocked.Increment(ref _throttled);
         var response = Error((HttpStatusCode)429, "TooManyRequests", "Too many requests. Please retry after the time in the Retry-After header.", null);
         return retryAfterSeconds is { } seconds
             ? response with { Headers = [.. response.Headers, new("Retry-After", seconds.ToString(CultureInfo.InvariantCulture))] }

@@ -80,7 +80,8 @@ public static partial class AuthSplitOptionsValidator
 
     private static void ValidateLimits(GraphLimitsOptions limits, List<ConfigError> errors)
     {
-        Range(limits.WritesPerWindow, 1, 100_000, "Target:Limits:WritesPerWindow", errors);
+        // At least one $batch of writes (20 requests).
+        Range(limits.WritesPerWindow, 20, 100_000, "Target:Limits:WritesPerWindow", errors);
         Range(limits.WriteWindowSeconds, 1, 3600, "Target:Limits:WriteWindowSeconds", errors);
         Range(limits.MaxRetries, 0, 50, "Target:Limits:MaxRetries", errors);
         Range(limits.MaxRetryDelaySeconds, 1, 3600, "Target:Limits:MaxRetryDelaySeconds", errors);

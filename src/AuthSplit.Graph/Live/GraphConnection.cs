@@ -21,11 +21,14 @@ public sealed class GraphConnection : IDisposable
 
     private readonly HttpClient _http;
 
-    private GraphConnection(GraphServiceClient client, HttpClient http, Uri root)
+    private GraphConnection(GraphServiceClient client, HttpClient http, Uri root, GraphResilienceOptions resilience, ILogger logger, TimeProvider time)
     {
         Client = client;
         _http = http;
         Root = root;
+        Resilience = resilience;
+        Logger = logger;
+        Time = time;
     }
 
     public GraphServiceClient Client { get; }
@@ -34,6 +37,13 @@ public sealed class GraphConnection : IDisposable
     public Uri Root { get; }
 
     public string Description => Root.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>The pacing and retries every request of this connection gets.</summary>
+    public GraphResilienceOptions Resilience { get; }
+
+    public ILogger Logger { get; }
+
+    public TimeProvider Time { get; }
 
     public static GraphConnection Create(TargetOptions options, GraphResilienceOptions resilience, ILogger logger, Func<string, string?>? environment = null, TimeProvider? time = null)
     {
@@ -68,7 +78,7 @@ public sealed class GraphConnection : IDisposable
         var http = GraphClientFactory.Create(handlers, finalHandler: new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.All });
         http.Timeout = Timeout.InfiniteTimeSpan; // each attempt has its own timeout in the resilience pipeline
         var client = new GraphServiceClient(http, authentication, new Uri(root, "v1.0").ToString());
-        return new GraphConnection(client, http, root);
+        return new GraphConnection(client, http, root, resilience, logger, time ?? TimeProvider.System);
     }
 
     public void Dispose()

@@ -96,21 +96,9 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
             await stream.CopyToAsync(buffer, cancellationToken);
             return buffer.ToArray();
         }
-        catch (ODataError ex) when (ex.ResponseStatusCode is (int)HttpStatusCode.Unauthorized or (int)HttpStatusCode.Forbidden)
+        catch (Exception ex) when (ex is ODataError or BrokenCircuitException or HttpRequestException)
         {
-            throw new ExternalSystemException(connection.Description, $"Graph refused the credential ({ex.ResponseStatusCode} {ex.Error?.Code}: {ex.Error?.Message}); check Target:Auth and that the app has User.Read.All", ex);
-        }
-        catch (ODataError ex)
-        {
-            throw new ExternalSystemException(connection.Description, $"Graph answered {ex.ResponseStatusCode} {ex.Error?.Code}: {ex.Error?.Message}", ex);
-        }
-        catch (BrokenCircuitException ex)
-        {
-            throw new ExternalSystemException(connection.Description, "Graph kept failing (5xx or no answer) and the circuit breaker opened; try again later", ex);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new ExternalSystemException(connection.Description, $"cannot reach Graph: {ex.Message}", ex);
+            throw GraphErrors.From(connection.Description, ex);
         }
     }
 }

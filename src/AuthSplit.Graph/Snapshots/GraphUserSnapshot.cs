@@ -136,40 +136,46 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         var index = 0;
         foreach (var item in value.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(id.GetString()))
-            {
-                throw new InputException("target-snapshot", $"value[{index}] is not a user with a string \"id\"", file);
-            }
-
-            var properties = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-            foreach (var property in item.EnumerateObject())
-            {
-                switch (property.Value.ValueKind)
-                {
-                    case JsonValueKind.String:
-                        properties[property.Name] = property.Value.GetString();
-                        break;
-                    case JsonValueKind.True:
-                        properties[property.Name] = "true";
-                        break;
-                    case JsonValueKind.False:
-                        properties[property.Name] = "false";
-                        break;
-                    case JsonValueKind.Number:
-                        properties[property.Name] = property.Value.GetRawText();
-                        break;
-                    case JsonValueKind.Null:
-                        properties[property.Name] = null;
-                        break;
-                    default:
-                        break;
-                }
-            }
-
-            users.Add(new TargetUser(id.GetString()!, properties));
+            users.Add(ParseUser(item, $"value[{index}]", file));
             index++;
         }
 
         return users;
+    }
+
+    /// <summary>One user object: every scalar property as text (booleans <c>true</c>/<c>false</c>, numbers invariant, null kept).</summary>
+    internal static TargetUser ParseUser(JsonElement item, string position, string file)
+    {
+        if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(id.GetString()))
+        {
+            throw new InputException("target-snapshot", $"{position} is not a user with a string \"id\"", file);
+        }
+
+        var properties = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in item.EnumerateObject())
+        {
+            switch (property.Value.ValueKind)
+            {
+                case JsonValueKind.String:
+                    properties[property.Name] = property.Value.GetString();
+                    break;
+                case JsonValueKind.True:
+                    properties[property.Name] = "true";
+                    break;
+                case JsonValueKind.False:
+                    properties[property.Name] = "false";
+                    break;
+                case JsonValueKind.Number:
+                    properties[property.Name] = property.Value.GetRawText();
+                    break;
+                case JsonValueKind.Null:
+                    properties[property.Name] = null;
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return new TargetUser(id.GetString()!, properties);
     }
 }

@@ -1,0 +1,37 @@
+namespace AuthSplit.Core.Model;
+
+/// <summary>A user's source of authority; <see cref="IsCloudManaged"/> is null when it could not be read (see <see cref="Problem"/>).</summary>
+public sealed record SourceOfAuthority(string UserId, bool? IsCloudManaged, TargetWriteStatus Status, string? Problem = null);
+
+/// <summary>What became of one write to the target, after reading it back.</summary>
+public sealed record TargetWriteOutcome(string UserId, TargetWriteStatus Status, string? Problem = null)
+{
+    public bool Verified => Status == TargetWriteStatus.Verified;
+}
+
+public enum TargetWriteStatus
+{
+    /// <summary>Written (or read) and read back with the wanted value.</summary>
+    Verified,
+
+    /// <summary>The user does not exist in the tenant.</summary>
+    NotFound,
+
+    /// <summary>Graph refused it (400, 403...); retrying will not help.</summary>
+    Rejected,
+
+    /// <summary>Still throttled or failing after every retry; safe to run again.</summary>
+    Failed,
+
+    /// <summary>The write was accepted but reading it back shows another value.</summary>
+    Mismatch,
+}
+
+/// <summary>The tenant's directory synchronisation (<c>GET /directory/onPremisesSynchronization</c>).</summary>
+public sealed record TenantSyncState(string TenantId, bool PasswordSyncEnabled);
+
+public sealed record TargetGroup(string Id, string? DisplayName, bool? SecurityEnabled, bool? MailEnabled, bool? OnPremisesSyncEnabled, string? OnPremisesSecurityIdentifier);
+
+public sealed record TargetApplication(string Id, string? AppId, string? DisplayName, IReadOnlyList<string> IdentifierUris);
+
+public sealed record TargetServicePrincipal(string Id, string? AppId, string? DisplayName, bool? AccountEnabled, string? ServicePrincipalType);

@@ -1,0 +1,36 @@
+using AuthSplit.Core.Model;
+
+namespace AuthSplit.Core.Steps;
+
+/// <summary>
+/// The target tenant as the executor's steps use it: the per-user source-of-authority switch, account
+/// state, the tenant's password sync state and the objects system cutover checks. Every write is read
+/// back before it is reported <see cref="TargetWriteStatus.Verified"/>. Methods take many users at once
+/// so the adapter can batch them; each user gets its own outcome (one failure never hides another).
+/// </summary>
+public interface ITargetTenant
+{
+    /// <summary>What this tenant is, for messages and evidence (never a credential).</summary>
+    string Description { get; }
+
+    /// <summary>Each user's source of authority: cloud-managed or synchronised from on-premises.</summary>
+    Task<IReadOnlyList<SourceOfAuthority>> GetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken);
+
+    /// <summary>Sets each user's source of authority, then reads it back.</summary>
+    Task<IReadOnlyList<TargetWriteOutcome>> SetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, bool cloudManaged, CancellationToken cancellationToken);
+
+    /// <summary>The users as they are now, with the snapshot's properties (absent ones are not returned).</summary>
+    Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken);
+
+    /// <summary>Enables or disables each user's sign-in (<c>accountEnabled</c>), then reads it back.</summary>
+    Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken);
+
+    /// <summary>The tenant-wide directory synchronisation features (password hash sync on or off).</summary>
+    Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken);
+
+    IAsyncEnumerable<TargetGroup> ReadGroupsAsync(CancellationToken cancellationToken);
+
+    IAsyncEnumerable<TargetApplication> ReadApplicationsAsync(CancellationToken cancellationToken);
+
+    IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken);
+}

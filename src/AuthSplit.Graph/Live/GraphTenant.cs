@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Steps;
+using AuthSplit.Graph.Snapshots;
+using Microsoft.Graph.Models;
+using Microsoft.Graph.Models.ODataErrors;
+using Microsoft.Kiota.Abstractions;
+using Polly.CircuitBreaker;
+
+namespace AuthSplit.Graph.Live;
+
+/// <summary>
+/// The target tenant through Microsoft Graph. The source-of-authority switch is beta-only
+/// (<c>PATCH /beta/users/{id}/onPremisesSyncBehavior {"isCloudManaged": ...}</c>) and goes as raw
+/// requests through the same client; users are written and read back in <c>$batch</c>es of 20.
+/// </summary>
+public sealed class GraphTenant(GraphConnection connection) : ITargetTenant
+{
+    private readonly GraphBatchClient _batches = new(connection);
+
+    private const string Beta = "beta";
+    private const string V1 = "v1.0";
+
+    public string Description => connection.Description;
+
+    public async Task<IReadOnlyList<SourceOfAuthority>> GetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken)
+    {
+        var answers = await _batches.SendAsync(Beta, Requests(userIds, id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}/onPremisesSyncBehavior")), cancellationToken);
+        return [.. Distinct(userIds).Select(id => answers[id] switch
+        {
+            { IsSuccess: true, Body: var body } when body?["isCloudManaged"] is JsonValue value && value.TryGetValue<bool>(out var cloud) =>
+                new SourceOfAuthority(id, cloud, TargetWriteStatus.Verified),
+            { IsSuccess: true } answer => new SourceOfAuthority(id, null, TargetWriteStatus.Failed, $"Graph's answer has no isCloudManaged: {answer.Body?.ToJsonString()}"),
+            var answer => new SourceOfAuthority(id, null, StatusOf(answer), answer.Describe()),
+        })];
+    }
+
+    public async Task<IReadOnlyList<TargetWriteOutcome>> SetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, bool cloudManaged, CancellationToken cancellationToken)
+    {
+        var writes = await _batches.SendAsync(
+            Beta,
+            Requests(userIds, id => new GraphBatchRequest(id, HttpMethod.Patch, $"/users/{Escape(id)}/onPremisesSyncBehavior", new JsonObject { ["isCloudManaged"] = cloudManaged })),
+            cancellationToken);
+        var written = Distinct(userIds).Where(id => writes[id].IsSuccess).ToList();
+        var readBack = written.Count == 0 ? [] : (await GetSourceOfAuthorityAsync(written, cancellationToken)).ToDictionary(s => s.UserId, StringComparer.Ordinal);
+        return [.. Distinct(userIds).Select(id => writes[id] switch
+        {
+            { IsSuccess: false } answer => new TargetWriteOutcome(id, StatusOf(answer), answer.Describe()),
+            _ => readBack[id] switch
+            {
+                { IsCloudManaged: { } value } when value == cloudManaged => new TargetWriteOutcome(id, TargetWriteStatus.Verified),
+                { IsCloudManaged: { } value } => new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written isCloudManaged={Bool(cloudManaged)}, read back {Bool(value)}"),
+                var state => new TargetWriteOutcome(id, state.Status == TargetWriteStatus.Verified ? TargetWriteStatus.Failed : state.Status, "written, but the read-back failed: " + state.Problem),
+            },
+        })];
+    }
+
+    public async Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken)
+    {
+        var select = string.Join(',', GraphTargetDirectory.SnapshotProperties);
+        var answers = await _batches.SendAsync(V1, Requests(userIds, id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}?$select={select}")), cancellationToken);
+        var users = new List<TargetUser>();
+        foreach (var id in Distinct(userIds))
+        {
+            var answer = answers[id];
+            if (answer.Status == 404)
+            {
+                continue;
+            }
+
+            if (!answer.IsSuccess || answer.Body is not JsonObject body)
+            {
+                throw new ExternalSystemException(connection.Description, $"reading user {id} failed: {answer.Describe()}");
+            }
+
+            try
+            {
+                users.Add(GraphUserSnapshot.ParseUser(JsonSerializer.SerializeToElement(body), $"user {id}", connection.Description));
+            }
+            catch (InputException ex)
+            {
+                throw new ExternalSystemException(connection.Description, $"Graph's answer for user {id} is not a user: {ex.Message}", ex);
+            }
+        }
+
+        return users;
+    }
+
+    public async Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken)
+    {
+        var writes = await _batches.SendAsync(
+            V1,
+            Requests(userIds, id => new GraphBatchRequest(id, HttpMethod.Patch, $"/users/{Escape(id)}", new JsonObject { ["accountEnabled"] = enabled })),
+            cancellationToken);
+        var written = Distinct(userIds).Where(id => writes[id].IsSuccess).ToList();
+        var reads = written.Count == 0
+            ? new Dictionary<string, GraphBatchResponse>()
+            : await _batches.SendAsync(V1, Requests(written, id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}?$select=id,accountEnabled")), cancellationToken);
+        return [.. Distinct(userIds).Select(id => writes[id] switch
+        {
+            { IsSuccess: false } answer => new TargetWriteOutcome(id, StatusOf(answer), answer.Describe()),
+            _ => reads[id] switch
+            {
+                { IsSuccess: true, Body: var body } when body?["accountEnabled"] is JsonValue value && value.TryGetValue<bool>(out var actual) =>
+                    actual == enabled
+                        ? new TargetWriteOutcome(id, TargetWriteStatus.Verified)
+                        : new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written accountEnabled={Bool(enabled)}, read back {Bool(actual)}"),
+                var answer => new TargetWriteOutcome(id, answer.IsSuccess ? TargetWriteStatus.Failed : StatusOf(answer), "written, but the read-back failed: " + answer.Describe()),
+            },
+        })];
+    }
+
+    public async Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken)
+    {
+        var page = await CallAsync(() => connection.Client.Directory.OnPremisesSynchronization.GetAsync(cancellationToken: cancellationToken));
+        var sync = page?.Value?.FirstOrDefault()
+            ?? throw new ExternalSystemException(connection.Description, "Graph returned no onPremisesSynchronization object for the tenant");
+        return new TenantSyncState(sync.Id ?? string.Empty, sync.Features?.PasswordSyncEnabled ?? false);
+    }
+
+    public async IAsyncEnumerable<TargetGroup> ReadGroupsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var page = await CallAsync(() => connection.Client.Groups.GetAsync(r =>
+        {
+            r.QueryParameters.Select = ["id", "displayName", "securityEnabled", "mailEnabled", "onPremisesSyncEnabled", "onPremisesSecurityIdentifier"];
+            r.QueryParameters.Top = 999;
+        }, cancellationToken));
+        while (page is not null)
+        {
+            foreach (var group in page.Value ?? [])
+            {
+                yield return new TargetGroup(Id(group), group.DisplayName, group.SecurityEnabled, group.MailEnabled, group.OnPremisesSyncEnabled, group.OnPremisesSecurityIdentifier);
+            }
+
+            var next = page.OdataNextLink;
+            page = string.IsNullOrEmpty(next) ? null : await CallAsync(() => connection.Client.Groups.WithUrl(next).GetAsync(cancellationToken: cancellationToken));
+        }
+    }
+
+    public async IAsyncEnumerable<TargetApplication> ReadApplicationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var page = await CallAsync(() => connection.Client.Applications.GetAsync(r =>
+        {
+            r.QueryParameters.Select = ["id", "appId", "displayName", "identifierUris"];
+            r.QueryParameters.Top = 999;
+        }, cancellationToken));
+        while (page is not null)
+        {
+            foreach (var application in page.Value ?? [])
+            {
+                yield return new TargetApplication(Id(application), application.AppId, application.DisplayName, [.. application.IdentifierUris ?? []]);
+            }
+
+            var next = page.OdataNextLink;
+            page = string.IsNullOrEmpty(next) ? null : await CallAsync(() => connection.Client.Applications.WithUrl(next).GetAsync(cancellationToken: cancellationToken));
+        }
+    }
+
+    public async IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var page = await CallAsync(() => connection.Client.ServicePrincipals.GetAsync(r =>
+        {
+            r.QueryParameters.Select = ["id", "appId", "displayName", "accountEnabled", "servicePrincipalType"];
+            r.QueryParameters.Top = 999;
+        }, cancellationToken));
+        while (page is not null)
+        {
+            foreach (var principal in page.Value ?? [])
+            {
+                yield return new TargetServicePrincipal(Id(principal), principal.AppId, principal.DisplayName, principal.AccountEnabled, principal.ServicePrincipalType);
+            }
+
+            var next = page.OdataNextLink;
+            page = string.IsNullOrEmpty(next) ? null : await CallAsync(() => connection.Client.ServicePrincipals.WithUrl(next).GetAsync(cancellationToken: cancellationToken));
+        }
+    }
+
+    private static List<GraphBatchRequest> Requests(IReadOnlyList<string> userIds, Func<string, GraphBatchRequest> request) => [.. Distinct(userIds).Select(request)];
+
+    private static IEnumerable<string> Distinct(IReadOnlyList<string> userIds) => userIds.Distinct(StringComparer.Ordinal);
+
+    private static string Escape(string id) => Uri.EscapeDataString(id);
+
+    private static string Bool(bool value) => value ? "true" : "false";
+
+    private static TargetWriteStatus StatusOf(GraphBatchResponse answer) => answer.Status switch
+    {
+        404 => TargetWriteStatus.NotFound,
+        429 or >= 500 => TargetWriteStatus.Failed,
+        _ => TargetWriteStatus.Rejected,
+    };
+
+    private string Id(Entity entity) => string.IsNullOrEmpty(entity.Id)
+        ? throw new ExternalSystemException(connection.Description, $"Graph returned a {entity.GetType().Name} without an id")
+        : entity.Id;
+
+    private async Task<T?> CallAsync<T>(Func<Task<T?>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception ex) when (ex is ODataError or BrokenCircuitException or HttpRequestException)
+        {
+            throw GraphErrors.From(connection.Description, ex);
+        }
+    }
+}

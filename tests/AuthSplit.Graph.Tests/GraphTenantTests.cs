@@ -1,0 +1,229 @@
+using System.Text.Json.Nodes;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Model;
+using AuthSplit.Graph.Emulator;
+using AuthSplit.Graph.Live;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AuthSplit.Graph.Tests;
+
+/// <summary>The executor's Graph operations (writes read back, <c>$batch</c>, pacing) against the Graph emulator.</summary>
+public sealed class GraphTenantTests
+{
+    private const string Token = "emulator-token-77ab10";
+
+    // Writes unpaced (but for the pacing test): these tests are about batching and retries.
+    private static readonly GraphResilienceOptions FastRetries = new() { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromSeconds(2), MaxRetries = 10, BreakerMinimumThroughput = 10_000, WritesPerWindow = 100_000, WriteWindow = TimeSpan.FromSeconds(1) };
+
+    private static List<JsonObject> Users(int count) =>
+    [
+        .. Enumerable.Range(0, count).Select(i => new JsonObject
+        {
+            ["id"] = UserId(i),
+            ["userPrincipalName"] = $"user{i}@example.jp",
+            ["mail"] = $"user{i}@example.jp",
+            ["employeeId"] = $"E{i}",
+            ["onPremisesImmutableId"] = $"imm{i}",
+            ["accountEnabled"] = true,
+        }),
+    ];
+
+    private static string UserId(int i) => $"{i:D8}-aaaa-4000-8000-000000000000";
+
+    private static GraphConnection Connect(GraphEmulator emulator, GraphResilienceOptions? resilience = null) =>
+        GraphConnection.Create(
+            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
+            resilience ?? FastRetries,
+            NullLogger.Instance,
+            _ => Token);
+
+    private static void EachWrittenOnce(GraphEmulator emulator, IEnumerable<string> ids, string pathSuffix)
+    {
+        var paths = emulator.Writes.Select(w => w.Path).ToList();
+        paths.Should().OnlyHaveUniqueItems("no write is applied twice");
+        paths.Should().BeEquivalentTo(ids.Select(id => $"/beta/users/{id}{pathSuffix}".Replace("/beta", pathSuffix.Length == 0 ? "/v1.0" : "/beta", StringComparison.Ordinal)), "every write is applied");
+    }
+
+    [Fact]
+    public async Task Switching_the_source_of_authority_writes_each_user_once_and_reads_it_back()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(45) }, CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 45).Select(UserId).ToList();
+
+        var before = await tenant.GetSourceOfAuthorityAsync(ids, CancellationToken.None);
+        var outcomes = await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
+
+        before.Should().OnlyContain(s => s.IsCloudManaged == false);
+        outcomes.Select(o => o.UserId).Should().Equal(ids, "one outcome per user, in the order asked");
+        outcomes.Should().OnlyContain(o => o.Status == TargetWriteStatus.Verified);
+        ids.Should().OnlyContain(id => emulator.IsCloudManaged(id));
+        EachWrittenOnce(emulator, ids, "/onPremisesSyncBehavior");
+        emulator.Writes.Should().OnlyContain(w => w.Body == "{\"isCloudManaged\":true}");
+        emulator.RequestCount.Should().Be(3 + 45 + 3 + 45 + 3 + 45, "reads and writes go in batches of 20: 3 envelopes and 45 sub-requests each for the read, the write and the read-back");
+    }
+
+    [Fact]
+    public async Task Sub_requests_failing_with_429_and_5xx_are_retried_alone_and_applied_once()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions
+        {
+            AccessToken = Token,
+            Users = Users(200),
+            // A third of all requests and sub-requests fail; a Retry-After (1 s) now and then.
+            Faults = new GraphFaults { ThrottleWithoutRetryAfterEvery = 5, ServiceUnavailableEvery = 9, GatewayTimeoutEvery = 13, ThrottleEvery = 31, RetryAfterSeconds = 1 },
+        }, CancellationToken.None);
+        using var connection = Connect(emulator, FastRetries with { MaxRetries = 20 });
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 200).Select(UserId).ToList();
+
+        var outcomes = await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
+
+        outcomes.Where(o => !o.Verified).Select(o => $"{o.UserId} {o.Status} {o.Problem}").Should().BeEmpty("the storm is ridden out");
+        EachWrittenOnce(emulator, ids, "/onPremisesSyncBehavior");
+        emulator.ThrottledCount.Should().BeGreaterThan(50, "the storm happened");
+    }
+
+    [Fact]
+    public async Task An_unknown_user_is_reported_not_found_without_holding_back_the_others()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(3) }, CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+        var missing = "ffffffff-0000-4000-8000-000000000000";
+
+        var outcomes = await tenant.SetSourceOfAuthorityAsync([UserId(0), missing, UserId(2)], cloudManaged: true, CancellationToken.None);
+
+        outcomes.Select(o => o.Status).Should().Equal(TargetWriteStatus.Verified, TargetWriteStatus.NotFound, TargetWriteStatus.Verified);
+        outcomes[1].Problem.Should().Contain("404").And.Contain("Request_ResourceNotFound");
+        emulator.IsCloudManaged(UserId(1)).Should().BeFalse("it was not asked for");
+    }
+
+    [Fact]
+    public async Task Switching_back_to_on_premises_is_the_undo_and_is_verified_too()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(5) }, CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 5).Select(UserId).ToList();
+
+        await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
+        var undo = await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: false, CancellationToken.None);
+
+        undo.Should().OnlyContain(o => o.Verified);
+        (await tenant.GetSourceOfAuthorityAsync(ids, CancellationToken.None)).Should().OnlyContain(s => s.IsCloudManaged == false);
+    }
+
+    [Fact]
+    public async Task Disabling_accounts_is_verified_by_reading_them_back()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(30), Faults = new GraphFaults { ServiceUnavailableEvery = 4 } }, CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 30).Select(UserId).ToList();
+
+        var outcomes = await tenant.SetAccountEnabledAsync(ids, enabled: false, CancellationToken.None);
+        var users = await tenant.GetUsersAsync(ids, CancellationToken.None);
+
+        outcomes.Should().OnlyContain(o => o.Verified);
+        users.Should().HaveCount(30).And.OnlyContain(u => u.AccountEnabled == false);
+        users[3].Get("onPremisesImmutableId").Should().Be("imm3");
+        emulator.Writes.Select(w => w.Path).Should().OnlyHaveUniqueItems().And.HaveCount(30);
+    }
+
+    [Fact]
+    public async Task Writes_are_paced_under_the_write_limit_so_normal_running_sees_no_429()
+    {
+        // The documented limit scaled down (60 writes per 3 s instead of 3,000 per 150 s): same shape, a quick test.
+        var limit = new GraphFaults { WriteQuota = 60, WriteQuotaWindow = TimeSpan.FromSeconds(3) };
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(150), Faults = limit }, CancellationToken.None);
+        using var connection = Connect(emulator, FastRetries with { WritesPerWindow = 60, WriteWindow = TimeSpan.FromSeconds(3) });
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 150).Select(UserId).ToList();
+
+        var outcomes = await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
+
+        outcomes.Should().OnlyContain(o => o.Verified);
+        emulator.ThrottledCount.Should().Be(0, "the client paced itself under the quota");
+        var times = emulator.Writes.Select(w => w.At).Order().ToList();
+        for (var i = 60; i < times.Count; i++)
+        {
+            (times[i] - times[i - 60]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3), "no 3 s window holds more than 60 writes");
+        }
+    }
+
+    [Theory]
+    [InlineData(3000, 150, 2980.0 / 151)]
+    [InlineData(60, 3, 40.0 / 4)]
+    [InlineData(20, 150, 1.0 / 151)]
+    // Far above Graph's limit the 50 ms tick carries 2,499 tokens, the bucket holds one tick and the rate follows from it.
+    [InlineData(100_000, 1, (100_000.0 - 2_499) / 2)]
+    public void The_steady_write_rate_keeps_every_window_under_the_limit(int limit, int windowSeconds, double expected)
+    {
+        var options = new GraphResilienceOptions { WritesPerWindow = limit, WriteWindow = TimeSpan.FromSeconds(windowSeconds) };
+
+        GraphResilienceHandler.SteadyWriteRate(options).Should().BeApproximately(expected, 1e-9);
+    }
+
+    [Fact]
+    public void A_write_limit_below_one_batch_is_refused()
+    {
+        var act = () => GraphResilienceHandler.SteadyWriteRate(new GraphResilienceOptions { WritesPerWindow = 19 });
+
+        act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("WritesPerWindow");
+    }
+
+    [Fact]
+    public async Task The_tenant_password_sync_state_is_read()
+    {
+        await using var on = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, PasswordSyncEnabled = true, TenantId = "11111111-2222-3333-4444-555555555555" }, CancellationToken.None);
+        await using var off = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, PasswordSyncEnabled = false }, CancellationToken.None);
+        using var onConnection = Connect(on);
+        using var offConnection = Connect(off);
+
+        (await new GraphTenant(onConnection).GetTenantSyncStateAsync(CancellationToken.None)).Should().Be(new TenantSyncState("11111111-2222-3333-4444-555555555555", true));
+        (await new GraphTenant(offConnection).GetTenantSyncStateAsync(CancellationToken.None)).PasswordSyncEnabled.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Groups_applications_and_service_principals_are_read_across_pages()
+    {
+        var groups = Enumerable.Range(0, 1500).Select(i => new JsonObject { ["id"] = $"g{i:D5}", ["displayName"] = $"Group {i}", ["securityEnabled"] = true, ["mailEnabled"] = false, ["onPremisesSyncEnabled"] = i % 2 == 0 ? true : null }).ToList();
+        var applications = new List<JsonObject> { new() { ["id"] = "app-1", ["appId"] = "00000000-0000-0000-0000-00000000a001", ["displayName"] = "Payroll", ["identifierUris"] = new JsonArray("api://payroll") } };
+        var principals = new List<JsonObject> { new() { ["id"] = "sp-1", ["appId"] = "00000000-0000-0000-0000-00000000a001", ["displayName"] = "Payroll", ["accountEnabled"] = true, ["servicePrincipalType"] = "Application" } };
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Groups = groups, Applications = applications, ServicePrincipals = principals }, CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+
+        var readGroups = await tenant.ReadGroupsAsync(CancellationToken.None).ToListAsync();
+        var readApplications = await tenant.ReadApplicationsAsync(CancellationToken.None).ToListAsync();
+        var readPrincipals = await tenant.ReadServicePrincipalsAsync(CancellationToken.None).ToListAsync();
+
+        readGroups.Should().HaveCount(1500);
+        readGroups.Select(g => g.Id).Should().OnlyHaveUniqueItems();
+        readGroups[0].Should().Be(new TargetGroup("g00000", "Group 0", true, false, true, null));
+        readGroups[1].OnPremisesSyncEnabled.Should().BeNull();
+        readApplications.Should().ContainSingle().Which.IdentifierUris.Should().Equal("api://payroll");
+        readPrincipals.Should().ContainSingle().Which.Should().Be(new TargetServicePrincipal("sp-1", "00000000-0000-0000-0000-00000000a001", "Payroll", true, "Application"));
+    }
+
+    [Fact]
+    public async Task A_token_without_rights_is_a_clear_error_for_the_whole_batch()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(2) }, CancellationToken.None);
+        using var connection = GraphConnection.Create(
+            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
+            FastRetries,
+            NullLogger.Instance,
+            _ => "stale-token-0c1d");
+
+        var act = () => new GraphTenant(connection).SetSourceOfAuthorityAsync([UserId(0)], cloudManaged: true, CancellationToken.None);
+
+        var error = (await act.Should().ThrowAsync<ExternalSystemException>()).Which;
+        error.Message.Should().Contain("401").And.Contain("Target:Auth");
+        error.ToString().Should().NotContain("stale-token-0c1d");
+        emulator.Writes.Should().BeEmpty();
+    }
+}
