@@ -16,39 +16,69 @@ namespace AuthSplit.Benchmarks;
 /// </summary>
 public static class GraphBenchmarks
 {
-    private const int Runs = 3;
+    private const int Runs = 5;
     private const string Token = "benchmark-token-5d0c";
 
     /// <summary>Reads <paramref name="users"/> users with <c>$select</c> and <c>$top=999</c>, following <c>@odata.nextLink</c>.</summary>
     public static async Task ReadAsync(int users)
     {
         await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(users) }, CancellationToken.None);
-        Console.WriteLine($"# Graph read: {users:N0} users in the emulator, pages of 999 ($select of the snapshot's 6 properties)");
-        var seconds = new List<double>();
-        for (var run = 0; run < Runs; run++)
+        Console.WriteLine($"# Graph read: {users:N0} users in the emulator, pages of 999 ($select of the snapshot's 6 properties); one warm-up run, then {Runs} measured");
+        var connector = new List<double>();
+        var raw = new List<double>();
+        for (var run = 0; run <= Runs; run++)
         {
-            using var connection = Connect(emulator, new GraphResilienceOptions());
-            var directory = new GraphTargetDirectory(connection, []);
-            var requestsBefore = emulator.RequestCount;
-            var clock = Stopwatch.StartNew();
-            var read = 0;
-            await foreach (var user in directory.ReadUsersAsync(CancellationToken.None))
+            var (seconds, requests) = await ReadWithConnectorAsync(emulator, users);
+            var rawSeconds = await ReadRawAsync(emulator, users);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(run == 0 ? "warm-up" : $"run {run}")}: connector {seconds:0.00} s ({requests} requests), raw HTTP {rawSeconds:0.00} s"));
+            if (run > 0)
             {
-                read += user.Id.Length > 0 ? 1 : 0;
+                connector.Add(seconds);
+                raw.Add(rawSeconds);
             }
-
-            seconds.Add(clock.Elapsed.TotalSeconds);
-            if (read != users)
-            {
-                throw new InvalidOperationException($"read {read} users of {users}");
-            }
-
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run + 1}: {read:N0} users in {emulator.RequestCount - requestsBefore} requests, {clock.Elapsed.TotalSeconds:0.00} s"));
         }
 
-        var median = Median(seconds);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Graph read of {users:N0} users: median {median:0.00} s ({users / median:N0} users/s; runs: {string.Join(", ", seconds.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))} s)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"raw HTTP GET of the same pages (HttpClient, bodies read, each page parsed only for its nextLink): median {Median(raw):0.00} s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Graph connector read of {users:N0} users (Microsoft.Graph SDK, resilience pipeline, TargetUser conversion, page hashes): median {Median(connector):0.00} s ({users / Median(connector):N0} users/s; runs: {Figures(connector)} s); {Median(connector) / Median(raw):0.00}x the raw read"));
     }
+
+    private static async Task<(double Seconds, long Requests)> ReadWithConnectorAsync(GraphEmulator emulator, int users)
+    {
+        using var connection = Connect(emulator, new GraphResilienceOptions());
+        var directory = new GraphTargetDirectory(connection, []);
+        var requestsBefore = emulator.RequestCount;
+        var clock = Stopwatch.StartNew();
+        var read = 0;
+        await foreach (var user in directory.ReadUsersAsync(CancellationToken.None))
+        {
+            read += user.Id.Length > 0 ? 1 : 0;
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        return read == users ? (seconds, emulator.RequestCount - requestsBefore) : throw new InvalidOperationException($"read {read} users of {users}");
+    }
+
+    // The floor: the same pages fetched with a bare HttpClient, only the next link parsed out.
+    private static async Task<double> ReadRawAsync(GraphEmulator emulator, int users)
+    {
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        var clock = Stopwatch.StartNew();
+        string? next = new Uri(emulator.BaseUrl, "v1.0/users?$select=" + string.Join(',', GraphTargetDirectory.SnapshotProperties) + "&$top=999").ToString();
+        long bytes = 0;
+        while (next is not null)
+        {
+            var body = await http.GetByteArrayAsync(next);
+            bytes += body.Length;
+            using var page = System.Text.Json.JsonDocument.Parse(body);
+            next = page.RootElement.TryGetProperty("@odata.nextLink", out var link) ? link.GetString() : null;
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        return bytes > users ? seconds : throw new InvalidOperationException("the raw read returned almost nothing");
+    }
+
+    private static string Figures(List<double> seconds) => string.Join(", ", seconds.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)));
 
     /// <summary>
     /// Switches <paramref name="users"/> users to cloud-managed (each written once, then read back) while the
@@ -69,7 +99,7 @@ public static class GraphBenchmarks
         var tenant = new GraphTenant(connection);
         var ids = Enumerable.Range(0, users).Select(UserId).ToList();
         var allowed = quota / window.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# Graph source-of-authority switch: {users:N0} users, emulator quota {quota:N0} writes per {windowSeconds} s (allowed {allowed:0.##} writes/s), expected about {users / GraphResilienceHandler.SteadyWriteRate(resilience) / 60:0.0} min"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# Graph source-of-authority switch: {users:N0} users, emulator quota {quota:N0} writes per {windowSeconds} s (allowed {allowed:0.##} writes/s), paced at {WritePacing.For(resilience).Rate:0.00} writes/s ({WritePacing.For(resilience).TokensPerTick} every {WritePacing.For(resilience).Tick.TotalMilliseconds:0} ms), expected about {users / WritePacing.For(resilience).Rate / 60:0.0} min"));
 
         var clock = Stopwatch.StartNew();
         var outcomes = await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);

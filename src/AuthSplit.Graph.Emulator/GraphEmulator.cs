@@ -33,6 +33,8 @@ public sealed class GraphEmulator : IAsyncDisposable
     private readonly GraphEmulatorOptions _options;
     private readonly object _lock = new();
     private readonly Dictionary<string, JsonObject> _users = new(StringComparer.OrdinalIgnoreCase);
+    // The same objects in Graph's (stable) listing order; the set of users never changes after seeding.
+    private readonly List<JsonObject> _usersInOrder;
     private readonly Dictionary<string, bool> _cloudManaged = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, List<JsonObject>> _collections = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<EmulatorWrite> _writes = new();
@@ -52,10 +54,14 @@ public sealed class GraphEmulator : IAsyncDisposable
             _users[id] = user.DeepClone().AsObject();
         }
 
-        _collections["groups"] = [.. options.Groups.Select(g => g.DeepClone().AsObject())];
-        _collections["applications"] = [.. options.Applications.Select(g => g.DeepClone().AsObject())];
-        _collections["servicePrincipals"] = [.. options.ServicePrincipals.Select(g => g.DeepClone().AsObject())];
+        _usersInOrder = [.. _users.Values.OrderBy(u => u["id"]!.GetValue<string>(), StringComparer.Ordinal)];
+        _collections["groups"] = InOrder(options.Groups);
+        _collections["applications"] = InOrder(options.Applications);
+        _collections["servicePrincipals"] = InOrder(options.ServicePrincipals);
     }
+
+    private static List<JsonObject> InOrder(IEnumerable<JsonObject> items) =>
+        [.. items.Select(i => i.DeepClone().AsObject()).OrderBy(i => i["id"]?.GetValue<string>(), StringComparer.Ordinal)];
 
     /// <summary>The root, e.g. <c>http://127.0.0.1:41234/</c>; Graph's versions are under it (<c>v1.0/</c>, <c>beta/</c>).</summary>
     public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
@@ -241,7 +247,12 @@ public sealed class GraphEmulator : IAsyncDisposable
         switch (segments[1..])
         {
             case ["users"] when HttpMethods.IsGet(method):
-                return List(UsersSnapshot(), query, root, version, "users", context + "#users", clientRequestId);
+                lock (_lock)
+                {
+                    // Under the lock: a PATCH never changes a user while its page is projected.
+                    return List(_usersInOrder, query, root, version, "users", context + "#users", clientRequestId);
+                }
+
             case ["users", var id] when HttpMethods.IsGet(method):
                 return GetUser(id, query, context, clientRequestId);
             case ["users", var id] when HttpMethods.IsPatch(method):
@@ -253,13 +264,11 @@ public sealed class GraphEmulator : IAsyncDisposable
             case ["users", _, "onPremisesSyncBehavior"]:
                 return Error(HttpStatusCode.BadRequest, "BadRequest", "Resource not found for the segment 'onPremisesSyncBehavior'. It is available on the beta endpoint only.", clientRequestId);
             case ["groups" or "applications" or "servicePrincipals"] when HttpMethods.IsGet(method):
-                List<JsonObject> items;
                 lock (_lock)
                 {
-                    items = [.. _collections[segments[1]].OrderBy(i => i["id"]?.GetValue<string>(), StringComparer.Ordinal)];
+                    return List(_collections[segments[1]], query, root, version, segments[1], context + "#" + segments[1], clientRequestId);
                 }
 
-                return List(items, query, root, version, segments[1], context + "#" + segments[1], clientRequestId);
             case ["directory", "onPremisesSynchronization"] when HttpMethods.IsGet(method):
                 return new EmulatorResponse(HttpStatusCode.OK, new JsonObject
                 {
@@ -330,14 +339,6 @@ public sealed class GraphEmulator : IAsyncDisposable
             : response;
     }
 
-    private List<JsonObject> UsersSnapshot()
-    {
-        lock (_lock)
-        {
-            return [.. _users.Values.OrderBy(u => u["id"]!.GetValue<string>(), StringComparer.Ordinal).Select(u => u.DeepClone().AsObject())];
-        }
-    }
-
     private static EmulatorResponse List(List<JsonObject> items, Dictionary<string, string> query, string root, string version, string resource, string context, string? clientRequestId)
     {
         IEnumerable<JsonObject> selected = items;
@@ -363,7 +364,7 @@ public sealed class GraphEmulator : IAsyncDisposable
             return Error(HttpStatusCode.BadRequest, "Directory_ExpiredPageToken", "The specified page token value has expired or is invalid.", clientRequestId);
         }
 
-        var all = selected.ToList();
+        var all = selected as List<JsonObject> ?? selected.ToList();
         var page = all.Skip(skip).Take(top).ToList();
         var select = query.TryGetValue("$select", out var selectText) ? selectText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
         var value = new JsonArray([.. page.Select(i => (JsonNode)Project(i, select))]);

@@ -155,22 +155,38 @@ public sealed class GraphTenantTests
     }
 
     [Theory]
-    [InlineData(3000, 150, 2980.0 / 151)]
-    [InlineData(60, 3, 40.0 / 4)]
-    [InlineData(20, 150, 1.0 / 151)]
-    // Far above Graph's limit the 50 ms tick carries 2,499 tokens, the bucket holds one tick and the rate follows from it.
-    [InlineData(100_000, 1, (100_000.0 - 2_499) / 2)]
-    public void The_steady_write_rate_keeps_every_window_under_the_limit(int limit, int windowSeconds, double expected)
+    [InlineData(3000, 150)]
+    [InlineData(60, 3)]
+    [InlineData(20, 150)]
+    [InlineData(500, 60)]
+    [InlineData(1234, 7)]
+    [InlineData(100_000, 1)]
+    public void The_write_pacing_keeps_every_window_under_the_limit_in_whole_millisecond_ticks(int limit, int windowSeconds)
     {
-        var options = new GraphResilienceOptions { WritesPerWindow = limit, WriteWindow = TimeSpan.FromSeconds(windowSeconds) };
+        var window = TimeSpan.FromSeconds(windowSeconds);
+        var pacing = WritePacing.For(new GraphResilienceOptions { WritesPerWindow = limit, WriteWindow = window });
 
-        GraphResilienceHandler.SteadyWriteRate(options).Should().BeApproximately(expected, 1e-9);
+        pacing.Tick.Ticks.Should().BeGreaterThan(0).And.Match(t => t % TimeSpan.TicksPerMillisecond == 0, "the limiter's timer counts whole milliseconds");
+        // The most a window can see: a full bucket, then every tick inside it (one more at the edge).
+        var ticksInWindow = (long)Math.Floor(window / pacing.Tick) + 1;
+        (pacing.Bucket + (ticksInWindow * pacing.TokensPerTick)).Should().BeLessThanOrEqualTo(limit);
+        pacing.MaxWritesPerRequest.Should().BeLessThanOrEqualTo(pacing.Bucket);
+        pacing.Rate.Should().BeGreaterThanOrEqualTo(0.9 * (limit - pacing.Bucket) / (windowSeconds + 1), "the pace loses at most a few per cent to rounding");
     }
 
     [Fact]
-    public void A_write_limit_below_one_batch_is_refused()
+    public void Graphs_documented_limit_is_paced_at_four_writes_every_203_ms()
     {
-        var act = () => GraphResilienceHandler.SteadyWriteRate(new GraphResilienceOptions { WritesPerWindow = 19 });
+        var pacing = WritePacing.For(new GraphResilienceOptions());
+
+        pacing.Should().Be(new WritePacing(Bucket: 20, TokensPerTick: 4, Tick: TimeSpan.FromMilliseconds(203)));
+        pacing.Rate.Should().BeApproximately(19.70, 0.01).And.BeLessThan(2980.0 / 151);
+    }
+
+    [Fact]
+    public void A_write_limit_below_two_is_refused()
+    {
+        var act = () => WritePacing.For(new GraphResilienceOptions { WritesPerWindow = 1 });
 
         act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("WritesPerWindow");
     }

@@ -86,6 +86,8 @@ public static class ConfigLoader
         if (options.Target is not null)
         {
             options.Target.CertificatePath = Resolve(options.Target.CertificatePath, directory);
+            options.Target.SecretFile = Resolve(options.Target.SecretFile, directory);
+            options.Target.TokenFile = Resolve(options.Target.TokenFile, directory);
         }
     }
 

@@ -84,11 +84,19 @@ public sealed class TargetOptions
     /// <summary><c>ClientSecret</c>, <c>Certificate</c> or <c>StaticToken</c>.</summary>
     public string? Auth { get; set; }
 
+    /// <summary>The variable holding the client secret (ClientSecret) or the certificate's password (Certificate, optional).</summary>
     public string? SecretEnvVar { get; set; }
 
+    /// <summary>Instead of <see cref="SecretEnvVar"/>: a file whose first line is the secret (e.g. a systemd credential).</summary>
+    public string? SecretFile { get; set; }
+
+    /// <summary>The app's certificate: PFX/PKCS#12, or PEM holding the certificate and its private key.</summary>
     public string? CertificatePath { get; set; }
 
     public string? TokenEnvVar { get; set; }
+
+    /// <summary>Instead of <see cref="TokenEnvVar"/>: a file whose first line is the bearer token.</summary>
+    public string? TokenFile { get; set; }
 
     public bool AllowInsecureLoopback { get; set; }
 

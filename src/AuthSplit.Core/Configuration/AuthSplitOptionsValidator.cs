@@ -58,7 +58,7 @@ public static partial class AuthSplitOptionsValidator
             case "ClientSecret":
                 RequireGuid(target.TenantId, "Target:TenantId", errors);
                 RequireGuid(target.ClientId, "Target:ClientId", errors);
-                RequireEnvVarName(target.SecretEnvVar, "Target:SecretEnvVar", "the client secret", errors);
+                RequireCredential(target.SecretEnvVar, target.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the client secret", required: true, errors);
                 break;
             case "Certificate":
                 RequireGuid(target.TenantId, "Target:TenantId", errors);
@@ -68,9 +68,11 @@ public static partial class AuthSplitOptionsValidator
                     errors.Add(new("Target:CertificatePath", "the path of the app's certificate (PFX or PEM with its key) is required for Certificate auth"));
                 }
 
+                // The certificate's password, if it has one.
+                RequireCredential(target.SecretEnvVar, target.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the certificate's password", required: false, errors);
                 break;
             case "StaticToken":
-                RequireEnvVarName(target.TokenEnvVar, "Target:TokenEnvVar", "a bearer token (e.g. from az account get-access-token)", errors);
+                RequireCredential(target.TokenEnvVar, target.TokenFile, "Target:TokenEnvVar", "Target:TokenFile", "a bearer token (e.g. from az account get-access-token)", required: true, errors);
                 break;
             default:
                 errors.Add(new("Target:Auth", $"must be ClientSecret, Certificate or StaticToken (got \"{target.Auth}\")"));
@@ -80,7 +82,7 @@ public static partial class AuthSplitOptionsValidator
 
     private static void ValidateLimits(GraphLimitsOptions limits, List<ConfigError> errors)
     {
-        // At least one $batch of writes (20 requests).
+        // Fewer than 20 writes per window is a typo, not a limit anyone runs a migration under.
         Range(limits.WritesPerWindow, 20, 100_000, "Target:Limits:WritesPerWindow", errors);
         Range(limits.WriteWindowSeconds, 1, 3600, "Target:Limits:WriteWindowSeconds", errors);
         Range(limits.MaxRetries, 0, 50, "Target:Limits:MaxRetries", errors);
@@ -108,11 +110,26 @@ public static partial class AuthSplitOptionsValidator
         }
     }
 
+    // A credential comes from exactly one of an environment variable and a file, never from the config file.
+    private static void RequireCredential(string? variable, string? file, string variableKey, string fileKey, string what, bool required, List<ConfigError> errors)
+    {
+        var hasVariable = !string.IsNullOrWhiteSpace(variable);
+        var hasFile = !string.IsNullOrWhiteSpace(file);
+        if (hasVariable && hasFile)
+        {
+            errors.Add(new(variableKey, $"set {variableKey} or {fileKey} for {what}, not both"));
+        }
+        else if (hasVariable || (required && !hasFile))
+        {
+            RequireEnvVarName(variable, variableKey, what, errors);
+        }
+    }
+
     private static void RequireEnvVarName(string? value, string key, string what, List<ConfigError> errors)
     {
         if (string.IsNullOrWhiteSpace(value) || !EnvVarName().IsMatch(value))
         {
-            errors.Add(new(key, $"must name the environment variable that holds {what}; secrets are never read from the config file"));
+            errors.Add(new(key, $"must name the environment variable that holds {what} (or set the matching *File key to a file that does); secrets are never read from the config file"));
         }
     }
 

@@ -47,6 +47,9 @@ public sealed partial class GraphBatchClient(GraphConnection connection)
     private readonly GraphResilienceOptions _options = connection.Resilience;
     private readonly ILogger _logger = connection.Logger;
 
+    // A $batch of writes never asks the write limiter for more tokens than its bucket holds.
+    private readonly int _maxWrites = WritePacing.For(connection.Resilience).MaxWritesPerRequest;
+
     /// <summary>Sends every request to <c>{root}/{version}/$batch</c>; the answers are keyed by request id.</summary>
     public async Task<IReadOnlyDictionary<string, GraphBatchResponse>> SendAsync(string version, IReadOnlyList<GraphBatchRequest> requests, CancellationToken cancellationToken)
     {
@@ -65,7 +68,7 @@ public sealed partial class GraphBatchClient(GraphConnection connection)
         {
             var retry = new List<GraphBatchRequest>();
             TimeSpan? retryAfter = null;
-            foreach (var chunk in pending.Chunk(MaxRequests))
+            foreach (var chunk in pending.Chunk(pending.Any(r => r.IsWrite) ? _maxWrites : MaxRequests))
             {
                 var answers = await SendBatchAsync(version, chunk, cancellationToken);
                 foreach (var request in chunk)

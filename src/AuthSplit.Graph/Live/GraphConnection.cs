@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Azure.Identity;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
@@ -11,8 +13,9 @@ namespace AuthSplit.Graph.Live;
 
 /// <summary>
 /// A <see cref="GraphServiceClient"/> for the configured tenant: the real Microsoft Graph by default, a
-/// national cloud or the emulator by <c>Target:BaseUrl</c>. Credentials come from the environment or a
-/// certificate file, never from the config file, and the token is sent to the configured host only.
+/// national cloud or the emulator by <c>Target:BaseUrl</c>. Secrets and tokens come from an environment
+/// variable or a file, the certificate from its file, never from the config file; the certificate is
+/// loaded at start-up, and the token is sent to the configured host only.
 /// The SDK's retry handler is replaced by <see cref="GraphResilienceHandler"/>.
 /// </summary>
 public sealed class GraphConnection : IDisposable
@@ -56,13 +59,18 @@ public sealed class GraphConnection : IDisposable
 
         IAuthenticationProvider authentication = options.Auth switch
         {
-            "StaticToken" => new BaseBearerTokenAuthenticationProvider(new StaticTokenProvider(Required(environment, options.TokenEnvVar, "Target:TokenEnvVar"), [root.Host])),
+            "StaticToken" => new BaseBearerTokenAuthenticationProvider(new StaticTokenProvider(
+                Credential(environment, options.TokenEnvVar, options.TokenFile, "Target:TokenEnvVar", "Target:TokenFile", "the bearer token") ?? throw Missing("Target:TokenEnvVar", "Target:TokenFile", "the bearer token"),
+                [root.Host])),
             "ClientSecret" => new AzureIdentityAuthenticationProvider(
-                new ClientSecretCredential(options.TenantId, options.ClientId, Required(environment, options.SecretEnvVar, "Target:SecretEnvVar")),
+                new ClientSecretCredential(
+                    options.TenantId,
+                    options.ClientId,
+                    Credential(environment, options.SecretEnvVar, options.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the client secret") ?? throw Missing("Target:SecretEnvVar", "Target:SecretFile", "the client secret")),
                 [root.Host],
                 scopes: [$"{root.GetLeftPart(UriPartial.Authority)}/.default"]),
             "Certificate" => new AzureIdentityAuthenticationProvider(
-                Certificate(options),
+                new ClientCertificateCredential(options.TenantId, options.ClientId, LoadCertificate(options, Credential(environment, options.SecretEnvVar, options.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the certificate's password"))),
                 [root.Host],
                 scopes: [$"{root.GetLeftPart(UriPartial.Authority)}/.default"]),
             _ => throw new InputException("target-auth", $"Target:Auth must be ClientSecret, Certificate or StaticToken (got \"{options.Auth}\")"),
@@ -87,26 +95,74 @@ public sealed class GraphConnection : IDisposable
         _http.Dispose();
     }
 
-    private static string Required(Func<string, string?> environment, string? variable, string key)
+    // A credential from an environment variable or the first line of a file; null when neither is configured.
+    private static string? Credential(Func<string, string?> environment, string? variable, string? file, string variableKey, string fileKey, string what)
     {
-        if (string.IsNullOrWhiteSpace(variable))
+        if (!string.IsNullOrWhiteSpace(variable))
         {
-            throw new InputException("target-secret", $"{key} must name the environment variable that holds the credential");
+            var value = environment(variable);
+            return string.IsNullOrEmpty(value)
+                ? throw new InputException("target-secret", $"the environment variable {variable} (named by {variableKey}) is not set; export {what} in it before running")
+                : value;
         }
 
-        var value = environment(variable);
-        return string.IsNullOrEmpty(value)
-            ? throw new InputException("target-secret", $"the environment variable {variable} (named by {key}) is not set; export it before running")
-            : value;
+        if (string.IsNullOrWhiteSpace(file))
+        {
+            return null;
+        }
+
+        try
+        {
+            var first = File.ReadLines(file).FirstOrDefault()?.Trim();
+            return string.IsNullOrEmpty(first)
+                ? throw new InputException("target-secret", $"the file named by {fileKey} is empty; its first line must be {what}", file)
+                : first;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException("target-secret", $"cannot read the file named by {fileKey}: {ex.Message}", file);
+        }
     }
 
-    private static ClientCertificateCredential Certificate(TargetOptions options)
+    private static InputException Missing(string variableKey, string fileKey, string what) =>
+        new("target-secret", $"{variableKey} or {fileKey} must say where {what} is; secrets are never read from the config file");
+
+    /// <summary>
+    /// Loads the app's certificate now, so that a wrong path, a wrong password or a certificate without its
+    /// private key is bad input at start-up rather than a token failure in the middle of a run.
+    /// </summary>
+    private static X509Certificate2 LoadCertificate(TargetOptions options, string? password)
     {
-        if (string.IsNullOrWhiteSpace(options.CertificatePath) || !File.Exists(options.CertificatePath))
+        var path = options.CertificatePath;
+        if (string.IsNullOrWhiteSpace(path) || !File.Exists(path))
         {
-            throw new InputException("target-certificate", $"Target:CertificatePath \"{options.CertificatePath}\" is not a readable file (PFX, or PEM with its private key)");
+            throw new InputException("target-certificate", $"Target:CertificatePath \"{path}\" is not a readable file (PFX, or PEM with its private key)");
         }
 
-        return new ClientCertificateCredential(options.TenantId, options.ClientId, options.CertificatePath);
+        X509Certificate2 certificate;
+        try
+        {
+            var text = File.ReadAllBytes(path);
+            var isPem = text.AsSpan().IndexOf("-----BEGIN"u8) >= 0;
+            certificate = isPem
+                ? password is null ? X509Certificate2.CreateFromPemFile(path) : X509Certificate2.CreateFromEncryptedPemFile(path, password)
+                : X509CertificateLoader.LoadPkcs12(text, password, X509KeyStorageFlags.EphemeralKeySet);
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // The exception's text never includes the password; it can name the format problem.
+            throw new InputException(
+                "target-certificate",
+                $"cannot load the certificate in Target:CertificatePath ({ex.Message.TrimEnd('.')}): it must be PFX/PKCS#12 or PEM with the certificate and its private key, and its password, if any, in Target:SecretEnvVar or Target:SecretFile",
+                path);
+        }
+
+        if (!certificate.HasPrivateKey)
+        {
+            certificate.Dispose();
+            throw new InputException("target-certificate", "the certificate in Target:CertificatePath has no private key; export it with its key (PFX, or PEM with the key in the same file)", path);
+        }
+
+        return certificate;
     }
 }

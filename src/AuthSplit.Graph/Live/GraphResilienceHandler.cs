@@ -16,17 +16,13 @@ namespace AuthSplit.Graph.Live;
 /// stops hammering a failing service; each attempt has a timeout.
 /// </summary>
 /// <remarks>
-/// Writes are paced by a token bucket holding <see cref="GraphBatchClient.MaxRequests"/> tokens and
-/// refilled at <c>(limit - bucket) / (window + 1 s)</c> per second, so that no sliding window of the
-/// configured length ever sees more than the limit, even with a second of network jitter, while the
-/// steady rate stays within 2 % of the allowed one (3,000/150 s: 19.7 writes/s of 20). A request
-/// counts as many writes as its <see cref="GraphWriteCount"/> option says (a <c>$batch</c> counts its
-/// write sub-requests); without the option a GET counts none and anything else one.
+/// Writes are paced by the token bucket <see cref="WritePacing"/> describes. A request counts as many
+/// writes as its <see cref="GraphWriteCount"/> option says (a <c>$batch</c> counts its write
+/// sub-requests); without the option a GET counts none and anything else one.
 /// </remarks>
 public sealed partial class GraphResilienceHandler : DelegatingHandler
 {
     private static readonly ResiliencePropertyKey<int> WritesKey = new("authsplit.graph.writes");
-    private static readonly TimeSpan MinimumTick = TimeSpan.FromMilliseconds(50);
 
     private readonly ResiliencePipeline<HttpResponseMessage> _reads;
     private readonly ResiliencePipeline<HttpResponseMessage> _writes;
@@ -36,13 +32,12 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
     public GraphResilienceHandler(GraphResilienceOptions options, ILogger logger, TimeProvider? time = null)
     {
         _logger = logger;
-        var pacing = WritePacing(options);
-        WriteRate = pacing.Rate;
+        Pacing = WritePacing.For(options);
         _writeLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = pacing.Bucket,
-            TokensPerPeriod = pacing.TokensPerTick,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(pacing.TokensPerTick / pacing.Rate),
+            TokenLimit = Pacing.Bucket,
+            TokensPerPeriod = Pacing.TokensPerTick,
+            ReplenishmentPeriod = Pacing.Tick,
             QueueLimit = int.MaxValue,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = true,
@@ -58,33 +53,8 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
             .Build();
     }
 
-    /// <summary>Writes per second the limiter allows in steady running.</summary>
-    public double WriteRate { get; }
-
-    /// <summary>The steady write rate that keeps every sliding window under the limit (see remarks).</summary>
-    public static double SteadyWriteRate(GraphResilienceOptions options) => WritePacing(options).Rate;
-
-    /// <summary>
-    /// The token bucket: its size, its steady rate and the tokens added per tick. The limiter's timer
-    /// cannot tick much faster than every few milliseconds (a period under one millisecond would not tick
-    /// again at all), so ticks are at least 50 ms apart and a high rate adds several tokens per tick; the
-    /// bucket then holds at least one tick's tokens and the rate is worked out from that bucket.
-    /// </summary>
-    internal static (int Bucket, double Rate, int TokensPerTick) WritePacing(GraphResilienceOptions options)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.WritesPerWindow, GraphBatchClient.MaxRequests, nameof(options.WritesPerWindow));
-        var window = options.WriteWindow.TotalSeconds + 1;
-        var bucket = GraphBatchClient.MaxRequests;
-        var rate = Math.Max(1, options.WritesPerWindow - bucket) / window;
-        var tick = (int)Math.Floor(rate * MinimumTick.TotalSeconds);
-        if (tick > bucket)
-        {
-            bucket = tick;
-            rate = Math.Max(1, options.WritesPerWindow - bucket) / window;
-        }
-
-        return (bucket, rate, Math.Clamp((int)Math.Floor(rate * MinimumTick.TotalSeconds), 1, bucket));
-    }
+    /// <summary>How writes are paced (see <see cref="WritePacing"/>).</summary>
+    public WritePacing Pacing { get; }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

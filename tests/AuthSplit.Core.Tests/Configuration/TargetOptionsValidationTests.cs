@@ -24,6 +24,27 @@ public sealed class TargetOptionsValidationTests
     }
 
     [Fact]
+    public void A_secret_or_token_comes_from_a_variable_or_a_file_but_not_both()
+    {
+        var tenant = Guid.NewGuid().ToString();
+        var client = Guid.NewGuid().ToString();
+        Keys(new TargetOptions { Auth = "ClientSecret", TenantId = tenant, ClientId = client, SecretFile = "/run/credentials/authsplit/graph-secret" }).Should().BeEmpty();
+        Keys(new TargetOptions { Auth = "StaticToken", TokenFile = "token.txt" }).Should().BeEmpty();
+        Keys(new TargetOptions { Auth = "ClientSecret", TenantId = tenant, ClientId = client, SecretEnvVar = "GRAPH_SECRET", SecretFile = "secret.txt" }).Should().Equal("Target:SecretEnvVar");
+        Keys(new TargetOptions { Auth = "StaticToken" }).Should().Equal("Target:TokenEnvVar");
+    }
+
+    [Fact]
+    public void A_certificate_password_is_optional_but_never_inline()
+    {
+        var tenant = Guid.NewGuid().ToString();
+        var client = Guid.NewGuid().ToString();
+        Keys(new TargetOptions { Auth = "Certificate", TenantId = tenant, ClientId = client, CertificatePath = "app.pfx" }).Should().BeEmpty();
+        Keys(new TargetOptions { Auth = "Certificate", TenantId = tenant, ClientId = client, CertificatePath = "app.pfx", SecretFile = "pfx-password" }).Should().BeEmpty();
+        Keys(new TargetOptions { Auth = "Certificate", TenantId = tenant, ClientId = client, CertificatePath = "app.pfx", SecretEnvVar = "p@ssw0rd itself" }).Should().Equal("Target:SecretEnvVar");
+    }
+
+    [Fact]
     public void Certificate_auth_needs_a_certificate_path()
     {
         Keys(new TargetOptions { Auth = "Certificate", TenantId = Guid.NewGuid().ToString(), ClientId = Guid.NewGuid().ToString() })
