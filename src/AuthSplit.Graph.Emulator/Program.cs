@@ -1,9 +1,38 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
 using AuthSplit.Graph.Emulator;
 
-// authsplit-graph-emulator --users DIR|FILE [--port N]; the token comes from AUTHSPLIT_EMULATOR_TOKEN.
-// A STAND-IN for Microsoft Graph, for rehearsals; never point the product's real runs at it.
-var users = Argument(args, "--users");
-var port = int.Parse(Argument(args, "--port") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+// authsplit-graph-emulator: A STAND-IN for Microsoft Graph (Entra ID), for rehearsals and the lab;
+// never point the product's real runs at it. The token clients must present comes from
+// AUTHSPLIT_EMULATOR_TOKEN, so it never shows in a process list.
+const string Usage = """
+    usage: authsplit-graph-emulator [--users DIR|FILE] [--groups DIR|FILE] [--applications DIR|FILE]
+                                    [--service-principals DIR|FILE] [--port N] [--tenant-id GUID] [--password-sync on|off]
+                                    [--throttle-every N] [--throttle-without-retry-after-every N] [--retry-after-seconds N]
+                                    [--unavailable-every N] [--gateway-timeout-every N] [--drop-connection-every N]
+                                    [--latency-ms N] [--write-quota N] [--write-window-seconds N] [--documented-write-limit]
+    Seeds are Graph JSON pages ({"value":[...]}), a file or every *.json of a directory.
+    Faults are deterministic: every Nth request (and $batch sub-request) fails; 0 turns a fault off.
+    The bearer token clients must present is read from AUTHSPLIT_EMULATOR_TOKEN.
+    """;
+
+EmulatorCommandLine parsed;
+try
+{
+    parsed = EmulatorCommandLine.Parse(args);
+}
+catch (FormatException ex)
+{
+    await Console.Error.WriteLineAsync($"{ex.Message}\n{Usage}");
+    return 2;
+}
+
+if (parsed.Help)
+{
+    Console.WriteLine(Usage);
+    return 0;
+}
+
 var token = Environment.GetEnvironmentVariable("AUTHSPLIT_EMULATOR_TOKEN");
 if (string.IsNullOrEmpty(token))
 {
@@ -11,19 +40,31 @@ if (string.IsNullOrEmpty(token))
     return 2;
 }
 
-await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions
+GraphEmulatorOptions options;
+try
 {
-    AccessToken = token,
-    Port = port,
-    Users = users is null ? [] : GraphEmulatorOptions.ReadPages(users),
-}, CancellationToken.None);
+    options = parsed.ToOptions(token);
+}
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+{
+    await Console.Error.WriteLineAsync($"cannot read a seed file: {ex.Message}");
+    return 2;
+}
+
+await using var emulator = await GraphEmulator.StartAsync(options, CancellationToken.None);
 Console.WriteLine($"Graph emulator (a stand-in, not Microsoft Graph) listening on {emulator.BaseUrl}");
+Console.WriteLine(FormattableString.Invariant($"seeded: {options.Users.Count} users, {options.Groups.Count} groups, {options.Applications.Count} applications, {options.ServicePrincipals.Count} service principals; faults: {options.Faults}"));
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
     stop.Cancel();
 };
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
 try
 {
     await Task.Delay(Timeout.Infinite, stop.Token);
@@ -32,10 +73,112 @@ catch (OperationCanceledException)
 {
 }
 
+Console.WriteLine(FormattableString.Invariant($"stopped after {emulator.RequestCount} requests, {emulator.Writes.Count} writes applied, {emulator.ThrottledCount} answered 429"));
 return 0;
 
-static string? Argument(string[] args, string name)
+/// <summary>The emulator's command line: seeds, port and faults, strictly parsed (an unknown flag is an error).</summary>
+internal sealed record EmulatorCommandLine
 {
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    public bool Help { get; init; }
+
+    public Dictionary<string, string> Seeds { get; } = new(StringComparer.Ordinal);
+
+    public int Port { get; init; }
+
+    public string? TenantId { get; init; }
+
+    public bool PasswordSync { get; init; } = true;
+
+    public GraphFaults Faults { get; init; } = GraphFaults.None;
+
+    public static EmulatorCommandLine Parse(string[] args)
+    {
+        var result = new EmulatorCommandLine();
+        var faults = GraphFaults.None;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{name} needs a value");
+            int Number()
+            {
+                var text = Value();
+                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new FormatException($"{name} needs a whole number, not \"{text}\"");
+            }
+
+            switch (name)
+            {
+                case "--help" or "-h":
+                    result = result with { Help = true };
+                    break;
+                case "--users" or "--groups" or "--applications" or "--service-principals":
+                    result.Seeds[name] = Value();
+                    break;
+                case "--port":
+                    result = result with { Port = Number() };
+                    break;
+                case "--tenant-id":
+                    result = result with { TenantId = Guid.TryParse(Value(), out var tenant) ? tenant.ToString() : throw new FormatException("--tenant-id needs a GUID") };
+                    break;
+                case "--password-sync":
+                    result = result with { PasswordSync = Value() switch { "on" => true, "off" => false, var v => throw new FormatException($"--password-sync is on or off, not \"{v}\"") } };
+                    break;
+                case "--throttle-every":
+                    faults = faults with { ThrottleEvery = Number() };
+                    break;
+                case "--throttle-without-retry-after-every":
+                    faults = faults with { ThrottleWithoutRetryAfterEvery = Number() };
+                    break;
+                case "--retry-after-seconds":
+                    faults = faults with { RetryAfterSeconds = Number() };
+                    break;
+                case "--unavailable-every":
+                    faults = faults with { ServiceUnavailableEvery = Number() };
+                    break;
+                case "--gateway-timeout-every":
+                    faults = faults with { GatewayTimeoutEvery = Number() };
+                    break;
+                case "--drop-connection-every":
+                    faults = faults with { DropConnectionEvery = Number() };
+                    break;
+                case "--latency-ms":
+                    faults = faults with { Latency = TimeSpan.FromMilliseconds(Number()) };
+                    break;
+                case "--write-quota":
+                    faults = faults with { WriteQuota = Number() };
+                    break;
+                case "--write-window-seconds":
+                    faults = faults with { WriteQuotaWindow = TimeSpan.FromSeconds(Math.Max(1, Number())) };
+                    break;
+                case "--documented-write-limit":
+                    faults = faults with { WriteQuota = GraphFaults.DocumentedWriteLimit.WriteQuota, WriteQuotaWindow = GraphFaults.DocumentedWriteLimit.WriteQuotaWindow };
+                    break;
+                default:
+                    throw new FormatException($"unknown argument \"{name}\"");
+            }
+        }
+
+        if (result.Port is < 0 or > 65535)
+        {
+            throw new FormatException("--port must be 0 (any free port) to 65535");
+        }
+
+        return result with { Faults = faults };
+    }
+
+    public GraphEmulatorOptions ToOptions(string token)
+    {
+        IReadOnlyList<System.Text.Json.Nodes.JsonObject> Seed(string flag) => Seeds.TryGetValue(flag, out var path) ? GraphEmulatorOptions.ReadPages(path) : [];
+        var options = new GraphEmulatorOptions
+        {
+            AccessToken = token,
+            Port = Port,
+            Users = Seed("--users"),
+            Groups = Seed("--groups"),
+            Applications = Seed("--applications"),
+            ServicePrincipals = Seed("--service-principals"),
+            PasswordSyncEnabled = PasswordSync,
+            Faults = Faults,
+        };
+        return TenantId is null ? options : options with { TenantId = TenantId };
+    }
 }
