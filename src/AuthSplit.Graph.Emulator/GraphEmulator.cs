@@ -43,6 +43,7 @@ public sealed class GraphEmulator : IAsyncDisposable
     private long _requests;
     private long _throttled;
     private long _writeSequence;
+    private long _writeAttempts;
 
     private GraphEmulator(GraphEmulatorOptions options)
     {
@@ -412,6 +413,11 @@ public sealed class GraphEmulator : IAsyncDisposable
                 return Error(HttpStatusCode.NotFound, "Request_ResourceNotFound", $"Resource '{id}' does not exist or one of its queried reference-property objects are not present.", clientRequestId);
             }
 
+            if (LoseThisWrite())
+            {
+                return new EmulatorResponse(HttpStatusCode.NoContent, null);
+            }
+
             foreach (var (name, value) in changes)
             {
                 user[name] = value?.DeepClone();
@@ -454,12 +460,19 @@ public sealed class GraphEmulator : IAsyncDisposable
                 return Error(HttpStatusCode.NotFound, "Request_ResourceNotFound", $"Resource '{id}' does not exist.", clientRequestId);
             }
 
+            if (LoseThisWrite())
+            {
+                return new EmulatorResponse(HttpStatusCode.NoContent, null);
+            }
+
             _cloudManaged[id] = cloudManaged;
             Record("PATCH", path, body, clientRequestId);
         }
 
         return new EmulatorResponse(HttpStatusCode.NoContent, null);
     }
+
+    private bool LoseThisWrite() => Faults.LoseWriteEvery > 0 && Interlocked.Increment(ref _writeAttempts) % Faults.LoseWriteEvery == 0;
 
     private void Record(string method, string path, JsonNode body, string? clientRequestId) =>
         _writes.Enqueue(new EmulatorWrite(Interlocked.Increment(ref _writeSequence), method, path, body.ToJsonString(Compact), clientRequestId, _options.Time.GetUtcNow()));

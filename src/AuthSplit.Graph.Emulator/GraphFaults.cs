@@ -24,6 +24,12 @@ public sealed record GraphFaults
     /// <summary>Every Nth request has its connection dropped without an answer (HTTP requests only).</summary>
     public int DropConnectionEvery { get; init; }
 
+    /// <summary>
+    /// Every Nth valid write is answered 204 but never applied (nor recorded): what a read-back must
+    /// catch, as after a write lost to Graph's replication.
+    /// </summary>
+    public int LoseWriteEvery { get; init; }
+
     /// <summary>Added to every request.</summary>
     public TimeSpan Latency { get; init; }
 

@@ -101,6 +101,27 @@ public sealed class GraphTenantTests
         emulator.IsCloudManaged(UserId(1)).Should().BeFalse("it was not asked for");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_write_acknowledged_but_not_applied_is_caught_by_the_read_back(bool sourceOfAuthority)
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(9), Faults = new GraphFaults { LoseWriteEvery = 3 } }, CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 9).Select(UserId).ToList();
+
+        var outcomes = sourceOfAuthority
+            ? await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None)
+            : await tenant.SetAccountEnabledAsync(ids, enabled: false, CancellationToken.None);
+
+        outcomes.Count(o => o.Status == TargetWriteStatus.Verified).Should().Be(6);
+        var lost = outcomes.Where(o => o.Status == TargetWriteStatus.Mismatch).ToList();
+        lost.Should().HaveCount(3, "every third write was answered 204 and dropped");
+        lost.Should().OnlyContain(o => o.Problem!.Contains(sourceOfAuthority ? "written isCloudManaged=true, read back false" : "written accountEnabled=false, read back true", StringComparison.Ordinal));
+        emulator.Writes.Should().HaveCount(6, "the emulator recorded only what it applied");
+    }
+
     [Fact]
     public async Task Switching_back_to_on_premises_is_the_undo_and_is_verified_too()
     {

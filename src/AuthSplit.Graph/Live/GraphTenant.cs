@@ -39,25 +39,15 @@ public sealed class GraphTenant(GraphConnection connection) : ITargetTenant
         })];
     }
 
-    public async Task<IReadOnlyList<TargetWriteOutcome>> SetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, bool cloudManaged, CancellationToken cancellationToken)
-    {
-        var writes = await _batches.SendAsync(
+    public Task<IReadOnlyList<TargetWriteOutcome>> SetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, bool cloudManaged, CancellationToken cancellationToken) =>
+        WriteThenVerifyAsync(
             Beta,
-            Requests(userIds, id => new GraphBatchRequest(id, HttpMethod.Patch, $"/users/{Escape(id)}/onPremisesSyncBehavior", new JsonObject { ["isCloudManaged"] = cloudManaged })),
+            userIds,
+            "isCloudManaged",
+            cloudManaged,
+            id => new GraphBatchRequest(id, HttpMethod.Patch, $"/users/{Escape(id)}/onPremisesSyncBehavior", new JsonObject { ["isCloudManaged"] = cloudManaged }),
+            id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}/onPremisesSyncBehavior"),
             cancellationToken);
-        var written = Distinct(userIds).Where(id => writes[id].IsSuccess).ToList();
-        var readBack = written.Count == 0 ? [] : (await GetSourceOfAuthorityAsync(written, cancellationToken)).ToDictionary(s => s.UserId, StringComparer.Ordinal);
-        return [.. Distinct(userIds).Select(id => writes[id] switch
-        {
-            { IsSuccess: false } answer => new TargetWriteOutcome(id, StatusOf(answer), answer.Describe()),
-            _ => readBack[id] switch
-            {
-                { IsCloudManaged: { } value } when value == cloudManaged => new TargetWriteOutcome(id, TargetWriteStatus.Verified),
-                { IsCloudManaged: { } value } => new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written isCloudManaged={Bool(cloudManaged)}, read back {Bool(value)}"),
-                var state => new TargetWriteOutcome(id, state.Status == TargetWriteStatus.Verified ? TargetWriteStatus.Failed : state.Status, "written, but the read-back failed: " + state.Problem),
-            },
-        })];
-    }
 
     public async Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken)
     {
@@ -90,29 +80,15 @@ public sealed class GraphTenant(GraphConnection connection) : ITargetTenant
         return users;
     }
 
-    public async Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken)
-    {
-        var writes = await _batches.SendAsync(
+    public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) =>
+        WriteThenVerifyAsync(
             V1,
-            Requests(userIds, id => new GraphBatchRequest(id, HttpMethod.Patch, $"/users/{Escape(id)}", new JsonObject { ["accountEnabled"] = enabled })),
+            userIds,
+            "accountEnabled",
+            enabled,
+            id => new GraphBatchRequest(id, HttpMethod.Patch, $"/users/{Escape(id)}", new JsonObject { ["accountEnabled"] = enabled }),
+            id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}?$select=id,accountEnabled"),
             cancellationToken);
-        var written = Distinct(userIds).Where(id => writes[id].IsSuccess).ToList();
-        var reads = written.Count == 0
-            ? new Dictionary<string, GraphBatchResponse>()
-            : await _batches.SendAsync(V1, Requests(written, id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}?$select=id,accountEnabled")), cancellationToken);
-        return [.. Distinct(userIds).Select(id => writes[id] switch
-        {
-            { IsSuccess: false } answer => new TargetWriteOutcome(id, StatusOf(answer), answer.Describe()),
-            _ => reads[id] switch
-            {
-                { IsSuccess: true, Body: var body } when body?["accountEnabled"] is JsonValue value && value.TryGetValue<bool>(out var actual) =>
-                    actual == enabled
-                        ? new TargetWriteOutcome(id, TargetWriteStatus.Verified)
-                        : new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written accountEnabled={Bool(enabled)}, read back {Bool(actual)}"),
-                var answer => new TargetWriteOutcome(id, answer.IsSuccess ? TargetWriteStatus.Failed : StatusOf(answer), "written, but the read-back failed: " + answer.Describe()),
-            },
-        })];
-    }
 
     public async Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken)
     {
@@ -177,6 +153,39 @@ public sealed class GraphTenant(GraphConnection connection) : ITargetTenant
             var next = page.OdataNextLink;
             page = string.IsNullOrEmpty(next) ? null : await CallAsync(() => connection.Client.ServicePrincipals.WithUrl(next).GetAsync(cancellationToken: cancellationToken));
         }
+    }
+
+    /// <summary>
+    /// Writes one boolean per user in <c>$batch</c>es, then reads back every user whose write succeeded:
+    /// a write is <see cref="TargetWriteStatus.Verified"/> only when Graph reads back what was written.
+    /// </summary>
+    private async Task<IReadOnlyList<TargetWriteOutcome>> WriteThenVerifyAsync(
+        string version,
+        IReadOnlyList<string> userIds,
+        string property,
+        bool expected,
+        Func<string, GraphBatchRequest> write,
+        Func<string, GraphBatchRequest> readBack,
+        CancellationToken cancellationToken)
+    {
+        var writes = await _batches.SendAsync(version, Requests(userIds, write), cancellationToken);
+        var written = Distinct(userIds).Where(id => writes[id].IsSuccess).ToList();
+        var reads = written.Count == 0
+            ? new Dictionary<string, GraphBatchResponse>()
+            : await _batches.SendAsync(version, Requests(written, readBack), cancellationToken);
+        return [.. Distinct(userIds).Select(id => writes[id] switch
+        {
+            { IsSuccess: false } answer => new TargetWriteOutcome(id, StatusOf(answer), answer.Describe()),
+            _ => reads[id] switch
+            {
+                { IsSuccess: true, Body: var body } when body?[property] is JsonValue value && value.TryGetValue<bool>(out var actual) =>
+                    actual == expected
+                        ? new TargetWriteOutcome(id, TargetWriteStatus.Verified)
+                        : new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written {property}={Bool(expected)}, read back {Bool(actual)}"),
+                { IsSuccess: true } answer => new TargetWriteOutcome(id, TargetWriteStatus.Failed, $"written, but Graph's read-back has no {property}: {answer.Body?.ToJsonString()}"),
+                var answer => new TargetWriteOutcome(id, StatusOf(answer), "written, but the read-back failed: " + answer.Describe()),
+            },
+        })];
     }
 
     private static List<GraphBatchRequest> Requests(IReadOnlyList<string> userIds, Func<string, GraphBatchRequest> request) => [.. Distinct(userIds).Select(request)];
