@@ -44,6 +44,16 @@ public sealed class GraphCredentialTests : IDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
     }
 
+    [Theory]
+    [InlineData("https://graph.microsoft.com/", "https://login.microsoftonline.com/")]
+    [InlineData("https://graph.microsoft.us/", "https://login.microsoftonline.us/")]
+    [InlineData("https://dod-graph.microsoft.us/", "https://login.microsoftonline.us/")]
+    [InlineData("https://microsoftgraph.chinacloudapi.cn/", "https://login.chinacloudapi.cn/")]
+    public void A_national_clouds_graph_takes_tokens_from_that_clouds_sign_in(string graph, string authority)
+    {
+        GraphConnection.AuthorityHostFor(new Uri(graph)).Should().Be(new Uri(authority));
+    }
+
     [Fact]
     public async Task A_token_file_authenticates_like_a_token_variable()
     {

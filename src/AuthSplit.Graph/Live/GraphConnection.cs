@@ -66,11 +66,16 @@ public sealed class GraphConnection : IDisposable
                 new ClientSecretCredential(
                     options.TenantId,
                     options.ClientId,
-                    Credential(environment, options.SecretEnvVar, options.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the client secret") ?? throw Missing("Target:SecretEnvVar", "Target:SecretFile", "the client secret")),
+                    Credential(environment, options.SecretEnvVar, options.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the client secret") ?? throw Missing("Target:SecretEnvVar", "Target:SecretFile", "the client secret"),
+                    new ClientSecretCredentialOptions { AuthorityHost = AuthorityHostFor(root) }),
                 [root.Host],
                 scopes: [$"{root.GetLeftPart(UriPartial.Authority)}/.default"]),
             "Certificate" => new AzureIdentityAuthenticationProvider(
-                new ClientCertificateCredential(options.TenantId, options.ClientId, LoadCertificate(options, Credential(environment, options.SecretEnvVar, options.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the certificate's password"))),
+                new ClientCertificateCredential(
+                    options.TenantId,
+                    options.ClientId,
+                    LoadCertificate(options, Credential(environment, options.SecretEnvVar, options.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the certificate's password")),
+                    new ClientCertificateCredentialOptions { AuthorityHost = AuthorityHostFor(root) }),
                 [root.Host],
                 scopes: [$"{root.GetLeftPart(UriPartial.Authority)}/.default"]),
             _ => throw new InputException("target-auth", $"Target:Auth must be ClientSecret, Certificate or StaticToken (got \"{options.Auth}\")"),
@@ -94,6 +99,17 @@ public sealed class GraphConnection : IDisposable
         Client.Dispose();
         _http.Dispose();
     }
+
+    /// <summary>
+    /// Where tokens for this Graph come from: a national cloud's Graph takes tokens only from that
+    /// cloud's Entra sign-in endpoint. Any other host (the public cloud, the emulator) uses the public one.
+    /// </summary>
+    public static Uri AuthorityHostFor(Uri graphRoot) => graphRoot.Host.ToLowerInvariant() switch
+    {
+        "graph.microsoft.us" or "dod-graph.microsoft.us" => AzureAuthorityHosts.AzureGovernment,
+        "microsoftgraph.chinacloudapi.cn" => AzureAuthorityHosts.AzureChina,
+        _ => AzureAuthorityHosts.AzurePublicCloud,
+    };
 
     // A credential from an environment variable or the first line of a file; null when neither is configured.
     private static string? Credential(Func<string, string?> environment, string? variable, string? file, string variableKey, string fileKey, string what)
