@@ -36,6 +36,8 @@ public sealed class GraphEmulator : IAsyncDisposable
     // The same objects in Graph's (stable) listing order; the set of users never changes after seeding.
     private readonly List<JsonObject> _usersInOrder;
     private readonly Dictionary<string, bool> _cloudManaged = new(StringComparer.OrdinalIgnoreCase);
+    // What single-user reads return while a write replicates (ReadLagAfterWrite): the state before it.
+    private readonly Dictionary<string, (DateTimeOffset Until, JsonObject User, bool CloudManaged)> _stale = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, List<JsonObject>> _collections = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<EmulatorWrite> _writes = new();
     private readonly Queue<DateTimeOffset> _recentWrites = new();
@@ -382,7 +384,12 @@ public sealed class GraphEmulator : IAsyncDisposable
 
     private EmulatorResponse GetUser(string id, Dictionary<string, string> query, string context, string? clientRequestId)
     {
-        var user = User(id);
+        JsonObject? user;
+        lock (_lock)
+        {
+            user = _users.TryGetValue(id, out var current) ? (Stale(id)?.User ?? current).DeepClone().AsObject() : null;
+        }
+
         if (user is null)
         {
             return Error(HttpStatusCode.NotFound, "Request_ResourceNotFound", $"Resource '{id}' does not exist or one of its queried reference-property objects are not present.", clientRequestId);
@@ -418,6 +425,7 @@ public sealed class GraphEmulator : IAsyncDisposable
                 return new EmulatorResponse(HttpStatusCode.NoContent, null);
             }
 
+            KeepStale(id);
             foreach (var (name, value) in changes)
             {
                 user[name] = value?.DeepClone();
@@ -441,7 +449,7 @@ public sealed class GraphEmulator : IAsyncDisposable
             return new EmulatorResponse(HttpStatusCode.OK, new JsonObject
             {
                 ["@odata.context"] = context + $"#users('{id}')/onPremisesSyncBehavior/$entity",
-                ["isCloudManaged"] = _cloudManaged.GetValueOrDefault(id),
+                ["isCloudManaged"] = Stale(id)?.CloudManaged ?? _cloudManaged.GetValueOrDefault(id),
             });
         }
     }
@@ -465,11 +473,26 @@ public sealed class GraphEmulator : IAsyncDisposable
                 return new EmulatorResponse(HttpStatusCode.NoContent, null);
             }
 
+            KeepStale(id);
             _cloudManaged[id] = cloudManaged;
             Record("PATCH", path, body, clientRequestId);
         }
 
         return new EmulatorResponse(HttpStatusCode.NoContent, null);
+    }
+
+    // Under _lock. The state reads return while a write to the user replicates, or null when there is none.
+    private (DateTimeOffset Until, JsonObject User, bool CloudManaged)? Stale(string id) =>
+        _stale.TryGetValue(id, out var stale) && stale.Until > _options.Time.GetUtcNow() ? stale : null;
+
+    // Under _lock, before a write is applied: reads keep seeing the state before the first write of the lag.
+    private void KeepStale(string id)
+    {
+        var lag = Faults.ReadLagAfterWrite;
+        if (lag > TimeSpan.Zero && Stale(id) is null)
+        {
+            _stale[id] = (_options.Time.GetUtcNow() + lag, _users[id].DeepClone().AsObject(), _cloudManaged.GetValueOrDefault(id));
+        }
     }
 
     private bool LoseThisWrite() => Faults.LoseWriteEvery > 0 && Interlocked.Increment(ref _writeAttempts) % Faults.LoseWriteEvery == 0;

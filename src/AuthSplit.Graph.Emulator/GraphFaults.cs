@@ -30,6 +30,12 @@ public sealed record GraphFaults
     /// </summary>
     public int LoseWriteEvery { get; init; }
 
+    /// <summary>
+    /// Graph's replication lag: for this long after a user is written, reading that user
+    /// (<c>GET /users/{id}</c>, <c>GET .../onPremisesSyncBehavior</c>) returns the state before the write.
+    /// </summary>
+    public TimeSpan ReadLagAfterWrite { get; init; }
+
     /// <summary>Added to every request.</summary>
     public TimeSpan Latency { get; init; }
 

@@ -10,7 +10,7 @@ const string Usage = """
                                     [--service-principals DIR|FILE] [--port N] [--tenant-id GUID] [--password-sync on|off]
                                     [--throttle-every N] [--throttle-without-retry-after-every N] [--retry-after-seconds N]
                                     [--unavailable-every N] [--gateway-timeout-every N] [--drop-connection-every N]
-                                    [--lose-write-every N] [--latency-ms N] [--write-quota N] [--write-window-seconds N] [--documented-write-limit]
+                                    [--lose-write-every N] [--read-lag-ms N] [--latency-ms N] [--write-quota N] [--write-window-seconds N] [--documented-write-limit]
     Seeds are Graph JSON pages ({"value":[...]}), a file or every *.json of a directory.
     Faults are deterministic: every Nth request (and $batch sub-request) fails; 0 turns a fault off.
     The bearer token clients must present is read from AUTHSPLIT_EMULATOR_TOKEN.
@@ -142,6 +142,9 @@ internal sealed record EmulatorCommandLine
                     break;
                 case "--lose-write-every":
                     faults = faults with { LoseWriteEvery = Number() };
+                    break;
+                case "--read-lag-ms":
+                    faults = faults with { ReadLagAfterWrite = TimeSpan.FromMilliseconds(Number()) };
                     break;
                 case "--latency-ms":
                     faults = faults with { Latency = TimeSpan.FromMilliseconds(Number()) };

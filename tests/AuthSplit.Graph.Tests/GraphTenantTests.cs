@@ -14,7 +14,7 @@ public sealed class GraphTenantTests
     private const string Token = "emulator-token-77ab10";
 
     // Writes unpaced (but for the pacing test): these tests are about batching and retries.
-    private static readonly GraphResilienceOptions FastRetries = new() { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromSeconds(2), MaxRetries = 10, BreakerMinimumThroughput = 10_000, WritesPerWindow = 100_000, WriteWindow = TimeSpan.FromSeconds(1) };
+    private static readonly GraphResilienceOptions FastRetries = new() { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromSeconds(2), MaxRetries = 10, BreakerMinimumThroughput = 10_000, WritesPerWindow = 100_000, WriteWindow = TimeSpan.FromSeconds(1), ReadBackDelay = TimeSpan.FromMilliseconds(10) };
 
     private static List<JsonObject> Users(int count) =>
     [
@@ -120,6 +120,38 @@ public sealed class GraphTenantTests
         lost.Should().HaveCount(3, "every third write was answered 204 and dropped");
         lost.Should().OnlyContain(o => o.Problem!.Contains(sourceOfAuthority ? "written isCloudManaged=true, read back false" : "written accountEnabled=false, read back true", StringComparison.Ordinal));
         emulator.Writes.Should().HaveCount(6, "the emulator recorded only what it applied");
+    }
+
+    [Fact]
+    public async Task A_read_back_that_lags_behind_the_write_is_read_again_until_it_shows_the_write()
+    {
+        // Graph replicates writes: for 300 ms after a write, reading the user returns the old state.
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(25), Faults = new GraphFaults { ReadLagAfterWrite = TimeSpan.FromMilliseconds(300) } }, CancellationToken.None);
+        using var connection = Connect(emulator, FastRetries with { ReadBackDelay = TimeSpan.FromMilliseconds(150), ReadBackAttempts = 5 });
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 25).Select(UserId).ToList();
+
+        var outcomes = await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
+
+        outcomes.Should().OnlyContain(o => o.Status == TargetWriteStatus.Verified, "the reads waited out the lag");
+        emulator.Writes.Should().HaveCount(25, "waiting for replication never writes again");
+        emulator.RequestCount.Should().BeGreaterThan(2 + 25 + 2 + 25, "the first read-back saw the old value and was repeated");
+    }
+
+    [Fact]
+    public async Task A_read_back_that_never_shows_the_write_is_a_mismatch_after_the_configured_reads()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(3), Faults = new GraphFaults { ReadLagAfterWrite = TimeSpan.FromHours(1) } }, CancellationToken.None);
+        using var connection = Connect(emulator, FastRetries with { ReadBackAttempts = 3 });
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 3).Select(UserId).ToList();
+
+        var outcomes = await tenant.SetAccountEnabledAsync(ids, enabled: false, CancellationToken.None);
+
+        outcomes.Should().OnlyContain(o => o.Status == TargetWriteStatus.Mismatch);
+        outcomes[0].Problem.Should().Contain("written accountEnabled=false, read back true 3 time(s)");
+        emulator.Writes.Should().HaveCount(3);
+        emulator.RequestCount.Should().Be(1 + 3 + (3 * (1 + 3)), "one write batch, then three read-back batches");
     }
 
     [Fact]

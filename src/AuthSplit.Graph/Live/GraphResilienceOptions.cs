@@ -31,6 +31,14 @@ public sealed record GraphResilienceOptions
 
     public TimeSpan BreakerDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Reads of a written user before a value that is still the old one counts as a mismatch; Graph
+    /// replicates writes, so the first read-back can lag. Waits <see cref="ReadBackDelay"/>, doubling.
+    /// </summary>
+    public int ReadBackAttempts { get; init; } = 4;
+
+    public TimeSpan ReadBackDelay { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The configured <c>Target:Limits</c>.</summary>
     public static GraphResilienceOptions From(GraphLimitsOptions limits) => new()
     {

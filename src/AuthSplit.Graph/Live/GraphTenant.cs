@@ -6,6 +6,7 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Steps;
 using AuthSplit.Graph.Snapshots;
+using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
@@ -18,7 +19,7 @@ namespace AuthSplit.Graph.Live;
 /// (<c>PATCH /beta/users/{id}/onPremisesSyncBehavior {"isCloudManaged": ...}</c>) and goes as raw
 /// requests through the same client; users are written and read back in <c>$batch</c>es of 20.
 /// </summary>
-public sealed class GraphTenant(GraphConnection connection) : ITargetTenant
+public sealed partial class GraphTenant(GraphConnection connection) : ITargetTenant
 {
     private readonly GraphBatchClient _batches = new(connection);
 
@@ -158,6 +159,10 @@ public sealed class GraphTenant(GraphConnection connection) : ITargetTenant
     /// <summary>
     /// Writes one boolean per user in <c>$batch</c>es, then reads back every user whose write succeeded:
     /// a write is <see cref="TargetWriteStatus.Verified"/> only when Graph reads back what was written.
+    /// Graph replicates writes, so a read right after one may still show the old value: users that read
+    /// back the old value are read again after <see cref="GraphResilienceOptions.ReadBackDelay"/>,
+    /// doubling, up to <see cref="GraphResilienceOptions.ReadBackAttempts"/> reads, before they are
+    /// reported <see cref="TargetWriteStatus.Mismatch"/>.
     /// </summary>
     private async Task<IReadOnlyList<TargetWriteOutcome>> WriteThenVerifyAsync(
         string version,
@@ -169,24 +174,49 @@ public sealed class GraphTenant(GraphConnection connection) : ITargetTenant
         CancellationToken cancellationToken)
     {
         var writes = await _batches.SendAsync(version, Requests(userIds, write), cancellationToken);
-        var written = Distinct(userIds).Where(id => writes[id].IsSuccess).ToList();
-        var reads = written.Count == 0
-            ? new Dictionary<string, GraphBatchResponse>()
-            : await _batches.SendAsync(version, Requests(written, readBack), cancellationToken);
-        return [.. Distinct(userIds).Select(id => writes[id] switch
+        var outcomes = new Dictionary<string, TargetWriteOutcome>(StringComparer.Ordinal);
+        foreach (var (id, answer) in writes.Where(w => !w.Value.IsSuccess))
         {
-            { IsSuccess: false } answer => new TargetWriteOutcome(id, StatusOf(answer), answer.Describe()),
-            _ => reads[id] switch
+            outcomes[id] = new TargetWriteOutcome(id, StatusOf(answer), answer.Describe());
+        }
+
+        var unverified = Distinct(userIds).Where(id => writes[id].IsSuccess).ToList();
+        var options = connection.Resilience;
+        for (var read = 1; unverified.Count > 0; read++)
+        {
+            var reads = await _batches.SendAsync(version, Requests(unverified, readBack), cancellationToken);
+            foreach (var id in unverified)
             {
-                { IsSuccess: true, Body: var body } when body?[property] is JsonValue value && value.TryGetValue<bool>(out var actual) =>
-                    actual == expected
-                        ? new TargetWriteOutcome(id, TargetWriteStatus.Verified)
-                        : new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written {property}={Bool(expected)}, read back {Bool(actual)}"),
-                { IsSuccess: true } answer => new TargetWriteOutcome(id, TargetWriteStatus.Failed, $"written, but Graph's read-back has no {property}: {answer.Body?.ToJsonString()}"),
-                var answer => new TargetWriteOutcome(id, StatusOf(answer), "written, but the read-back failed: " + answer.Describe()),
-            },
-        })];
+                outcomes[id] = reads[id] switch
+                {
+                    { IsSuccess: true, Body: var body } when body?[property] is JsonValue value && value.TryGetValue<bool>(out var actual) =>
+                        actual == expected
+                            ? new TargetWriteOutcome(id, TargetWriteStatus.Verified)
+                            : new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written {property}={Bool(expected)}, read back {Bool(actual)} {read} time(s) over {ReadBackSpan(options, read).TotalSeconds:0.#} s"),
+                    { IsSuccess: true } answer => new TargetWriteOutcome(id, TargetWriteStatus.Failed, $"written, but Graph's read-back has no {property}: {answer.Body?.ToJsonString()}"),
+                    var answer => new TargetWriteOutcome(id, StatusOf(answer), "written, but the read-back failed: " + answer.Describe()),
+                };
+            }
+
+            unverified = [.. unverified.Where(id => outcomes[id].Status == TargetWriteStatus.Mismatch)];
+            if (unverified.Count == 0 || read >= options.ReadBackAttempts)
+            {
+                break;
+            }
+
+            var delay = options.ReadBackDelay * Math.Pow(2, read - 1);
+            LogReadBackLag(connection.Logger, unverified.Count, property, delay.TotalSeconds);
+            await Task.Delay(delay, connection.Time, cancellationToken);
+        }
+
+        return [.. Distinct(userIds).Select(id => outcomes[id])];
     }
+
+    // How long the reads so far have waited for replication in all.
+    private static TimeSpan ReadBackSpan(GraphResilienceOptions options, int reads) => options.ReadBackDelay * (Math.Pow(2, reads - 1) - 1);
+
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "{Count} users still read back the old {Property} after the write (Graph replicates writes); reading them again in {DelaySeconds:0.0} s")]
+    private static partial void LogReadBackLag(ILogger logger, int count, string property, double delaySeconds);
 
     private static List<GraphBatchRequest> Requests(IReadOnlyList<string> userIds, Func<string, GraphBatchRequest> request) => [.. Distinct(userIds).Select(request)];
 
