@@ -48,7 +48,7 @@ public sealed partial class GraphBatchClient(GraphConnection connection)
     private readonly ILogger _logger = connection.Logger;
 
     // A $batch of writes never asks the write limiter for more tokens than its bucket holds.
-    private readonly int _maxWrites = WritePacing.For(connection.Resilience).MaxWritesPerRequest;
+    private readonly int _maxWrites = connection.Pacing.MaxWritesPerRequest;
 
     /// <summary>Sends every request to <c>{root}/{version}/$batch</c>; the answers are keyed by request id.</summary>
     public async Task<IReadOnlyDictionary<string, GraphBatchResponse>> SendAsync(string version, IReadOnlyList<GraphBatchRequest> requests, CancellationToken cancellationToken)

@@ -24,12 +24,13 @@ public sealed class GraphConnection : IDisposable
 
     private readonly HttpClient _http;
 
-    private GraphConnection(GraphServiceClient client, HttpClient http, Uri root, GraphResilienceOptions resilience, ILogger logger, TimeProvider time)
+    private GraphConnection(GraphServiceClient client, HttpClient http, Uri root, GraphResilienceOptions resilience, WritePacing pacing, ILogger logger, TimeProvider time)
     {
         Client = client;
         _http = http;
         Root = root;
         Resilience = resilience;
+        Pacing = pacing;
         Logger = logger;
         Time = time;
     }
@@ -43,6 +44,9 @@ public sealed class GraphConnection : IDisposable
 
     /// <summary>The pacing and retries every request of this connection gets.</summary>
     public GraphResilienceOptions Resilience { get; }
+
+    /// <summary>How this connection's writes are paced (the limiter in its <see cref="GraphResilienceHandler"/>).</summary>
+    public WritePacing Pacing { get; }
 
     public ILogger Logger { get; }
 
@@ -87,11 +91,12 @@ public sealed class GraphConnection : IDisposable
             handlers.Remove(retry);
         }
 
-        handlers.Add(new GraphResilienceHandler(resilience, logger, time));
+        var resilienceHandler = new GraphResilienceHandler(resilience, logger, time);
+        handlers.Add(resilienceHandler);
         var http = GraphClientFactory.Create(handlers, finalHandler: new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.All });
         http.Timeout = Timeout.InfiniteTimeSpan; // each attempt has its own timeout in the resilience pipeline
         var client = new GraphServiceClient(http, authentication, new Uri(root, "v1.0").ToString());
-        return new GraphConnection(client, http, root, resilience, logger, time ?? TimeProvider.System);
+        return new GraphConnection(client, http, root, resilience, resilienceHandler.Pacing, logger, time ?? TimeProvider.System);
     }
 
     public void Dispose()
@@ -158,11 +163,17 @@ public sealed class GraphConnection : IDisposable
         X509Certificate2 certificate;
         try
         {
-            var text = File.ReadAllBytes(path);
-            var isPem = text.AsSpan().IndexOf("-----BEGIN"u8) >= 0;
-            certificate = isPem
-                ? password is null ? X509Certificate2.CreateFromPemFile(path) : X509Certificate2.CreateFromEncryptedPemFile(path, password)
-                : X509CertificateLoader.LoadPkcs12(text, password, X509KeyStorageFlags.EphemeralKeySet);
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.AsSpan().IndexOf("-----BEGIN"u8) >= 0)
+            {
+                // One PEM file holds the certificate and its key: the same text is searched for each.
+                var pem = System.Text.Encoding.ASCII.GetString(bytes);
+                certificate = password is null ? X509Certificate2.CreateFromPem(pem, pem) : X509Certificate2.CreateFromEncryptedPem(pem, pem, password);
+            }
+            else
+            {
+                certificate = X509CertificateLoader.LoadPkcs12(bytes, password, X509KeyStorageFlags.EphemeralKeySet);
+            }
         }
         catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
