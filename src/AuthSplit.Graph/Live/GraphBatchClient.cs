@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Serialization;
-using Polly.CircuitBreaker;
 
 namespace AuthSplit.Graph.Live;
 
@@ -145,7 +144,7 @@ public sealed partial class GraphBatchClient(GraphConnection connection)
                 ?? throw new ExternalSystemException(connection.Description, "Graph answered a $batch with no body");
             answer = await JsonNode.ParseAsync(stream, cancellationToken: cancellationToken);
         }
-        catch (Exception ex) when (ex is ODataError or BrokenCircuitException or HttpRequestException)
+        catch (Exception ex) when (GraphErrors.IsGraphFailure(ex))
         {
             throw GraphErrors.From(connection.Description, ex);
         }

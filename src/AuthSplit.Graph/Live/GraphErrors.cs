@@ -8,6 +8,9 @@ namespace AuthSplit.Graph.Live;
 /// <summary>Graph failures as the operator reads them: what happened and what to check, never the token.</summary>
 internal static class GraphErrors
 {
+    /// <summary>The failures a Graph call ends with once the resilience pipeline has given up: each is turned into an operator's message by <see cref="From"/>.</summary>
+    public static bool IsGraphFailure(Exception exception) => exception is ODataError or BrokenCircuitException or HttpRequestException;
+
     public static ExternalSystemException From(string system, Exception exception) => exception switch
     {
         ODataError { ResponseStatusCode: (int)HttpStatusCode.Unauthorized or (int)HttpStatusCode.Forbidden } ex =>

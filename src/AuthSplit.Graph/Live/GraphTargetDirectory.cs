@@ -8,7 +8,6 @@ using AuthSplit.Graph.Snapshots;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Graph.Models.ODataErrors;
-using Polly.CircuitBreaker;
 
 namespace AuthSplit.Graph.Live;
 
@@ -96,7 +95,7 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
             await stream.CopyToAsync(buffer, cancellationToken);
             return buffer.ToArray();
         }
-        catch (Exception ex) when (ex is ODataError or BrokenCircuitException or HttpRequestException)
+        catch (Exception ex) when (GraphErrors.IsGraphFailure(ex))
         {
             throw GraphErrors.From(connection.Description, ex);
         }

@@ -8,9 +8,7 @@ using AuthSplit.Core.Steps;
 using AuthSplit.Graph.Snapshots;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models;
-using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
-using Polly.CircuitBreaker;
 
 namespace AuthSplit.Graph.Live;
 
@@ -101,58 +99,66 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
 
     public async IAsyncEnumerable<TargetGroup> ReadGroupsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var page = await CallAsync(() => connection.Client.Groups.GetAsync(r =>
-        {
-            r.QueryParameters.Select = ["id", "displayName", "securityEnabled", "mailEnabled", "onPremisesSyncEnabled", "onPremisesSecurityIdentifier"];
-            r.QueryParameters.Top = 999;
-        }, cancellationToken));
-        while (page is not null)
-        {
-            foreach (var group in page.Value ?? [])
+        var groups = ReadAllPagesAsync(
+            () => connection.Client.Groups.GetAsync(r =>
             {
-                yield return new TargetGroup(Id(group), group.DisplayName, group.SecurityEnabled, group.MailEnabled, group.OnPremisesSyncEnabled, group.OnPremisesSecurityIdentifier);
-            }
-
-            var next = page.OdataNextLink;
-            page = string.IsNullOrEmpty(next) ? null : await CallAsync(() => connection.Client.Groups.WithUrl(next).GetAsync(cancellationToken: cancellationToken));
+                r.QueryParameters.Select = ["id", "displayName", "securityEnabled", "mailEnabled", "onPremisesSyncEnabled", "onPremisesSecurityIdentifier"];
+                r.QueryParameters.Top = 999;
+            }, cancellationToken),
+            next => connection.Client.Groups.WithUrl(next).GetAsync(cancellationToken: cancellationToken),
+            page => page.Value);
+        await foreach (var group in groups)
+        {
+            yield return new TargetGroup(Id(group), group.DisplayName, group.SecurityEnabled, group.MailEnabled, group.OnPremisesSyncEnabled, group.OnPremisesSecurityIdentifier);
         }
     }
 
     public async IAsyncEnumerable<TargetApplication> ReadApplicationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var page = await CallAsync(() => connection.Client.Applications.GetAsync(r =>
-        {
-            r.QueryParameters.Select = ["id", "appId", "displayName", "identifierUris"];
-            r.QueryParameters.Top = 999;
-        }, cancellationToken));
-        while (page is not null)
-        {
-            foreach (var application in page.Value ?? [])
+        var applications = ReadAllPagesAsync(
+            () => connection.Client.Applications.GetAsync(r =>
             {
-                yield return new TargetApplication(Id(application), application.AppId, application.DisplayName, [.. application.IdentifierUris ?? []]);
-            }
-
-            var next = page.OdataNextLink;
-            page = string.IsNullOrEmpty(next) ? null : await CallAsync(() => connection.Client.Applications.WithUrl(next).GetAsync(cancellationToken: cancellationToken));
+                r.QueryParameters.Select = ["id", "appId", "displayName", "identifierUris"];
+                r.QueryParameters.Top = 999;
+            }, cancellationToken),
+            next => connection.Client.Applications.WithUrl(next).GetAsync(cancellationToken: cancellationToken),
+            page => page.Value);
+        await foreach (var application in applications)
+        {
+            yield return new TargetApplication(Id(application), application.AppId, application.DisplayName, [.. application.IdentifierUris ?? []]);
         }
     }
 
     public async IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var page = await CallAsync(() => connection.Client.ServicePrincipals.GetAsync(r =>
+        var principals = ReadAllPagesAsync(
+            () => connection.Client.ServicePrincipals.GetAsync(r =>
+            {
+                r.QueryParameters.Select = ["id", "appId", "displayName", "accountEnabled", "servicePrincipalType"];
+                r.QueryParameters.Top = 999;
+            }, cancellationToken),
+            next => connection.Client.ServicePrincipals.WithUrl(next).GetAsync(cancellationToken: cancellationToken),
+            page => page.Value);
+        await foreach (var principal in principals)
         {
-            r.QueryParameters.Select = ["id", "appId", "displayName", "accountEnabled", "servicePrincipalType"];
-            r.QueryParameters.Top = 999;
-        }, cancellationToken));
+            yield return new TargetServicePrincipal(Id(principal), principal.AppId, principal.DisplayName, principal.AccountEnabled, principal.ServicePrincipalType);
+        }
+    }
+
+    // Every item of a Graph collection: the first page, then each @odata.nextLink until there is none.
+    private async IAsyncEnumerable<TItem> ReadAllPagesAsync<TPage, TItem>(Func<Task<TPage?>> first, Func<string, Task<TPage?>> next, Func<TPage, List<TItem>?> items)
+        where TPage : BaseCollectionPaginationCountResponse
+    {
+        var page = await CallAsync(first);
         while (page is not null)
         {
-            foreach (var principal in page.Value ?? [])
+            foreach (var item in items(page) ?? [])
             {
-                yield return new TargetServicePrincipal(Id(principal), principal.AppId, principal.DisplayName, principal.AccountEnabled, principal.ServicePrincipalType);
+                yield return item;
             }
 
-            var next = page.OdataNextLink;
-            page = string.IsNullOrEmpty(next) ? null : await CallAsync(() => connection.Client.ServicePrincipals.WithUrl(next).GetAsync(cancellationToken: cancellationToken));
+            var link = page.OdataNextLink;
+            page = string.IsNullOrEmpty(link) ? null : await CallAsync(() => next(link));
         }
     }
 
@@ -243,7 +249,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
         {
             return await call();
         }
-        catch (Exception ex) when (ex is ODataError or BrokenCircuitException or HttpRequestException)
+        catch (Exception ex) when (GraphErrors.IsGraphFailure(ex))
         {
             throw GraphErrors.From(connection.Description, ex);
         }
