@@ -53,8 +53,8 @@ public static class PlanTables
         {
             table.AddRow(
                 Markup.Escape(entity.Wave),
-                Markup.Escape(KindName(entity.Kind)),
-                Markup.Escape(PlanDiff.Name(entity.Disposition)),
+                Markup.Escape(WireName.Of(entity.Kind)),
+                Markup.Escape(WireName.Of(entity.Disposition)),
                 Markup.Escape(entity.Dn),
                 Markup.Escape(entity.Match.TargetUserPrincipalName ?? entity.Match.TargetId ?? "-"),
                 Markup.Escape(Why(entity)));
@@ -66,15 +66,9 @@ public static class PlanTables
     public static string Why(PlannedEntity entity) => entity.Disposition switch
     {
         Disposition.Protected => $"{entity.Protection?.Reason}: {entity.Protection?.Detail}",
-        Disposition.Blocked => string.Join("; ", entity.Blockers.Select(b => b.Code)),
+        Disposition.Blocked => string.Join("; ", entity.Blockers.Select(b => WireName.Of(b.Code))),
         Disposition.Kept => $"decision by {entity.Decision?.DecidedBy}: {entity.Decision?.Reason}",
         _ => entity.Decision is { } decision ? $"decision {decision.Decision} by {decision.DecidedBy}" : $"{entity.Steps.Count} steps",
-    };
-
-    public static string KindName(AuthSplit.Core.Model.EntityKind kind) => kind switch
-    {
-        AuthSplit.Core.Model.EntityKind.ServiceAccount => "service-account",
-        _ => kind.ToString().ToLowerInvariant(),
     };
 
     private static string Number(int value) => value.ToString("N0", CultureInfo.InvariantCulture);

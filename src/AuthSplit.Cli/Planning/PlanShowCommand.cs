@@ -55,14 +55,14 @@ public static class PlanShowCommand
             [
                 entity.Id,
                 entity.Dn,
-                PlanTables.KindName(entity.Kind),
+                WireName.Of(entity.Kind),
                 entity.Wave,
-                PlanDiff.Name(entity.Disposition),
-                entity.Match.Status.ToString().ToLowerInvariant(),
+                WireName.Of(entity.Disposition),
+                WireName.Of(entity.Match.Status),
                 entity.Match.TargetId,
                 entity.Match.TargetUserPrincipalName,
-                string.Join(";", entity.Blockers.Select(b => b.Code)),
-                string.Join(">", entity.Steps.Select(s => s.Action)),
+                string.Join(";", entity.Blockers.Select(b => WireName.Of(b.Code))),
+                string.Join(">", entity.Steps.Select(s => WireName.Of(s.Action))),
                 entity.Precondition.Sha256,
             ]));
         }

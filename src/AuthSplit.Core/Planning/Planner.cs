@@ -1,14 +1,11 @@
-using System.Buffers;
-using System.Buffers.Text;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
+using AuthSplit.Core.Planning.Preconditions;
 
 namespace AuthSplit.Core.Planning;
 
@@ -25,7 +22,7 @@ public sealed class Planner
     private readonly Dictionary<string, Decision> _decisions;
     private readonly List<EntityDraft> _drafts = [];
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
-    private readonly ArrayBufferWriter<byte> _canonical = new(1024);
+    private readonly EntityPrecondition _precondition;
     private readonly string[][] _singleWaves;
     private int _entriesRead;
     private int _outOfScope;
@@ -36,6 +33,7 @@ public sealed class Planner
         _matcher = new TargetMatcher(settings.Matching, targetUsers);
         _decisions = decisions.ToDictionary(d => d.EntityId, StringComparer.Ordinal);
         _singleWaves = [.. settings.Waves.Select(w => new[] { w.Name })];
+        _precondition = new EntityPrecondition(settings.FingerprintAttributes);
     }
 
     /// <summary>Considers one legacy entry.</summary>
@@ -54,7 +52,7 @@ public sealed class Planner
             return;
         }
 
-        var id = Identity(entry, dn, out var hasIdentity);
+        var id = EntityIdentity.Of(entry, dn, _settings.Dialect, out var hasIdentity);
         if (!_ids.Add(id))
         {
             throw new InputException("source-duplicate-id", $"two entries carry the identity {id} (the second is \"{entry.Dn}\"); the source read is inconsistent");
@@ -68,35 +66,35 @@ public sealed class Planner
         var blockers = new List<Blocker>();
         if (!hasIdentity)
         {
-            blockers.Add(new Blocker("missing-identity", $"the entry has no {_settings.IdentityAttribute}, so the executor could not tell it from a look-alike; export with operational attributes (ldapsearch '*' '+')"));
+            blockers.Add(new Blocker(BlockerCode.MissingIdentity, $"the entry has no {_settings.IdentityAttribute}, so the executor could not tell it from a look-alike; export with operational attributes (ldapsearch '*' '+')"));
         }
 
         if (waves.Count > 1)
         {
-            blockers.Add(new Blocker("multiple-waves", $"in the scope of waves {string.Join(", ", waves)}; record an assign-wave decision"));
+            blockers.Add(new Blocker(BlockerCode.MultipleWaves, $"in the scope of waves {string.Join(", ", waves)}; record an assign-wave decision"));
         }
 
         if (kind == EntityKind.Other)
         {
             var classes = string.Join(", ", entry.GetStrings("objectClass"));
-            blockers.Add(new Blocker("unsupported-kind", $"not a person, group or service account (objectClass: {classes}); record a keep or remove decision"));
+            blockers.Add(new Blocker(BlockerCode.UnsupportedKind, $"not a person, group or service account (objectClass: {classes}); record a keep or remove decision"));
         }
 
         switch (match.Status)
         {
             case MatchStatus.Ambiguous:
                 var attempt = match.Considered![^1];
-                blockers.Add(new Blocker("ambiguous-target-match", $"rule {attempt.Rule} ({attempt.Source} -> {attempt.Target}) found {attempt.Candidates.Count} target users: {string.Join(", ", attempt.Candidates)}; record a use-target decision"));
+                blockers.Add(new Blocker(BlockerCode.AmbiguousTargetMatch, $"rule {attempt.Rule} ({attempt.Source} -> {attempt.Target}) found {attempt.Candidates.Count} target users: {string.Join(", ", attempt.Candidates)}; record a use-target decision"));
                 break;
             case MatchStatus.None:
                 var tried = string.Join(", ", match.Considered!.Select(c => $"{c.Source} -> {c.Target}: {c.Result}"));
-                blockers.Add(new Blocker("no-target-account", $"no matching rule found a target user ({tried}); record use-target, or remove if the person has left"));
+                blockers.Add(new Blocker(BlockerCode.NoTargetAccount, $"no matching rule found a target user ({tried}); record use-target, or remove if the person has left"));
                 break;
         }
 
         // Only compact facts are kept per entity (two DN strings, not the parsed DN), since a large
         // directory's drafts are all alive until the plan is complete.
-        _drafts.Add(new EntityDraft(id, dn.Original, dn.Normalized, kind, waves, protection, match, blockers, Fingerprint(entry, dn)));
+        _drafts.Add(new EntityDraft(id, dn.Original, kind, waves, protection, match, blockers, _precondition.Of(entry, dn)));
     }
 
     /// <summary>
@@ -153,7 +151,7 @@ public sealed class Planner
             foreach (var draft in group)
             {
                 var others = string.Join("; ", group.Where(o => o != draft).Select(o => o.Dn));
-                draft.Blockers.Add(new Blocker("target-shared", $"target user {group.Key} is also matched by {others}; record a use-target or keep decision"));
+                draft.Blockers.Add(new Blocker(BlockerCode.TargetShared, $"target user {group.Key} is also matched by {others}; record a use-target or keep decision"));
             }
         }
     }
@@ -211,20 +209,20 @@ public sealed class Planner
             Blockers = blockers,
             Decision = applied,
             Steps = steps,
-            Precondition = new Precondition(draft.NormalizedDn, draft.Fingerprint),
+            Precondition = draft.Precondition,
         };
     }
 
     private DecisionOutcome ApplyDecision(EntityDraft draft, Decision decision)
     {
-        var codes = draft.Blockers.Select(b => b.Code).ToHashSet(StringComparer.Ordinal);
+        var codes = draft.Blockers.Select(b => b.Code).ToHashSet();
         switch (decision.Kind)
         {
             case DecisionKind.Keep:
-                return DecisionOutcome.Applied("kept in the legacy directory", [.. codes.Order(StringComparer.Ordinal)]);
+                return DecisionOutcome.Applied("kept in the legacy directory", [.. codes.OrderBy(WireName.Of, StringComparer.Ordinal)]);
 
             case DecisionKind.AssignWave:
-                if (!codes.Contains("multiple-waves"))
+                if (!codes.Contains(BlockerCode.MultipleWaves))
                 {
                     return DecisionOutcome.Rejected("the entity is in one wave only; nothing to assign");
                 }
@@ -232,7 +230,7 @@ public sealed class Planner
                 var wave = draft.Waves.FirstOrDefault(w => string.Equals(w, decision.Wave, StringComparison.OrdinalIgnoreCase));
                 return wave is null
                     ? DecisionOutcome.Rejected($"wave \"{decision.Wave}\" is not one of the entity's waves ({string.Join(", ", draft.Waves)})")
-                    : DecisionOutcome.Applied($"assigned to wave {wave}", ["multiple-waves"], wave: wave);
+                    : DecisionOutcome.Applied($"assigned to wave {wave}", [BlockerCode.MultipleWaves], wave: wave);
 
             case DecisionKind.UseTarget:
                 if (draft.Kind != EntityKind.Person)
@@ -246,7 +244,7 @@ public sealed class Planner
                     return DecisionOutcome.Rejected($"target user {decision.TargetId} is not in the target read");
                 }
 
-                string[] resolvable = ["ambiguous-target-match", "no-target-account", "target-shared"];
+                BlockerCode[] resolvable = [BlockerCode.AmbiguousTargetMatch, BlockerCode.NoTargetAccount, BlockerCode.TargetShared];
                 var resolved = resolvable.Where(codes.Contains).ToArray();
                 if (resolved.Length == 0)
                 {
@@ -257,7 +255,7 @@ public sealed class Planner
                 return DecisionOutcome.Applied($"target user {user.Id} named by decision", resolved, match: match);
 
             case DecisionKind.Remove:
-                string[] removable = ["no-target-account", "unsupported-kind"];
+                BlockerCode[] removable = [BlockerCode.NoTargetAccount, BlockerCode.UnsupportedKind];
                 var removed = removable.Where(codes.Contains).ToArray();
                 return removed.Length == 0
                     ? DecisionOutcome.Rejected("remove resolves only no-target-account or unsupported-kind")
@@ -274,7 +272,7 @@ public sealed class Planner
         var waves = _settings.Waves.Select(w =>
         {
             var inWave = entities.Where(e => e.Wave == w.Name).ToArray();
-            var deletes = inWave.Count(e => e.Steps.Any(s => s.Action == StepCatalog.DeleteLegacyEntry));
+            var deletes = inWave.Count(e => e.Steps.Any(s => s.Action == StepAction.DeleteLegacyEntry));
             return new WaveSummary
             {
                 Name = w.Name,
@@ -369,111 +367,19 @@ public sealed class Planner
             : null;
     }
 
-    private string Identity(DirectoryEntry entry, DistinguishedName dn, out bool hasIdentity)
-    {
-        var values = entry.GetValues(_settings.IdentityAttribute);
-        hasIdentity = values.Count == 1;
-        if (hasIdentity)
-        {
-            if (_settings.Dialect == DirectoryDialect.ActiveDirectory)
-            {
-                if (values[0].Length == 16)
-                {
-                    return new Guid(values[0]).ToString("D");
-                }
-            }
-            else
-            {
-                var text = Encoding.UTF8.GetString(values[0]).Trim();
-                if (text.Length > 0)
-                {
-                    return text.ToLowerInvariant();
-                }
-            }
-
-            hasIdentity = false;
-        }
-
-        return "dn-sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dn.Normalized)))[..32];
-    }
-
-    // The fingerprint covers the normalised DN and every attribute the plan relied on, with values
-    // sorted (directories do not promise value order) and base64-encoded (values may be binary):
-    // "<dn>\n<attribute>=<b64>[,<b64>...]\n..." hashed with SHA-256. Built in one reused buffer,
-    // since it runs for every entry in scope.
-    private string Fingerprint(DirectoryEntry entry, DistinguishedName dn)
-    {
-        var text = _canonical;
-        text.ResetWrittenCount();
-        AppendUtf8(text, dn.Normalized);
-        text.Write("\n"u8);
-        foreach (var attribute in _settings.FingerprintAttributes)
-        {
-            var raw = entry.GetValues(attribute);
-            AppendUtf8(text, attribute);
-            text.Write("="u8);
-            if (raw.Count == 1)
-            {
-                AppendBase64(text, raw[0]);
-            }
-            else if (raw.Count > 1)
-            {
-                // Ordinal order of the base64 text, which for ASCII is the order of its bytes.
-                var encoded = new byte[raw.Count][];
-                for (var i = 0; i < raw.Count; i++)
-                {
-                    var scratch = new ArrayBufferWriter<byte>(Base64.GetMaxEncodedToUtf8Length(raw[i].Length));
-                    AppendBase64(scratch, raw[i]);
-                    encoded[i] = scratch.WrittenSpan.ToArray();
-                }
-
-                Array.Sort(encoded, static (a, b) => a.AsSpan().SequenceCompareTo(b));
-                for (var i = 0; i < encoded.Length; i++)
-                {
-                    if (i > 0)
-                    {
-                        text.Write(","u8);
-                    }
-
-                    text.Write(encoded[i]);
-                }
-            }
-
-            text.Write("\n"u8);
-        }
-
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(text.WrittenSpan, hash);
-        return "sha256:" + Convert.ToHexStringLower(hash);
-    }
-
-    private static void AppendUtf8(ArrayBufferWriter<byte> buffer, string text)
-    {
-        var written = Encoding.UTF8.GetBytes(text, buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length)));
-        buffer.Advance(written);
-    }
-
-    private static void AppendBase64(ArrayBufferWriter<byte> buffer, byte[] value)
-    {
-        var span = buffer.GetSpan(Base64.GetMaxEncodedToUtf8Length(value.Length));
-        Base64.EncodeToUtf8(value, span, out _, out var written);
-        buffer.Advance(written);
-    }
-
     private sealed record EntityDraft(
         string Id,
         string Dn,
-        string NormalizedDn,
         EntityKind Kind,
         IReadOnlyList<string> Waves,
         ProtectionRecord? Protection,
         MatchResult Match,
         List<Blocker> Blockers,
-        string Fingerprint);
+        Precondition Precondition);
 
-    private sealed record DecisionOutcome(DecisionStatus Status, string Note, IReadOnlyList<string> Resolved, string? Wave, MatchResult? Match)
+    private sealed record DecisionOutcome(DecisionStatus Status, string Note, IReadOnlyList<BlockerCode> Resolved, string? Wave, MatchResult? Match)
     {
-        public static DecisionOutcome Applied(string note, IReadOnlyList<string> resolved, string? wave = null, MatchResult? match = null) =>
+        public static DecisionOutcome Applied(string note, IReadOnlyList<BlockerCode> resolved, string? wave = null, MatchResult? match = null) =>
             new(DecisionStatus.Applied, note, resolved, wave, match);
 
         public static DecisionOutcome Rejected(string note) => new(DecisionStatus.Rejected, note, [], null, null);

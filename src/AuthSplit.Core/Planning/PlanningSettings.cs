@@ -1,6 +1,7 @@
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Planning.Format;
+using AuthSplit.Core.Planning.Preconditions;
 
 namespace AuthSplit.Core.Planning;
 
@@ -28,7 +29,7 @@ public sealed class PlanningSettings
         ProtectedDns = protectedDns;
         BindDn = bindDn;
         Classifier = classifier;
-        IdentityAttribute = Dialect == DirectoryDialect.ActiveDirectory ? "objectguid" : "entryuuid";
+        IdentityAttribute = EntityIdentity.AttributeFor(Dialect);
         FingerprintAttributes = CollectFingerprintAttributes();
         Echo = BuildEcho();
     }

@@ -41,14 +41,14 @@ public sealed class PlannerTests
         akira.Match.TargetId.Should().Be("t1");
         akira.Match.Rule.Should().Be(1);
         akira.Actions().Should().Equal(
-            StepCatalog.VerifyTargetAccount,
-            StepCatalog.StopPasswordSync,
-            StepCatalog.VerifyCloudManaged,
-            StepCatalog.BackupLegacyEntry,
-            StepCatalog.DisableLegacyAccount,
-            StepCatalog.DeleteLegacyEntry,
-            StepCatalog.VerifyLegacyAbsent);
-        akira.Steps.Single(s => s.Action == StepCatalog.StopPasswordSync).DryRun.Should().Be(DryRunCheck.Unchecked, "a dry run cannot see onPremisesSyncBehavior and must not claim it did");
+            StepAction.VerifyTargetAccount,
+            StepAction.StopPasswordSync,
+            StepAction.VerifyCloudManaged,
+            StepAction.BackupLegacyEntry,
+            StepAction.DisableLegacyAccount,
+            StepAction.DeleteLegacyEntry,
+            StepAction.VerifyLegacyAbsent);
+        akira.Steps.Single(s => s.Action == StepAction.StopPasswordSync).DryRun.Should().Be(DryRunCheck.Unchecked, "a dry run cannot see onPremisesSyncBehavior and must not claim it did");
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class PlannerTests
         var mari = plan.Entity("mari");
         mari.Disposition.Should().Be(Disposition.Blocked);
         mari.Match.Status.Should().Be(MatchStatus.Ambiguous);
-        mari.Blockers.Select(b => b.Code).Should().Equal("ambiguous-target-match");
+        mari.Blockers.Select(b => b.Code).Should().Equal(BlockerCode.AmbiguousTargetMatch);
         mari.Blockers[0].Message.Should().Contain("a").And.Contain("b");
         mari.Match.Considered.Should().HaveCount(1);
         mari.Steps.Should().BeEmpty();
@@ -91,7 +91,7 @@ public sealed class PlannerTests
 
         var leaver = plan.Entity("leaver");
         leaver.Disposition.Should().Be(Disposition.Blocked);
-        leaver.Blockers.Single().Code.Should().Be("no-target-account");
+        leaver.Blockers.Single().Code.Should().Be(BlockerCode.NoTargetAccount);
         leaver.Match.Considered!.Select(c => c.Result).Should().Equal("no-source-value", "none");
     }
 
@@ -105,7 +105,7 @@ public sealed class PlannerTests
 
         var min = plan.Entity("min");
         min.Disposition.Should().Be(Disposition.Blocked);
-        min.Blockers.Single().Code.Should().Be("multiple-waves");
+        min.Blockers.Single().Code.Should().Be(BlockerCode.MultipleWaves);
         min.CandidateWaves.Should().Equal("hq", "overseas");
         min.Wave.Should().Be("hq", "a blocked entity is listed under the first of its waves");
     }
@@ -119,7 +119,7 @@ public sealed class PlannerTests
             .Target("t-shared", mail: "shared@example.com")
             .PlanAccepted();
 
-        plan.Entity("twin1").Blockers.Select(b => b.Code).Should().Equal("target-shared");
+        plan.Entity("twin1").Blockers.Select(b => b.Code).Should().Equal(BlockerCode.TargetShared);
         plan.Entity("twin2").Blockers.Single().Message.Should().Contain("uid=twin1");
     }
 
@@ -231,8 +231,8 @@ public sealed class PlannerTests
         var service = plan.Entity("svc");
         service.Kind.Should().Be(EntityKind.ServiceAccount);
         service.Match.Status.Should().Be(MatchStatus.NotApplicable);
-        service.Actions().Should().Equal(StepCatalog.BackupLegacyEntry, StepCatalog.DisableLegacyAccount, StepCatalog.DeleteLegacyEntry, StepCatalog.VerifyLegacyAbsent);
-        plan.Entity("staff").Actions().Should().Equal(StepCatalog.BackupLegacyEntry, StepCatalog.DeleteLegacyEntry, StepCatalog.VerifyLegacyAbsent);
+        service.Actions().Should().Equal(StepAction.BackupLegacyEntry, StepAction.DisableLegacyAccount, StepAction.DeleteLegacyEntry, StepAction.VerifyLegacyAbsent);
+        plan.Entity("staff").Actions().Should().Equal(StepAction.BackupLegacyEntry, StepAction.DeleteLegacyEntry, StepAction.VerifyLegacyAbsent);
     }
 
     [Fact]
@@ -244,9 +244,9 @@ public sealed class PlannerTests
         var plan = scenario.PlanAccepted();
         var akira = plan.Entity("akira");
 
-        akira.Actions().Should().ContainInOrder(StepCatalog.DisableLegacyAccount, StepCatalog.QuarantineLegacyEntry, StepCatalog.Hold, StepCatalog.DeleteLegacyEntry);
+        akira.Actions().Should().ContainInOrder(StepAction.DisableLegacyAccount, StepAction.QuarantineLegacyEntry, StepAction.Hold, StepAction.DeleteLegacyEntry);
         plan.Settings.Removal.Should().Be(new RemovalSettings("ou=quarantine," + PlanningScenario.Base, 14, 400));
-        plan.StepCatalog.Single(s => s.Action == StepCatalog.Hold).Description.Should().Contain("14 day(s)");
+        plan.StepCatalog.Single(s => s.Action == StepAction.Hold).Description.Should().Contain("14 day(s)");
     }
 
     [Fact]
@@ -271,7 +271,7 @@ public sealed class PlannerTests
 
         var ghost = plan.Entities.Single();
         ghost.Id.Should().StartWith("dn-sha256:");
-        ghost.Blockers.Select(b => b.Code).Should().Equal("missing-identity");
+        ghost.Blockers.Select(b => b.Code).Should().Equal(BlockerCode.MissingIdentity);
     }
 
     [Fact]
@@ -296,11 +296,11 @@ public sealed class PlannerTests
         mari.Disposition.Should().Be(Disposition.Remove);
         mari.Match.Status.Should().Be(MatchStatus.Decided);
         mari.Match.TargetId.Should().Be("b");
-        mari.Decision!.Resolved.Should().Equal("ambiguous-target-match");
+        mari.Decision!.Resolved.Should().Equal(BlockerCode.AmbiguousTargetMatch);
 
         var leaver = plan.Entity("leaver");
         leaver.Disposition.Should().Be(Disposition.Remove);
-        leaver.Actions().Should().NotContain(StepCatalog.StopPasswordSync).And.Contain(StepCatalog.DeleteLegacyEntry);
+        leaver.Actions().Should().NotContain(StepAction.StopPasswordSync).And.Contain(StepAction.DeleteLegacyEntry);
 
         var min = plan.Entity("min");
         min.Wave.Should().Be("overseas");

@@ -129,5 +129,5 @@ internal static class PlanDocumentExtensions
     public static PlannedEntity Entity(this PlanDocument plan, string name) =>
         plan.Entities.Single(e => e.Id == PlanningScenario.IdFor(name));
 
-    public static string[] Actions(this PlannedEntity entity) => [.. entity.Steps.Select(s => s.Action)];
+    public static StepAction[] Actions(this PlannedEntity entity) => [.. entity.Steps.Select(s => s.Action)];
 }

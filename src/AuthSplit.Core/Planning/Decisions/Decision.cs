@@ -1,3 +1,5 @@
+using AuthSplit.Core.Planning.Format;
+
 namespace AuthSplit.Core.Planning.Decisions;
 
 /// <summary>What a person decided about one blocked (or unwanted) entity.</summary>
@@ -15,12 +17,6 @@ public enum DecisionKind
 
 public sealed record Decision(string EntityId, DecisionKind Kind, string? Wave, string? TargetId, string Reason, string DecidedBy)
 {
-    public string Name => Kind switch
-    {
-        DecisionKind.Keep => "keep",
-        DecisionKind.Remove => "remove",
-        DecisionKind.AssignWave => "assign-wave",
-        DecisionKind.UseTarget => "use-target",
-        _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, null),
-    };
+    /// <summary>The decision's name as the decisions file and the plan write it (<c>assign-wave</c>).</summary>
+    public string Name => WireName.Of(Kind);
 }

@@ -29,7 +29,7 @@ public static class PlanDiff
         {
             if (!before.TryGetValue(entity.Id, out var old))
             {
-                changes.Add(new EntityChange(entity.Id, entity.Dn, "added", [$"now in scope of wave {entity.Wave} as {Name(entity.Disposition)}"]));
+                changes.Add(new EntityChange(entity.Id, entity.Dn, "added", [$"now in scope of wave {entity.Wave} as {WireName.Of(entity.Disposition)}"]));
                 continue;
             }
 
@@ -42,7 +42,7 @@ public static class PlanDiff
 
         foreach (var entity in older.Entities.Where(e => !after.ContainsKey(e.Id)))
         {
-            changes.Add(new EntityChange(entity.Id, entity.Dn, "removed", [$"no longer in any wave's scope (was {Name(entity.Disposition)} in wave {entity.Wave}): deleted, moved out of scope, or no longer matching the filter"]));
+            changes.Add(new EntityChange(entity.Id, entity.Dn, "removed", [$"no longer in any wave's scope (was {WireName.Of(entity.Disposition)} in wave {entity.Wave}): deleted, moved out of scope, or no longer matching the filter"]));
         }
 
         return new PlanComparison(older.PlanId ?? "", newer.PlanId ?? "", inputs, changes);
@@ -55,13 +55,13 @@ public static class PlanDiff
         {
             var why = now.Disposition switch
             {
-                Disposition.Blocked => $": {string.Join("; ", now.Blockers.Select(b => $"{b.Code}: {b.Message}"))}",
+                Disposition.Blocked => $": {string.Join("; ", now.Blockers.Select(b => $"{WireName.Of(b.Code)}: {b.Message}"))}",
                 Disposition.Protected => $": {now.Protection?.Reason} ({now.Protection?.Detail})",
                 Disposition.Kept => $": decision by {now.Decision?.DecidedBy}: {now.Decision?.Reason}",
-                _ when now.Decision is not null => $": decision {now.Decision.Decision} by {now.Decision.DecidedBy} resolved {string.Join(", ", now.Decision.Resolved)}",
-                _ => old.Blockers.Count > 0 ? $": blockers gone ({string.Join(", ", old.Blockers.Select(b => b.Code))})" : "",
+                _ when now.Decision is not null => $": decision {now.Decision.Decision} by {now.Decision.DecidedBy} resolved {string.Join(", ", now.Decision.Resolved.Select(WireName.Of))}",
+                _ => old.Blockers.Count > 0 ? $": blockers gone ({string.Join(", ", old.Blockers.Select(b => WireName.Of(b.Code)))})" : "",
             };
-            reasons.Add($"disposition {Name(old.Disposition)} -> {Name(now.Disposition)}{why}");
+            reasons.Add($"disposition {WireName.Of(old.Disposition)} -> {WireName.Of(now.Disposition)}{why}");
         }
 
         if (old.Wave != now.Wave)
@@ -76,23 +76,23 @@ public static class PlanDiff
 
         if (old.Kind != now.Kind)
         {
-            reasons.Add($"kind {old.Kind} -> {now.Kind}");
+            reasons.Add($"kind {WireName.Of(old.Kind)} -> {WireName.Of(now.Kind)}");
         }
 
         if (!string.Equals(old.Match.TargetId, now.Match.TargetId, StringComparison.OrdinalIgnoreCase) || old.Match.Status != now.Match.Status)
         {
-            reasons.Add($"match {old.Match.Status} {old.Match.TargetId ?? "-"} -> {now.Match.Status} {now.Match.TargetId ?? "-"}");
+            reasons.Add($"match {WireName.Of(old.Match.Status)} {old.Match.TargetId ?? "-"} -> {WireName.Of(now.Match.Status)} {now.Match.TargetId ?? "-"}");
         }
 
-        var oldSteps = string.Join(" > ", old.Steps.Select(s => s.Action));
-        var newSteps = string.Join(" > ", now.Steps.Select(s => s.Action));
+        var oldSteps = string.Join(" > ", old.Steps.Select(s => WireName.Of(s.Action)));
+        var newSteps = string.Join(" > ", now.Steps.Select(s => WireName.Of(s.Action)));
         if (oldSteps != newSteps)
         {
             reasons.Add($"steps [{oldSteps}] -> [{newSteps}]");
         }
 
-        var oldBlockers = old.Blockers.Select(b => b.Code).ToHashSet(StringComparer.Ordinal);
-        var newBlockers = now.Blockers.Select(b => b.Code).ToHashSet(StringComparer.Ordinal);
+        var oldBlockers = old.Blockers.Select(b => WireName.Of(b.Code)).ToHashSet(StringComparer.Ordinal);
+        var newBlockers = now.Blockers.Select(b => WireName.Of(b.Code)).ToHashSet(StringComparer.Ordinal);
         foreach (var added in newBlockers.Except(oldBlockers).Order(StringComparer.Ordinal))
         {
             reasons.Add($"new blocker {added}");
@@ -118,6 +118,4 @@ public static class PlanDiff
             notes.Add($"{input} input changed: {before} -> {after}");
         }
     }
-
-    public static string Name(Disposition disposition) => disposition.ToString().ToLowerInvariant();
 }

@@ -194,9 +194,9 @@ public sealed record RuleAttempt(int Rule, string Source, string Target, IReadOn
 
 public sealed record ProtectionRecord(string Reason, string Detail);
 
-public sealed record Blocker(string Code, string Message);
+public sealed record Blocker(BlockerCode Code, string Message);
 
-public sealed record AppliedDecision(string Decision, string Reason, string DecidedBy, IReadOnlyList<string> Resolved);
+public sealed record AppliedDecision(string Decision, string Reason, string DecidedBy, IReadOnlyList<BlockerCode> Resolved);
 
 public enum DryRunCheck
 {
@@ -212,11 +212,11 @@ public enum DryRunCheck
 /// One step of an entity. Its parameters are not repeated per entity: the target account is the
 /// entity's <c>match.targetId</c>, the quarantine DN and hold days are in <c>settings.removal</c>.
 /// </summary>
-public sealed record PlannedStep(string Action, DryRunCheck DryRun);
+public sealed record PlannedStep(StepAction Action, DryRunCheck DryRun);
 
 public sealed record StepDescription
 {
-    public required string Action { get; init; }
+    public required StepAction Action { get; init; }
 
     /// <summary><c>target</c>, <c>legacy</c> or <c>state</c>: which system the step touches.</summary>
     public required string System { get; init; }
