@@ -105,9 +105,16 @@ public sealed class Planner
     public PlanningOutcome Complete(PlanInputs inputs, PlanDocument? previousPlan, bool acceptScopeDrop, bool computePlanId = true)
     {
         MarkSharedTargets();
-        var decisionRecords = new List<DecisionRecord>();
+        var resolutions = new Resolution?[_drafts.Count];
+        for (var i = 0; i < _drafts.Count; i++)
+        {
+            resolutions[i] = Resolve(_drafts[i]);
+        }
+
+        MarkTargetsNamedTwice(resolutions);
+        var decisionRecords = resolutions.Where(r => r?.Record is not null).Select(r => r!.Record!).ToList();
         var entities = _drafts
-            .Select(d => Finish(d, decisionRecords))
+            .Select((d, i) => Finish(d, resolutions[i]))
             .OrderBy(e => WaveOrder(e.Wave))
             .ThenBy(e => e.Kind)
             .ThenBy(e => e.Precondition.Dn, StringComparer.Ordinal)
@@ -119,7 +126,7 @@ public sealed class Planner
         }
 
         var summary = Summarise(entities);
-        var refusals = Refusals(summary, previousPlan, acceptScopeDrop);
+        var refusals = Refusals(summary, entities, previousPlan, acceptScopeDrop);
         var document = new PlanDocument
         {
             Inputs = inputs,
@@ -156,43 +163,115 @@ public sealed class Planner
         }
     }
 
-    private PlannedEntity Finish(EntityDraft draft, List<DecisionRecord> records)
+    // A use-target decision must not hand an entity a target user that another entity would also
+    // switch (matched by a rule, or named by another decision): both would be removed with the same
+    // target. Every such claimant is blocked as target-shared and the naming decisions are rejected,
+    // until the others are kept or given another target. Conflicts between rule matches alone were
+    // marked by MarkSharedTargets already.
+    private void MarkTargetsNamedTwice(Resolution?[] resolutions)
     {
-        var wave = draft.Waves[0];
-        var match = draft.Match;
-        var blockers = draft.Blockers;
-        AppliedDecision? applied = null;
-        var kept = false;
-        var removeWithoutTarget = false;
-
-        if (_decisions.TryGetValue(draft.Id, out var decision))
+        if (!resolutions.Any(r => r?.Match.Status == MatchStatus.Decided))
         {
-            if (draft.Protection is not null)
+            return;
+        }
+
+        var claims = new Dictionary<string, List<int>>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < _drafts.Count; i++)
+        {
+            if (ClaimedTarget(_drafts[i], resolutions[i]) is { } target)
             {
-                records.Add(new DecisionRecord(draft.Id, decision.Name, DecisionStatus.Rejected, "the entity is protected; no decision overrides protection"));
-            }
-            else
-            {
-                var outcome = ApplyDecision(draft, decision);
-                records.Add(new DecisionRecord(draft.Id, decision.Name, outcome.Status, outcome.Note));
-                if (outcome.Status == DecisionStatus.Applied)
+                if (!claims.TryGetValue(target, out var claimants))
                 {
-                    applied = new AppliedDecision(decision.Name, decision.Reason, decision.DecidedBy, outcome.Resolved);
-                    blockers = [.. blockers.Where(b => !outcome.Resolved.Contains(b.Code))];
-                    wave = outcome.Wave ?? wave;
-                    match = outcome.Match ?? match;
-                    kept = decision.Kind == DecisionKind.Keep;
-                    removeWithoutTarget = decision.Kind == DecisionKind.Remove;
+                    claims[target] = claimants = [];
                 }
+
+                claimants.Add(i);
             }
         }
 
+        foreach (var (target, claimants) in claims)
+        {
+            if (claimants.Count < 2 || !claimants.Any(i => resolutions[i]?.Match.Status == MatchStatus.Decided))
+            {
+                continue;
+            }
+
+            foreach (var i in claimants)
+            {
+                var draft = _drafts[i];
+                var others = string.Join("; ", claimants.Where(o => o != i).Select(o => $"{_drafts[o].Dn} ({(resolutions[o]?.Match.Status == MatchStatus.Decided ? "named by a use-target decision" : "matched by a rule")})"));
+                var resolution = resolutions[i];
+                if (resolution?.Match.Status == MatchStatus.Decided)
+                {
+                    resolutions[i] = resolution = new Resolution(draft)
+                    {
+                        Record = resolution.Record! with
+                        {
+                            Status = DecisionStatus.Rejected,
+                            Note = $"target user {target} is also the target of {others}; keep that entity or give it another target, or both stay blocked as target-shared",
+                        },
+                    };
+                }
+
+                var blockers = resolution?.Blockers ?? draft.Blockers;
+                if (!blockers.Exists(b => b.Code == BlockerCode.TargetShared))
+                {
+                    blockers.Add(new Blocker(BlockerCode.TargetShared, $"target user {target} is also the target of {others}; record a keep decision for one, or use-target another user"));
+                }
+            }
+        }
+    }
+
+    // The target user an entity would switch if it were removed: none for protected and kept
+    // entities, and none for a remove decision (which leaves the target alone).
+    private static string? ClaimedTarget(EntityDraft draft, Resolution? resolution)
+    {
+        var match = resolution?.Match ?? draft.Match;
+        return draft.Protection is null && resolution is not { Kept: true } && resolution is not { RemoveWithoutTarget: true } && match.Status is MatchStatus.Matched or MatchStatus.Decided
+            ? match.TargetId
+            : null;
+    }
+
+    // What the entity's decision (if any) does to it; null when there is no decision.
+    private Resolution? Resolve(EntityDraft draft)
+    {
+        if (!_decisions.TryGetValue(draft.Id, out var decision))
+        {
+            return null;
+        }
+
+        if (draft.Protection is not null)
+        {
+            return new Resolution(draft) { Record = new DecisionRecord(draft.Id, decision.Name, DecisionStatus.Rejected, "the entity is protected; no decision overrides protection") };
+        }
+
+        var outcome = ApplyDecision(draft, decision);
+        var resolution = new Resolution(draft) { Record = new DecisionRecord(draft.Id, decision.Name, outcome.Status, outcome.Note) };
+        if (outcome.Status == DecisionStatus.Applied)
+        {
+            resolution.Applied = new AppliedDecision(decision.Name, decision.Reason, decision.DecidedBy, outcome.Resolved);
+            resolution.Blockers = [.. draft.Blockers.Where(b => !outcome.Resolved.Contains(b.Code))];
+            resolution.Wave = outcome.Wave ?? resolution.Wave;
+            resolution.Match = outcome.Match ?? resolution.Match;
+            resolution.Kept = decision.Kind == DecisionKind.Keep;
+            resolution.RemoveWithoutTarget = decision.Kind == DecisionKind.Remove;
+        }
+
+        return resolution;
+    }
+
+    private PlannedEntity Finish(EntityDraft draft, Resolution? resolution)
+    {
+        var wave = resolution?.Wave ?? draft.Waves[0];
+        var match = resolution?.Match ?? draft.Match;
+        var blockers = resolution?.Blockers ?? draft.Blockers;
+        var kept = resolution?.Kept == true;
         var disposition = draft.Protection is not null ? Disposition.Protected
             : kept ? Disposition.Kept
             : blockers.Count > 0 ? Disposition.Blocked
             : Disposition.Remove;
         // A remove decision takes the person out without touching the target (there is no account to switch).
-        var hasTarget = !removeWithoutTarget && match.TargetId is not null;
+        var hasTarget = resolution?.RemoveWithoutTarget != true && match.TargetId is not null;
         var steps = disposition == Disposition.Remove
             ? StepCatalog.For(draft.Kind, hasTarget, _settings.Echo.Removal)
             : [];
@@ -207,7 +286,7 @@ public sealed class Planner
             Match = match,
             Protection = draft.Protection,
             Blockers = blockers,
-            Decision = applied,
+            Decision = resolution?.Applied,
             Steps = steps,
             Precondition = draft.Precondition,
         };
@@ -291,7 +370,7 @@ public sealed class Planner
         return new PlanSummary { EntriesRead = _entriesRead, TargetUsersRead = _matcher.Count, OutOfScope = _outOfScope, Waves = [.. waves] };
     }
 
-    private List<PlanningRefusal> Refusals(PlanSummary summary, PlanDocument? previousPlan, bool acceptScopeDrop)
+    private List<PlanningRefusal> Refusals(PlanSummary summary, IReadOnlyList<PlannedEntity> entities, PlanDocument? previousPlan, bool acceptScopeDrop)
     {
         var refusals = new List<PlanningRefusal>();
         if (_entriesRead == 0)
@@ -304,7 +383,7 @@ public sealed class Planner
             var config = _settings.Waves.First(w => w.Name == wave.Name);
             if (wave.InScope == 0 && !config.AllowEmptyScope && _entriesRead > 0)
             {
-                refusals.Add(new PlanningRefusal("empty-wave-scope", $"wave {wave.Name} has nothing in scope (BaseDn {config.BaseDn.Original}, Filter {config.FilterText}); a wrong filter looks exactly like this. Fix the wave, or set AllowEmptyScope once the wave is finished"));
+                refusals.Add(EmptyWave(wave.Name, config, entities));
             }
 
             var previous = previousPlan?.Summary.Waves.FirstOrDefault(p => p.Name == wave.Name);
@@ -319,6 +398,20 @@ public sealed class Planner
         }
 
         return refusals;
+    }
+
+    // A wave with no entity of its own is either really empty or lies entirely inside other waves'
+    // scopes (its entities are all listed under another wave as multiple-waves): say which.
+    private PlanningRefusal EmptyWave(string name, CompiledWave config, IReadOnlyList<PlannedEntity> entities)
+    {
+        var shared = entities.Where(e => e.CandidateWaves?.Contains(name) == true).ToArray();
+        if (shared.Length == 0)
+        {
+            return new PlanningRefusal("empty-wave-scope", $"wave {name} has nothing in scope (BaseDn {config.BaseDn.Original}, Filter {config.FilterText}); a wrong filter looks exactly like this. Fix the wave, or set AllowEmptyScope once the wave is finished");
+        }
+
+        var others = _settings.Waves.Select(w => w.Name).Where(w => w != name && shared.Any(e => e.CandidateWaves!.Contains(w))).ToArray();
+        return new PlanningRefusal("waves-overlap", $"wave {name} (BaseDn {config.BaseDn.Original}, Filter {config.FilterText}) has no entity of its own: all {shared.Length} entities in its scope are also in the scope of wave {string.Join(", ", others)}, listed there and blocked as multiple-waves unless an assign-wave decision placed them. The waves overlap entirely: give them disjoint scopes, or record assign-wave decisions");
     }
 
     // The names of the waves whose scope holds the entry; the one-wave lists are shared.
@@ -376,6 +469,24 @@ public sealed class Planner
         MatchResult Match,
         List<Blocker> Blockers,
         Precondition Precondition);
+
+    /// <summary>An entity's state after its decision; starts as the draft's own.</summary>
+    private sealed class Resolution(EntityDraft draft)
+    {
+        public string Wave { get; set; } = draft.Waves[0];
+
+        public MatchResult Match { get; set; } = draft.Match;
+
+        public List<Blocker> Blockers { get; set; } = draft.Blockers;
+
+        public AppliedDecision? Applied { get; set; }
+
+        public required DecisionRecord Record { get; init; }
+
+        public bool Kept { get; set; }
+
+        public bool RemoveWithoutTarget { get; set; }
+    }
 
     private sealed record DecisionOutcome(DecisionStatus Status, string Note, IReadOnlyList<BlockerCode> Resolved, string? Wave, MatchResult? Match)
     {

@@ -124,6 +124,64 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void A_use_target_decision_naming_a_user_another_entity_matches_blocks_both_as_target_shared()
+    {
+        var plan = new PlanningScenario()
+            .Person("akira", employeeNumber: "E1")
+            .Person("leaver", mail: "gone@example.com")
+            .Target("t1", employeeId: "E1")
+            .Decide("leaver", DecisionKind.UseTarget, targetId: "t1")
+            .PlanAccepted();
+
+        var akira = plan.Entity("akira");
+        var leaver = plan.Entity("leaver");
+        akira.Disposition.Should().Be(Disposition.Blocked);
+        akira.Blockers.Select(b => b.Code).Should().Equal(BlockerCode.TargetShared);
+        akira.Blockers[0].Message.Should().Contain("t1").And.Contain("uid=leaver");
+        leaver.Disposition.Should().Be(Disposition.Blocked);
+        leaver.Blockers.Select(b => b.Code).Should().Contain(BlockerCode.TargetShared);
+        leaver.Blockers.Single(b => b.Code == BlockerCode.TargetShared).Message.Should().Contain("uid=akira");
+        plan.Entities.Where(e => e.Disposition == Disposition.Remove).Should().BeEmpty("no two entities may switch the same target user");
+        var record = plan.Decisions.Single();
+        record.Status.Should().Be(DecisionStatus.Rejected);
+        record.Note.Should().Contain("uid=akira");
+    }
+
+    [Fact]
+    public void Two_use_target_decisions_naming_the_same_user_block_both()
+    {
+        var plan = new PlanningScenario()
+            .Person("mari", mail: "m@example.com")
+            .Person("leaver", mail: "gone@example.com")
+            .Target("a", mail: "m@example.com")
+            .Target("b", mail: "M@example.com")
+            .Decide("mari", DecisionKind.UseTarget, targetId: "b")
+            .Decide("leaver", DecisionKind.UseTarget, targetId: "B")
+            .PlanAccepted();
+
+        plan.Entity("mari").Blockers.Select(b => b.Code).Should().BeEquivalentTo([BlockerCode.AmbiguousTargetMatch, BlockerCode.TargetShared]);
+        plan.Entity("leaver").Blockers.Select(b => b.Code).Should().BeEquivalentTo([BlockerCode.NoTargetAccount, BlockerCode.TargetShared]);
+        plan.Decisions.Should().OnlyContain(d => d.Status == DecisionStatus.Rejected);
+    }
+
+    [Fact]
+    public void A_use_target_decision_stands_once_the_other_claimant_is_kept()
+    {
+        var plan = new PlanningScenario()
+            .Person("twin1", mail: "shared@example.com")
+            .Person("twin2", mail: "SHARED@example.com")
+            .Target("t-shared", mail: "shared@example.com")
+            .Decide("twin1", DecisionKind.UseTarget, targetId: "t-shared")
+            .Decide("twin2", DecisionKind.Keep)
+            .PlanAccepted();
+
+        plan.Entity("twin1").Disposition.Should().Be(Disposition.Remove);
+        plan.Entity("twin1").Match.TargetId.Should().Be("t-shared");
+        plan.Entity("twin2").Disposition.Should().Be(Disposition.Kept);
+        plan.Decisions.Should().OnlyContain(d => d.Status == DecisionStatus.Applied);
+    }
+
+    [Fact]
     public void Protection_wins_over_every_blocker_and_decision()
     {
         var plan = new PlanningScenario()
@@ -357,6 +415,33 @@ public sealed class PlannerTests
 
         scenario.Options.Waves[1].AllowEmptyScope = true;
         scenario.Plan().Refused.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Two_waves_with_the_same_scope_are_refused_as_overlapping_not_as_empty()
+    {
+        var scenario = new PlanningScenario().Person("akira", employeeNumber: "E1").Person("ken", employeeNumber: "E2").Target("t1", employeeId: "E1").Target("t2", employeeId: "E2");
+        scenario.Options.Waves[1].BaseDn = scenario.Options.Waves[0].BaseDn;
+        scenario.Options.Waves[1].Filter = scenario.Options.Waves[0].Filter;
+        scenario.Options.Waves[1].AllowEmptyScope = false;
+
+        var refused = scenario.Plan();
+
+        refused.Refusals.Select(r => r.Code).Should().Equal("waves-overlap");
+        refused.Refusals[0].Message.Should().Contain("overseas").And.Contain("hq").And.Contain("2 entities").And.NotContain("nothing in scope");
+        refused.Plan.Entities.Should().HaveCount(2).And.OnlyContain(e => e.Blockers.Any(b => b.Code == BlockerCode.MultipleWaves) && e.CandidateWaves!.SequenceEqual(new[] { "hq", "overseas" }));
+    }
+
+    [Fact]
+    public void Two_waves_with_the_same_scope_plan_with_every_entity_blocked_when_an_empty_scope_is_allowed()
+    {
+        var scenario = new PlanningScenario().Person("akira", employeeNumber: "E1").Target("t1", employeeId: "E1");
+        scenario.Options.Waves[1].BaseDn = scenario.Options.Waves[0].BaseDn;
+        scenario.Options.Waves[1].Filter = scenario.Options.Waves[0].Filter;
+
+        var plan = scenario.PlanAccepted();
+
+        plan.Entity("akira").Blockers.Select(b => b.Code).Should().Equal(BlockerCode.MultipleWaves);
     }
 
     [Fact]
