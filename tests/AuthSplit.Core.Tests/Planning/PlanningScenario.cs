@@ -89,6 +89,12 @@ internal sealed class PlanningScenario
         return this;
     }
 
+    public PlanningScenario Decide(Decision decision)
+    {
+        _decisions.Add(decision);
+        return this;
+    }
+
     public PlanningOutcome Plan(PlanDocument? previous = null, bool acceptScopeDrop = false)
     {
         var errors = AuthSplitOptionsValidator.Validate(Options, requireLiveSource: false);
