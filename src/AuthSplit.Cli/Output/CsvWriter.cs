@@ -1,11 +1,13 @@
 using System.Text;
+using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Cli.Output;
 
 /// <summary>
-/// RFC 4180 CSV. A cell that a spreadsheet would run as a formula (starting with = + - @ or a tab) is
-/// prefixed with an apostrophe: DNs and messages come from the directory, and a hostile value must not
-/// become a formula on a reviewer's machine.
+/// RFC 4180 CSV. Control characters are written escaped (<see cref="PrintableText"/>): the CSV goes to
+/// a terminal as often as to a file. A cell that a spreadsheet would run as a formula (starting with
+/// = + - @ or a tab or CR) is prefixed with an apostrophe: DNs and messages come from the directory,
+/// and a hostile value must not become a formula on a reviewer's machine.
 /// </summary>
 public static class CsvWriter
 {
@@ -13,7 +15,7 @@ public static class CsvWriter
 
     private static string Cell(string? value)
     {
-        var text = value ?? string.Empty;
+        var text = PrintableText.Escape(value);
         if (text.Length > 0 && "=+-@\t\r".Contains(text[0], StringComparison.Ordinal))
         {
             text = "'" + text;

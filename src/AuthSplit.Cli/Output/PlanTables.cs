@@ -1,4 +1,5 @@
 using System.Globalization;
+using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
 using Spectre.Console;
 
@@ -21,9 +22,9 @@ public static class PlanTables
         {
             var budget = $"{wave.PlannedDeletes} / {wave.MaxDeletes}";
             table.AddRow(
-                Markup.Escape(wave.Name),
+                Cell(wave.Name),
                 Number(wave.Order),
-                wave.Deadline,
+                Cell(wave.Deadline),
                 Number(wave.InScope),
                 Number(wave.Remove),
                 Number(wave.Protected),
@@ -36,15 +37,19 @@ public static class PlanTables
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{plan.Summary.EntriesRead:N0} legacy entries read, {plan.Summary.OutOfScope:N0} in no wave (not listed), {plan.Summary.TargetUsersRead:N0} target users read."));
         foreach (var wave in plan.Summary.Waves.Where(w => w.DeleteBudgetExceeded))
         {
-            console.MarkupLine($"[red]Wave {Markup.Escape(wave.Name)} plans {wave.PlannedDeletes} deletions, more than Safety:MaxDeletesPerWave {wave.MaxDeletes}: execution will stop at the budget.[/]");
+            console.MarkupLine($"[red]Wave {Cell(wave.Name)} plans {wave.PlannedDeletes} deletions, more than Safety:MaxDeletesPerWave {wave.MaxDeletes}: execution will stop at the budget.[/]");
         }
     }
 
+    /// <summary>
+    /// One row per entity. A blocked entity shows what a decision needs: its id, its blocker codes
+    /// (with the candidate waves of multiple-waves) and the candidate target user ids.
+    /// </summary>
     public static void WriteEntities(TextWriter output, IEnumerable<PlannedEntity> entities)
     {
         var console = ConsoleFor(output);
         var table = new Table().Border(TableBorder.Simple);
-        foreach (var column in new[] { "wave", "kind", "disposition", "dn", "target", "why" })
+        foreach (var column in new[] { "wave", "kind", "disposition", "id", "dn", "target", "why" })
         {
             table.AddColumn(column);
         }
@@ -52,12 +57,13 @@ public static class PlanTables
         foreach (var entity in entities)
         {
             table.AddRow(
-                Markup.Escape(entity.Wave),
-                Markup.Escape(WireName.Of(entity.Kind)),
-                Markup.Escape(WireName.Of(entity.Disposition)),
-                Markup.Escape(entity.Dn),
-                Markup.Escape(entity.Match.TargetUserPrincipalName ?? entity.Match.TargetId ?? "-"),
-                Markup.Escape(Why(entity)));
+                Cell(entity.Wave),
+                Cell(WireName.Of(entity.Kind)),
+                Cell(WireName.Of(entity.Disposition)),
+                Cell(entity.Id),
+                Cell(entity.Dn),
+                Cell(Target(entity)),
+                Cell(Why(entity)));
         }
 
         console.Write(table);
@@ -66,10 +72,21 @@ public static class PlanTables
     public static string Why(PlannedEntity entity) => entity.Disposition switch
     {
         Disposition.Protected => $"{entity.Protection?.Reason}: {entity.Protection?.Detail}",
-        Disposition.Blocked => string.Join("; ", entity.Blockers.Select(b => WireName.Of(b.Code))),
+        Disposition.Blocked => string.Join("; ", entity.Blockers.Select(b => b.Code == BlockerCode.MultipleWaves && entity.CandidateWaves is { } waves
+            ? $"{WireName.Of(b.Code)} ({string.Join(", ", waves)})"
+            : WireName.Of(b.Code))),
         Disposition.Kept => $"decision by {entity.Decision?.DecidedBy}: {entity.Decision?.Reason}",
         _ => entity.Decision is { } decision ? $"decision {decision.Decision} by {decision.DecidedBy}" : $"{entity.Steps.Count} steps",
     };
+
+    // A blocked entity lists the target user ids a use-target decision may name; the others show
+    // the matched user's UPN.
+    private static string Target(PlannedEntity entity) => entity.Disposition == Disposition.Blocked
+        ? DecisionTemplate.CandidateTargets(entity) is { Count: > 0 } candidates ? string.Join(", ", candidates) : "-"
+        : entity.Match.TargetUserPrincipalName ?? entity.Match.TargetId ?? "-";
+
+    // Directory text is printed escaped: neither Spectre markup nor terminal control sequences.
+    private static string Cell(string? text) => Markup.Escape(PrintableText.Escape(text));
 
     private static string Number(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
@@ -85,8 +102,9 @@ public static class PlanTables
         });
         if (!interactive)
         {
-            // Redirected output (files, CI logs, tests) would otherwise wrap at 80 columns.
-            console.Profile.Width = 200;
+            // Redirected output (files, CI logs, tests) would otherwise wrap at 80 columns; a file
+            // has no width, and a DN or id broken over two lines cannot be copied into a decision.
+            console.Profile.Width = 400;
         }
 
         return console;

@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace AuthSplit.Cli.Planning;
 
-/// <summary><c>authsplit plan diff old.json new.json</c>: which entities changed and why.</summary>
+/// <summary><c>authsplit plan diff old.json new.json</c>: which entities changed and why (directory text printed escaped).</summary>
 public static class PlanDiffCommand
 {
     public static Command Create(CliConsole console)
@@ -17,10 +17,10 @@ public static class PlanDiffCommand
             var before = await PlanFiles.ReadAsync(parse.GetRequiredValue(older), ct);
             var after = await PlanFiles.ReadAsync(parse.GetRequiredValue(newer), ct);
             var comparison = PlanDiff.Compare(before, after);
-            await console.Output.WriteLineAsync($"{comparison.OldPlanId} -> {comparison.NewPlanId}");
+            await console.Output.WriteLineAsync(PrintableText.Escape($"{comparison.OldPlanId} -> {comparison.NewPlanId}"));
             foreach (var change in comparison.InputChanges)
             {
-                await console.Output.WriteLineAsync(change);
+                await console.Output.WriteLineAsync(PrintableText.Escape(change));
             }
 
             if (comparison.Changes.Count == 0)
@@ -32,7 +32,7 @@ public static class PlanDiffCommand
             var table = new Table().Border(TableBorder.Simple).AddColumn("change").AddColumn("dn").AddColumn("why");
             foreach (var change in comparison.Changes)
             {
-                table.AddRow(Markup.Escape(change.Change), Markup.Escape(change.Dn), Markup.Escape(string.Join("; ", change.Reasons)));
+                table.AddRow(Cell(change.Change), Cell(change.Dn), Cell(string.Join("; ", change.Reasons)));
             }
 
             var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
@@ -43,4 +43,7 @@ public static class PlanDiffCommand
         }, cancellationToken));
         return command;
     }
+
+    // DNs and reasons carry directory text: printed escaped, neither markup nor terminal control.
+    private static string Cell(string text) => Markup.Escape(PrintableText.Escape(text));
 }

@@ -1,32 +1,50 @@
 using System.CommandLine;
+using System.Text;
 using System.Text.Json;
 using AuthSplit.Cli.Output;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Cli.Planning;
 
-/// <summary><c>authsplit plan show plan.json [--wave W] [--format table|json|csv]</c>.</summary>
+/// <summary>
+/// <c>authsplit plan show plan.json [--wave W] [--format table|json|csv]</c>, and
+/// <c>--format decisions --out decisions.json</c>: a decisions file to fill in for the blocked entities.
+/// </summary>
 public static class PlanShowCommand
 {
     public static Command Create(CliConsole console)
     {
         var file = new Argument<string>("plan") { Description = "The plan file." };
         var wave = new Option<string?>("--wave", "-w") { Description = "Only this wave's entities." };
-        var format = new Option<string>("--format", "-f") { Description = "table, json or csv.", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong("table", "json", "csv");
-        var command = new Command("show", "Show a plan's entities (the plan's id is verified first).") { file, wave, format };
+        var format = new Option<string>("--format", "-f") { Description = "table, json, csv, or decisions (a decisions file to fill in for the blocked entities; needs --out).", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json", "csv", "decisions");
+        var output = new Option<string?>("--out", "-o") { Description = "With --format decisions: the new file to write (owner-only; an existing file is never overwritten)." };
+        var command = new Command("show", "Show a plan's entities (the plan's id is verified first).") { file, wave, format, output };
         command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, null, false, async (_, ct) =>
         {
+            var chosen = parse.GetValue(format);
+            var outPath = parse.GetValue(output);
+            if (chosen == "decisions" && string.IsNullOrWhiteSpace(outPath))
+            {
+                throw new InputException("show-out", "--format decisions writes a file: name it with --out (it must not exist yet)");
+            }
+
+            if (chosen != "decisions" && outPath is not null)
+            {
+                throw new InputException("show-out", "--out is only for --format decisions; the other formats print to stdout");
+            }
+
             var plan = await PlanFiles.ReadAsync(parse.GetRequiredValue(file), ct);
             var waveName = parse.GetValue(wave);
             if (waveName is not null && plan.Summary.Waves.All(w => w.Name != waveName))
             {
-                throw new InputException("wave-unknown", $"the plan has no wave \"{waveName}\" (it has {string.Join(", ", plan.Summary.Waves.Select(w => w.Name))})");
+                throw new InputException("wave-unknown", $"the plan has no wave \"{PrintableText.Escape(waveName)}\" (it has {PrintableText.Escape(string.Join(", ", plan.Summary.Waves.Select(w => w.Name)))})");
             }
 
             var entities = plan.Entities.Where(e => waveName is null || e.Wave == waveName).ToArray();
-            switch (parse.GetValue(format))
+            switch (chosen)
             {
                 case "json":
                     await console.Output.WriteLineAsync(JsonSerializer.Serialize(entities, PlanSerializer.Options));
@@ -34,8 +52,13 @@ public static class PlanShowCommand
                 case "csv":
                     await WriteCsvAsync(console.Output, entities);
                     break;
+                case "decisions":
+                    var blocked = DecisionTemplate.Undecided(entities);
+                    await WriteNewOwnerOnlyAsync(outPath!, DecisionTemplate.Write(plan, blocked), ct);
+                    await console.Output.WriteLineAsync($"Wrote {blocked.Count} blocked entities to {outPath}: fill in decision, reason and decidedBy (and targetId or wave), delete the entries you do not decide, then run authsplit plan --decisions {outPath}.");
+                    break;
                 default:
-                    await console.Output.WriteLineAsync($"Plan {plan.PlanId}");
+                    await console.Output.WriteLineAsync($"Plan {PrintableText.Escape(plan.PlanId)}");
                     PlanTables.WriteWaveSummary(console.Output, plan with { Summary = plan.Summary with { Waves = [.. plan.Summary.Waves.Where(w => waveName is null || w.Name == waveName)] } });
                     PlanTables.WriteEntities(console.Output, entities);
                     break;
@@ -65,6 +88,46 @@ public static class PlanShowCommand
                 string.Join(">", entity.Steps.Select(s => WireName.Of(s.Action))),
                 entity.Precondition.Sha256,
             ]));
+        }
+    }
+
+    // The template holds DNs and ids (personal data) and, once filled in, the decisions an engineer
+    // made: created owner-only, and never over an existing file (it may be a filled-in one).
+    private static async Task WriteNewOwnerOnlyAsync(string path, string content, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, options);
+        }
+        catch (IOException) when (File.Exists(path) || System.IO.Directory.Exists(path))
+        {
+            throw new InputException("show-out-exists", "already exists; the decisions template is never written over a file (it may hold decisions). Choose a new path", path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new InputException("show-out", $"cannot create the file: {ex.Message}", path);
+        }
+
+        try
+        {
+            await using (stream)
+            {
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            // Half a template is worse than none: it would parse as fewer decisions than intended.
+            File.Delete(path);
+            throw;
         }
     }
 }

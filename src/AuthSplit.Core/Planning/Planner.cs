@@ -42,7 +42,7 @@ public sealed class Planner
         _entriesRead++;
         if (!DistinguishedName.TryParse(entry.Dn, out var dn, out var error))
         {
-            throw new InputException("source-dn", $"entry DN \"{entry.Dn}\" is not a valid DN: {error}");
+            throw new InputException("source-dn", $"entry DN \"{PrintableText.Escape(entry.Dn)}\" is not a valid DN: {PrintableText.Escape(error)}");
         }
 
         var waves = WavesContaining(dn, entry);
@@ -55,7 +55,7 @@ public sealed class Planner
         var id = EntityIdentity.Of(entry, dn, _settings.Dialect, out var hasIdentity);
         if (!_ids.Add(id))
         {
-            throw new InputException("source-duplicate-id", $"two entries carry the identity {id} (the second is \"{entry.Dn}\"); the source read is inconsistent");
+            throw new InputException("source-duplicate-id", $"two entries carry the identity {PrintableText.Escape(id)} (the second is \"{PrintableText.Escape(entry.Dn)}\"); the source read is inconsistent");
         }
 
         var kind = _settings.Classifier.Classify(entry);

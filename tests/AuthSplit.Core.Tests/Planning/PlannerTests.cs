@@ -480,6 +480,16 @@ public sealed class PlannerTests
         Fingerprint("b@example.com", "x").Should().NotBe(original, "mail is a matching attribute");
     }
 
+    [Fact]
+    public void An_invalid_dn_is_reported_with_its_control_characters_escaped()
+    {
+        var scenario = new PlanningScenario().Entry("uid=a\u001b[31m;x,ou=hq," + PlanningScenario.Base, new() { ["objectClass"] = ["inetOrgPerson"] });
+
+        var plan = () => scenario.Plan();
+
+        plan.Should().Throw<AuthSplit.Core.Errors.InputException>().Which.Message.Should().Contain("uid=a\\x1B[31m").And.NotContain("\u001b");
+    }
+
     private const string AdBase = "DC=corp,DC=example,DC=com";
 
     private static PlanningScenario ActiveDirectoryScenario()
