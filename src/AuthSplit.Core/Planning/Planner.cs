@@ -375,7 +375,7 @@ public sealed class Planner
         var refusals = new List<PlanningRefusal>();
         if (_entriesRead == 0)
         {
-            refusals.Add(new PlanningRefusal("empty-source", $"the legacy read returned no entries under {_settings.BaseDn.Original}; check Source:BaseDn and the bind account's read rights"));
+            refusals.Add(new PlanningRefusal(RefusalCode.EmptySource, $"the legacy read returned no entries under {_settings.BaseDn.Original}; check Source:BaseDn and the bind account's read rights"));
         }
 
         foreach (var wave in summary.Waves)
@@ -392,7 +392,7 @@ public sealed class Planner
                 var dropPercent = (previous.InScope - wave.InScope) * 100.0 / previous.InScope;
                 if (dropPercent > _settings.Options.Safety.MaxScopeDropPercent)
                 {
-                    refusals.Add(new PlanningRefusal("scope-drop", FormattableString.Invariant($"wave {wave.Name} shrank from {previous.InScope} to {wave.InScope} entities ({dropPercent:0.#} % > Safety:MaxScopeDropPercent {_settings.Options.Safety.MaxScopeDropPercent} %) since plan {previousPlan!.PlanId}; a short read looks exactly like this. Check the read, then re-run with --accept-scope-drop if the drop is real")));
+                    refusals.Add(new PlanningRefusal(RefusalCode.ScopeDrop, FormattableString.Invariant($"wave {wave.Name} shrank from {previous.InScope} to {wave.InScope} entities ({dropPercent:0.#} % > Safety:MaxScopeDropPercent {_settings.Options.Safety.MaxScopeDropPercent} %) since plan {previousPlan!.PlanId}; a short read looks exactly like this. Check the read, then re-run with --accept-scope-drop if the drop is real")));
                 }
             }
         }
@@ -407,11 +407,11 @@ public sealed class Planner
         var shared = entities.Where(e => e.CandidateWaves?.Contains(name) == true).ToArray();
         if (shared.Length == 0)
         {
-            return new PlanningRefusal("empty-wave-scope", $"wave {name} has nothing in scope (BaseDn {config.BaseDn.Original}, Filter {config.FilterText}); a wrong filter looks exactly like this. Fix the wave, or set AllowEmptyScope once the wave is finished");
+            return new PlanningRefusal(RefusalCode.EmptyWaveScope, $"wave {name} has nothing in scope (BaseDn {config.BaseDn.Original}, Filter {config.FilterText}); a wrong filter looks exactly like this. Fix the wave, or set AllowEmptyScope once the wave is finished");
         }
 
         var others = _settings.Waves.Select(w => w.Name).Where(w => w != name && shared.Any(e => e.CandidateWaves!.Contains(w))).ToArray();
-        return new PlanningRefusal("waves-overlap", $"wave {name} (BaseDn {config.BaseDn.Original}, Filter {config.FilterText}) has no entity of its own: all {shared.Length} entities in its scope are also in the scope of wave {string.Join(", ", others)}, listed there and blocked as multiple-waves unless an assign-wave decision placed them. The waves overlap entirely: give them disjoint scopes, or record assign-wave decisions");
+        return new PlanningRefusal(RefusalCode.WavesOverlap, $"wave {name} (BaseDn {config.BaseDn.Original}, Filter {config.FilterText}) has no entity of its own: all {shared.Length} entities in its scope are also in the scope of wave {string.Join(", ", others)}, listed there and blocked as multiple-waves unless an assign-wave decision placed them. The waves overlap entirely: give them disjoint scopes, or record assign-wave decisions");
     }
 
     // The names of the waves whose scope holds the entry; the one-wave lists are shared.
@@ -495,12 +495,4 @@ public sealed class Planner
 
         public static DecisionOutcome Rejected(string note) => new(DecisionStatus.Rejected, note, [], null, null);
     }
-}
-
-/// <summary>A reason the planner refuses to produce a plan (a value, not an exception: the CLI exits 3).</summary>
-public sealed record PlanningRefusal(string Code, string Message);
-
-public sealed record PlanningOutcome(PlanDocument Plan, IReadOnlyList<PlanningRefusal> Refusals)
-{
-    public bool Refused => Refusals.Count > 0;
 }
