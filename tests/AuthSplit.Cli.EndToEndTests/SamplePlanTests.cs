@@ -275,6 +275,9 @@ public sealed class SamplePlanTests
             result.Output.Should().Contain("uid=evil\\x1B[2J\\x07\\x1B[31m,ou=people", string.Join(' ', args));
             (result.Output + result.Error).Should().NotContain("\u001b").And.NotContain("\u0007");
         }
+
+        var json = await CliRunner.RunAsync("plan", "show", after, "--format", "json");
+        json.Output.Should().Contain("uid=evil\\u001B[2J").And.NotContain("\u001b", "JSON escapes control characters itself");
     }
 
     private static string Fill(string text, string placeholder, IReadOnlyList<string> values, Func<string, string> replacement)
