@@ -144,7 +144,7 @@ public sealed class SamplePlanTests
     }
 
     [Fact]
-    public async Task Plan_show_table_gives_blocked_entities_their_id_blocker_and_candidate_targets()
+    public async Task Plan_show_gives_blocked_entities_their_id_blocker_and_candidate_targets_in_the_table_and_csv()
     {
         var work = CliRunner.NewWorkDirectory();
         var planPath = Path.Combine(work, "plan.json");
@@ -158,6 +158,12 @@ public sealed class SamplePlanTests
             .And.Contain("ambiguous-target-match")
             .And.Contain("238b8262-e1ae-5023-9365-6bb8eabb2931").And.Contain("e2680426-44e7-5612-85d7-d67a0a4bbfb4");
         shown.Output.Split('\n').Single(l => l.Contains("uid=min.park", StringComparison.Ordinal)).Should().Contain("multiple-waves (domestic, overseas)");
+
+        var csv = await CliRunner.RunAsync("plan", "show", planPath, "--format", "csv");
+        var lines = csv.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ParseCsvLine).ToArray();
+        lines[0][^2..].Should().Equal("candidateWaves", "candidateTargetIds");
+        lines.Single(r => r[1].StartsWith("uid=mari.kato,", StringComparison.Ordinal))[^1].Should().Be("238b8262-e1ae-5023-9365-6bb8eabb2931;e2680426-44e7-5612-85d7-d67a0a4bbfb4");
+        lines.Single(r => r[1].StartsWith("uid=min.park,", StringComparison.Ordinal))[^2].Should().Be("domestic;overseas");
     }
 
     [Fact]

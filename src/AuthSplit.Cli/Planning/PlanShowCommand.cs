@@ -71,7 +71,7 @@ public static class PlanShowCommand
 
     private static async Task WriteCsvAsync(TextWriter output, IEnumerable<PlannedEntity> entities)
     {
-        await output.WriteLineAsync(CsvWriter.Line(["id", "dn", "kind", "wave", "disposition", "match", "targetId", "targetUserPrincipalName", "blockers", "steps", "precondition"]));
+        await output.WriteLineAsync(CsvWriter.Line(["id", "dn", "kind", "wave", "disposition", "match", "targetId", "targetUserPrincipalName", "blockers", "steps", "precondition", "candidateWaves", "candidateTargetIds"]));
         foreach (var entity in entities)
         {
             await output.WriteLineAsync(CsvWriter.Line(
@@ -87,6 +87,8 @@ public static class PlanShowCommand
                 string.Join(";", entity.Blockers.Select(b => WireName.Of(b.Code))),
                 string.Join(">", entity.Steps.Select(s => WireName.Of(s.Action))),
                 entity.Precondition.Sha256,
+                string.Join(";", entity.CandidateWaves ?? []),
+                entity.Disposition == Disposition.Blocked ? string.Join(";", DecisionTemplate.CandidateTargets(entity)) : null,
             ]));
         }
     }
