@@ -191,6 +191,9 @@ public sealed class SamplePlanTests
         var again = await CliRunner.RunAsync("plan", "show", planPath, "--format", "decisions", "--out", templatePath);
         again.ExitCode.Should().Be(2, again.ToString());
         again.Error.Should().Contain("already exists");
+        var toStdout = await CliRunner.RunAsync("plan", "show", planPath, "--format", "decisions");
+        toStdout.ExitCode.Should().Be(2, toStdout.ToString());
+        toStdout.Error.Should().Contain("--out");
         (await File.ReadAllTextAsync(templatePath)).Should().Be(template, "an existing file is never overwritten");
 
         // Fill it in as the sample decisions file decides.
