@@ -3,7 +3,7 @@ namespace AuthSplit.Core.Directory;
 /// <summary>
 /// Active Directory's default classes as Windows Server 2016's schema defines them (taken from the
 /// schema Samba ships, setup/ad-schema/AD_DS_Classes__Windows_Server_2016.ldf): per class its
-/// lDAPDisplayName, its cn, and the cn of its defaultObjectCategory under
+/// lDAPDisplayName (the name filters use), its cn, and the cn of its defaultObjectCategory under
 /// CN=Schema,CN=Configuration,&lt;forest root&gt;. Only user, person, organizationalPerson, inetOrgPerson,
 /// contact (all Person) and domain (Domain-DNS) have a category other than themselves.
 /// </summary>

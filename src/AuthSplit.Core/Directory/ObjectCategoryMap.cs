@@ -16,7 +16,9 @@ public sealed record ClassCategory(
 /// <summary>
 /// Active Directory's class → defaultObjectCategory map. AD stores <c>objectCategory</c> as the DN of a
 /// class's schema object and, when it evaluates <c>(objectCategory=person)</c>, replaces the short name
-/// with the defaultObjectCategory of the classSchema object whose lDAPDisplayName (or else cn) it is:
+/// with the defaultObjectCategory of the classSchema object whose lDAPDisplayName it is (case-insensitive;
+/// a class's cn, such as <c>Organizational-Unit</c>, is not resolved: Samba's DC answers such a filter
+/// with nothing, and so does this map):
 /// <c>user</c> and <c>person</c> both mean <c>CN=Person,CN=Schema,CN=Configuration,…</c>. The map comes
 /// from the live schema partition, from the copy saved beside a snapshot, or from AD's default schema.
 /// </summary>
@@ -36,7 +38,6 @@ public sealed class ObjectCategoryMap
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     private readonly Dictionary<string, string> _byDisplayName;
-    private readonly Dictionary<string, string> _byCn;
 
     private ObjectCategoryMap(string origin, string schemaNamingContext, IReadOnlyList<ClassCategory> classes)
     {
@@ -44,11 +45,9 @@ public sealed class ObjectCategoryMap
         SchemaNamingContext = schemaNamingContext;
         Classes = classes;
         _byDisplayName = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        _byCn = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var c in classes)
         {
             _byDisplayName.TryAdd(c.LdapDisplayName, c.DefaultObjectCategory);
-            _byCn.TryAdd(c.Cn, c.DefaultObjectCategory);
         }
 
         Sha256 = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical())));
@@ -99,9 +98,8 @@ public sealed class ObjectCategoryMap
         return string.Join(',', domain.Prepend("CN=Configuration").Prepend("CN=Schema"));
     }
 
-    /// <summary>The defaultObjectCategory DN of the class named <paramref name="name"/> (lDAPDisplayName, else cn).</summary>
-    public bool TryResolve(string name, [NotNullWhen(true)] out string? category) =>
-        _byDisplayName.TryGetValue(name, out category) || _byCn.TryGetValue(name, out category);
+    /// <summary>The defaultObjectCategory DN of the class whose lDAPDisplayName is <paramref name="name"/>.</summary>
+    public bool TryResolve(string name, [NotNullWhen(true)] out string? category) => _byDisplayName.TryGetValue(name, out category);
 
     public ObjectCategoryMap WithOrigin(string origin) => new(origin, SchemaNamingContext, Classes);
 
