@@ -50,6 +50,8 @@ public sealed class ActiveDirectoryFilterSemanticsTests(SambaAdFixture fixture)
         { "(&(objectCategory=person)(objectClass=user)(!(company=LY Corporation))(!(userAccountControl:1.2.840.113556.1.4.803:=2)))", true },
         { "(&(objectCategory=person)(objectClass=user)(userAccountControl:1.2.840.113556.1.4.804:=65538))", true },
         { "(&(objectCategory=person)(employeeID=e100))", true },
+        { "(msDS-cloudExtensionAttribute1=ly corporation)", true },
+        { "(&(objectCategory=person)(msDS-cloudExtensionAttribute1=LY*))", true },
         { "(objectCategory=msDS-GroupManagedServiceAccount)", false },
         { "(objectCategory=noSuchClass)", false },
     };

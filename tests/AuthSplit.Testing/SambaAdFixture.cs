@@ -68,7 +68,7 @@ public sealed class SambaAdFixture : IAsyncLifetime
         text.Append($"dn: {ly}\nobjectClass: organizationalUnit\nou: LY\n\n");
         text.Append($"dn: {other}\nobjectClass: organizationalUnit\nou: Other\n\n");
 
-        void User(string cn, string ou, string account, string? company, string? o, string? department, string? mail, string? employeeId, string? manager, int userAccountControl = 512)
+        void User(string cn, string ou, string account, string? company, string? o, string? department, string? mail, string? employeeId, string? manager, int userAccountControl = 512, string? cloudExtension = null)
         {
             text.Append($"dn: CN={cn},{ou}\nobjectClass: user\nsAMAccountName: {account}\nuserAccountControl: {userAccountControl}\n");
             Optional("company", company);
@@ -77,6 +77,7 @@ public sealed class SambaAdFixture : IAsyncLifetime
             Optional("mail", mail);
             Optional("employeeID", employeeId);
             Optional("manager", manager is null ? null : $"CN={manager},{ly}");
+            Optional("msDS-cloudExtensionAttribute1", cloudExtension);
             text.Append('\n');
         }
 
@@ -89,8 +90,8 @@ public sealed class SambaAdFixture : IAsyncLifetime
         }
 
         const string Ly = "LY Corporation";
-        User("Kenta Sato", ly, "lyceo", Ly, Ly, "HQ Executive", "kenta.sato@ly.example", "E100", null);
-        User("Yui Tanaka", ly, "lymgr", Ly, Ly, "HQ Planning", "yui.tanaka@ly.example", "E110", "Kenta Sato");
+        User("Kenta Sato", ly, "lyceo", Ly, Ly, "HQ Executive", "kenta.sato@ly.example", "E100", null, cloudExtension: Ly);
+        User("Yui Tanaka", ly, "lymgr", Ly, Ly, "HQ Planning", "yui.tanaka@ly.example", "E110", "Kenta Sato", cloudExtension: "LY Corporation (HQ)");
         User("Ren Suzuki", ly, "lyeng1", Ly, Ly, "Engineering", "Ren.Suzuki@LY.example", "E120", "Yui Tanaka");
         User("Aoi Ito", ly, "lyeng2", Ly, Ly, "Engineering", "aoi.ito@ly.example", "E130", "Ren Suzuki", userAccountControl: 514);
         User("Mei Kato", ly, "lysales", Ly, null, "Sales", "mei.kato@ly.example", "E140", "Yui Tanaka");
