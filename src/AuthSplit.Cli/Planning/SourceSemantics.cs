@@ -21,6 +21,8 @@ public sealed class SourceSemantics
     /// <summary>The name of the schema file saved beside a snapshot's source.ldif.</summary>
     public const string SavedSchemaFile = "source-schema.json";
 
+    private const string InChainRuleOid = "1.2.840.113556.1.4.1941";
+
     private readonly ObjectCategoryMap? _map;
     private readonly string? _firstPassSha256;
 
@@ -97,8 +99,6 @@ public sealed class SourceSemantics
         var context = new FilterContext(map, chains.IsNeeded ? chains.Build() : null);
         return new SourceSemantics(PlanningSettings.From(options, context), map, firstPassSha256);
     }
-
-    private const string InChainRuleOid = "1.2.840.113556.1.4.1941";
 
     /// <summary>
     /// The source's input description with the schema the filters were compiled against (so the plan id
