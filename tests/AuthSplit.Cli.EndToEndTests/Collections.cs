@@ -4,3 +4,6 @@ namespace AuthSplit.Cli.EndToEndTests;
 
 [CollectionDefinition(SlapdFixture.Collection)]
 public sealed class SlapdCollection : ICollectionFixture<SlapdFixture>;
+
+[CollectionDefinition(SambaAdFixture.Collection, DisableParallelization = true)]
+public sealed class SambaAdCollection : ICollectionFixture<SambaAdFixture>;

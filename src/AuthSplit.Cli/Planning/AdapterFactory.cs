@@ -21,6 +21,10 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress, IReadOnlyCollection<string>? attributes) =>
         new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress, attributes);
 
+    /// <summary>Active Directory's class → defaultObjectCategory map, read from the directory's schema partition.</summary>
+    public Task<Core.Directory.ObjectCategoryMap> ReadObjectCategoriesAsync(SourceOptions options, CancellationToken cancellationToken) =>
+        ActiveDirectorySchemaReader.ReadAsync(options, _loggerFactory.CreateLogger(typeof(ActiveDirectorySchemaReader).FullName!), cancellationToken);
+
     public static ISnapshotWriter CreateLdifWriter(Stream stream) => new LdifSnapshotWriter(new LdifWriter(stream));
 
     public static GraphUserSnapshot OpenTargetSnapshot(string path) => new(path);

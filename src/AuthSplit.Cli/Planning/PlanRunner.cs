@@ -31,6 +31,8 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         using var adapters = new AdapterFactory(log);
         var target = await ReadTargetAsync(adapters, request, options.Target, settings, cancellationToken);
         using var savedTarget = target.Snapshot;
+        var semantics = await SourceSemantics.PrepareAsync(adapters, options, settings, request.SourceLdif, log, cancellationToken);
+        settings = semantics.Settings;
         var planner = new Planner(settings, target.Users, decisions.List);
 
         InputDescription sourceInput;
@@ -39,6 +41,12 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             sourceInput = live
                 ? await ReadLiveSourceAsync(adapters, options.Source, settings, planner, request.SaveSnapshotDirectory, progress, cancellationToken)
                 : await ReadLdifSourceAsync(request.SourceLdif!, planner, progress, cancellationToken);
+        }
+
+        sourceInput = semantics.Describe(sourceInput);
+        if (live)
+        {
+            await semantics.SaveAsync(request.SaveSnapshotDirectory, log, cancellationToken);
         }
 
         // The target's pages replace the saved ones only once the source was read too.

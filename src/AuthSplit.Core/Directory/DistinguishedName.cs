@@ -54,6 +54,17 @@ public sealed class DistinguishedName : IEquatable<DistinguishedName>
     /// <summary>The normalised form of a DN string (throws <see cref="FormatException"/> if it is not one).</summary>
     public static string Normalize(string dn) => Parse(dn).Normalized;
 
+    /// <summary>
+    /// The normal form of a DN given as UTF-8 without parsing it, when it is a simple DN (single-valued
+    /// RDNs of letters, digits, '-', '.', '_', '@': how AD and OpenLDAP write almost every DN), whose
+    /// normal form is its text in lower case; false for any other DN, which must be parsed.
+    /// </summary>
+    public static bool TryNormalizeSimple(byte[] value, out string normalized)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return ValueMatcher.TryLowerSimpleDn(value, out normalized);
+    }
+
     /// <summary>True when this DN equals <paramref name="baseDn"/> or is below it.</summary>
     public bool IsWithin(DistinguishedName baseDn)
     {

@@ -26,6 +26,14 @@ internal abstract class CompositeFilter(IReadOnlyList<LdapFilter> children, char
             child.CollectAttributes(names);
         }
     }
+
+    internal override void CollectChains(List<InChainFilter> chains)
+    {
+        foreach (var child in Children)
+        {
+            child.CollectChains(chains);
+        }
+    }
 }
 
 internal sealed class AndFilter(IReadOnlyList<LdapFilter> children) : CompositeFilter(children, '&')
@@ -72,6 +80,8 @@ internal sealed class NotFilter(LdapFilter child) : LdapFilter
     }
 
     internal override void CollectAttributes(HashSet<string> names) => child.CollectAttributes(names);
+
+    internal override void CollectChains(List<InChainFilter> chains) => child.CollectChains(chains);
 }
 
 /// <summary>A filter item on one attribute.</summary>
@@ -101,12 +111,16 @@ internal sealed class CompareFilter : ItemFilter
 {
     private readonly ValueMatcher _matcher;
 
-    public CompareFilter(string attribute, Comparison comparison, byte[] assertion)
+    /// <param name="matchAs">
+    /// What values are compared with when that is not the assertion as written: the DN an Active
+    /// Directory <c>objectCategory</c> short name stands for. The filter still renders as written.
+    /// </param>
+    public CompareFilter(string attribute, Comparison comparison, byte[] assertion, byte[]? matchAs = null)
         : base(attribute)
     {
         Comparison = comparison;
         Assertion = assertion;
-        _matcher = new ValueMatcher(attribute, assertion);
+        _matcher = new ValueMatcher(attribute, matchAs ?? assertion);
     }
 
     public Comparison Comparison { get; }
@@ -275,6 +289,44 @@ internal sealed class BitwiseFilter(string attribute, string rule, long mask) : 
 
     internal override void Render(StringBuilder builder) =>
         builder.Append('(').Append(Attribute).Append(':').Append(rule).Append(":=").Append(mask.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(')');
+}
+
+/// <summary>
+/// Active Directory's LDAP_MATCHING_RULE_IN_CHAIN (1.2.840.113556.1.4.1941): true when one of the entry's
+/// <see cref="ItemFilter.Attribute"/> DNs is the target or leads to it through that attribute of other
+/// entries (<c>memberOf</c>: member of the group, nested; <c>manager</c>: reports, indirect ones too).
+/// The closure is computed from the whole directory before planning (<see cref="LinkChainBuilder"/>);
+/// a filter compiled without it cannot be evaluated and says so instead of answering wrongly.
+/// </summary>
+internal sealed class InChainFilter(string attribute, byte[] assertion, string target, HashSet<string>? closure) : ItemFilter(attribute)
+{
+    public const string Rule = "1.2.840.113556.1.4.1941";
+
+    /// <summary>The target DN, normalised.</summary>
+    public string Target { get; } = target;
+
+    public override bool Matches(DirectoryEntry entry)
+    {
+        if (closure is null)
+        {
+            throw new InvalidOperationException($"the in-chain match on {Attribute} needs the directory's links: compile the filter with a FilterContext whose LinkChains a LinkChainBuilder built");
+        }
+
+        foreach (var raw in entry.GetValues(Attribute))
+        {
+            if (LinkValues.TryNormalize(raw, out var dn) && closure.Contains(dn))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal override void CollectChains(List<InChainFilter> chains) => chains.Add(this);
+
+    internal override void Render(StringBuilder builder) =>
+        builder.Append('(').Append(Attribute).Append(':').Append(Rule).Append(":=").Append(FilterText.Escape(assertion)).Append(')');
 }
 
 /// <summary>RFC 4526 absolute true <c>(&amp;)</c> and absolute false <c>(|)</c>.</summary>

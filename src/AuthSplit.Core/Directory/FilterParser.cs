@@ -5,7 +5,7 @@ using System.Text;
 namespace AuthSplit.Core.Directory;
 
 /// <summary>The RFC 4515 parser behind <see cref="LdapFilter"/>; errors name the offset.</summary>
-internal sealed class FilterParser(string text)
+internal sealed class FilterParser(string text, FilterContext? context = null)
 {
     private int _position;
     private int _depth;
@@ -29,7 +29,7 @@ internal sealed class FilterParser(string text)
         // ldapsearch accepts a bare item such as uid=x; so do we.
         if (trimmed[0] != '(')
         {
-            return new FilterParser("(" + trimmed + ")").TryParse(out filter, out error);
+            return new FilterParser("(" + trimmed + ")", context).TryParse(out filter, out error);
         }
 
         _position = text.IndexOf('(', StringComparison.Ordinal);
@@ -153,7 +153,7 @@ internal sealed class FilterParser(string text)
             var pieces = ParseValuePieces();
             if (pieces.Count == 1)
             {
-                return new CompareFilter(attribute, Comparison.Equal, pieces[0]);
+                return new CompareFilter(attribute, Comparison.Equal, pieces[0], ObjectCategoryDn(attribute, pieces[0]));
             }
 
             if (pieces.Count == 2 && pieces[0].Length == 0 && pieces[1].Length == 0)
@@ -180,7 +180,21 @@ internal sealed class FilterParser(string text)
         return new CompareFilter(attribute, comparison.Value, value[0]);
     }
 
-    private BitwiseFilter ParseExtensible(string attribute, int start)
+    // AD evaluates objectCategory=<name> as objectCategory=<the defaultObjectCategory of the class so
+    // named>; a value that is already a DN stays as written, and so does a name no class has.
+    private byte[]? ObjectCategoryDn(string attribute, byte[] value)
+    {
+        if (context?.ObjectCategories is not { } categories
+            || !string.Equals(AttributeSyntax.BaseName(attribute), "objectCategory", StringComparison.OrdinalIgnoreCase)
+            || value.Contains((byte)'='))
+        {
+            return null;
+        }
+
+        return categories.TryResolve(Encoding.UTF8.GetString(value).Trim(), out var dn) ? Encoding.UTF8.GetBytes(dn) : null;
+    }
+
+    private LdapFilter ParseExtensible(string attribute, int start)
     {
         _position++;
         var ruleStart = _position;
@@ -192,17 +206,27 @@ internal sealed class FilterParser(string text)
         var rule = text[ruleStart.._position];
         if (attribute.Length == 0 || rule.Equals("dn", StringComparison.OrdinalIgnoreCase))
         {
-            throw Fail($"extensible match at offset {start} ({text[start..Math.Min(text.Length, _position + 2)]}) cannot be evaluated offline by the planner: only attr:1.2.840.113556.1.4.803:= and attr:1.2.840.113556.1.4.804:= can", start);
+            throw Fail($"extensible match at offset {start} ({text[start..Math.Min(text.Length, _position + 2)]}) cannot be evaluated offline by the planner: only attr:{BitwiseFilter.BitAnd}:=, attr:{BitwiseFilter.BitOr}:= and attr:{InChainFilter.Rule}:= can", start);
         }
 
-        if (rule != BitwiseFilter.BitAnd && rule != BitwiseFilter.BitOr)
+        if (rule != BitwiseFilter.BitAnd && rule != BitwiseFilter.BitOr && rule != InChainFilter.Rule)
         {
-            throw Fail($"matching rule {rule} at offset {ruleStart} cannot be evaluated offline by the planner (in-chain 1.2.840.113556.1.4.1941 included); supported: {BitwiseFilter.BitAnd} (bit AND) and {BitwiseFilter.BitOr} (bit OR)", ruleStart);
+            throw Fail($"matching rule {rule} at offset {ruleStart} cannot be evaluated offline by the planner; supported: {BitwiseFilter.BitAnd} (bit AND), {BitwiseFilter.BitOr} (bit OR) and {InChainFilter.Rule} (in chain)", ruleStart);
         }
 
         Expect(':');
         Expect('=');
         var pieces = ParseValuePieces();
+        if (rule == InChainFilter.Rule)
+        {
+            if (pieces.Count != 1 || !DistinguishedName.TryParse(Encoding.UTF8.GetString(pieces[0]), out var target, out _) || target.Rdns.Count == 0)
+            {
+                throw Fail($"the value of an in-chain match on '{attribute}' must be a DN");
+            }
+
+            return new InChainFilter(attribute, pieces[0], target.Normalized, context?.Chains?.Closure(attribute, target.Normalized));
+        }
+
         if (pieces.Count != 1 || !ValueMatcher.TryParseInteger(pieces[0], out var mask))
         {
             throw Fail($"the value of a bit-wise match on '{attribute}' must be an integer");

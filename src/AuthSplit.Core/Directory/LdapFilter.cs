@@ -8,7 +8,8 @@ namespace AuthSplit.Core.Directory;
 /// An LDAP search filter (RFC 4515) that the planner evaluates itself, so that a plan made offline from
 /// an LDIF snapshot selects exactly what a live read selects. Supports and, or, not, equality, presence,
 /// substrings, &gt;=, &lt;=, ~= (as equality), RFC 4526's absolute true <c>(&amp;)</c> and false <c>(|)</c>,
-/// and Active Directory's bit-wise extensible matches (1.2.840.113556.1.4.803 AND, .804 OR). Values
+/// and Active Directory's bit-wise extensible matches (1.2.840.113556.1.4.803 AND, .804 OR) and in-chain
+/// match (1.2.840.113556.1.4.1941), with AD's objectCategory short names (see <see cref="FilterContext"/>). Values
 /// compare by <see cref="AttributeSyntax"/>. An attribute description with options (<c>cn;lang-ja</c>)
 /// matches exactly that description.
 /// </summary>
@@ -18,13 +19,18 @@ public abstract class LdapFilter
     public const int MaxDepth = 256;
 
     /// <summary>Parses <paramref name="text"/>; throws <see cref="FormatException"/> naming the offset of the fault.</summary>
-    public static LdapFilter Parse(string text) =>
-        TryParse(text, out var filter, out var error) ? filter : throw new FormatException(error);
+    public static LdapFilter Parse(string text, FilterContext? context = null) =>
+        TryParse(text, out var filter, out var error, context) ? filter : throw new FormatException(error);
 
-    public static bool TryParse(string text, [NotNullWhen(true)] out LdapFilter? filter, [NotNullWhen(false)] out string? error)
+    /// <param name="context">
+    /// The directory's semantics the filter is compiled against: with Active Directory's class map,
+    /// <c>objectCategory=person</c> compares with the class's defaultObjectCategory DN; with resolved link
+    /// chains, in-chain matches can be evaluated. Without it both are taken literally / refused at evaluation.
+    /// </param>
+    public static bool TryParse(string text, [NotNullWhen(true)] out LdapFilter? filter, [NotNullWhen(false)] out string? error, FilterContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new FilterParser(text).TryParse(out filter, out error);
+        return new FilterParser(text, context).TryParse(out filter, out error);
     }
 
     public abstract bool Matches(DirectoryEntry entry);
@@ -45,6 +51,21 @@ public abstract class LdapFilter
     internal abstract void Render(StringBuilder builder);
 
     internal abstract void CollectAttributes(HashSet<string> names);
+
+    internal virtual void CollectChains(List<InChainFilter> chains)
+    {
+    }
+
+    /// <summary>True when the filter has an in-chain match (1.2.840.113556.1.4.1941), which only Active Directory evaluates.</summary>
+    public bool HasInChainMatch
+    {
+        get
+        {
+            var chains = new List<InChainFilter>();
+            CollectChains(chains);
+            return chains.Count > 0;
+        }
+    }
 
     /// <summary>Escapes a value for use inside a filter (RFC 4515 section 3).</summary>
     public static string EscapeValue(string value)

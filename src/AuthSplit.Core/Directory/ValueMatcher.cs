@@ -18,6 +18,7 @@ internal sealed class ValueMatcher
     private readonly string _prepared;
     private readonly byte[]? _asciiPrepared;
     private readonly string? _normalizedDn;
+    private readonly byte[]? _simpleDn;
     private readonly long? _integer;
 
     public ValueMatcher(string attribute, byte[] assertion)
@@ -31,6 +32,7 @@ internal sealed class ValueMatcher
         if (_syntax == AttributeComparison.DistinguishedName && DistinguishedName.TryParse(text, out var dn, out _))
         {
             _normalizedDn = dn.Normalized;
+            _simpleDn = IsSimpleDn(Encoding.UTF8.GetBytes(_normalizedDn)) ? Encoding.ASCII.GetBytes(_normalizedDn) : null;
         }
 
         if (_syntax == AttributeComparison.IntegerValue && TryParseInteger(assertion, out var integer))
@@ -48,6 +50,12 @@ internal sealed class ValueMatcher
             case AttributeComparison.IntegerValue:
                 return _integer is { } expected && TryParseInteger(value, out var actual) && actual == expected;
             case AttributeComparison.DistinguishedName when _normalizedDn is not null:
+                if (IsSimpleDn(value))
+                {
+                    // A simple DN's normal form is itself in lower case: decided without parsing.
+                    return _simpleDn is not null && EqualsAsciiIgnoreCase(value, _simpleDn);
+                }
+
                 var text = Encoding.UTF8.GetString(value);
                 return DistinguishedName.TryParse(text, out var dn, out _)
                     ? string.Equals(dn.Normalized, _normalizedDn, StringComparison.Ordinal)
@@ -81,6 +89,73 @@ internal sealed class ValueMatcher
 
     public static bool TryParseInteger(byte[] value, out long result) =>
         long.TryParse(Encoding.UTF8.GetString(value).Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out result);
+
+    /// <summary>The normal form of <paramref name="value"/> without parsing it, when it is a simple DN.</summary>
+    internal static bool TryLowerSimpleDn(byte[] value, out string normalized)
+    {
+        if (!IsSimpleDn(value))
+        {
+            normalized = string.Empty;
+            return false;
+        }
+
+        normalized = string.Create(value.Length, value, static (chars, bytes) =>
+        {
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                var b = bytes[i];
+                chars[i] = (char)(b is >= (byte)'A' and <= (byte)'Z' ? b + 32 : b);
+            }
+        });
+        return true;
+    }
+
+    /// <summary>
+    /// True for a DN of single-valued RDNs <c>type=value</c> (type: a letter, then letters, digits, '-';
+    /// value: letters, digits, '-', '.', '_' and '@', not empty), the way AD and OpenLDAP write almost every
+    /// DN. Its <see cref="DistinguishedName.Normalized"/> form is the text in lower case, so such values
+    /// compare byte by byte.
+    /// </summary>
+    internal static bool IsSimpleDn(ReadOnlySpan<byte> value)
+    {
+        var inType = true;
+        var typeLength = 0;
+        var valueLength = 0;
+        foreach (var b in value)
+        {
+            if (inType)
+            {
+                if (b == '=' && typeLength > 0)
+                {
+                    inType = false;
+                    valueLength = 0;
+                }
+                else if ((b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z')) || (typeLength > 0 && (b == '-' || b is >= (byte)'0' and <= (byte)'9')))
+                {
+                    typeLength++;
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            else if (b == ',' && valueLength > 0)
+            {
+                inType = true;
+                typeLength = 0;
+            }
+            else if (b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'.' or (byte)'_' or (byte)'@')
+            {
+                valueLength++;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return !inType && valueLength > 0;
+    }
 
     private static bool IsPlainAscii(byte[] value)
     {

@@ -21,14 +21,14 @@ public sealed class EntityClassifier
     private readonly LdapFilter _groups;
     private readonly LdapFilter _persons;
 
-    private EntityClassifier(string serviceAccounts, string groups, string persons)
+    private EntityClassifier(string serviceAccounts, string groups, string persons, FilterContext? context)
     {
         ServiceAccountFilterText = serviceAccounts;
         GroupFilterText = groups;
         PersonFilterText = persons;
-        _serviceAccounts = LdapFilter.Parse(serviceAccounts);
-        _groups = LdapFilter.Parse(groups);
-        _persons = LdapFilter.Parse(persons);
+        _serviceAccounts = LdapFilter.Parse(serviceAccounts, context);
+        _groups = LdapFilter.Parse(groups, context);
+        _persons = LdapFilter.Parse(persons, context);
         AttributeNames = new SortedSet<string>(
             _serviceAccounts.AttributeNames.Concat(_groups.AttributeNames).Concat(_persons.AttributeNames),
             StringComparer.Ordinal);
@@ -42,13 +42,17 @@ public sealed class EntityClassifier
 
     public IReadOnlySet<string> AttributeNames { get; }
 
-    public static EntityClassifier For(DirectoryDialect dialect, ClassificationOptions options)
+    public IEnumerable<LdapFilter> Filters => [_serviceAccounts, _groups, _persons];
+
+    public static EntityClassifier For(DirectoryDialect dialect, ClassificationOptions options, FilterContext? context = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var ad = dialect == DirectoryDialect.ActiveDirectory;
         return new EntityClassifier(
             Pick(options.ServiceAccountFilter, ad ? AdServiceAccounts : OpenLdapServiceAccounts),
             Pick(options.GroupFilter, ad ? AdGroups : OpenLdapGroups),
-            Pick(options.PersonFilter, ad ? AdPersons : OpenLdapPersons));
+            Pick(options.PersonFilter, ad ? AdPersons : OpenLdapPersons),
+            context);
     }
 
     public EntityKind Classify(DirectoryEntry entry) =>

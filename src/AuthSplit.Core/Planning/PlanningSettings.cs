@@ -18,9 +18,11 @@ public sealed class PlanningSettings
         LdapFilter? protectedFilter,
         IReadOnlyList<DistinguishedName> protectedDns,
         DistinguishedName? bindDn,
-        EntityClassifier classifier)
+        EntityClassifier classifier,
+        FilterContext? filterContext)
     {
         Options = options;
+        FilterContext = filterContext;
         Dialect = options.Source.Dialect;
         BaseDn = DistinguishedName.Parse(options.Source.BaseDn ?? string.Empty);
         Waves = waves;
@@ -54,6 +56,12 @@ public sealed class PlanningSettings
 
     public EntityClassifier Classifier { get; }
 
+    /// <summary>What the filters were compiled against (AD's class map, in-chain closures); null for OpenLDAP.</summary>
+    public FilterContext? FilterContext { get; }
+
+    /// <summary>Every filter the planner evaluates: waves, protection, classification.</summary>
+    public IEnumerable<LdapFilter?> Filters => Waves.Select(w => w.Filter).Append(ProtectedFilter).Concat(Classifier.Filters);
+
     public string IdentityAttribute { get; }
 
     public IReadOnlyList<string> FingerprintAttributes { get; }
@@ -61,15 +69,26 @@ public sealed class PlanningSettings
     /// <summary>The settings as they are written into the plan (and hashed as the config input).</summary>
     public PlanSettings Echo { get; }
 
-    public static PlanningSettings From(AuthSplitOptions options)
+    /// <param name="context">
+    /// The directory semantics to compile the filters against. Null means: for Active Directory, AD's
+    /// default schema under the base DN's domain and no in-chain closures (an in-chain filter then cannot
+    /// be evaluated); for OpenLDAP, none.
+    /// </param>
+    public static PlanningSettings From(AuthSplitOptions options, FilterContext? context = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        if (context is null && options.Source.Dialect == DirectoryDialect.ActiveDirectory)
+        {
+            context = new FilterContext(ObjectCategoryMap.ActiveDirectoryDefault(DistinguishedName.Parse(options.Source.BaseDn ?? string.Empty)));
+        }
+
         var waves = options.Waves
             .Select(w => new CompiledWave(
                 w.Name!,
                 w.Order,
                 w.Deadline!,
                 DistinguishedName.Parse(w.BaseDn!),
-                LdapFilter.Parse(w.Filter!),
+                LdapFilter.Parse(w.Filter!, context),
                 w.Filter!.Trim(),
                 [.. w.DependsOn],
                 w.AllowEmptyScope))
@@ -82,10 +101,10 @@ public sealed class PlanningSettings
                 m.Target!.Trim(),
                 m.Transform ?? (string.Equals(m.Target?.Trim(), "onPremisesImmutableId", StringComparison.OrdinalIgnoreCase) ? MatchTransform.Base64 : MatchTransform.None)))
             .ToArray();
-        var protectedFilter = string.IsNullOrWhiteSpace(options.Safety.ProtectedFilter) ? null : LdapFilter.Parse(options.Safety.ProtectedFilter);
+        var protectedFilter = string.IsNullOrWhiteSpace(options.Safety.ProtectedFilter) ? null : LdapFilter.Parse(options.Safety.ProtectedFilter, context);
         var protectedDns = options.Safety.ProtectedDns.Select(DistinguishedName.Parse).ToArray();
         var bindDn = string.IsNullOrWhiteSpace(options.Source.BindDn) ? null : DistinguishedName.Parse(options.Source.BindDn);
-        return new PlanningSettings(options, waves, matching, protectedFilter, protectedDns, bindDn, EntityClassifier.For(options.Source.Dialect, options.Classification));
+        return new PlanningSettings(options, waves, matching, protectedFilter, protectedDns, bindDn, EntityClassifier.For(options.Source.Dialect, options.Classification, context), context);
     }
 
     private string[] CollectFingerprintAttributes()

@@ -118,7 +118,8 @@ public sealed class LdapFilterTests
     [InlineData("(uid>x)", "expected '='")]
     [InlineData("(uid>=a*b)", "'*' is not allowed")]
     [InlineData("(uid=a**b)", "'**'")]
-    [InlineData("(memberOf:1.2.840.113556.1.4.1941:=cn=g,dc=x)", "cannot be evaluated offline")]
+    [InlineData("(cn:2.5.13.5:=x)", "cannot be evaluated offline")]
+    [InlineData("(memberOf:1.2.840.113556.1.4.1941:=not a DN)", "must be a DN")]
     [InlineData("(cn:dn:=x)", "cannot be evaluated offline")]
     [InlineData("(userAccountControl:1.2.840.113556.1.4.803:=two)", "must be an integer")]
     public void Malformed_or_unsupported_filters_are_refused_with_a_reason(string filter, string message)

@@ -51,6 +51,21 @@ public sealed record InputDescription
     public required string Sha256 { get; init; }
 
     public required int Count { get; init; }
+
+    /// <summary>Active Directory sources only: the class map objectCategory names were resolved with.</summary>
+    public SchemaDescription? Schema { get; init; }
+}
+
+/// <summary>The Active Directory class → defaultObjectCategory map a plan's filters were compiled against.</summary>
+public sealed record SchemaDescription
+{
+    /// <summary><c>live</c> (the schema partition), <c>saved</c> (the snapshot's schema file) or <c>ad-default</c> (AD's default schema).</summary>
+    public required string Origin { get; init; }
+
+    /// <summary>The hash of the map's content.</summary>
+    public required string Sha256 { get; init; }
+
+    public required int Classes { get; init; }
 }
 
 public sealed record PlanSettings
