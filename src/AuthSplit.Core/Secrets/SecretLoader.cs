@@ -47,7 +47,7 @@ public static class SecretLoader
 
         var first = FirstLine(text);
         return first.Length == 0
-            ? throw new InputException(ErrorCode, $"the file named by {source.FileKey} has nothing on its first line; it must be {source.What}", source.File)
+            ? throw new InputException(ErrorCode, $"the first line of the file named by {source.FileKey} is empty; it must be {source.What}", source.File)
             : new Secret(first);
     }
 
