@@ -1,4 +1,7 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using AuthSplit.Graph.Emulator;
+using AuthSplit.Testing;
 
 namespace AuthSplit.Cli.EndToEndTests;
 
@@ -10,9 +13,15 @@ namespace AuthSplit.Cli.EndToEndTests;
 /// when the documented outcome is a failure. <c>authsplit</c> and <c>dotnet run --project src/AuthSplit.Cli --</c>
 /// both run the CLI built with this test as its own process. A block that needs the operator's own servers
 /// or that is this test run itself carries <c>&lt;!-- not-run: why, and which test covers it --&gt;</c>.
+/// The variables a document may use: <c>$WORK</c> (a private folder), <c>$HOME</c>, and <c>$CONFIG</c>, a
+/// config for live reads pointing at this run's private slapd and Graph emulator (seeded with the sample
+/// organisation), whose secrets come from files, as an operator's would.
 /// </summary>
-public sealed partial class DocumentedCommandTests
+[Collection(SlapdFixture.Collection)]
+public sealed partial class DocumentedCommandTests(SlapdFixture fixture)
 {
+    private const string Token = "documented-commands-token-3b7e";
+
     private static readonly string[] Utilities = ["sed", "cp", "mkdir", "cat", "grep", "head", "rm"];
 
     public static TheoryData<string> Documents() =>
@@ -27,7 +36,8 @@ public sealed partial class DocumentedCommandTests
     {
         var blocks = DocumentBlocks.Read(await File.ReadAllTextAsync(Path.Combine(CliRunner.RepositoryRoot, document)));
         var work = CliRunner.NewWorkDirectory();
-        var variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["WORK"] = work, ["HOME"] = work };
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(Path.Combine(CliRunner.Samples, "target")) }, CancellationToken.None);
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["WORK"] = work, ["HOME"] = work, ["CONFIG"] = await LiveConfigAsync(work, emulator.BaseUrl) };
         var exported = new Dictionary<string, string>(StringComparer.Ordinal);
         var run = blocks.Where(b => b.NotRun is null).ToArray();
         run.Should().NotBeEmpty($"{document} documents at least one command that is run");
@@ -89,6 +99,31 @@ public sealed partial class DocumentedCommandTests
         commands[1].Words.Should().Equal("authsplit", "plan", "--out", "/tmp/w/plan one.json", "--note", "its", "a b");
         FluentActions.Invoking(() => ShellCommandLine.Parse("authsplit plan > out.txt", new Dictionary<string, string>())).Should().Throw<FormatException>();
         FluentActions.Invoking(() => ShellCommandLine.Parse("authsplit $UNDEFINED", new Dictionary<string, string>())).Should().Throw<FormatException>();
+    }
+
+    // The sample config, reading live: the private slapd (bind password from a file) and the emulator (token from a file).
+    private async Task<string> LiveConfigAsync(string work, Uri emulator)
+    {
+        var secrets = System.IO.Directory.CreateDirectory(Path.Combine(work, "secrets")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(secrets, "ldap-password"), fixture.ReaderPassword + "\n");
+        await File.WriteAllTextAsync(Path.Combine(secrets, "graph-token"), Token + "\n");
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(CliRunner.Samples, "authsplit.json")))!.AsObject();
+        var source = config["Source"]!.AsObject();
+        source["Url"] = fixture.Server.LdapsUrl;
+        source["CaFile"] = fixture.Server.CaFile;
+        source.Remove("PasswordEnvVar");
+        source["PasswordFile"] = Path.Combine(secrets, "ldap-password");
+        config["Target"] = new JsonObject
+        {
+            ["Kind"] = "Graph",
+            ["BaseUrl"] = emulator.ToString(),
+            ["Auth"] = "StaticToken",
+            ["TokenFile"] = Path.Combine(secrets, "graph-token"),
+            ["AllowInsecureLoopback"] = true,
+        };
+        var path = Path.Combine(work, "authsplit.json");
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+        return path;
     }
 
     private static async Task<CliResult> RunAsync(ShellCommand command, Dictionary<string, string> environment, string where)
