@@ -1,9 +1,12 @@
 namespace AuthSplit.Cli.EndToEndTests;
 
 /// <summary>
-/// The CLI is a .NET tool: packed, installed into a tool path from the local package alone, and run as
-/// <c>authsplit</c>. Slow (packing and installing take about half a minute): filter it out of quick runs
-/// with <c>--filter Speed!=Slow</c>.
+/// The CLI is a .NET tool: the README's install block is run here (parsed as a shell parses it), packed,
+/// installed from the local package alone, and run as <c>authsplit</c>. Three things differ from an
+/// operator's run, so that a test leaves nothing behind and needs no registry: the package folder and the
+/// tool folder are private (<c>--tool-path</c> instead of <c>--global</c>), the pack reuses this test
+/// run's build (<c>-c &lt;configuration&gt; --no-build</c>), and the only package source is the local folder.
+/// Slow (about half a minute): filter it out of quick runs with <c>--filter Speed!=Slow</c>.
 /// </summary>
 public sealed class ToolPackagingTests
 {
@@ -22,16 +25,25 @@ public sealed class ToolPackagingTests
             <configuration><packageSources><clear /><add key="local" value="{packages}" /></packageSources></configuration>
             """);
 
-        // The build this test runs on already compiled the CLI: pack it as it is.
-        var pack = await CliProcess.RunProgramAsync(CliProcess.Dotnet, ["pack", "src/AuthSplit.Cli", "-c", configuration, "--no-build", "-o", packages], timeout: TimeSpan.FromMinutes(5));
-        pack.ExitCode.Should().Be(0, pack.ToString());
+        var readme = DocumentBlocks.Read(await File.ReadAllTextAsync(Path.Combine(CliRunner.RepositoryRoot, "README.md")))
+            .Single(b => b.Text.Contains("dotnet tool install", StringComparison.Ordinal));
+        var commands = ShellCommandLine.Parse(readme.Text, new Dictionary<string, string>()).Select(c => c.Words).ToArray();
+        commands.Should().HaveCount(3, "the README's install block packs, installs and runs the tool");
+        commands[0].Should().Equal("dotnet", "pack", "src/AuthSplit.Cli", "-o", "./artifacts");
+        commands[1].Should().Equal("dotnet", "tool", "install", "--global", "--add-source", "./artifacts", "AuthSplit.Cli");
+        commands[2].Should().Equal("authsplit", "--help");
+
+        string[] pack = [.. commands[0].Skip(1).Select(w => w == "./artifacts" ? packages : w), "-c", configuration, "--no-build"];
+        var packed = await CliProcess.RunProgramAsync(CliProcess.Dotnet, pack, timeout: TimeSpan.FromMinutes(5));
+        packed.ExitCode.Should().Be(0, packed.ToString());
         Directory.GetFiles(packages, "AuthSplit.Cli.*.nupkg").Should().ContainSingle();
-        var install = await CliProcess.RunProgramAsync(CliProcess.Dotnet, ["tool", "install", "--tool-path", tools, "--configfile", nugetConfig, "AuthSplit.Cli"], workingDirectory: work, timeout: TimeSpan.FromMinutes(5));
-        install.ExitCode.Should().Be(0, install.ToString());
+        string[] install = [.. commands[1].Skip(1).SelectMany(w => w == "--global" ? ["--tool-path", tools] : w == "./artifacts" ? [packages] : new[] { w }), "--configfile", nugetConfig];
+        var installed = await CliProcess.RunProgramAsync(CliProcess.Dotnet, install, workingDirectory: work, timeout: TimeSpan.FromMinutes(5));
+        installed.ExitCode.Should().Be(0, installed.ToString());
 
         var authsplit = Path.Combine(tools, OperatingSystem.IsWindows() ? "authsplit.exe" : "authsplit");
         var environment = new Dictionary<string, string> { ["DOTNET_ROOT"] = Path.GetDirectoryName(Path.GetFullPath(ResolveDotnet()))! };
-        var help = await CliProcess.RunProgramAsync(authsplit, ["--help"], environment, work);
+        var help = await CliProcess.RunProgramAsync(authsplit, commands[2].Skip(1), environment, work);
         help.ExitCode.Should().Be(0, help.ToString());
         help.Output.Should().Contain("plan").And.Contain("config");
         var plan = await CliProcess.RunProgramAsync(authsplit, [
