@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AuthSplit.Cli.Configuration;
 using AuthSplit.Cli.Planning;
 
 namespace AuthSplit.Cli;
@@ -12,6 +13,7 @@ public static class AuthSplitCommandLine
         var root = new RootCommand("AuthSplit: take a company's identities out of a shared legacy directory into its own Entra ID, wave by wave, with evidence.")
         {
             PlanCommand.Create(console),
+            ConfigCheckCommand.Create(console),
         };
 
         var parseResult = root.Parse(args);

@@ -1,5 +1,6 @@
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Secrets;
 
 namespace AuthSplit.Ldap;
 
@@ -41,27 +42,6 @@ public sealed record LdapConnectionSettings
         };
     }
 
-    private static Secret ReadPassword(SourceOptions options)
-    {
-        if (!string.IsNullOrWhiteSpace(options.PasswordEnvVar))
-        {
-            var value = Environment.GetEnvironmentVariable(options.PasswordEnvVar);
-            return string.IsNullOrEmpty(value)
-                ? throw new InputException("secret-missing", $"environment variable {options.PasswordEnvVar} (Source:PasswordEnvVar) is not set; export the bind password of {options.BindDn} in it")
-                : new Secret(value);
-        }
-
-        var file = options.PasswordFile!;
-        try
-        {
-            var first = File.ReadLines(file).FirstOrDefault();
-            return string.IsNullOrEmpty(first)
-                ? throw new InputException("secret-missing", $"the password file is empty", file)
-                : new Secret(first);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException("secret-missing", $"cannot read the password file (Source:PasswordFile): {ex.Message}", file);
-        }
-    }
+    private static Secret ReadPassword(SourceOptions options) =>
+        SecretLoader.Load(new SecretSource(options.PasswordEnvVar, options.PasswordFile, "Source:PasswordEnvVar", "Source:PasswordFile", $"the bind password of {options.BindDn}"));
 }

@@ -1,6 +1,4 @@
 using System.DirectoryServices.Protocols;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using AuthSplit.Core.Configuration;
@@ -34,6 +32,9 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
 
     private readonly string[]? _attributes;
 
+    /// <param name="options">The <c>Source</c> section: where the directory is and how to bind.</param>
+    /// <param name="logger">Where warnings (plain LDAP, referrals skipped) and progress go.</param>
+    /// <param name="progress">Told the number of entries read so far, for the progress line.</param>
     /// <param name="attributes">
     /// The attributes to read; <c>null</c> reads whole entries (<c>'*' '+'</c>, or <c>'*'</c> and AD's
     /// operational attributes), as a snapshot must. Asking only for what the plan relies on costs the

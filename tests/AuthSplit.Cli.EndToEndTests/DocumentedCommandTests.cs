@@ -1,40 +1,273 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using AuthSplit.Graph.Emulator;
+using AuthSplit.Testing;
 
 namespace AuthSplit.Cli.EndToEndTests;
 
 /// <summary>
-/// Every `dotnet run --project src/AuthSplit.Cli -- ...` line in the README and the runbooks is run
-/// here, in order, so documentation cannot drift from the tool.
+/// Every command block (<c>```sh</c>) of the README and the runbooks is run here, in document order, as a
+/// shell would run it (<see cref="ShellCommandLine"/>), and its output is checked against what the
+/// document says it prints: the <c>```text</c> block right after it (each line must appear, <c>...</c>
+/// standing for any text) and <c>&lt;!-- expect: TEXT --&gt;</c> markers; <c>&lt;!-- exit: N --&gt;</c>
+/// when the documented outcome is a failure. <c>authsplit</c> and <c>dotnet run --project src/AuthSplit.Cli --</c>
+/// both run the CLI built with this test as its own process. A block that needs the operator's own servers
+/// or that is this test run itself carries <c>&lt;!-- not-run: why, and which test covers it --&gt;</c>.
+/// The variables a document may use: <c>$WORK</c> (a private folder), <c>$HOME</c>, and <c>$CONFIG</c>, a
+/// config for live reads pointing at this run's private slapd and Graph emulator (seeded with the sample
+/// organisation), whose secrets come from files, as an operator's would.
 /// </summary>
-public sealed partial class DocumentedCommandTests
+[Collection(SlapdFixture.Collection)]
+public sealed partial class DocumentedCommandTests(SlapdFixture fixture)
 {
-    public static TheoryData<string> Documents() => new() { "README.md", "runbooks/01-make-and-review-a-plan.md" };
+    private const string Token = "documented-commands-token-3b7e";
+
+    private static readonly string[] Utilities = ["sed", "cp", "mkdir", "cat", "grep", "head", "rm"];
+
+    public static TheoryData<string> Documents() =>
+    [
+        "README.md",
+        .. Directory.GetFiles(Path.Combine(CliRunner.RepositoryRoot, "runbooks"), "*.md").Order(StringComparer.Ordinal).Select(p => Path.GetRelativePath(CliRunner.RepositoryRoot, p)),
+    ];
 
     [Theory]
     [MemberData(nameof(Documents))]
-    public async Task Every_documented_command_runs_and_succeeds(string document)
+    public async Task Every_documented_command_runs_and_prints_what_the_document_says(string document)
     {
-        var text = await File.ReadAllTextAsync(Path.Combine(CliRunner.RepositoryRoot, document));
-        var commands = Command().Matches(text).Select(m => m.Groups["args"].Value.Trim()).ToArray();
-        commands.Should().NotBeEmpty($"{document} documents at least one command");
+        var blocks = DocumentBlocks.Read(await File.ReadAllTextAsync(Path.Combine(CliRunner.RepositoryRoot, document)));
         var work = CliRunner.NewWorkDirectory();
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(Path.Combine(CliRunner.Samples, "target")) }, CancellationToken.None);
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["WORK"] = work, ["HOME"] = work, ["CONFIG"] = await LiveConfigAsync(work, emulator.BaseUrl) };
+        var exported = new Dictionary<string, string>(StringComparer.Ordinal);
+        var run = blocks.Where(b => b.NotRun is null).ToArray();
+        run.Should().NotBeEmpty($"{document} documents at least one command that is run");
 
-        foreach (var command in commands)
+        foreach (var block in run)
         {
-            var args = command.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(a => Resolve(a, work)).ToArray();
+            block.Expected.Should().NotBeEmpty($"{document}:{block.Line}: a command block states what it prints (a ```text block or <!-- expect: -->), not only that it works");
+            var output = new System.Text.StringBuilder();
+            var commands = ShellCommandLine.Parse(block.Text, variables.Concat(exported).GroupBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal));
+            for (var i = 0; i < commands.Count; i++)
+            {
+                var command = commands[i];
+                if (command.Export)
+                {
+                    foreach (var (name, value) in command.Environment)
+                    {
+                        exported[name] = value;
+                    }
 
-            var result = await CliRunner.RunAsync(args);
+                    continue;
+                }
 
-            result.ExitCode.Should().Be(0, $"`{command}` from {document} must work as documented\n{result}");
+                var environment = exported.Concat(command.Environment).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
+                var result = await RunAsync(command, environment, $"{document}:{block.Line}");
+                output.Append(result.Output).Append(result.Error);
+                var expectedExit = i == commands.Count - 1 ? block.ExitCode : 0;
+                result.ExitCode.Should().Be(expectedExit, $"`{command.Text}` ({document}:{block.Line}) must end as documented\n{result}");
+            }
+
+            foreach (var expected in block.Expected)
+            {
+                Matches(output.ToString(), expected).Should().BeTrue($"{document}:{block.Line} says the block prints \"{expected}\"; it printed:\n{output}");
+            }
         }
     }
 
-    // Repository paths resolve against the checkout; files the commands create go to a private folder.
-    private static string Resolve(string argument, string work) =>
-        argument.StartsWith("config/", StringComparison.Ordinal) ? Path.Combine(CliRunner.RepositoryRoot, argument)
-        : argument.EndsWith(".json", StringComparison.Ordinal) ? Path.Combine(work, argument)
-        : argument;
+    [Theory]
+    [MemberData(nameof(Documents))]
+    public async Task Every_block_that_is_not_run_says_why_and_every_shell_block_is_marked_sh(string document)
+    {
+        var blocks = DocumentBlocks.Read(await File.ReadAllTextAsync(Path.Combine(CliRunner.RepositoryRoot, document)));
 
-    [GeneratedRegex(@"^dotnet run --project src/AuthSplit\.Cli -- (?<args>.+)$", RegexOptions.Multiline)]
-    private static partial Regex Command();
+        blocks.Where(b => b.NotRun is not null).Should().OnlyContain(b => b.NotRun!.Length >= 20, "a block left out of the test says why and which test covers it");
+        DocumentBlocks.UnmarkedCommandLines(await File.ReadAllTextAsync(Path.Combine(CliRunner.RepositoryRoot, document)))
+            .Should().BeEmpty($"commands in {document} are in ```sh blocks, so that this test runs them (usage synopses go in ```text)");
+    }
+
+    [Fact]
+    public void The_shell_parser_reads_quotes_continuations_assignments_and_variables_as_a_shell_does()
+    {
+        var commands = ShellCommandLine.Parse(
+            "export PW='p a$s'\nFOO=\"x $WORK\" authsplit plan \\\n  --out \"$WORK/plan one.json\" --note 'it''s' a\\ b # comment\n",
+            new Dictionary<string, string> { ["WORK"] = "/tmp/w" });
+
+        commands.Should().HaveCount(2);
+        commands[0].Export.Should().BeTrue();
+        commands[0].Environment.Should().Equal(new Dictionary<string, string> { ["PW"] = "p a$s" });
+        commands[1].Environment.Should().Equal(new Dictionary<string, string> { ["FOO"] = "x /tmp/w" });
+        commands[1].Words.Should().Equal("authsplit", "plan", "--out", "/tmp/w/plan one.json", "--note", "its", "a b");
+        FluentActions.Invoking(() => ShellCommandLine.Parse("authsplit plan > out.txt", new Dictionary<string, string>())).Should().Throw<FormatException>();
+        FluentActions.Invoking(() => ShellCommandLine.Parse("authsplit $UNDEFINED", new Dictionary<string, string>())).Should().Throw<FormatException>();
+    }
+
+    // The sample config, reading live: the private slapd (bind password from a file) and the emulator (token from a file).
+    private async Task<string> LiveConfigAsync(string work, Uri emulator)
+    {
+        var secrets = System.IO.Directory.CreateDirectory(Path.Combine(work, "secrets")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(secrets, "ldap-password"), fixture.ReaderPassword + "\n");
+        await File.WriteAllTextAsync(Path.Combine(secrets, "graph-token"), Token + "\n");
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(CliRunner.Samples, "authsplit.json")))!.AsObject();
+        var source = config["Source"]!.AsObject();
+        source["Url"] = fixture.Server.LdapsUrl;
+        source["CaFile"] = fixture.Server.CaFile;
+        source.Remove("PasswordEnvVar");
+        source["PasswordFile"] = Path.Combine(secrets, "ldap-password");
+        config["Target"] = new JsonObject
+        {
+            ["Kind"] = "Graph",
+            ["BaseUrl"] = emulator.ToString(),
+            ["Auth"] = "StaticToken",
+            ["TokenFile"] = Path.Combine(secrets, "graph-token"),
+            ["AllowInsecureLoopback"] = true,
+        };
+        var path = Path.Combine(work, "authsplit.json");
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+        return path;
+    }
+
+    private static async Task<CliResult> RunAsync(ShellCommand command, Dictionary<string, string> environment, string where)
+    {
+        var words = command.Words;
+        if (words[0] == "authsplit")
+        {
+            return await CliProcess.RunAsync(words.Skip(1), environment);
+        }
+
+        string[] dotnetRun = ["dotnet", "run", "--project", "src/AuthSplit.Cli", "--"];
+        if (words.Count > dotnetRun.Length && words.Take(dotnetRun.Length).SequenceEqual(dotnetRun))
+        {
+            return await CliProcess.RunAsync(words.Skip(dotnetRun.Length), environment);
+        }
+
+        return Utilities.Contains(words[0])
+            ? await CliProcess.RunProgramAsync(words[0], words.Skip(1), environment)
+            : throw new InvalidOperationException($"{where}: `{command.Text}` is not a command this test can run; mark its block <!-- not-run: ... --> naming the test that covers it");
+    }
+
+    // Each line of the expectation must appear; "..." in it stands for any text on that line.
+    private static bool Matches(string output, string expected)
+    {
+        var pattern = string.Join(".*?", expected.Split("...").Select(Regex.Escape));
+        return Regex.IsMatch(output, pattern, RegexOptions.Multiline);
+    }
+}
+
+/// <summary>A fenced block of a Markdown document with the markers around it.</summary>
+internal sealed record DocumentBlock(int Line, string Text, string? NotRun, IReadOnlyList<string> Expected, int ExitCode);
+
+internal static partial class DocumentBlocks
+{
+    public static IReadOnlyList<DocumentBlock> Read(string markdown)
+    {
+        var lines = markdown.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var blocks = new List<DocumentBlock>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].TrimEnd() != "```sh")
+            {
+                continue;
+            }
+
+            var start = i;
+            var end = Close(lines, i);
+            var notRun = Previous(lines, start) is { } previous && NotRun().Match(previous) is { Success: true } m ? m.Groups["why"].Value.Trim() : null;
+            var expected = new List<string>();
+            var exit = 0;
+            var j = end + 1;
+            while (j < lines.Length && lines[j].Trim().Length == 0)
+            {
+                j++;
+            }
+
+            if (j < lines.Length && lines[j].TrimEnd() == "```text")
+            {
+                var textEnd = Close(lines, j);
+                expected.AddRange(lines[(j + 1)..textEnd].Select(l => l.Trim()).Where(l => l.Length > 0));
+                j = textEnd + 1;
+            }
+
+            for (; j < lines.Length && !lines[j].StartsWith("```", StringComparison.Ordinal) && !lines[j].StartsWith('#'); j++)
+            {
+                foreach (Match marker in Expect().Matches(lines[j]))
+                {
+                    expected.Add(marker.Groups["text"].Value.Trim());
+                }
+
+                if (Exit().Match(lines[j]) is { Success: true } code)
+                {
+                    exit = int.Parse(code.Groups["code"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            blocks.Add(new DocumentBlock(start + 1, string.Join('\n', lines[(start + 1)..end]), notRun, expected, exit));
+            i = end;
+        }
+
+        return blocks;
+    }
+
+    /// <summary>Lines that look like commands but sit outside a ```sh block (in a plain ``` or a shell-flavoured fence).</summary>
+    public static IReadOnlyList<string> UnmarkedCommandLines(string markdown)
+    {
+        var lines = markdown.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var found = new List<string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var fence = lines[i].TrimEnd();
+            if (!fence.StartsWith("```", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var end = Close(lines, i);
+            var language = fence[3..].Trim();
+            if (language is "" or "bash" or "shell" or "console" or "sh-session")
+            {
+                found.AddRange(lines[(i + 1)..end].Where(l => CommandLike().IsMatch(l)).Select(l => $"{i + 1}: {l}"));
+            }
+
+            i = end;
+        }
+
+        return found;
+    }
+
+    private static int Close(string[] lines, int open)
+    {
+        for (var k = open + 1; k < lines.Length; k++)
+        {
+            if (lines[k].TrimEnd() == "```")
+            {
+                return k;
+            }
+        }
+
+        throw new FormatException($"the block opened at line {open + 1} is never closed");
+    }
+
+    private static string? Previous(string[] lines, int index)
+    {
+        for (var k = index - 1; k >= 0; k--)
+        {
+            if (lines[k].Trim().Length > 0)
+            {
+                return lines[k];
+            }
+        }
+
+        return null;
+    }
+
+    [GeneratedRegex(@"<!--\s*not-run:(?<why>.*?)-->")]
+    private static partial Regex NotRun();
+
+    [GeneratedRegex(@"<!--\s*expect:(?<text>.*?)-->")]
+    private static partial Regex Expect();
+
+    [GeneratedRegex(@"<!--\s*exit:\s*(?<code>\d+)\s*-->")]
+    private static partial Regex Exit();
+
+    [GeneratedRegex(@"^\s*(authsplit|dotnet|export|sudo)\s")]
+    private static partial Regex CommandLike();
 }

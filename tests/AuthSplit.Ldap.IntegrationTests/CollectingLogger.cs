@@ -1,4 +1,3 @@
-using AuthSplit.Ldap;
 using Microsoft.Extensions.Logging;
 
 namespace AuthSplit.Ldap.IntegrationTests;

@@ -1,4 +1,3 @@
-using AuthSplit.Lab.Servers;
 using AuthSplit.Testing;
 
 namespace AuthSplit.Ldap.IntegrationTests;

@@ -13,7 +13,7 @@ public static class ConfigLoader
 {
     public const string EnvironmentPrefix = "AUTHSPLIT__";
 
-    private static readonly string[] KnownSections = ["Source", "Target", "Waves", "Matching", "Safety", "Classification", "Removal", "Serilog", "Logging"];
+    private static readonly string[] KnownSections = ["Source", "Target", "Waves", "Matching", "Safety", "Classification", "Removal"];
 
     public static AuthSplitOptions Load(string path, bool requireLiveSource)
     {
@@ -71,8 +71,8 @@ public static class ConfigLoader
         return options;
     }
 
-    // Sections other than ours (Serilog, Logging) are allowed at the root; the binder only complains
-    // about unknown keys inside the types it binds.
+    // The binder only complains about unknown keys inside the types it binds; unknown root sections are
+    // caught above (logging is set on the command line, not in the config, so there is no Serilog section).
     private static string BinderMessage(InvalidOperationException ex)
     {
         var message = ex.Message;

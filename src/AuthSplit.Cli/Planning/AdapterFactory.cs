@@ -37,6 +37,27 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
         return new GraphTargetDirectory(connection, matchedProperties);
     }
 
+    /// <summary>Resolves what a live directory read needs before it connects (the bind password); bad input names the setting.</summary>
+    public static void ResolveSourceCredentials(SourceOptions options) => _ = LdapConnectionSettings.From(options);
+
+    /// <summary>Resolves the Graph credential (secret, token or certificate) as a live read would, without a request.</summary>
+    public void ResolveTargetCredentials(TargetOptions options) => OpenTargetConnection(options);
+
+    /// <summary><c>config check --connect</c>: bind to the directory and read its base entry.</summary>
+    public Task<string> CheckSourceAsync(SourceOptions options, CancellationToken cancellationToken) =>
+        LdapConnectionCheck.ReadBaseEntryAsync(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), cancellationToken);
+
+    /// <summary><c>config check --connect</c>: read one page of one Graph user.</summary>
+    public Task<string> CheckTargetAsync(TargetOptions options, CancellationToken cancellationToken) =>
+        GraphConnectionCheck.ReadOneUserAsync(OpenTargetConnection(options), cancellationToken);
+
+    private GraphConnection OpenTargetConnection(TargetOptions options)
+    {
+        var connection = GraphConnection.Create(options, GraphResilienceOptions.From(options.Limits), _loggerFactory.CreateLogger<GraphConnection>());
+        _connections.Add(connection);
+        return connection;
+    }
+
     public void Dispose()
     {
         foreach (var connection in _connections)

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Azure.Identity;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Secrets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph;
 using Microsoft.Kiota.Abstractions.Authentication;
@@ -117,36 +118,11 @@ public sealed class GraphConnection : IDisposable
     };
 
     // A credential from an environment variable or the first line of a file; null when neither is configured.
-    private static string? Credential(Func<string, string?> environment, string? variable, string? file, string variableKey, string fileKey, string what)
-    {
-        if (!string.IsNullOrWhiteSpace(variable))
-        {
-            var value = environment(variable);
-            return string.IsNullOrEmpty(value)
-                ? throw new InputException("target-secret", $"the environment variable {variable} (named by {variableKey}) is not set; export {what} in it before running")
-                : value;
-        }
-
-        if (string.IsNullOrWhiteSpace(file))
-        {
-            return null;
-        }
-
-        try
-        {
-            var first = File.ReadLines(file).FirstOrDefault()?.Trim();
-            return string.IsNullOrEmpty(first)
-                ? throw new InputException("target-secret", $"the file named by {fileKey} is empty; its first line must be {what}", file)
-                : first;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException("target-secret", $"cannot read the file named by {fileKey}: {ex.Message}", file);
-        }
-    }
+    private static string? Credential(Func<string, string?> environment, string? variable, string? file, string variableKey, string fileKey, string what) =>
+        SecretLoader.LoadOptional(new SecretSource(variable, file, variableKey, fileKey, what), environment)?.Reveal();
 
     private static InputException Missing(string variableKey, string fileKey, string what) =>
-        new("target-secret", $"{variableKey} or {fileKey} must say where {what} is; secrets are never read from the config file");
+        new(SecretLoader.ErrorCode, $"{variableKey} or {fileKey} must say where {what} is; secrets are never read from the config file");
 
     /// <summary>
     /// Loads the app's certificate now, so that a wrong path, a wrong password or a certificate without its

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -8,7 +7,6 @@ using AuthSplit.Core.Steps;
 using AuthSplit.Graph.Snapshots;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models;
-using Microsoft.Kiota.Abstractions;
 
 namespace AuthSplit.Graph.Live;
 

@@ -32,10 +32,31 @@ public static class GeneratedOrganization
 
         for (var i = 0; i < HostileNames.Length; i++)
         {
-            people.Add(new Person($"cn={Core.Directory.DistinguishedName.EscapeValue(HostileNames[i])},ou=hq,{Suffix}", Uuid("hostile", i), $"hostile{i}", "hq", $"H{i:D3}"));
+            people.Add(new Person($"cn={EscapeDnValue(HostileNames[i])},ou=hq,{Suffix}", Uuid("hostile", i), $"hostile{i}", "hq", $"H{i:D3}"));
         }
 
         return people;
+    }
+
+    // RFC 4514 escaping written here rather than taken from the core: the lab's data must not be produced
+    // by the code it is used to test (a wrong escape in the core would then confirm itself).
+    private static string EscapeDnValue(string value)
+    {
+        var builder = new StringBuilder(value.Length + 8);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            _ = c switch
+            {
+                '"' or '+' or ',' or ';' or '<' or '>' or '\\' => builder.Append('\\').Append(c),
+                '\0' => builder.Append("\\00"),
+                '#' when i == 0 => builder.Append("\\#"),
+                ' ' when i == 0 || i == value.Length - 1 => builder.Append("\\ "),
+                _ => builder.Append(c),
+            };
+        }
+
+        return builder.ToString();
     }
 
     /// <summary>Values that break naive DN and filter handling.</summary>

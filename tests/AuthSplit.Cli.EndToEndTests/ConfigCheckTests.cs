@@ -1,0 +1,163 @@
+using System.Text.Json.Nodes;
+using AuthSplit.Graph.Emulator;
+using AuthSplit.Testing;
+
+namespace AuthSplit.Cli.EndToEndTests;
+
+/// <summary><c>authsplit config check</c>, run as its own process: validate only, and with <c>--connect</c> reach both systems.</summary>
+[Collection(SlapdFixture.Collection)]
+public sealed class ConfigCheckTests(SlapdFixture fixture)
+{
+    private const string Token = "config-check-token-5e1f";
+
+    private static async Task<string> WriteConfigAsync(string work, Action<JsonObject> change)
+    {
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(CliRunner.Samples, "authsplit.json")))!.AsObject();
+        change(config);
+        var path = Path.Combine(work, "authsplit.json");
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+        return path;
+    }
+
+    private void PointAtSlapd(JsonObject config)
+    {
+        config["Source"]!["Url"] = fixture.Server.LdapsUrl;
+        config["Source"]!["CaFile"] = fixture.Server.CaFile;
+    }
+
+    private static void PointAtEmulator(JsonObject config, Uri baseUrl) => config["Target"] = new JsonObject
+    {
+        ["Kind"] = "Graph",
+        ["BaseUrl"] = baseUrl.ToString(),
+        ["Auth"] = "StaticToken",
+        ["TokenEnvVar"] = "AUTHSPLIT_GRAPH_TOKEN",
+        ["AllowInsecureLoopback"] = true,
+        ["Limits"] = new JsonObject { ["MaxRetries"] = 1, ["RetryBaseDelaySeconds"] = 0.05 },
+    };
+
+    [Fact]
+    public async Task A_valid_config_is_reported_OK_with_its_source_waves_and_target()
+    {
+        var result = await CliProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json"], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = "not-used" });
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("config OK: config/samples/authsplit.json")
+            .And.Contain("source: ldaps://ldap.example.jp:636 (OpenLdap), base dc=example,dc=jp")
+            .And.Contain("waves:  3: hq (order 1, deadline 2025-04-30), domestic (order 2, deadline 2025-04-30), overseas (order 3, deadline 2026-04-30)")
+            .And.Contain("target: none configured (plan with --target-snapshot)");
+        result.Error.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Every_fault_is_one_line_with_its_key_path_and_the_exit_code_is_2()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var config = await WriteConfigAsync(work, c =>
+        {
+            c["Source"]!["PageSize"] = 0;
+            c["Waves"]![0]!["Filter"] = "(objectClass=inetOrgPerson";
+            c["Waves"]![1]!["Deadline"] = "31/03/2025";
+            c["Safety"]!["ProtectedDns"]![0] = "not a dn";
+        });
+
+        var result = await CliProcess.RunAsync(["config", "check", "--config", config]);
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCountGreaterThanOrEqualTo(4).And.OnlyContain(l => l.StartsWith("error: ", StringComparison.Ordinal));
+        result.Error.Should().Contain("Source:PageSize").And.Contain("Waves:0:Filter").And.Contain("Waves:1:Deadline").And.Contain("Safety:ProtectedDns");
+        result.Output.Should().NotContain("config OK");
+    }
+
+    [Fact]
+    public async Task A_Serilog_section_is_refused_now_that_nothing_reads_it()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var config = await WriteConfigAsync(work, c => c["Serilog"] = new JsonObject { ["MinimumLevel"] = "Debug" });
+
+        var result = await CliProcess.RunAsync(["config", "check", "--config", config], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = "x" });
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.Error.Should().Contain("Serilog").And.Contain("unknown section");
+    }
+
+    [Fact]
+    public async Task A_missing_secret_is_a_warning_without_connect_and_an_error_with_it()
+    {
+        var offline = await CliProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json"]);
+        var connect = await CliProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json", "--connect"]);
+
+        offline.ExitCode.Should().Be(0, offline.ToString());
+        offline.Error.Should().Contain("warning: ").And.Contain("AUTHSPLIT_SOURCE_PASSWORD").And.Contain("Source:PasswordEnvVar");
+        connect.ExitCode.Should().Be(2, connect.ToString());
+        connect.Error.Should().Contain("error: ").And.Contain("AUTHSPLIT_SOURCE_PASSWORD");
+    }
+
+    [Fact]
+    public async Task Connect_binds_to_the_directory_and_reads_one_page_of_Graph_users()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(Path.Combine(CliRunner.Samples, "target")) }, CancellationToken.None);
+        var config = await WriteConfigAsync(work, c =>
+        {
+            PointAtSlapd(c);
+            PointAtEmulator(c, emulator.BaseUrl);
+        });
+
+        var result = await CliProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
+        {
+            ["AUTHSPLIT_SOURCE_PASSWORD"] = fixture.ReaderPassword,
+            ["AUTHSPLIT_GRAPH_TOKEN"] = Token,
+        });
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("config OK")
+            .And.Contain($"source reachable: {fixture.Server.LdapsUrl}, dc=example,dc=jp")
+            .And.Contain($"target reachable: {emulator.BaseUrl.GetLeftPart(UriPartial.Authority)}, users readable");
+    }
+
+    [Fact]
+    public async Task Connect_names_each_system_that_fails_and_exits_4()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(Path.Combine(CliRunner.Samples, "target")) }, CancellationToken.None);
+        var config = await WriteConfigAsync(work, c =>
+        {
+            PointAtSlapd(c);
+            PointAtEmulator(c, emulator.BaseUrl);
+        });
+
+        var result = await CliProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
+        {
+            ["AUTHSPLIT_SOURCE_PASSWORD"] = "wrong-password",
+            ["AUTHSPLIT_GRAPH_TOKEN"] = "wrong-token",
+        });
+
+        result.ExitCode.Should().Be(4, result.ToString());
+        result.Error.Should().Contain($"error: source: {fixture.Server.LdapsUrl}").And.Contain("invalid credentials");
+        result.Error.Should().Contain($"error: target: {emulator.BaseUrl.GetLeftPart(UriPartial.Authority)}").And.Contain("Graph refused the credential");
+        result.Output.Should().NotContain("reachable");
+    }
+
+    [Fact]
+    public async Task Connect_says_when_the_base_dn_does_not_exist()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var config = await WriteConfigAsync(work, c =>
+        {
+            PointAtSlapd(c);
+            c["Source"]!["BaseDn"] = "ou=nowhere,dc=example,dc=jp";
+            foreach (var wave in c["Waves"]!.AsArray())
+            {
+                wave!["BaseDn"] = "ou=nowhere,dc=example,dc=jp";
+            }
+
+            c["Safety"]!["ProtectedDns"] = new JsonArray();
+        });
+
+        var result = await CliProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = fixture.ReaderPassword });
+
+        result.ExitCode.Should().Be(4, result.ToString());
+        result.Error.Should().Contain("Source:BaseDn ou=nowhere,dc=example,dc=jp does not exist");
+    }
+}
