@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Cli.EndToEndTests;

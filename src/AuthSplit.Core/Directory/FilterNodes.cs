@@ -111,6 +111,9 @@ internal sealed class CompareFilter : ItemFilter
 {
     private readonly ValueMatcher _matcher;
 
+    /// <param name="attribute">The attribute the filter item tests.</param>
+    /// <param name="comparison">Equality, ordering or approximate match.</param>
+    /// <param name="assertion">The assertion value as written in the filter.</param>
     /// <param name="matchAs">
     /// What values are compared with when that is not the assertion as written: the DN an Active
     /// Directory <c>objectCategory</c> short name stands for. The filter still renders as written.

@@ -22,6 +22,9 @@ public abstract class LdapFilter
     public static LdapFilter Parse(string text, FilterContext? context = null) =>
         TryParse(text, out var filter, out var error, context) ? filter : throw new FormatException(error);
 
+    /// <param name="text">The filter as written (RFC 4515).</param>
+    /// <param name="filter">The compiled filter, when the text parses.</param>
+    /// <param name="error">What is wrong and at which offset, when it does not.</param>
     /// <param name="context">
     /// The directory's semantics the filter is compiled against: with Active Directory's class map,
     /// <c>objectCategory=person</c> compares with the class's defaultObjectCategory DN; with resolved link

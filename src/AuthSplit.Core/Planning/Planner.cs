@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;

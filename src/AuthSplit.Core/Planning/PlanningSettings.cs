@@ -69,6 +69,7 @@ public sealed class PlanningSettings
     /// <summary>The settings as they are written into the plan (and hashed as the config input).</summary>
     public PlanSettings Echo { get; }
 
+    /// <param name="options">The validated configuration.</param>
     /// <param name="context">
     /// The directory semantics to compile the filters against. Null means: for Active Directory, AD's
     /// default schema under the base DN's domain and no in-chain closures (an in-chain filter then cannot

@@ -1,6 +1,5 @@
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
-using AuthSplit.Core.Planning;
 using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
 
