@@ -7,6 +7,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Serialization;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
 
 namespace AuthSplit.Graph.Live;
 
@@ -30,92 +34,162 @@ public sealed record GraphBatchResponse(string Id, int Status, JsonNode? Body, i
 
 /// <summary>
 /// Sends requests as JSON <c>$batch</c>es of up to 20 through the connection's own client (so the
-/// token, the write limiter and the resilience pipeline apply to every batch). A sub-request that
-/// failed with 429 or 5xx is sent again in a later batch, after the longest <c>Retry-After</c> its
-/// batch asked for (exponential backoff with jitter when none did); every other answer is final.
-/// A sub-request that succeeded is never sent again.
+/// token, the write limiter and the circuit breaker apply to every batch). A sub-request that failed
+/// with 429 or 5xx, or whose whole batch failed so, is sent again in a later round, after the longest
+/// <c>Retry-After</c> asked for (exponential backoff with jitter when none was); every other answer is
+/// final, and a sub-request that succeeded is never sent again.
 /// </summary>
-public sealed partial class GraphBatchClient(GraphConnection connection)
+/// <remarks>
+/// One budget: the rounds are a Polly retry of <see cref="GraphResilienceOptions.MaxRetries"/> retries,
+/// and the HTTP pipeline does not retry a round again (<see cref="CallerRetries"/>), so one sub-request
+/// is sent at most <c>1 + MaxRetries</c> times in all, whether Graph throttled it or its batch.
+/// </remarks>
+public sealed partial class GraphBatchClient
 {
     /// <summary>Graph's limit of requests in one <c>$batch</c>.</summary>
     public const int MaxRequests = 20;
 
     private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
 
-    private readonly TimeProvider _time = connection.Time;
-    private readonly GraphResilienceOptions _options = connection.Resilience;
-    private readonly ILogger _logger = connection.Logger;
+    private readonly GraphConnection _connection;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline<Round> _rounds;
 
     // A $batch of writes never asks the write limiter for more tokens than its bucket holds.
-    private readonly int _maxWrites = connection.Pacing.MaxWritesPerRequest;
+    private readonly int _maxWrites;
+
+    public GraphBatchClient(GraphConnection connection)
+    {
+        _connection = connection;
+        _time = connection.Time;
+        _logger = connection.Logger;
+        _maxWrites = connection.Pacing.MaxWritesPerRequest;
+        var options = connection.Resilience;
+        _rounds = new ResiliencePipelineBuilder<Round> { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions<Round>
+            {
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Pending.Count: > 0 }),
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.BaseDelay,
+                MaxDelay = options.MaxDelay,
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter is { } wait ? (TimeSpan?)GraphTransience.Clamp(wait, options.MaxDelay) : null),
+                OnRetry = args =>
+                {
+                    LogRetry(_logger, args.Outcome.Result?.Pending.Count ?? 0, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
 
     /// <summary>Sends every request to <c>{root}/{version}/$batch</c>; the answers are keyed by request id.</summary>
     public async Task<IReadOnlyDictionary<string, GraphBatchResponse>> SendAsync(string version, IReadOnlyList<GraphBatchRequest> requests, CancellationToken cancellationToken)
     {
-        var results = new Dictionary<string, GraphBatchResponse>(requests.Count, StringComparer.Ordinal);
-        var attempts = new Dictionary<string, int>(requests.Count, StringComparer.Ordinal);
-        foreach (var request in requests)
+        var state = new BatchState(requests);
+        var last = await _rounds.ExecuteAsync(static (s, ct) => s.Client.RoundAsync(s.Version, s.State, ct), (Client: this, Version: version, State: state), cancellationToken);
+        if (last.Pending.Count > 0 && last.Failure is { } failure)
         {
-            if (!attempts.TryAdd(request.Id, 0))
+            // The budget is spent and the last round's batch itself failed: the operator's message for it.
+            throw GraphErrors.From(_connection.Description, failure);
+        }
+
+        foreach (var request in last.Pending)
+        {
+            // The budget is spent: the last transient answer is final.
+            state.Results[request.Id] = state.LastAnswer[request.Id] with { Attempts = state.Attempts[request.Id] };
+        }
+
+        return state.Results;
+    }
+
+    // One round: every pending sub-request sent once; what failed transiently stays pending.
+    private async ValueTask<Round> RoundAsync(string version, BatchState state, CancellationToken cancellationToken)
+    {
+        var retry = new List<GraphBatchRequest>();
+        TimeSpan? retryAfter = null;
+        Exception? failure = null;
+        foreach (var chunk in state.Pending.Chunk(state.Pending.Any(r => r.IsWrite) ? _maxWrites : MaxRequests))
+        {
+            Dictionary<string, (int Status, JsonNode? Body, TimeSpan? RetryAfter)> answers;
+            try
             {
-                throw new ArgumentException($"request id {request.Id} appears twice", nameof(requests));
+                answers = await SendBatchAsync(version, chunk, cancellationToken);
+            }
+            catch (Exception ex) when (IsTransient(ex))
+            {
+                // The whole batch failed transiently: each of its sub-requests was attempted and failed so.
+                failure = ex;
+                var wait = ex is ODataError error ? GraphTransience.RetryAfter(error.ResponseHeaders, _time.GetUtcNow()) : null;
+                answers = chunk.ToDictionary(r => r.Id, _ => (ex is ODataError e ? e.ResponseStatusCode : 503, (JsonNode?)null, wait), StringComparer.Ordinal);
+            }
+
+            foreach (var request in chunk)
+            {
+                state.Attempts[request.Id]++;
+                if (!answers.TryGetValue(request.Id, out var answer))
+                {
+                    // Graph left it out: as good as a 503.
+                    answer = (503, null, null);
+                }
+
+                var response = new GraphBatchResponse(request.Id, answer.Status, answer.Body, state.Attempts[request.Id]);
+                if (GraphTransience.IsTransient(answer.Status))
+                {
+                    retry.Add(request);
+                    state.LastAnswer[request.Id] = response;
+                    if (answer.RetryAfter is { } wait && (retryAfter is null || wait > retryAfter))
+                    {
+                        retryAfter = wait;
+                    }
+                }
+                else
+                {
+                    state.Results[request.Id] = response;
+                }
             }
         }
 
-        var pending = requests.ToList();
-        for (var round = 1; pending.Count > 0; round++)
-        {
-            var retry = new List<GraphBatchRequest>();
-            TimeSpan? retryAfter = null;
-            foreach (var chunk in pending.Chunk(pending.Any(r => r.IsWrite) ? _maxWrites : MaxRequests))
-            {
-                var answers = await SendBatchAsync(version, chunk, cancellationToken);
-                foreach (var request in chunk)
-                {
-                    attempts[request.Id]++;
-                    if (!answers.TryGetValue(request.Id, out var answer))
-                    {
-                        // Graph left it out: as good as a 503.
-                        answer = (503, null, null);
-                    }
+        state.Pending = retry;
+        return new Round(retry, retryAfter, failure);
+    }
 
-                    if (IsTransient(answer.Status) && round <= _options.MaxRetries)
-                    {
-                        retry.Add(request);
-                        if (answer.RetryAfter is { } wait && (retryAfter is null || wait > retryAfter))
-                        {
-                            retryAfter = wait;
-                        }
-                    }
-                    else
-                    {
-                        results[request.Id] = new GraphBatchResponse(request.Id, answer.Status, answer.Body, attempts[request.Id]);
-                    }
+    // A batch that failed as a whole in a way another round may mend; anything else (401, 403, 400) ends the call.
+    private static bool IsTransient(Exception exception) => exception switch
+    {
+        ODataError error => GraphTransience.IsTransient(error.ResponseStatusCode),
+        HttpRequestException or TimeoutRejectedException or BrokenCircuitException => true,
+        _ => false,
+    };
+
+    private sealed class BatchState
+    {
+        public BatchState(IReadOnlyList<GraphBatchRequest> requests)
+        {
+            foreach (var request in requests)
+            {
+                if (!Attempts.TryAdd(request.Id, 0))
+                {
+                    throw new ArgumentException($"request id {request.Id} appears twice", nameof(requests));
                 }
             }
 
-            if (retry.Count > 0)
-            {
-                var delay = retryAfter ?? Backoff(round);
-                delay = delay > _options.MaxDelay ? _options.MaxDelay : delay;
-                LogRetry(_logger, retry.Count, round, delay.TotalSeconds);
-                await Task.Delay(delay, _time, cancellationToken);
-            }
-
-            pending = retry;
+            Pending = [.. requests];
         }
 
-        return results;
+        public Dictionary<string, int> Attempts { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, GraphBatchResponse> Results { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, GraphBatchResponse> LastAnswer { get; } = new(StringComparer.Ordinal);
+
+        public List<GraphBatchRequest> Pending { get; set; }
     }
 
-    private static bool IsTransient(int status) => status is 429 or 500 or 502 or 503 or 504;
-
-    private TimeSpan Backoff(int round)
-    {
-        var exponential = _options.BaseDelay.TotalMilliseconds * Math.Pow(2, round - 1);
-        var jittered = exponential * (0.5 + (Random.Shared.NextDouble() / 2));
-        return TimeSpan.FromMilliseconds(Math.Min(jittered, _options.MaxDelay.TotalMilliseconds));
-    }
+    // What a round left to retry, the longest Retry-After it was asked for, and the batch failure, if one.
+    private sealed record Round(List<GraphBatchRequest> Pending, TimeSpan? RetryAfter, Exception? Failure);
 
     private async Task<Dictionary<string, (int Status, JsonNode? Body, TimeSpan? RetryAfter)>> SendBatchAsync(string version, GraphBatchRequest[] chunk, CancellationToken cancellationToken)
     {
@@ -132,25 +206,25 @@ public sealed partial class GraphBatchClient(GraphConnection connection)
             payload.Add(item);
         }
 
-        var information = new RequestInformation { HttpMethod = Method.POST, URI = new Uri(connection.Root, version + "/$batch") };
+        var information = new RequestInformation { HttpMethod = Method.POST, URI = new Uri(_connection.Root, version + "/$batch") };
         information.Headers.Add("Accept", "application/json");
         information.SetStreamContent(new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["requests"] = payload })), "application/json");
-        information.AddRequestOptions([new GraphWriteCount(chunk.Count(r => r.IsWrite))]);
+        information.AddRequestOptions([new GraphWriteCount(chunk.Count(r => r.IsWrite)), CallerRetries.Instance]);
 
         JsonNode? answer;
         try
         {
-            await using var stream = await connection.Client.RequestAdapter.SendPrimitiveAsync<Stream>(information, ErrorMapping, cancellationToken)
-                ?? throw new ExternalSystemException(connection.Description, "Graph answered a $batch with no body");
+            await using var stream = await _connection.Client.RequestAdapter.SendPrimitiveAsync<Stream>(information, ErrorMapping, cancellationToken)
+                ?? throw new ExternalSystemException(_connection.Description, "Graph answered a $batch with no body");
             answer = await JsonNode.ParseAsync(stream, cancellationToken: cancellationToken);
         }
-        catch (Exception ex) when (GraphErrors.IsGraphFailure(ex))
+        catch (Exception ex) when (GraphErrors.IsGraphFailure(ex) && !IsTransient(ex))
         {
-            throw GraphErrors.From(connection.Description, ex);
+            throw GraphErrors.From(_connection.Description, ex);
         }
         catch (JsonException ex)
         {
-            throw new ExternalSystemException(connection.Description, $"Graph's $batch answer is not JSON: {ex.Message}", ex);
+            throw new ExternalSystemException(_connection.Description, $"Graph's $batch answer is not JSON: {ex.Message}", ex);
         }
 
         var results = new Dictionary<string, (int, JsonNode?, TimeSpan?)>(StringComparer.Ordinal);
@@ -161,25 +235,13 @@ public sealed partial class GraphBatchClient(GraphConnection connection)
                 continue;
             }
 
-            TimeSpan? retryAfter = null;
-            if (response["headers"]?["Retry-After"]?.ToString() is { } text)
-            {
-                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
-                {
-                    retryAfter = TimeSpan.FromSeconds(Math.Max(0, seconds));
-                }
-                else if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
-                {
-                    retryAfter = date - _time.GetUtcNow();
-                }
-            }
-
+            var retryAfter = GraphTransience.RetryAfter(response["headers"]?["Retry-After"]?.ToString(), _time.GetUtcNow());
             results[id] = (status, response["body"], retryAfter);
         }
 
         return results;
     }
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "{Count} batched Graph requests were throttled or failed (round {Round}); sending them again in {DelaySeconds:0.0} s")]
-    private static partial void LogRetry(ILogger logger, int count, int round, double delaySeconds);
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "{Count} batched Graph requests were throttled or failed; retry {Attempt} in {DelaySeconds:0.0} s")]
+    private static partial void LogRetry(ILogger logger, int count, int attempt, double delaySeconds);
 }
