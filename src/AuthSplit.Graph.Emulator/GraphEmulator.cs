@@ -18,9 +18,10 @@ namespace AuthSplit.Graph.Emulator;
 /// A STAND-IN for Microsoft Graph (Entra ID), for tests, benchmarks and rehearsals only: no tenant is
 /// reachable from these machines. It speaks Graph's wire format for the subset AuthSplit uses (users,
 /// groups, applications, service principals, OData paging with <c>@odata.nextLink</c>, <c>$select</c>,
-/// <c>$top</c>, <c>$filter</c> with <c>eq</c>, <c>$batch</c>, the beta <c>onPremisesSyncBehavior</c>,
+/// <c>$top</c>, <c>$filter</c> with <c>eq</c>, <c>$batch</c>, <c>onPremisesSyncBehavior</c> on v1.0 and beta,
 /// <c>directory/onPremisesSynchronization</c>, Graph error bodies), injects faults on demand
-/// (<see cref="GraphFaults"/>) and records every write it applies. It listens on 127.0.0.1 only.
+/// (<see cref="GraphFaults"/>) and records every request it receives and every write it applies. It
+/// listens on 127.0.0.1 only.
 /// </summary>
 public sealed class GraphEmulator : IAsyncDisposable
 {
@@ -40,6 +41,7 @@ public sealed class GraphEmulator : IAsyncDisposable
     private readonly Dictionary<string, (DateTimeOffset Until, JsonObject User, bool CloudManaged)> _stale = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, List<JsonObject>> _collections = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<EmulatorWrite> _writes = new();
+    private readonly ConcurrentQueue<EmulatorRequest> _received = new();
     private readonly Queue<DateTimeOffset> _recentWrites = new();
     private WebApplication? _app;
     private long _requests;
@@ -79,6 +81,9 @@ public sealed class GraphEmulator : IAsyncDisposable
 
     /// <summary>Every write applied, in order.</summary>
     public IReadOnlyList<EmulatorWrite> Writes => [.. _writes];
+
+    /// <summary>Every request and <c>$batch</c> sub-request received, with the answer it got, in order.</summary>
+    public IReadOnlyList<EmulatorRequest> Received => [.. _received.OrderBy(r => r.Sequence)];
 
     public static async Task<GraphEmulator> StartAsync(GraphEmulatorOptions options, CancellationToken cancellationToken)
     {
@@ -132,16 +137,18 @@ public sealed class GraphEmulator : IAsyncDisposable
             await Task.Delay(faults.Latency, context.RequestAborted);
         }
 
+        var authorization = request.Headers.Authorization.FirstOrDefault();
+        var pathAndQuery = (request.Path.Value ?? "/") + request.QueryString.Value;
         if (faults.DropConnectionEvery > 0 && sequence % faults.DropConnectionEvery == 0)
         {
+            _received.Enqueue(new EmulatorRequest(sequence, request.Method, pathAndQuery, 0, false, authorization, false));
             context.Abort();
             return;
         }
 
-        var authorization = request.Headers.Authorization.FirstOrDefault();
         if (!string.Equals(authorization, "Bearer " + _options.AccessToken, StringComparison.Ordinal))
         {
-            await WriteAsync(context, Error(HttpStatusCode.Unauthorized, "InvalidAuthenticationToken", authorization is null ? "Access token is empty." : "Access token validation failure. Invalid audience.", clientRequestId));
+            await WriteAsync(context, Answered(sequence, request.Method, pathAndQuery, authorization, inBatch: false, Error(HttpStatusCode.Unauthorized, "InvalidAuthenticationToken", authorization is null ? "Access token is empty." : "Access token validation failure. Invalid audience.", clientRequestId)));
             return;
         }
 
@@ -154,17 +161,28 @@ public sealed class GraphEmulator : IAsyncDisposable
             }
             catch (JsonException ex)
             {
-                await WriteAsync(context, Error(HttpStatusCode.BadRequest, "BadRequest", "Invalid JSON: " + ex.Message, clientRequestId));
+                await WriteAsync(context, Answered(sequence, request.Method, pathAndQuery, authorization, inBatch: false, Error(HttpStatusCode.BadRequest, "BadRequest", "Invalid JSON: " + ex.Message, clientRequestId)));
                 return;
             }
         }
 
         var path = request.Path.Value ?? "/";
-        var root = $"{request.Scheme}://{request.Host}";
+        var root = _options.NextLinkRoot?.GetLeftPart(UriPartial.Authority) ?? $"{request.Scheme}://{request.Host}";
         var response = path.EndsWith("/$batch", StringComparison.Ordinal) && HttpMethods.IsPost(request.Method)
-            ? Batch(path[..^"/$batch".Length], body, root, clientRequestId, sequence)
-            : Dispatch(request.Method, path + request.QueryString.Value, body, root, clientRequestId, sequence);
-        await WriteAsync(context, response);
+            ? Batch(path[..^"/$batch".Length], body, root, clientRequestId, sequence, authorization)
+            : Dispatch(request.Method, pathAndQuery, body, root, clientRequestId, sequence);
+        await WriteAsync(context, Answered(sequence, request.Method, pathAndQuery, authorization, inBatch: false, response));
+    }
+
+    private EmulatorResponse Answered(long sequence, string method, string pathAndQuery, string? authorization, bool inBatch, EmulatorResponse response)
+    {
+        if (response.Status == (HttpStatusCode)429)
+        {
+            Interlocked.Increment(ref _throttled);
+        }
+
+        _received.Enqueue(new EmulatorRequest(sequence, method, pathAndQuery, (int)response.Status, inBatch, authorization, response.Headers.Any(h => h.Key == "Retry-After")));
+        return response;
     }
 
     private static async Task WriteAsync(HttpContext context, EmulatorResponse response)
@@ -182,7 +200,7 @@ public sealed class GraphEmulator : IAsyncDisposable
         }
     }
 
-    private EmulatorResponse Batch(string versionPath, JsonNode? body, string root, string? clientRequestId, long sequence)
+    private EmulatorResponse Batch(string versionPath, JsonNode? body, string root, string? clientRequestId, long sequence, string? authorization)
     {
         var fault = Fault(sequence, isWrite: false);
         if (fault is not null)
@@ -208,7 +226,8 @@ public sealed class GraphEmulator : IAsyncDisposable
             var url = item?["url"]?.GetValue<string>() ?? "/";
             var subSequence = Interlocked.Increment(ref _requests);
             var subClientId = item?["headers"]?["client-request-id"]?.GetValue<string>();
-            var result = Dispatch(method, versionPath + (url.StartsWith('/') ? url : "/" + url), item?["body"]?.DeepClone(), root, subClientId, subSequence);
+            var subPath = versionPath + (url.StartsWith('/') ? url : "/" + url);
+            var result = Answered(subSequence, method, subPath, authorization, inBatch: true, Dispatch(method, subPath, item?["body"]?.DeepClone(), root, subClientId, subSequence));
             var headers = new JsonObject();
             foreach (var (name, value) in result.Headers)
             {
@@ -260,12 +279,13 @@ public sealed class GraphEmulator : IAsyncDisposable
                 return GetUser(id, query, context, clientRequestId);
             case ["users", var id] when HttpMethods.IsPatch(method):
                 return PatchUser(id, body, pathAndQuery, clientRequestId);
-            case ["users", var id, "onPremisesSyncBehavior"] when version == "beta" && HttpMethods.IsGet(method):
-                return SyncBehavior(id, context, clientRequestId);
-            case ["users", var id, "onPremisesSyncBehavior"] when version == "beta" && HttpMethods.IsPatch(method):
+            case ["users", _, "onPremisesSyncBehavior"] when version == "v1.0" && !_options.SyncBehaviorOnV1:
+                // A tenant (or a national cloud) whose v1.0 does not have it yet answers as Graph does for an unknown segment.
+                return Error(HttpStatusCode.BadRequest, "BadRequest", "Resource not found for the segment 'onPremisesSyncBehavior'.", clientRequestId);
+            case ["users", var id, "onPremisesSyncBehavior"] when HttpMethods.IsGet(method):
+                return SyncBehavior(id, query, context, clientRequestId);
+            case ["users", var id, "onPremisesSyncBehavior"] when HttpMethods.IsPatch(method):
                 return PatchSyncBehavior(id, body, pathAndQuery, clientRequestId);
-            case ["users", _, "onPremisesSyncBehavior"]:
-                return Error(HttpStatusCode.BadRequest, "BadRequest", "Resource not found for the segment 'onPremisesSyncBehavior'. It is available on the beta endpoint only.", clientRequestId);
             case ["groups" or "applications" or "servicePrincipals"] when HttpMethods.IsGet(method):
                 lock (_lock)
                 {
@@ -290,6 +310,11 @@ public sealed class GraphEmulator : IAsyncDisposable
     private EmulatorResponse? Fault(long sequence, bool isWrite)
     {
         var faults = Faults;
+        if (isWrite && faults.ThrottleWrites)
+        {
+            return Throttled(faults.RetryAfterSeconds);
+        }
+
         if (faults.ThrottleEvery > 0 && sequence % faults.ThrottleEvery == 0)
         {
             return Throttled(faults.RetryAfterSeconds);
@@ -333,9 +358,8 @@ public sealed class GraphEmulator : IAsyncDisposable
         return null;
     }
 
-    private EmulatorResponse Throttled(int? retryAfterSeconds)
+    private static EmulatorResponse Throttled(int? retryAfterSeconds)
     {
-        Interlocked.Increment(ref _throttled);
         var response = Error((HttpStatusCode)429, "TooManyRequests", "Too many requests. Please retry after the time in the Retry-After header.", null);
         return retryAfterSeconds is { } seconds
             ? response with { Headers = [.. response.Headers, new("Retry-After", seconds.ToString(CultureInfo.InvariantCulture))] }
@@ -437,7 +461,7 @@ public sealed class GraphEmulator : IAsyncDisposable
         return new EmulatorResponse(HttpStatusCode.NoContent, null);
     }
 
-    private EmulatorResponse SyncBehavior(string id, string context, string? clientRequestId)
+    private EmulatorResponse SyncBehavior(string id, Dictionary<string, string> query, string context, string? clientRequestId)
     {
         lock (_lock)
         {
@@ -446,11 +470,11 @@ public sealed class GraphEmulator : IAsyncDisposable
                 return Error(HttpStatusCode.NotFound, "Request_ResourceNotFound", $"Resource '{id}' does not exist.", clientRequestId);
             }
 
-            return new EmulatorResponse(HttpStatusCode.OK, new JsonObject
-            {
-                ["@odata.context"] = context + $"#users('{id}')/onPremisesSyncBehavior/$entity",
-                ["isCloudManaged"] = Stale(id)?.CloudManaged ?? _cloudManaged.GetValueOrDefault(id),
-            });
+            var behavior = new JsonObject { ["id"] = id, ["isCloudManaged"] = Stale(id)?.CloudManaged ?? _cloudManaged.GetValueOrDefault(id) };
+            var select = query.TryGetValue("$select", out var selectText) ? selectText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+            var projected = Project(behavior, select);
+            projected.Insert(0, "@odata.context", context + $"#users('{id}')/onPremisesSyncBehavior/$entity");
+            return new EmulatorResponse(HttpStatusCode.OK, projected);
         }
     }
 

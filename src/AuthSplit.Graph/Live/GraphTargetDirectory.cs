@@ -13,7 +13,7 @@ namespace AuthSplit.Graph.Live;
 
 /// <summary>
 /// The tenant's users read live through Microsoft Graph: <c>GET /v1.0/users?$select=...&amp;$top=999</c>,
-/// following <c>@odata.nextLink</c>. Each response is kept as the page a target snapshot holds
+/// following <c>@odata.nextLink</c> only within the configured endpoint (<see cref="GraphEndpoint"/>). Each response is kept as the page a target snapshot holds
 /// (<see cref="GraphUserPage"/>) and its users are parsed by the snapshot's own parser, so a plan from
 /// the live tenant and a plan from the saved snapshot see exactly the same users.
 /// </summary>
@@ -79,7 +79,7 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
 
             hashes.Add((page.FileName, page.Sha256));
             yield return page;
-            request = next is null ? null : connection.Client.Users.WithUrl(next).ToGetRequestInformation();
+            request = next is null ? null : connection.Client.Users.WithUrl(connection.Endpoint.RequireOwnLink(next, $"users page {number}")).ToGetRequestInformation();
         }
 
         Sha256 = GraphUserSnapshot.CombinePages(hashes);

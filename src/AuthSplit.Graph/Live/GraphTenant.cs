@@ -13,22 +13,33 @@ using Microsoft.Kiota.Abstractions;
 namespace AuthSplit.Graph.Live;
 
 /// <summary>
-/// The target tenant through Microsoft Graph. The source-of-authority switch is beta-only
-/// (<c>PATCH /beta/users/{id}/onPremisesSyncBehavior {"isCloudManaged": ...}</c>) and goes as raw
-/// requests through the same client; users are written and read back in <c>$batch</c>es of 20.
+/// The target tenant through Microsoft Graph; users are written and read back in <c>$batch</c>es of 20.
+/// The source-of-authority switch is v1.0's <c>PATCH /users/{id}/onPremisesSyncBehavior {"isCloudManaged": ...}</c>
+/// (read with <c>?$select=isCloudManaged</c>; permission <c>User-OnPremisesSyncBehavior.ReadWrite.All</c>),
+/// described by the SDK's typed builder; beta only when v1.0 refuses it (400/404) and beta answers, which
+/// the connection then remembers.
 /// </summary>
+/// <remarks>
+/// Why <c>$batch</c> and not the builder's own <c>PatchAsync</c>: Graph counts each sub-request against
+/// its 3,000 writes per 150 s, so batching gains no quota, but it carries 20 writes per round trip. At
+/// the paced 19.7 writes/s one request per user would need a round trip every 50 ms, i.e. many requests
+/// in flight at once; batches of 20 keep one request in flight, retry only the sub-requests that failed,
+/// and match the write limiter's bucket (<see cref="WritePacing"/>). The builder still describes each
+/// sub-request (its URL template, <c>$select</c> and the body's serialisation), so the typed v1.0 API is
+/// what is sent.
+/// </remarks>
 public sealed partial class GraphTenant(GraphConnection connection) : ITargetTenant
 {
     private readonly GraphBatchClient _batches = new(connection);
 
     private const string Beta = "beta";
-    private const string V1 = "v1.0";
+    private const string V1 = GraphConnection.Version;
 
     public string Description => connection.Description;
 
     public async Task<IReadOnlyList<SourceOfAuthority>> GetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken)
     {
-        var answers = await _batches.SendAsync(Beta, Requests(userIds, id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}/onPremisesSyncBehavior")), cancellationToken);
+        var answers = await SyncBehaviorAsync(Requests(userIds, SyncBehaviorRead), cancellationToken);
         return [.. Distinct(userIds).Select(id => answers[id] switch
         {
             { IsSuccess: true, Body: var body } when body?["isCloudManaged"] is JsonValue value && value.TryGetValue<bool>(out var cloud) =>
@@ -40,12 +51,12 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
 
     public Task<IReadOnlyList<TargetWriteOutcome>> SetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, bool cloudManaged, CancellationToken cancellationToken) =>
         WriteThenVerifyAsync(
-            Beta,
+            SyncBehaviorAsync,
             userIds,
             "isCloudManaged",
             cloudManaged,
-            id => new GraphBatchRequest(id, HttpMethod.Patch, $"/users/{Escape(id)}/onPremisesSyncBehavior", new JsonObject { ["isCloudManaged"] = cloudManaged }),
-            id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}/onPremisesSyncBehavior"),
+            id => SyncBehaviorWrite(id, cloudManaged),
+            SyncBehaviorRead,
             cancellationToken);
 
     public async Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken)
@@ -81,7 +92,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
 
     public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) =>
         WriteThenVerifyAsync(
-            V1,
+            (requests, ct) => _batches.SendAsync(V1, requests, ct),
             userIds,
             "accountEnabled",
             enabled,
@@ -100,6 +111,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
     public async IAsyncEnumerable<TargetGroup> ReadGroupsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var groups = ReadAllPagesAsync(
+            "groups",
             () => connection.Client.Groups.GetAsync(r =>
             {
                 r.QueryParameters.Select = ["id", "displayName", "securityEnabled", "mailEnabled", "onPremisesSyncEnabled", "onPremisesSecurityIdentifier"];
@@ -116,6 +128,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
     public async IAsyncEnumerable<TargetApplication> ReadApplicationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var applications = ReadAllPagesAsync(
+            "applications",
             () => connection.Client.Applications.GetAsync(r =>
             {
                 r.QueryParameters.Select = ["id", "appId", "displayName", "identifierUris"];
@@ -132,6 +145,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
     public async IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var principals = ReadAllPagesAsync(
+            "service principals",
             () => connection.Client.ServicePrincipals.GetAsync(r =>
             {
                 r.QueryParameters.Select = ["id", "appId", "displayName", "accountEnabled", "servicePrincipalType"];
@@ -146,7 +160,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
     }
 
     // Every item of a Graph collection: the first page, then each @odata.nextLink until there is none.
-    private async IAsyncEnumerable<TItem> ReadAllPagesAsync<TPage, TItem>(Func<Task<TPage?>> first, Func<string, Task<TPage?>> next, Func<TPage, List<TItem>?> items)
+    private async IAsyncEnumerable<TItem> ReadAllPagesAsync<TPage, TItem>(string what, Func<Task<TPage?>> first, Func<string, Task<TPage?>> next, Func<TPage, List<TItem>?> items)
         where TPage : BaseCollectionPaginationCountResponse
     {
         var page = await CallAsync(first);
@@ -158,7 +172,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
             }
 
             var link = page.OdataNextLink;
-            page = string.IsNullOrEmpty(link) ? null : await CallAsync(() => next(link));
+            page = string.IsNullOrEmpty(link) ? null : await CallAsync(() => next(connection.Endpoint.RequireOwnLink(link, what + " page")));
         }
     }
 
@@ -171,7 +185,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
     /// reported <see cref="TargetWriteStatus.Mismatch"/>.
     /// </summary>
     private async Task<IReadOnlyList<TargetWriteOutcome>> WriteThenVerifyAsync(
-        string version,
+        Func<IReadOnlyList<GraphBatchRequest>, CancellationToken, Task<IReadOnlyDictionary<string, GraphBatchResponse>>> send,
         IReadOnlyList<string> userIds,
         string property,
         bool expected,
@@ -179,7 +193,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
         Func<string, GraphBatchRequest> readBack,
         CancellationToken cancellationToken)
     {
-        var writes = await _batches.SendAsync(version, Requests(userIds, write), cancellationToken);
+        var writes = await send(Requests(userIds, write), cancellationToken);
         var outcomes = new Dictionary<string, TargetWriteOutcome>(StringComparer.Ordinal);
         foreach (var (id, answer) in writes.Where(w => !w.Value.IsSuccess))
         {
@@ -190,7 +204,7 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
         var options = connection.Resilience;
         for (var read = 1; unverified.Count > 0; read++)
         {
-            var reads = await _batches.SendAsync(version, Requests(unverified, readBack), cancellationToken);
+            var reads = await send(Requests(unverified, readBack), cancellationToken);
             foreach (var id in unverified)
             {
                 outcomes[id] = reads[id] switch
@@ -217,6 +231,83 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
 
         return [.. Distinct(userIds).Select(id => outcomes[id])];
     }
+
+    /// <summary>
+    /// Sends <c>onPremisesSyncBehavior</c> sub-requests where this tenant serves them: v1.0 until it is
+    /// known not to. While unknown, sub-requests v1.0 answered 400/404 (with no success beside them) are
+    /// sent again on beta; if beta answers any with success, the connection uses beta from then on and
+    /// says so once; if v1.0 answered any with success, 400 and 404 are final answers (an unknown user).
+    /// A refused PATCH was not applied, so sending it again on beta writes nothing twice.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, GraphBatchResponse>> SyncBehaviorAsync(IReadOnlyList<GraphBatchRequest> requests, CancellationToken cancellationToken)
+    {
+        var known = connection.SyncBehaviorVersion;
+        var answers = await _batches.SendAsync(known ?? V1, requests, cancellationToken);
+        if (known is not null)
+        {
+            return answers;
+        }
+
+        if (answers.Values.Any(a => a.IsSuccess))
+        {
+            connection.SyncBehaviorVersion = V1;
+            return answers;
+        }
+
+        var refused = requests.Where(r => answers[r.Id].Status is 400 or 404).ToList();
+        if (refused.Count == 0)
+        {
+            return answers;
+        }
+
+        var beta = await _batches.SendAsync(Beta, refused, cancellationToken);
+        if (!beta.Values.Any(a => a.IsSuccess))
+        {
+            // Beta is no better (every user unknown, say): v1.0's answers stand and the question stays open.
+            return answers;
+        }
+
+        connection.SyncBehaviorVersion = Beta;
+        var first = answers[refused[0].Id];
+        LogBetaFallback(connection.Logger, first.Describe());
+        var merged = new Dictionary<string, GraphBatchResponse>(answers, StringComparer.Ordinal);
+        foreach (var (id, answer) in beta)
+        {
+            merged[id] = answer with { Attempts = answer.Attempts + answers[id].Attempts };
+        }
+
+        return merged;
+    }
+
+    // The SDK's typed v1.0 builder describes the request; $batch carries it (the version is chosen when it is sent).
+    private GraphBatchRequest SyncBehaviorRead(string id) =>
+        FromBuilder(id, HttpMethod.Get, connection.Client.Users[id].OnPremisesSyncBehavior.ToGetRequestInformation(r => r.QueryParameters.Select = ["isCloudManaged"]));
+
+    private GraphBatchRequest SyncBehaviorWrite(string id, bool cloudManaged) =>
+        FromBuilder(id, HttpMethod.Patch, connection.Client.Users[id].OnPremisesSyncBehavior.ToPatchRequestInformation(new OnPremisesSyncBehavior { IsCloudManaged = cloudManaged }));
+
+    // A builder's request as a $batch sub-request: its URL relative to the version root, its serialised body.
+    private GraphBatchRequest FromBuilder(string id, HttpMethod method, RequestInformation information)
+    {
+        var versionRoot = connection.Endpoint.VersionRoot;
+        information.PathParameters["baseurl"] = versionRoot.ToString().TrimEnd('/');
+        var uri = information.URI;
+        var url = uri.AbsoluteUri.StartsWith(versionRoot.AbsoluteUri, StringComparison.Ordinal)
+            ? "/" + uri.AbsoluteUri[versionRoot.AbsoluteUri.Length..]
+            : throw new InvalidOperationException($"the SDK built {uri} outside {versionRoot}");
+        JsonNode? body = null;
+        if (information.Content is { Length: > 0 } content)
+        {
+            // Kiota leaves its serialised body's stream at the end.
+            content.Position = 0;
+            body = JsonNode.Parse(content);
+        }
+
+        return new GraphBatchRequest(id, method, url, body);
+    }
+
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "Graph's v1.0 refused onPremisesSyncBehavior ({Answer}) and beta served it: this connection switches sources of authority on beta")]
+    private static partial void LogBetaFallback(ILogger logger, string answer);
 
     // How long the reads so far have waited for replication in all.
     private static TimeSpan ReadBackSpan(GraphResilienceOptions options, int reads) => options.ReadBackDelay * (Math.Pow(2, reads - 1) - 1);
