@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using System.Runtime.CompilerServices;
 using AuthSplit.Core.Errors;
