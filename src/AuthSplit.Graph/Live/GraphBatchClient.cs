@@ -65,8 +65,11 @@ public sealed partial class GraphBatchClient
         _logger = connection.Logger;
         _maxWrites = connection.Pacing.MaxWritesPerRequest;
         var options = connection.Resilience;
-        _rounds = new ResiliencePipelineBuilder<Round> { TimeProvider = _time }
-            .AddRetry(new RetryStrategyOptions<Round>
+        var rounds = new ResiliencePipelineBuilder<Round> { TimeProvider = _time };
+        if (options.MaxRetries > 0)
+        {
+            // Polly refuses a retry strategy of zero retries: MaxRetries 0 (allowed) is one round.
+            rounds.AddRetry(new RetryStrategyOptions<Round>
             {
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Pending.Count: > 0 }),
                 MaxRetryAttempts = options.MaxRetries,
@@ -80,8 +83,10 @@ public sealed partial class GraphBatchClient
                     LogRetry(_logger, args.Outcome.Result?.Pending.Count ?? 0, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
                     return ValueTask.CompletedTask;
                 },
-            })
-            .Build();
+            });
+        }
+
+        _rounds = rounds.Build();
     }
 
     /// <summary>Sends every request to <c>{root}/{version}/$batch</c>; the answers are keyed by request id.</summary>

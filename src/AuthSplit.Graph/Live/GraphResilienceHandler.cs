@@ -51,7 +51,14 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
         // One breaker and one limiter for every request of the connection, whoever retries it.
         var core = BreakerAndTimeout(options, time);
         _readsOnce = core;
-        _reads = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }.AddRetry(Retry(options, logger, time)).AddPipeline(core).Build();
+        var reads = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (options.MaxRetries > 0)
+        {
+            // Polly refuses a retry strategy of zero retries: MaxRetries 0 (allowed) is no strategy at all.
+            reads.AddRetry(Retry(options, logger, time));
+        }
+
+        _reads = reads.AddPipeline(core).Build();
         _writesOnce = Paced(core, time);
         _writes = Paced(_reads, time);
     }
