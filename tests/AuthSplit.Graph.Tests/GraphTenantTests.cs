@@ -255,6 +255,36 @@ public sealed class GraphTenantTests
     }
 
     [Fact]
+    public async Task The_read_back_waits_the_configured_delay_doubling_on_the_connections_clock()
+    {
+        // Graph's replication lags 5 s; Target:Limits reads back after 0, 2 and 2+4 s: the third read sees the write.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-01-05T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(3), Time = clock, Faults = new GraphFaults { ReadLagAfterWrite = TimeSpan.FromSeconds(5) } }, CancellationToken.None);
+        var limits = GraphResilienceOptions.From(new GraphLimitsOptions { ReadBackAttempts = 4, ReadBackDelaySeconds = 2 });
+        var log = new CollectingLogger();
+        using var connection = GraphConnection.Create(
+            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
+            limits with { BreakerMinimumThroughput = 10_000 },
+            log,
+            _ => Token,
+            clock);
+        var ids = Enumerable.Range(0, 3).Select(UserId).ToList();
+
+        var switching = new GraphTenant(connection).SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
+        while (!switching.IsCompleted)
+        {
+            await Task.Delay(5);
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        (await switching).Should().OnlyContain(o => o.Status == TargetWriteStatus.Verified);
+        emulator.Received.Count(r => r.InBatch && r.Method == "GET").Should().Be(3 * 3, "three reads of the three users: two saw the old value");
+        log.Events.Where(e => e.Id.Id == 3110).Select(e => e.Message).Should().Equal(
+            "3 users still read back the old isCloudManaged after the write (Graph replicates writes); reading them again in 2.0 s",
+            "3 users still read back the old isCloudManaged after the write (Graph replicates writes); reading them again in 4.0 s");
+    }
+
+    [Fact]
     public void Read_back_attempts_and_delay_come_from_target_limits()
     {
         var options = GraphResilienceOptions.From(new GraphLimitsOptions { ReadBackAttempts = 7, ReadBackDelaySeconds = 0.25, MaxRetries = 3 });

@@ -8,6 +8,8 @@ using AuthSplit.Graph.Snapshots;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models;
 using Microsoft.Kiota.Abstractions;
+using Polly;
+using Polly.Retry;
 
 namespace AuthSplit.Graph.Live;
 
@@ -201,31 +203,31 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
 
         var unverified = Distinct(userIds).Where(id => writes[id].IsSuccess).ToList();
         var options = connection.Resilience;
-        for (var read = 1; unverified.Count > 0; read++)
+        var read = 0;
+        if (unverified.Count > 0)
         {
-            var reads = await send(Requests(unverified, readBack), cancellationToken);
-            foreach (var id in unverified)
-            {
-                outcomes[id] = reads[id] switch
+            await ReadBackPipeline(property).ExecuteAsync(
+                async ct =>
                 {
-                    { IsSuccess: true, Body: var body } when body?[property] is JsonValue value && value.TryGetValue<bool>(out var actual) =>
-                        actual == expected
-                            ? new TargetWriteOutcome(id, TargetWriteStatus.Verified)
-                            : new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written {property}={Bool(expected)}, read back {Bool(actual)} {read} time(s) over {ReadBackSpan(options, read).TotalSeconds:0.#} s"),
-                    { IsSuccess: true } answer => new TargetWriteOutcome(id, TargetWriteStatus.Failed, $"written, but Graph's read-back has no {property}: {answer.Body?.ToJsonString()}"),
-                    var answer => new TargetWriteOutcome(id, StatusOf(answer), "written, but the read-back failed: " + answer.Describe()),
-                };
-            }
+                    read++;
+                    var reads = await send(Requests(unverified, readBack), ct);
+                    foreach (var id in unverified)
+                    {
+                        outcomes[id] = reads[id] switch
+                        {
+                            { IsSuccess: true, Body: var body } when body?[property] is JsonValue value && value.TryGetValue<bool>(out var actual) =>
+                                actual == expected
+                                    ? new TargetWriteOutcome(id, TargetWriteStatus.Verified)
+                                    : new TargetWriteOutcome(id, TargetWriteStatus.Mismatch, $"written {property}={Bool(expected)}, read back {Bool(actual)} {read} time(s) over {ReadBackSpan(options, read).TotalSeconds:0.#} s"),
+                            { IsSuccess: true } answer => new TargetWriteOutcome(id, TargetWriteStatus.Failed, $"written, but Graph's read-back has no {property}: {answer.Body?.ToJsonString()}"),
+                            var answer => new TargetWriteOutcome(id, StatusOf(answer), "written, but the read-back failed: " + answer.Describe()),
+                        };
+                    }
 
-            unverified = [.. unverified.Where(id => outcomes[id].Status == TargetWriteStatus.Mismatch)];
-            if (unverified.Count == 0 || read >= options.ReadBackAttempts)
-            {
-                break;
-            }
-
-            var delay = options.ReadBackDelay * Math.Pow(2, read - 1);
-            LogReadBackLag(connection.Logger, unverified.Count, property, delay.TotalSeconds);
-            await Task.Delay(delay, connection.Time, cancellationToken);
+                    unverified = [.. unverified.Where(id => outcomes[id].Status == TargetWriteStatus.Mismatch)];
+                    return unverified.Count;
+                },
+                cancellationToken);
         }
 
         return [.. Distinct(userIds).Select(id => outcomes[id])];
@@ -307,6 +309,36 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
 
     [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "Graph's v1.0 refused onPremisesSyncBehavior ({Answer}) and beta served it: this connection switches sources of authority on beta")]
     private static partial void LogBetaFallback(ILogger logger, string answer);
+
+    /// <summary>
+    /// The wait for replication as a Polly retry: the outcome is how many users still read back the old
+    /// value; they are read again after <see cref="GraphResilienceOptions.ReadBackDelay"/>, doubling, up to
+    /// <see cref="GraphResilienceOptions.ReadBackAttempts"/> reads in all. A read that fails (429, 5xx) is
+    /// not a reason to read again here: it was already retried within its own request budget.
+    /// </summary>
+    private ResiliencePipeline<int> ReadBackPipeline(string property)
+    {
+        var options = connection.Resilience;
+        var builder = new ResiliencePipelineBuilder<int> { TimeProvider = connection.Time };
+        if (options.ReadBackAttempts > 1)
+        {
+            builder.AddRetry(new RetryStrategyOptions<int>
+            {
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result > 0),
+                MaxRetryAttempts = options.ReadBackAttempts - 1,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                Delay = options.ReadBackDelay,
+                OnRetry = args =>
+                {
+                    LogReadBackLag(connection.Logger, args.Outcome.Result, property, args.RetryDelay.TotalSeconds);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        return builder.Build();
+    }
 
     // How long the reads so far have waited for replication in all.
     private static TimeSpan ReadBackSpan(GraphResilienceOptions options, int reads) => options.ReadBackDelay * (Math.Pow(2, reads - 1) - 1);
