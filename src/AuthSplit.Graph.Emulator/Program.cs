@@ -54,7 +54,7 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or I
 
 await using var emulator = await GraphEmulator.StartAsync(options, CancellationToken.None);
 Console.WriteLine($"Graph emulator (a stand-in, not Microsoft Graph) listening on {emulator.BaseUrl}");
-Console.WriteLine(FormattableString.Invariant($"seeded: {options.Users.Count} users, {options.Groups.Count} groups, {options.Applications.Count} applications, {options.ServicePrincipals.Count} service principals; faults: {options.Faults}"));
+Console.WriteLine(FormattableString.Invariant($"seeded: {options.Users.Count} users, {options.Groups.Count} groups, {options.Applications.Count} applications, {options.ServicePrincipals.Count} service principals; onPremisesSyncBehavior on v1.0: {(options.SyncBehaviorOnV1 ? "yes" : "no (beta only)")}; faults: {options.Faults}"));
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
