@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Resilience;
+using AuthSplit.Graph.Users;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;

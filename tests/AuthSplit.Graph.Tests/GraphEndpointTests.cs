@@ -1,8 +1,10 @@
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
+using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Resilience;
+using AuthSplit.Graph.Users;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;

@@ -2,8 +2,10 @@ using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
+using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Resilience;
+using AuthSplit.Graph.Users;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;

@@ -1,6 +1,6 @@
 using AuthSplit.Core.Configuration;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>How the connector paces and retries its Graph calls. The defaults follow Graph's documented limits.</summary>
 public sealed record GraphResilienceOptions

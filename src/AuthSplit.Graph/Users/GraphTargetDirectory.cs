@@ -1,14 +1,16 @@
-using System.Text.Json;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
+using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
+using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Serialization;
-using Microsoft.Graph.Models.ODataErrors;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Users;
 
 /// <summary>
 /// The tenant's users read live through Microsoft Graph: <c>GET /v1.0/users?$select=...&amp;$top=999</c>,

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Net;
+using AuthSplit.Graph.Batching;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>
 /// What Graph failures are worth another attempt, and how long Graph asked to wait: written once, for

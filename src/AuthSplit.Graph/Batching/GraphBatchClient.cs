@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Errors;
+using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
@@ -11,7 +13,7 @@ using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Batching;
 
 /// <summary>One request of a <c>$batch</c>: <paramref name="Url"/> is relative to the version, e.g. <c>/users/{id}</c>.</summary>
 public sealed record GraphBatchRequest(string Id, HttpMethod Method, string Url, JsonNode? Body = null)

@@ -1,9 +1,12 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Steps;
+using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Batching;
+using AuthSplit.Graph.Inventory;
+using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models;
@@ -11,7 +14,7 @@ using Microsoft.Kiota.Abstractions;
 using Polly;
 using Polly.Retry;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Users;
 
 /// <summary>
 /// The target tenant through Microsoft Graph; users are written and read back in <c>$batch</c>es of 20.
@@ -32,6 +35,7 @@ namespace AuthSplit.Graph.Live;
 public sealed partial class GraphTenant(GraphConnection connection) : ITargetTenant
 {
     private readonly GraphBatchClient _batches = new(connection);
+    private readonly GraphInventory _inventory = new(connection);
 
     private const string Beta = "beta";
     private const string V1 = GraphConnection.Version;
@@ -101,81 +105,13 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
             id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}?$select=id,accountEnabled"),
             cancellationToken);
 
-    public async Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken)
-    {
-        var page = await CallAsync(() => connection.Client.Directory.OnPremisesSynchronization.GetAsync(cancellationToken: cancellationToken));
-        var sync = page?.Value?.FirstOrDefault()
-            ?? throw new ExternalSystemException(connection.Description, "Graph returned no onPremisesSynchronization object for the tenant");
-        return new TenantSyncState(sync.Id ?? string.Empty, sync.Features?.PasswordSyncEnabled ?? false);
-    }
+    public Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken) => _inventory.GetTenantSyncStateAsync(cancellationToken);
 
-    public async IAsyncEnumerable<TargetGroup> ReadGroupsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var groups = ReadAllPagesAsync(
-            "groups",
-            () => connection.Client.Groups.GetAsync(r =>
-            {
-                r.QueryParameters.Select = ["id", "displayName", "securityEnabled", "mailEnabled", "onPremisesSyncEnabled", "onPremisesSecurityIdentifier"];
-                r.QueryParameters.Top = 999;
-            }, cancellationToken),
-            next => connection.Client.Groups.WithUrl(next).GetAsync(cancellationToken: cancellationToken),
-            page => page.Value);
-        await foreach (var group in groups)
-        {
-            yield return new TargetGroup(Id(group), group.DisplayName, group.SecurityEnabled, group.MailEnabled, group.OnPremisesSyncEnabled, group.OnPremisesSecurityIdentifier);
-        }
-    }
+    public IAsyncEnumerable<TargetGroup> ReadGroupsAsync(CancellationToken cancellationToken) => _inventory.ReadGroupsAsync(cancellationToken);
 
-    public async IAsyncEnumerable<TargetApplication> ReadApplicationsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var applications = ReadAllPagesAsync(
-            "applications",
-            () => connection.Client.Applications.GetAsync(r =>
-            {
-                r.QueryParameters.Select = ["id", "appId", "displayName", "identifierUris"];
-                r.QueryParameters.Top = 999;
-            }, cancellationToken),
-            next => connection.Client.Applications.WithUrl(next).GetAsync(cancellationToken: cancellationToken),
-            page => page.Value);
-        await foreach (var application in applications)
-        {
-            yield return new TargetApplication(Id(application), application.AppId, application.DisplayName, [.. application.IdentifierUris ?? []]);
-        }
-    }
+    public IAsyncEnumerable<TargetApplication> ReadApplicationsAsync(CancellationToken cancellationToken) => _inventory.ReadApplicationsAsync(cancellationToken);
 
-    public async IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var principals = ReadAllPagesAsync(
-            "service principals",
-            () => connection.Client.ServicePrincipals.GetAsync(r =>
-            {
-                r.QueryParameters.Select = ["id", "appId", "displayName", "accountEnabled", "servicePrincipalType"];
-                r.QueryParameters.Top = 999;
-            }, cancellationToken),
-            next => connection.Client.ServicePrincipals.WithUrl(next).GetAsync(cancellationToken: cancellationToken),
-            page => page.Value);
-        await foreach (var principal in principals)
-        {
-            yield return new TargetServicePrincipal(Id(principal), principal.AppId, principal.DisplayName, principal.AccountEnabled, principal.ServicePrincipalType);
-        }
-    }
-
-    // Every item of a Graph collection: the first page, then each @odata.nextLink until there is none.
-    private async IAsyncEnumerable<TItem> ReadAllPagesAsync<TPage, TItem>(string what, Func<Task<TPage?>> first, Func<string, Task<TPage?>> next, Func<TPage, List<TItem>?> items)
-        where TPage : BaseCollectionPaginationCountResponse
-    {
-        var page = await CallAsync(first);
-        while (page is not null)
-        {
-            foreach (var item in items(page) ?? [])
-            {
-                yield return item;
-            }
-
-            var link = page.OdataNextLink;
-            page = string.IsNullOrEmpty(link) ? null : await CallAsync(() => next(connection.Endpoint.RequireOwnLink(link, what + " page")));
-        }
-    }
+    public IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken) => _inventory.ReadServicePrincipalsAsync(cancellationToken);
 
     /// <summary>
     /// Writes one boolean per user in <c>$batch</c>es, then reads back every user whose write succeeded:
@@ -360,20 +296,4 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
         429 or >= 500 => TargetWriteStatus.Failed,
         _ => TargetWriteStatus.Rejected,
     };
-
-    private string Id(Entity entity) => string.IsNullOrEmpty(entity.Id)
-        ? throw new ExternalSystemException(connection.Description, $"Graph returned a {entity.GetType().Name} without an id")
-        : entity.Id;
-
-    private async Task<T?> CallAsync<T>(Func<Task<T?>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (Exception ex) when (GraphErrors.IsGraphFailure(ex))
-        {
-            throw GraphErrors.From(connection.Description, ex);
-        }
-    }
 }

@@ -1,6 +1,6 @@
 using Microsoft.Kiota.Abstractions;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>
 /// Marks a request whose transient failures its caller retries (a <c>$batch</c> round, which also

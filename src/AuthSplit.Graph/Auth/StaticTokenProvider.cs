@@ -1,6 +1,6 @@
 using Microsoft.Kiota.Abstractions.Authentication;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Auth;
 
 /// <summary>
 /// A bearer token given from outside (e.g. <c>az account get-access-token</c>, or the emulator's), handed

@@ -1,15 +1,16 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Azure.Identity;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
+using AuthSplit.Graph.Resilience;
+using Azure.Identity;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph;
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Authentication.Azure;
 using Microsoft.Kiota.Http.HttpClientLibrary.Middleware;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Auth;
 
 /// <summary>
 /// A <see cref="GraphServiceClient"/> for the configured tenant: the real Microsoft Graph by default, a

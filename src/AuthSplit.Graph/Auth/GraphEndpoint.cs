@@ -2,7 +2,7 @@ using AuthSplit.Core.Errors;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Authentication;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Auth;
 
 /// <summary>
 /// The one Graph endpoint a connection talks to: the scheme, host and port of <c>Target:BaseUrl</c> and

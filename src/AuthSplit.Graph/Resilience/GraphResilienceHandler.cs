@@ -6,7 +6,7 @@ using Polly.RateLimiting;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>
 /// The one place that retries Graph calls (the SDK's own retry handler is removed): a client-side
