@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
+using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Resilience;
+using AuthSplit.Graph.Users;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Benchmarks;

@@ -25,6 +25,18 @@ public sealed record GraphEmulatorOptions
 
     public GraphFaults Faults { get; init; } = GraphFaults.None;
 
+    /// <summary>
+    /// Whether v1.0 serves <c>users/{id}/onPremisesSyncBehavior</c>, as Graph now does; false answers it 400
+    /// "Resource not found for the segment", as a tenant without it on v1.0 does (beta always serves it).
+    /// </summary>
+    public bool SyncBehaviorOnV1 { get; init; } = true;
+
+    /// <summary>
+    /// A misbehaving server: <c>@odata.nextLink</c> (and <c>@odata.context</c>) point at this root instead of the
+    /// emulator's own, e.g. another port or host. Null (normal): links point back at the emulator.
+    /// </summary>
+    public Uri? NextLinkRoot { get; init; }
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Reads Graph JSON pages (<c>{"value":[...]}</c>) from a file or every <c>*.json</c> of a directory.</summary>

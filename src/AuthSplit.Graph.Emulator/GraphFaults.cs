@@ -15,6 +15,9 @@ public sealed record GraphFaults
 
     public int RetryAfterSeconds { get; init; } = 1;
 
+    /// <summary>Every write (a PATCH, alone or in a <c>$batch</c>) is answered 429 with <see cref="RetryAfterSeconds"/>: a write that never gets through.</summary>
+    public bool ThrottleWrites { get; init; }
+
     /// <summary>Every Nth request is answered 503 Service Unavailable.</summary>
     public int ServiceUnavailableEvery { get; init; }
 

@@ -11,6 +11,7 @@ const string Usage = """
                                     [--throttle-every N] [--throttle-without-retry-after-every N] [--retry-after-seconds N]
                                     [--unavailable-every N] [--gateway-timeout-every N] [--drop-connection-every N]
                                     [--lose-write-every N] [--read-lag-ms N] [--latency-ms N] [--write-quota N] [--write-window-seconds N] [--documented-write-limit]
+                                    [--throttle-writes] [--no-v1-sync-behavior]
     Seeds are Graph JSON pages ({"value":[...]}), a file or every *.json of a directory.
     Faults are deterministic: every Nth request (and $batch sub-request) fails; 0 turns a fault off.
     The bearer token clients must present is read from AUTHSPLIT_EMULATOR_TOKEN.
@@ -53,7 +54,7 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or I
 
 await using var emulator = await GraphEmulator.StartAsync(options, CancellationToken.None);
 Console.WriteLine($"Graph emulator (a stand-in, not Microsoft Graph) listening on {emulator.BaseUrl}");
-Console.WriteLine(FormattableString.Invariant($"seeded: {options.Users.Count} users, {options.Groups.Count} groups, {options.Applications.Count} applications, {options.ServicePrincipals.Count} service principals; faults: {options.Faults}"));
+Console.WriteLine(FormattableString.Invariant($"seeded: {options.Users.Count} users, {options.Groups.Count} groups, {options.Applications.Count} applications, {options.ServicePrincipals.Count} service principals; onPremisesSyncBehavior on v1.0: {(options.SyncBehaviorOnV1 ? "yes" : "no (beta only)")}; faults: {options.Faults}"));
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -90,6 +91,8 @@ internal sealed record EmulatorCommandLine
     public bool PasswordSync { get; init; } = true;
 
     public GraphFaults Faults { get; init; } = GraphFaults.None;
+
+    public bool SyncBehaviorOnV1 { get; init; } = true;
 
     public static EmulatorCommandLine Parse(string[] args)
     {
@@ -155,6 +158,12 @@ internal sealed record EmulatorCommandLine
                 case "--write-window-seconds":
                     faults = faults with { WriteQuotaWindow = TimeSpan.FromSeconds(Math.Max(1, Number())) };
                     break;
+                case "--throttle-writes":
+                    faults = faults with { ThrottleWrites = true };
+                    break;
+                case "--no-v1-sync-behavior":
+                    result = result with { SyncBehaviorOnV1 = false };
+                    break;
                 case "--documented-write-limit":
                     faults = faults with { WriteQuota = GraphFaults.DocumentedWriteLimit.WriteQuota, WriteQuotaWindow = GraphFaults.DocumentedWriteLimit.WriteQuotaWindow };
                     break;
@@ -184,6 +193,7 @@ internal sealed record EmulatorCommandLine
             ServicePrincipals = Seed("--service-principals"),
             PasswordSyncEnabled = PasswordSync,
             Faults = Faults,
+            SyncBehaviorOnV1 = SyncBehaviorOnV1,
         };
         return TenantId is null ? options : options with { TenantId = TenantId };
     }

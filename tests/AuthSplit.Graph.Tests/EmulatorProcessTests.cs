@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Resilience;
+using AuthSplit.Graph.Users;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
@@ -64,6 +66,27 @@ public sealed class EmulatorProcessTests : IDisposable
         await process.WaitForExitAsync(exited.Token);
         process.ExitCode.Should().Be(0);
         (await process.StandardOutput.ReadToEndAsync()).Should().Contain("stopped after");
+    }
+
+    [Fact]
+    public async Task An_older_tenant_and_a_write_storm_are_chosen_on_the_command_line()
+    {
+        using var process = Process.Start(Emulator("--port", "0", "--no-v1-sync-behavior", "--throttle-writes"))!;
+        try
+        {
+            var banner = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
+            banner.Should().Contain("a stand-in, not Microsoft Graph");
+            (await process.StandardOutput.ReadLineAsync()).Should().Contain("onPremisesSyncBehavior on v1.0: no (beta only)").And.Contain("ThrottleWrites = True");
+        }
+        finally
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+
+        using var exited = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(exited.Token);
+        process.ExitCode.Should().Be(0);
     }
 
     [Theory]

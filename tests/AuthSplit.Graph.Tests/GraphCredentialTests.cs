@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
+using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Resilience;
+using AuthSplit.Graph.Users;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
@@ -85,6 +87,7 @@ public sealed class GraphCredentialTests : IDisposable
         using var connection = Create(CertificateTarget(pfx, File("pfx-password", CertificatePassword + "\n")));
 
         connection.Description.Should().Be("https://graph.microsoft.com");
+        connection.CertificateThumbprint.Should().Be(certificate.Thumbprint, "the credential holds the certificate from the file");
     }
 
     [Fact]
@@ -109,9 +112,8 @@ public sealed class GraphCredentialTests : IDisposable
         var withKey = File("app.pem", certificate.ExportCertificatePem() + "\n" + certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
         var withoutKey = File("public.pem", certificate.ExportCertificatePem());
 
-        using (Create(CertificateTarget(withKey)))
-        {
-        }
+        using var connection = Create(CertificateTarget(withKey));
+        connection.CertificateThumbprint.Should().Be(certificate.Thumbprint, "the credential holds the certificate from the PEM, with its key (one without is refused below)");
 
         var act = () => Create(CertificateTarget(withoutKey));
         act.Should().Throw<InputException>().WithMessage("*private key*");

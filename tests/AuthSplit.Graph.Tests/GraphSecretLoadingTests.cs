@@ -3,7 +3,8 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Secrets;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Resilience;
 using AuthSplit.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -2,9 +2,11 @@ using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
+using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
+using AuthSplit.Graph.Users;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
@@ -31,10 +33,13 @@ public sealed class GraphTargetDirectoryTests
         }),
     ];
 
-    private static async Task<List<TargetUser>> ReadAllAsync(GraphEmulator emulator, string token = Token, GraphResilienceOptions? resilience = null)
+    // The connector's retry log event (GraphResilienceHandler): one per retry made.
+    private const int RetryEvent = 3101;
+
+    private static async Task<List<TargetUser>> ReadAllAsync(GraphEmulator emulator, string token = Token, GraphResilienceOptions? resilience = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         var options = new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
-        using var connection = GraphConnection.Create(options, resilience ?? FastRetries, NullLogger.Instance, name => name == TokenVariable ? token : null);
+        using var connection = GraphConnection.Create(options, resilience ?? FastRetries, logger ?? NullLogger.Instance, name => name == TokenVariable ? token : null);
         var users = new List<TargetUser>();
         await foreach (var user in new GraphTargetDirectory(connection, []).ReadUsersAsync(CancellationToken.None))
         {
@@ -108,10 +113,19 @@ public sealed class GraphTargetDirectoryTests
             Faults = new GraphFaults { ThrottleWithoutRetryAfterEvery = 2, ThrottleEvery = 5, RetryAfterSeconds = 1, ServiceUnavailableEvery = 7, GatewayTimeoutEvery = 11 },
         }, CancellationToken.None);
 
-        var users = await ReadAllAsync(emulator, resilience: FastRetries with { BreakerMinimumThroughput = 1000 });
+        var log = new CollectingLogger();
+
+        var users = await ReadAllAsync(emulator, resilience: FastRetries with { BreakerMinimumThroughput = 1000 }, logger: log);
 
         users.Select(u => u.Id).Should().Equal(seeded.Select(s => s["id"]!.GetValue<string>()), "every page arrives once, in order");
-        emulator.RequestCount.Should().BeGreaterThan(4, "faulted requests were retried");
+        var received = emulator.Received;
+        var faulted = received.Where(r => r.Status != 200).ToList();
+        faulted.Where(r => r.Status == 429 && r.RetryAfter).Should().NotBeEmpty("the storm had 429s with Retry-After");
+        faulted.Where(r => r.Status == 429 && !r.RetryAfter).Should().NotBeEmpty("and 429s without");
+        faulted.Should().Contain(r => r.Status == 503).And.Contain(r => r.Status == 504);
+        received.Count(r => r.Status == 200).Should().Be(4, "3,000 users are 4 pages of 999, each served once");
+        log.Count(RetryEvent).Should().Be(faulted.Count, "every faulted answer was retried, once");
+        received.Should().HaveCount(4 + faulted.Count, "nothing but the pages and their retries was sent");
     }
 
     [Fact]
@@ -119,10 +133,15 @@ public sealed class GraphTargetDirectoryTests
     {
         var seeded = Users(2000);
         await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = seeded, Faults = new GraphFaults { DropConnectionEvery = 2 } }, CancellationToken.None);
+        var log = new CollectingLogger();
 
-        var users = await ReadAllAsync(emulator);
+        var users = await ReadAllAsync(emulator, logger: log);
 
-        users.Should().HaveCount(2000);
+        users.Select(u => u.Id).Should().Equal(seeded.Select(s => s["id"]!.GetValue<string>()));
+        var dropped = emulator.Received.Count(r => r.Status == 0);
+        dropped.Should().BeGreaterThan(0, "connections were dropped");
+        emulator.Received.Count(r => r.Status == 200).Should().Be(3, "2,000 users are 3 pages, each served once");
+        log.Count(RetryEvent).Should().Be(dropped, "each dropped connection was retried");
     }
 
     [Fact]

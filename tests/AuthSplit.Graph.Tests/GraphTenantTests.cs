@@ -2,8 +2,10 @@ using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
+using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Resilience;
+using AuthSplit.Graph.Users;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
@@ -38,12 +40,15 @@ public sealed class GraphTenantTests
             NullLogger.Instance,
             _ => Token);
 
-    private static void EachWrittenOnce(GraphEmulator emulator, IEnumerable<string> ids, string pathSuffix)
+    private static void EachWrittenOnce(GraphEmulator emulator, IEnumerable<string> ids, string version, string pathSuffix)
     {
         var paths = emulator.Writes.Select(w => w.Path).ToList();
         paths.Should().OnlyHaveUniqueItems("no write is applied twice");
-        paths.Should().BeEquivalentTo(ids.Select(id => $"/beta/users/{id}{pathSuffix}".Replace("/beta", pathSuffix.Length == 0 ? "/v1.0" : "/beta", StringComparison.Ordinal)), "every write is applied");
+        paths.Should().BeEquivalentTo(ids.Select(id => $"/{version}/users/{id}{pathSuffix}"), "every write is applied");
     }
+
+    private static List<EmulatorRequest> SyncBehaviorRequests(GraphEmulator emulator, string version) =>
+        [.. emulator.Received.Where(r => r.InBatch && r.PathAndQuery.StartsWith($"/{version}/users/", StringComparison.Ordinal) && r.PathAndQuery.Contains("/onPremisesSyncBehavior", StringComparison.Ordinal))];
 
     [Fact]
     public async Task Switching_the_source_of_authority_writes_each_user_once_and_reads_it_back()
@@ -60,8 +65,11 @@ public sealed class GraphTenantTests
         outcomes.Select(o => o.UserId).Should().Equal(ids, "one outcome per user, in the order asked");
         outcomes.Should().OnlyContain(o => o.Status == TargetWriteStatus.Verified);
         ids.Should().OnlyContain(id => emulator.IsCloudManaged(id));
-        EachWrittenOnce(emulator, ids, "/onPremisesSyncBehavior");
-        emulator.Writes.Should().OnlyContain(w => w.Body == "{\"isCloudManaged\":true}");
+        EachWrittenOnce(emulator, ids, "v1.0", "/onPremisesSyncBehavior");
+        emulator.Writes.Should().OnlyContain(w => w.Body == "{\"isCloudManaged\":true}", "the SDK's typed model serialises exactly the documented body");
+        SyncBehaviorRequests(emulator, "beta").Should().BeEmpty("v1.0 serves onPremisesSyncBehavior: beta is never asked");
+        SyncBehaviorRequests(emulator, "v1.0").Where(r => r.Method == "GET").Should().HaveCount(90)
+            .And.OnlyContain(r => r.PathAndQuery.EndsWith("/onPremisesSyncBehavior?%24select=isCloudManaged", StringComparison.Ordinal), "the builder's $select=isCloudManaged");
         emulator.RequestCount.Should().Be(3 + 45 + 3 + 45 + 3 + 45, "reads and writes go in batches of 20: 3 envelopes and 45 sub-requests each for the read, the write and the read-back");
     }
 
@@ -82,7 +90,7 @@ public sealed class GraphTenantTests
         var outcomes = await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
 
         outcomes.Where(o => !o.Verified).Select(o => $"{o.UserId} {o.Status} {o.Problem}").Should().BeEmpty("the storm is ridden out");
-        EachWrittenOnce(emulator, ids, "/onPremisesSyncBehavior");
+        EachWrittenOnce(emulator, ids, "v1.0", "/onPremisesSyncBehavior");
         emulator.ThrottledCount.Should().BeGreaterThan(50, "the storm happened");
     }
 
@@ -99,6 +107,7 @@ public sealed class GraphTenantTests
         outcomes.Select(o => o.Status).Should().Equal(TargetWriteStatus.Verified, TargetWriteStatus.NotFound, TargetWriteStatus.Verified);
         outcomes[1].Problem.Should().Contain("404").And.Contain("Request_ResourceNotFound");
         emulator.IsCloudManaged(UserId(1)).Should().BeFalse("it was not asked for");
+        SyncBehaviorRequests(emulator, "beta").Should().BeEmpty("v1.0 answered the others, so its 404 means an unknown user, not an older tenant");
     }
 
     [Theory]
@@ -184,6 +193,105 @@ public sealed class GraphTenantTests
         users.Should().HaveCount(30).And.OnlyContain(u => u.AccountEnabled == false);
         users[3].Get("onPremisesImmutableId").Should().Be("imm3");
         emulator.Writes.Select(w => w.Path).Should().OnlyHaveUniqueItems().And.HaveCount(30);
+    }
+
+    [Fact]
+    public async Task A_tenant_whose_v1_refuses_sync_behavior_falls_back_to_beta_once_for_the_connection()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(45), SyncBehaviorOnV1 = false }, CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+        var ids = Enumerable.Range(0, 45).Select(UserId).ToList();
+
+        var before = await tenant.GetSourceOfAuthorityAsync(ids, CancellationToken.None);
+        var outcomes = await tenant.SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
+        var after = await tenant.GetSourceOfAuthorityAsync(ids, CancellationToken.None);
+
+        before.Should().OnlyContain(s => s.IsCloudManaged == false && s.Status == TargetWriteStatus.Verified);
+        outcomes.Should().OnlyContain(o => o.Status == TargetWriteStatus.Verified);
+        after.Should().OnlyContain(s => s.IsCloudManaged == true);
+        EachWrittenOnce(emulator, ids, "beta", "/onPremisesSyncBehavior");
+        SyncBehaviorRequests(emulator, "v1.0").Should().HaveCount(45, "v1.0 was asked once, by the first read, and refused; the connection then remembered beta")
+            .And.OnlyContain(r => r.Status == 400 && r.Method == "GET");
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(0)]
+    public async Task A_permanently_throttled_write_is_sent_exactly_as_often_as_the_retry_budget_allows(int maxRetries)
+    {
+        // The write is always throttled, and every third request besides (so its $batch too, now and then):
+        // the batch rounds and the HTTP pipeline's retries must share one budget, not multiply.
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions
+        {
+            AccessToken = Token,
+            Users = Users(1),
+            Faults = new GraphFaults { ThrottleWrites = true, ThrottleEvery = 3, RetryAfterSeconds = 0 },
+        }, CancellationToken.None);
+        using var connection = Connect(emulator, FastRetries with { MaxRetries = maxRetries, BaseDelay = TimeSpan.FromMilliseconds(1) });
+
+        var outcomes = await new GraphTenant(connection).SetAccountEnabledAsync([UserId(0)], enabled: false, CancellationToken.None);
+
+        outcomes.Should().ContainSingle().Which.Status.Should().Be(TargetWriteStatus.Failed);
+        outcomes[0].Problem.Should().Contain("429");
+        var batches = emulator.Received.Where(r => !r.InBatch).ToList();
+        batches.Should().HaveCount(1 + maxRetries, "each attempt of the write is one $batch, throttled whole or in its sub-request, and the budget is 1 + MaxRetries attempts")
+            .And.OnlyContain(r => r.Method == "POST" && r.PathAndQuery == "/v1.0/$batch");
+        batches.Count(r => r.Status == 429).Should().Be(maxRetries / 2, "every second attempt was throttled as a whole batch");
+        emulator.Received.Count(r => r.InBatch && r.Method == "PATCH").Should().Be(batches.Count(r => r.Status == 200)).And.BeGreaterThan(0);
+        emulator.Writes.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(0)]
+    public async Task A_permanently_throttled_read_is_sent_exactly_as_often_as_the_retry_budget_allows(int maxRetries)
+    {
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Faults = new GraphFaults { ThrottleEvery = 1, RetryAfterSeconds = 0 } }, CancellationToken.None);
+        using var connection = Connect(emulator, FastRetries with { MaxRetries = maxRetries, BaseDelay = TimeSpan.FromMilliseconds(1) });
+
+        var act = () => new GraphTenant(connection).GetTenantSyncStateAsync(CancellationToken.None);
+
+        (await act.Should().ThrowAsync<ExternalSystemException>()).Which.Message.Should().Contain("429");
+        emulator.Received.Should().HaveCount(1 + maxRetries).And.OnlyContain(r => r.Status == 429);
+    }
+
+    [Fact]
+    public async Task The_read_back_waits_the_configured_delay_doubling_on_the_connections_clock()
+    {
+        // Graph's replication lags 5 s; Target:Limits reads back after 0, 2 and 2+4 s: the third read sees the write.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-01-05T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(3), Time = clock, Faults = new GraphFaults { ReadLagAfterWrite = TimeSpan.FromSeconds(5) } }, CancellationToken.None);
+        var limits = GraphResilienceOptions.From(new GraphLimitsOptions { ReadBackAttempts = 4, ReadBackDelaySeconds = 2 });
+        var log = new CollectingLogger();
+        using var connection = GraphConnection.Create(
+            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
+            limits with { BreakerMinimumThroughput = 10_000 },
+            log,
+            _ => Token,
+            clock);
+        var ids = Enumerable.Range(0, 3).Select(UserId).ToList();
+
+        var switching = new GraphTenant(connection).SetSourceOfAuthorityAsync(ids, cloudManaged: true, CancellationToken.None);
+        while (!switching.IsCompleted)
+        {
+            await Task.Delay(5);
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        (await switching).Should().OnlyContain(o => o.Status == TargetWriteStatus.Verified);
+        emulator.Received.Count(r => r.InBatch && r.Method == "GET").Should().Be(3 * 3, "three reads of the three users: two saw the old value");
+        log.Events.Where(e => e.Id.Id == 3110).Select(e => e.Message).Should().Equal(
+            "3 users still read back the old isCloudManaged after the write (Graph replicates writes); reading them again in 2.0 s",
+            "3 users still read back the old isCloudManaged after the write (Graph replicates writes); reading them again in 4.0 s");
+    }
+
+    [Fact]
+    public void Read_back_attempts_and_delay_come_from_target_limits()
+    {
+        var options = GraphResilienceOptions.From(new GraphLimitsOptions { ReadBackAttempts = 7, ReadBackDelaySeconds = 0.25, MaxRetries = 3 });
+
+        (options.ReadBackAttempts, options.ReadBackDelay, options.MaxRetries).Should().Be((7, TimeSpan.FromMilliseconds(250), 3));
     }
 
     [Fact]

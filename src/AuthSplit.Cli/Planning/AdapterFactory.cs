@@ -1,8 +1,10 @@
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
-using AuthSplit.Graph.Live;
+using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
+using AuthSplit.Graph.Users;
 using AuthSplit.Ldap;
 using AuthSplit.Ldap.Ldif;
 using Microsoft.Extensions.Logging;

@@ -125,6 +125,12 @@ public sealed class GraphLimitsOptions
     public int MaxRetryDelaySeconds { get; set; } = 120;
 
     public int AttemptTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>Reads of a written user before a value still showing the old state is a mismatch (Graph replicates writes).</summary>
+    public int ReadBackAttempts { get; set; } = 4;
+
+    /// <summary>Wait before the second read-back; doubled before each further one.</summary>
+    public double ReadBackDelaySeconds { get; set; } = 2;
 }
 
 /// <summary>One wave: in scope = under <see cref="BaseDn"/> AND matches <see cref="Filter"/>.</summary>

@@ -88,6 +88,12 @@ public static partial class AuthSplitOptionsValidator
         Range(limits.MaxRetries, 0, 50, "Target:Limits:MaxRetries", errors);
         Range(limits.MaxRetryDelaySeconds, 1, 3600, "Target:Limits:MaxRetryDelaySeconds", errors);
         Range(limits.AttemptTimeoutSeconds, 1, 3600, "Target:Limits:AttemptTimeoutSeconds", errors);
+        Range(limits.ReadBackAttempts, 1, 20, "Target:Limits:ReadBackAttempts", errors);
+        if (!(limits.ReadBackDelaySeconds > 0 && limits.ReadBackDelaySeconds <= 600))
+        {
+            errors.Add(new("Target:Limits:ReadBackDelaySeconds", $"must be above 0 and at most 600 (got {limits.ReadBackDelaySeconds})"));
+        }
+
         if (!(limits.RetryBaseDelaySeconds > 0 && limits.RetryBaseDelaySeconds <= limits.MaxRetryDelaySeconds))
         {
             errors.Add(new("Target:Limits:RetryBaseDelaySeconds", $"must be above 0 and at most MaxRetryDelaySeconds (got {limits.RetryBaseDelaySeconds})"));

@@ -1,6 +1,6 @@
 using Microsoft.Kiota.Abstractions;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>
 /// How many writes a request carries, for the write limiter: a <c>$batch</c> counts its write

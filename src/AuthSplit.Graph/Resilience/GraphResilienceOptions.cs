@@ -1,6 +1,6 @@
 using AuthSplit.Core.Configuration;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>How the connector paces and retries its Graph calls. The defaults follow Graph's documented limits.</summary>
 public sealed record GraphResilienceOptions
@@ -10,7 +10,10 @@ public sealed record GraphResilienceOptions
 
     public TimeSpan WriteWindow { get; init; } = TimeSpan.FromSeconds(150);
 
-    /// <summary>Retries of one request after 429, 5xx or a transport failure.</summary>
+    /// <summary>
+    /// Retries of one request after 429, 5xx or a transport failure: the whole budget, whether the request
+    /// goes alone or as a <c>$batch</c> sub-request (at most <c>1 + MaxRetries</c> attempts in all).
+    /// </summary>
     public int MaxRetries { get; init; } = 8;
 
     /// <summary>First backoff when Graph gives no Retry-After; doubled each time, with jitter.</summary>
@@ -34,6 +37,8 @@ public sealed record GraphResilienceOptions
     /// <summary>
     /// Reads of a written user before a value that is still the old one counts as a mismatch; Graph
     /// replicates writes, so the first read-back can lag. Waits <see cref="ReadBackDelay"/>, doubling.
+    /// These reads wait for replication, not for a failure: each of them has the <see cref="MaxRetries"/>
+    /// budget of any request (<c>Target:Limits:ReadBackAttempts</c>, <c>ReadBackDelaySeconds</c>).
     /// </summary>
     public int ReadBackAttempts { get; init; } = 4;
 
@@ -48,5 +53,7 @@ public sealed record GraphResilienceOptions
         BaseDelay = TimeSpan.FromSeconds(limits.RetryBaseDelaySeconds),
         MaxDelay = TimeSpan.FromSeconds(limits.MaxRetryDelaySeconds),
         AttemptTimeout = TimeSpan.FromSeconds(limits.AttemptTimeoutSeconds),
+        ReadBackAttempts = limits.ReadBackAttempts,
+        ReadBackDelay = TimeSpan.FromSeconds(limits.ReadBackDelaySeconds),
     };
 }

@@ -1,18 +1,20 @@
-using System.Text.Json;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
+using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
+using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Serialization;
-using Microsoft.Graph.Models.ODataErrors;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Users;
 
 /// <summary>
 /// The tenant's users read live through Microsoft Graph: <c>GET /v1.0/users?$select=...&amp;$top=999</c>,
-/// following <c>@odata.nextLink</c>. Each response is kept as the page a target snapshot holds
+/// following <c>@odata.nextLink</c> only within the configured endpoint (<see cref="GraphEndpoint"/>). Each response is kept as the page a target snapshot holds
 /// (<see cref="GraphUserPage"/>) and its users are parsed by the snapshot's own parser, so a plan from
 /// the live tenant and a plan from the saved snapshot see exactly the same users.
 /// </summary>
@@ -78,7 +80,7 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
 
             hashes.Add((page.FileName, page.Sha256));
             yield return page;
-            request = next is null ? null : connection.Client.Users.WithUrl(next).ToGetRequestInformation();
+            request = next is null ? null : connection.Client.Users.WithUrl(connection.Endpoint.RequireOwnLink(next, $"users page {number}")).ToGetRequestInformation();
         }
 
         Sha256 = GraphUserSnapshot.CombinePages(hashes);

@@ -1,6 +1,7 @@
 using AuthSplit.Core.Errors;
+using AuthSplit.Graph.Resilience;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Auth;
 
 /// <summary>
 /// <c>authsplit config check --connect</c> for the target: one page of one user (<c>GET /v1.0/users?$top=1</c>)

@@ -3,7 +3,7 @@ using AuthSplit.Core.Errors;
 using Microsoft.Graph.Models.ODataErrors;
 using Polly.CircuitBreaker;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>Graph failures as the operator reads them: what happened and what to check, never the token.</summary>
 internal static class GraphErrors

@@ -1,35 +1,42 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Azure.Identity;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Secrets;
+using AuthSplit.Graph.Resilience;
+using Azure.Identity;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph;
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Authentication.Azure;
 using Microsoft.Kiota.Http.HttpClientLibrary.Middleware;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Auth;
 
 /// <summary>
 /// A <see cref="GraphServiceClient"/> for the configured tenant: the real Microsoft Graph by default, a
 /// national cloud or the emulator by <c>Target:BaseUrl</c>. Secrets and tokens come from an environment
 /// variable or a file, the certificate from its file, never from the config file; the certificate is
-/// loaded at start-up, and the token is sent to the configured host only.
+/// loaded at start-up, and requests and the token go to the configured endpoint only (scheme, host and
+/// port, <see cref="GraphEndpoint"/>).
 /// The SDK's retry handler is replaced by <see cref="GraphResilienceHandler"/>.
 /// </summary>
 public sealed class GraphConnection : IDisposable
 {
     public const string PublicCloud = "https://graph.microsoft.com/";
 
+    /// <summary>The API version the SDK's client speaks.</summary>
+    public const string Version = "v1.0";
+
     private readonly HttpClient _http;
 
-    private GraphConnection(GraphServiceClient client, HttpClient http, Uri root, GraphResilienceOptions resilience, WritePacing pacing, ILogger logger, TimeProvider time)
+    private GraphConnection(GraphServiceClient client, HttpClient http, GraphEndpoint endpoint, GraphResilienceOptions resilience, WritePacing pacing, ILogger logger, TimeProvider time, string? certificateThumbprint)
     {
         Client = client;
         _http = http;
-        Root = root;
+        Endpoint = endpoint;
+        Root = endpoint.Root;
+        CertificateThumbprint = certificateThumbprint;
         Resilience = resilience;
         Pacing = pacing;
         Logger = logger;
@@ -42,6 +49,18 @@ public sealed class GraphConnection : IDisposable
     public Uri Root { get; }
 
     public string Description => Root.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>The only endpoint this connection sends requests (and its token) to.</summary>
+    public GraphEndpoint Endpoint { get; }
+
+    /// <summary>The thumbprint of the app certificate loaded for <c>Target:Auth: Certificate</c> (null for the other kinds), for the log.</summary>
+    public string? CertificateThumbprint { get; }
+
+    /// <summary>
+    /// Where this tenant serves <c>users/{id}/onPremisesSyncBehavior</c>, once known: v1.0, or beta after
+    /// v1.0 refused it (400/404) and beta answered. Null until the first call tells.
+    /// </summary>
+    internal string? SyncBehaviorVersion { get; set; }
 
     /// <summary>The pacing and retries every request of this connection gets.</summary>
     public GraphResilienceOptions Resilience { get; }
@@ -62,11 +81,13 @@ public sealed class GraphConnection : IDisposable
             throw new InputException("target-url", "Target:BaseUrl must be https (plain http only for a loopback emulator with Target:AllowInsecureLoopback: true)");
         }
 
+        var endpoint = new GraphEndpoint(root, Version);
+        X509Certificate2? certificate = null;
         IAuthenticationProvider authentication = options.Auth switch
         {
             "StaticToken" => new BaseBearerTokenAuthenticationProvider(new StaticTokenProvider(
                 Credential(environment, options.TokenEnvVar, options.TokenFile, "Target:TokenEnvVar", "Target:TokenFile", "the bearer token") ?? throw Missing("Target:TokenEnvVar", "Target:TokenFile", "the bearer token"),
-                [root.Host])),
+                endpoint)),
             "ClientSecret" => new AzureIdentityAuthenticationProvider(
                 new ClientSecretCredential(
                     options.TenantId,
@@ -79,7 +100,7 @@ public sealed class GraphConnection : IDisposable
                 new ClientCertificateCredential(
                     options.TenantId,
                     options.ClientId,
-                    LoadCertificate(options, Credential(environment, options.SecretEnvVar, options.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the certificate's password")),
+                    certificate = LoadCertificate(options, Credential(environment, options.SecretEnvVar, options.SecretFile, "Target:SecretEnvVar", "Target:SecretFile", "the certificate's password")),
                     new ClientCertificateCredentialOptions { AuthorityHost = AuthorityHostFor(root) }),
                 [root.Host],
                 scopes: [$"{root.GetLeftPart(UriPartial.Authority)}/.default"]),
@@ -94,10 +115,11 @@ public sealed class GraphConnection : IDisposable
 
         var resilienceHandler = new GraphResilienceHandler(resilience, logger, time);
         handlers.Add(resilienceHandler);
+        handlers.Add(new EndpointGuardHandler(endpoint)); // last: it sees every attempt and every redirect
         var http = GraphClientFactory.Create(handlers, finalHandler: new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.All });
         http.Timeout = Timeout.InfiniteTimeSpan; // each attempt has its own timeout in the resilience pipeline
-        var client = new GraphServiceClient(http, authentication, new Uri(root, "v1.0").ToString());
-        return new GraphConnection(client, http, root, resilience, resilienceHandler.Pacing, logger, time ?? TimeProvider.System);
+        var client = new GraphServiceClient(http, new EndpointAuthenticationProvider(authentication, endpoint), new Uri(root, Version).ToString());
+        return new GraphConnection(client, http, endpoint, resilience, resilienceHandler.Pacing, logger, time ?? TimeProvider.System, certificate?.Thumbprint);
     }
 
     public void Dispose()

@@ -1,4 +1,6 @@
-namespace AuthSplit.Graph.Live;
+using AuthSplit.Graph.Batching;
+
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>
 /// How the connector paces its writes under a limit of <c>limit</c> writes per sliding <c>window</c>: a

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -7,13 +6,15 @@ using Polly.RateLimiting;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace AuthSplit.Graph.Live;
+namespace AuthSplit.Graph.Resilience;
 
 /// <summary>
 /// The one place that retries Graph calls (the SDK's own retry handler is removed): a client-side
 /// rate limiter paces writes below Graph's write limit so that normal running causes no 429; a retry
 /// honours <c>Retry-After</c> (exponential backoff with jitter when it is absent); a circuit breaker
-/// stops hammering a failing service; each attempt has a timeout.
+/// stops hammering a failing service; each attempt has a timeout. A request marked
+/// <see cref="CallerRetries"/> (a <c>$batch</c> round) is paced and guarded but not retried here: its
+/// caller retries it within the same budget of <see cref="GraphResilienceOptions.MaxRetries"/>.
 /// </summary>
 /// <remarks>
 /// Writes are paced by the token bucket <see cref="WritePacing"/> describes. A request counts as many
@@ -26,6 +27,9 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
 
     private readonly ResiliencePipeline<HttpResponseMessage> _reads;
     private readonly ResiliencePipeline<HttpResponseMessage> _writes;
+    // For requests whose caller owns the retries (CallerRetries): the same breaker, timeout and limiter, no retry.
+    private readonly ResiliencePipeline<HttpResponseMessage> _readsOnce;
+    private readonly ResiliencePipeline<HttpResponseMessage> _writesOnce;
     private readonly RateLimiter _writeLimiter;
     private readonly ILogger _logger;
 
@@ -42,15 +46,21 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = true,
         });
-        var core = Core(options, logger, time ?? TimeProvider.System);
-        _reads = core.Build();
-        _writes = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time ?? TimeProvider.System }
-            .AddRateLimiter(new RateLimiterStrategyOptions
-            {
-                RateLimiter = args => _writeLimiter.AcquireAsync(args.Context.Properties.GetValue(WritesKey, 1), args.Context.CancellationToken),
-            })
-            .AddPipeline(_reads)
-            .Build();
+        time ??= TimeProvider.System;
+
+        // One breaker and one limiter for every request of the connection, whoever retries it.
+        var core = BreakerAndTimeout(options, time);
+        _readsOnce = core;
+        var reads = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (options.MaxRetries > 0)
+        {
+            // Polly refuses a retry strategy of zero retries: MaxRetries 0 (allowed) is no strategy at all.
+            reads.AddRetry(Retry(options, logger, time));
+        }
+
+        _reads = reads.AddPipeline(core).Build();
+        _writesOnce = Paced(core, time);
+        _writes = Paced(_reads, time);
     }
 
     /// <summary>How writes are paced (see <see cref="WritePacing"/>).</summary>
@@ -71,7 +81,15 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
         try
         {
             context.Properties.Set(WritesKey, writes);
-            return await (writes == 0 ? _reads : _writes).ExecuteAsync(
+            var callerRetries = request.Options.TryGetValue(CallerRetries.Key, out var owner) && owner is CallerRetries;
+            var pipeline = (writes == 0, callerRetries) switch
+            {
+                (true, false) => _reads,
+                (true, true) => _readsOnce,
+                (false, false) => _writes,
+                (false, true) => _writesOnce,
+            };
+            return await pipeline.ExecuteAsync(
                 static async (ctx, state) => await state.Handler.SendCoreAsync(state.Request, ctx.CancellationToken),
                 context,
                 (Handler: this, Request: request));
@@ -94,10 +112,11 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
         base.Dispose(disposing);
     }
 
-    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    /// <summary>An outcome worth another attempt: a transport failure, a timed-out attempt, or a transient status (<see cref="GraphTransience"/>).</summary>
+    internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
-        { Exception: HttpRequestException or TimeoutRejectedException } => true,
-        { Result.StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout or HttpStatusCode.BadGateway or HttpStatusCode.InternalServerError } => true,
+        { Exception: HttpRequestException or TimeoutRejectedException or BrokenCircuitException } => true,
+        { Result: { } response } => GraphTransience.IsTransient(response.StatusCode),
         _ => false,
     };
 
@@ -108,31 +127,36 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
         _ => false,
     };
 
-    private static ResiliencePipelineBuilder<HttpResponseMessage> Core(GraphResilienceOptions options, ILogger logger, TimeProvider time) =>
+    private ResiliencePipeline<HttpResponseMessage> Paced(ResiliencePipeline<HttpResponseMessage> inner, TimeProvider time) =>
         new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            .AddRateLimiter(new RateLimiterStrategyOptions
             {
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome) || args.Outcome.Exception is BrokenCircuitException),
-                MaxRetryAttempts = options.MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.BaseDelay,
-                MaxDelay = options.MaxDelay,
-                DelayGenerator = args =>
-                {
-                    var retryAfter = args.Outcome.Result?.Headers.RetryAfter;
-                    TimeSpan? delay = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - time.GetUtcNow() : null);
-                    return ValueTask.FromResult(delay is { } d ? (TimeSpan?)TimeSpan.FromTicks(Math.Clamp(d.Ticks, 0, options.MaxDelay.Ticks)) : null);
-                },
-                OnRetry = args =>
-                {
-                    // The response that is retried is not handed to the caller: free it.
-                    var status = args.Outcome.Result is { } response ? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "?";
-                    args.Outcome.Result?.Dispose();
-                    LogRetry(logger, status, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
-                    return ValueTask.CompletedTask;
-                },
+                RateLimiter = args => _writeLimiter.AcquireAsync(args.Context.Properties.GetValue(WritesKey, 1), args.Context.CancellationToken),
             })
+            .AddPipeline(inner)
+            .Build();
+
+    private static RetryStrategyOptions<HttpResponseMessage> Retry(GraphResilienceOptions options, ILogger logger, TimeProvider time) => new()
+    {
+        ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+        MaxRetryAttempts = options.MaxRetries,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = options.BaseDelay,
+        MaxDelay = options.MaxDelay,
+        DelayGenerator = args => ValueTask.FromResult(GraphTransience.RetryAfter(args.Outcome.Result, time.GetUtcNow()) is { } wait ? (TimeSpan?)GraphTransience.Clamp(wait, options.MaxDelay) : null),
+        OnRetry = args =>
+        {
+            // The response that is retried is not handed to the caller: free it.
+            var status = args.Outcome.Result is { } response ? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "?";
+            args.Outcome.Result?.Dispose();
+            LogRetry(logger, status, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+            return ValueTask.CompletedTask;
+        },
+    };
+
+    private static ResiliencePipeline<HttpResponseMessage> BreakerAndTimeout(GraphResilienceOptions options, TimeProvider time) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 ShouldHandle = args => ValueTask.FromResult(IsFailure(args.Outcome)),
@@ -141,7 +165,8 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
                 SamplingDuration = options.BreakerSampling,
                 BreakDuration = options.BreakerDuration,
             })
-            .AddTimeout(options.AttemptTimeout);
+            .AddTimeout(options.AttemptTimeout)
+            .Build();
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Graph answered {Status}; retry {Attempt} in {DelaySeconds:0.0} s")]
     private static partial void LogRetry(ILogger logger, string status, int attempt, double delaySeconds);
