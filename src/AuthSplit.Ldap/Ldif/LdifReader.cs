@@ -1,4 +1,7 @@
+using System.Buffers.Text;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -130,8 +133,11 @@ public static partial class LdifReader
     {
         private static readonly UTF8Encoding StrictUtf8 = new(false, true);
         private readonly Dictionary<string, List<byte[]>> _attributes = new(StringComparer.OrdinalIgnoreCase);
-        private readonly Dictionary<string, int> _dns = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int> _uuids = new(StringComparer.Ordinal);
+        // Keyed by a 128-bit digest (the first half of a SHA-256) rather than by the strings, so a large
+        // read keeps 28 bytes per entry alive instead of every normalised DN (about 15 MB per 100,000).
+        private readonly Dictionary<Guid, int> _dns = [];
+        private readonly Dictionary<Guid, int> _entryUuids = [];
+        private readonly Dictionary<Guid, int> _objectGuids = [];
         private RecordKind _kind;
         private bool _any;
         private string? _dn;
@@ -238,8 +244,7 @@ public static partial class LdifReader
                 throw new InputException("ldif-syntax", $"entry \"{Shorten(_dn!)}\" has no attributes", path, _dnLine);
             }
 
-            CheckUnique(attributes);
-            var entry = new DirectoryEntry(_dn!, attributes);
+            var entry = new DirectoryEntry(CheckUnique(attributes), attributes);
             summary.Entries++;
             summary.Checkpoint(terminated, _dnLine);
             _dn = null;
@@ -300,33 +305,52 @@ public static partial class LdifReader
 
         // The DN and the directory's own identities are unique in any real read; a second entry with
         // one of them would be planned twice (or shadow the first), so the file is refused.
-        private void CheckUnique(Dictionary<string, IReadOnlyList<byte[]>> attributes)
+        private DistinguishedName CheckUnique(Dictionary<string, IReadOnlyList<byte[]>> attributes)
         {
             if (!DistinguishedName.TryParse(_dn!, out var dn, out var error))
             {
                 throw new InputException("source-dn", $"entry DN \"{Shorten(_dn!)}\" is not a valid DN: {error}", path, _dnLine);
             }
 
-            if (!_dns.TryAdd(dn.Normalized, _dnLine))
+            if (!_dns.TryAdd(Digest(MemoryMarshal.AsBytes(dn.Normalized.AsSpan())), _dnLine))
             {
-                throw new InputException("ldif-duplicate", $"entry \"{Shorten(_dn!)}\" has the same DN as the entry at line {_dns[dn.Normalized]}; a directory holds one entry per DN, so the export is inconsistent", path, _dnLine);
+                throw new InputException("ldif-duplicate", $"entry \"{Shorten(_dn!)}\" has the same DN as the entry at line {_dns[Digest(MemoryMarshal.AsBytes(dn.Normalized.AsSpan()))]}; a directory holds one entry per DN, so the export is inconsistent", path, _dnLine);
             }
 
-            CheckUniqueId(attributes, "entryUUID", v => Encoding.UTF8.GetString(v).Trim().ToLowerInvariant());
-            CheckUniqueId(attributes, "objectGUID", v => v.Length == 16 ? new Guid(v).ToString("D") : Convert.ToHexStringLower(v));
+            if (Single(attributes, "entryUUID") is { } uuid)
+            {
+                // entryUUID is text (RFC 4530), compared as a UUID whatever its case; anything else by its bytes.
+                var text = uuid.AsSpan().Trim(" \t"u8);
+                var isUuid = Utf8Parser.TryParse(text, out Guid parsed, out var used, 'D') && used == text.Length;
+                CheckUniqueId(_entryUuids, isUuid ? parsed : Digest(text), "entryUUID", isUuid ? null : text.ToArray());
+            }
+
+            if (Single(attributes, "objectGUID") is { } guid)
+            {
+                var key = guid.Length == 16 ? new Guid(guid) : Digest(guid);
+                CheckUniqueId(_objectGuids, key, "objectGUID", guid.Length == 16 ? null : guid);
+            }
+
+            return dn;
         }
 
-        private void CheckUniqueId(Dictionary<string, IReadOnlyList<byte[]>> attributes, string name, Func<byte[], string> render)
-        {
-            if (!attributes.TryGetValue(name, out var values) || values.Count != 1)
-            {
-                return;
-            }
+        private static byte[]? Single(Dictionary<string, IReadOnlyList<byte[]>> attributes, string name) =>
+            attributes.TryGetValue(name, out var values) && values.Count == 1 && values[0].Length > 0 ? values[0] : null;
 
-            var id = render(values[0]);
-            if (id.Length > 0 && !_uuids.TryAdd(name + " " + id, _dnLine))
+        private static Guid Digest(ReadOnlySpan<byte> bytes)
+        {
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(bytes, hash);
+            return new Guid(hash[..16]);
+        }
+
+        /// <param name="raw">The value to show when <paramref name="key"/> is a digest, not the UUID itself.</param>
+        private void CheckUniqueId(Dictionary<Guid, int> seen, Guid key, string name, byte[]? raw)
+        {
+            if (!seen.TryAdd(key, _dnLine))
             {
-                throw new InputException("ldif-duplicate", $"entry \"{Shorten(_dn!)}\" has {name} {id}, as has the entry at line {_uuids[name + " " + id]}; the export is inconsistent", path, _dnLine);
+                var shown = raw is null ? key.ToString("D") : name == "entryUUID" ? Encoding.UTF8.GetString(raw) : Convert.ToHexStringLower(raw);
+                throw new InputException("ldif-duplicate", $"entry \"{Shorten(_dn!)}\" has {name} {Shorten(shown)}, as has the entry at line {seen[key]}; the export is inconsistent", path, _dnLine);
             }
         }
 
