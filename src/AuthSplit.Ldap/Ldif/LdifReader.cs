@@ -1,6 +1,5 @@
 using System.Buffers.Text;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -133,9 +132,9 @@ public static partial class LdifReader
     {
         private static readonly UTF8Encoding StrictUtf8 = new(false, true);
         private readonly Dictionary<string, List<byte[]>> _attributes = new(StringComparer.OrdinalIgnoreCase);
-        // Keyed by a 128-bit digest (the first half of a SHA-256) rather than by the strings, so a large
-        // read keeps 28 bytes per entry alive instead of every normalised DN (about 15 MB per 100,000).
-        private readonly Dictionary<Guid, int> _dns = [];
+        // DNs by their normalised text; entryUUID and objectGUID as the UUIDs they are (a value that is
+        // not one by a digest of its bytes), so no string per entry is kept for them.
+        private readonly Dictionary<string, int> _dns = new(StringComparer.Ordinal);
         private readonly Dictionary<Guid, int> _entryUuids = [];
         private readonly Dictionary<Guid, int> _objectGuids = [];
         private RecordKind _kind;
@@ -312,9 +311,9 @@ public static partial class LdifReader
                 throw new InputException("source-dn", $"entry DN \"{Shorten(_dn!)}\" is not a valid DN: {error}", path, _dnLine);
             }
 
-            if (!_dns.TryAdd(Digest(MemoryMarshal.AsBytes(dn.Normalized.AsSpan())), _dnLine))
+            if (!_dns.TryAdd(dn.Normalized, _dnLine))
             {
-                throw new InputException("ldif-duplicate", $"entry \"{Shorten(_dn!)}\" has the same DN as the entry at line {_dns[Digest(MemoryMarshal.AsBytes(dn.Normalized.AsSpan()))]}; a directory holds one entry per DN, so the export is inconsistent", path, _dnLine);
+                throw new InputException("ldif-duplicate", $"entry \"{Shorten(_dn!)}\" has the same DN as the entry at line {_dns[dn.Normalized]}; a directory holds one entry per DN, so the export is inconsistent", path, _dnLine);
             }
 
             if (Single(attributes, "entryUUID") is { } uuid)
