@@ -69,7 +69,7 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
         var pages = 0;
         while (true)
         {
-            var response = await session.SearchAsync(request, cancellationToken);
+            var response = await session.SearchPageAsync(request, count, cancellationToken);
             pages++;
             if (_logger.IsEnabled(LogLevel.Debug))
             {

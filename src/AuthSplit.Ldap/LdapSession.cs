@@ -14,9 +14,15 @@ internal sealed partial class LdapSession : IDisposable
 {
     private const int InvalidCredentials = 49;
     private const int ServerDown = 81;
+    private const int ConnectError = 91;
     private readonly LdapConnection _connection;
     private readonly LdapConnectionSettings _settings;
     private readonly string? _trustDirectory;
+
+    // Set once TLS and the bind succeeded: a "server down" after that is a lost connection, not a TLS
+    // or certificate fault, whatever libldap's code says.
+    private bool _established;
+    private int _entriesRead;
 
     private LdapSession(LdapConnection connection, LdapConnectionSettings settings, string? trustDirectory)
     {
@@ -82,6 +88,7 @@ internal sealed partial class LdapSession : IDisposable
                 await session.RunAsync(() => Task.Run(() => connection.Bind(), cancellationToken), "bind anonymously");
             }
 
+            session._established = true;
             return session;
         }
         catch
@@ -93,6 +100,13 @@ internal sealed partial class LdapSession : IDisposable
 
     public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken cancellationToken) =>
         (SearchResponse)await RunAsync(() => _connection.SendAsync(request, cancellationToken), "search");
+
+    /// <summary>One page of a paged read; <paramref name="entriesRead"/> so far is named if the connection is lost.</summary>
+    public Task<SearchResponse> SearchPageAsync(SearchRequest request, int entriesRead, CancellationToken cancellationToken)
+    {
+        _entriesRead = entriesRead;
+        return SearchAsync(request, cancellationToken);
+    }
 
     /// <summary>Active Directory returns large multi-valued attributes in ranges (member;range=0-1499): fetch the rest.</summary>
     public async Task<List<byte[]>> ReadRemainingRangeAsync(string dn, string attribute, long start, CancellationToken cancellationToken)
@@ -170,6 +184,7 @@ internal sealed partial class LdapSession : IDisposable
         return code switch
         {
             InvalidCredentials => new ExternalSystemException(server, $"{what} was rejected (invalid credentials): check the DN and the password in the variable named by Source:PasswordEnvVar", inner),
+            ServerDown or ConnectError when _established => new ExternalSystemException(server, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the connection to {server} was lost after {_entriesRead:N0} entries of the read (the server stopped answering or the network dropped). No plan is made from a partial read; run it again once the server is back"), inner),
             ServerDown when _settings.UseLdaps || _settings.UseStartTls => new ExternalSystemException(server, $"could not {what}: the server accepts TCP connections but the TLS session failed. Most often its certificate is not trusted: set Source:CaFile to the CA that signed it (the certificate must name the host as in Source:Url)", inner),
             ServerDown => new ExternalSystemException(server, $"could not {what}: the server is unavailable", inner),
             _ => new ExternalSystemException(server, $"{what} failed: LDAP result {code}: {message.Trim()}", inner),

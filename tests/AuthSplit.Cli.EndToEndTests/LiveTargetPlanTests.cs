@@ -72,7 +72,7 @@ public sealed class LiveTargetPlanTests
         livePlan.Inputs.Target.Location.Should().Be(emulator.BaseUrl.GetLeftPart(UriPartial.Authority));
         livePlan.Inputs.Target.Count.Should().Be(samplePlan.Inputs.Target.Count);
         livePlan.Inputs.Target.Sha256.Should().Be(savedPlan.Inputs.Target.Sha256, "the live plan records the hash of exactly the pages it saved");
-        Directory.GetFiles(Path.Combine(snapshot, "target")).Select(Path.GetFileName).Should().Equal("users-00001.json");
+        Directory.GetFiles(Path.Combine(snapshot, "target")).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal("manifest.json", "users-00001.json");
         Directory.GetDirectories(snapshot).Select(Path.GetFileName).Should().Equal(["target"], "no staging folder is left behind");
     }
 
@@ -105,7 +105,7 @@ public sealed class LiveTargetPlanTests
         var livePlan = await ReadAsync(Path.Combine(work, "live.json"));
         var againPlan = await ReadAsync(Path.Combine(work, "again.json"));
         var savedPlan = await ReadAsync(Path.Combine(work, "saved.json"));
-        Directory.GetFiles(Path.Combine(snapshot, "target")).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal("users-00001.json", "users-00002.json", "users-00003.json");
+        Directory.GetFiles(Path.Combine(snapshot, "target")).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal("manifest.json", "users-00001.json", "users-00002.json", "users-00003.json");
         livePlan.Inputs.Target.Count.Should().Be(users.Count);
         savedPlan.Inputs.Target.Count.Should().Be(users.Count);
         livePlan.PlanId.Should().Be(againPlan.PlanId, "two reads of an unchanged tenant give the same plan");

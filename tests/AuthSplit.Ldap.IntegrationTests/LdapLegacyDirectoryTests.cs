@@ -159,6 +159,8 @@ public sealed class LdapLegacyDirectoryTests(SlapdFixture fixture)
             {
                 await writer.WriteAsync(entry, CancellationToken.None);
             }
+
+            await writer.CompleteAsync(CancellationToken.None);
         }
 
         var reread = new List<DirectoryEntry>();

@@ -18,7 +18,7 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     private readonly SerilogLoggerFactory _loggerFactory = new(log);
     private readonly List<IDisposable> _connections = [];
 
-    public static LdifFileSource OpenLdif(string path) => new(path);
+    public LdifFileSource OpenLdif(string path) => new(path, _loggerFactory.CreateLogger<LdifFileSource>());
 
     public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress, IReadOnlyCollection<string>? attributes) =>
         new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress, attributes);
@@ -75,11 +75,16 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 public interface ISnapshotWriter : IAsyncDisposable
 {
     ValueTask WriteAsync(DirectoryEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>Marks the snapshot complete (its trailer); a snapshot disposed without it reads as cut off.</summary>
+    ValueTask CompleteAsync(CancellationToken cancellationToken);
 }
 
 internal sealed class LdifSnapshotWriter(LdifWriter writer) : ISnapshotWriter
 {
     public ValueTask WriteAsync(DirectoryEntry entry, CancellationToken cancellationToken) => writer.WriteAsync(entry, cancellationToken);
+
+    public ValueTask CompleteAsync(CancellationToken cancellationToken) => writer.CompleteAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => writer.DisposeAsync();
 }

@@ -40,7 +40,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         {
             sourceInput = live
                 ? await ReadLiveSourceAsync(adapters, options.Source, settings, planner, request.SaveSnapshotDirectory, progress, cancellationToken)
-                : await ReadLdifSourceAsync(request.SourceLdif!, planner, progress, cancellationToken);
+                : await ReadLdifSourceAsync(adapters, request.SourceLdif!, planner, progress, cancellationToken);
         }
 
         sourceInput = semantics.Describe(sourceInput);
@@ -170,9 +170,9 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         return (users, new InputDescription { Kind = "graph", Location = directory.Description, Sha256 = sha256, Count = users.Count }, snapshot);
     }
 
-    private async Task<InputDescription> ReadLdifSourceAsync(string path, Planner planner, ReadProgress progress, CancellationToken cancellationToken)
+    private async Task<InputDescription> ReadLdifSourceAsync(AdapterFactory adapters, string path, Planner planner, ReadProgress progress, CancellationToken cancellationToken)
     {
-        var source = AdapterFactory.OpenLdif(path);
+        var source = adapters.OpenLdif(path);
         var count = await EntryPipeline.RunAsync(source.ReadEntriesAsync(cancellationToken), entry =>
         {
             planner.Add(entry);
@@ -220,6 +220,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
                         planner.Add(entry);
                         await writer.WriteAsync(entry, cancellationToken);
                     }, progress, cancellationToken);
+                    await writer.CompleteAsync(cancellationToken);
                 }
 
                 hash = hashing.Sha256();

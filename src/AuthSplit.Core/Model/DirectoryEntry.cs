@@ -1,4 +1,5 @@
 using System.Text;
+using AuthSplit.Core.Directory;
 
 namespace AuthSplit.Core.Model;
 
@@ -22,8 +23,18 @@ public sealed class DirectoryEntry
             : new Dictionary<string, IReadOnlyList<byte[]>>(attributes, StringComparer.OrdinalIgnoreCase);
     }
 
+    /// <summary>An entry whose DN its reader has already parsed (the LDIF reader checks DNs for duplicates), so it is not parsed twice.</summary>
+    public DirectoryEntry(DistinguishedName dn, IReadOnlyDictionary<string, IReadOnlyList<byte[]>> attributes)
+        : this(dn?.Original!, attributes)
+    {
+        ParsedDn = dn;
+    }
+
     /// <summary>The DN as the directory returned it (not normalised).</summary>
     public string Dn { get; }
+
+    /// <summary><see cref="Dn"/> parsed, when the reader parsed it already; null otherwise.</summary>
+    public DistinguishedName? ParsedDn { get; }
 
     /// <summary>Attribute name (case-insensitive) to values, in the order the directory returned them.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<byte[]>> Attributes { get; }

@@ -39,7 +39,8 @@ public sealed class Planner
     public void Add(DirectoryEntry entry)
     {
         _entriesRead++;
-        if (!DistinguishedName.TryParse(entry.Dn, out var dn, out var error))
+        var dn = entry.ParsedDn;
+        if (dn is null && !DistinguishedName.TryParse(entry.Dn, out dn, out var error))
         {
             throw new InputException("source-dn", $"entry DN \"{PrintableText.Escape(entry.Dn)}\" is not a valid DN: {PrintableText.Escape(error)}");
         }

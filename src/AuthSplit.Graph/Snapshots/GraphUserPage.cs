@@ -51,10 +51,8 @@ public sealed class GraphUserPage
     /// <exception cref="JsonException">The body is not JSON.</exception>
     public static GraphUserPage FromResponse(int number, byte[] body, string origin, out string? nextLink)
     {
-        using var document = JsonDocument.Parse(body);
-        nextLink = document.RootElement.TryGetProperty("@odata.nextLink", out var link) && link.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(link.GetString())
-            ? link.GetString()
-            : null;
+        using var document = JsonDocument.Parse(GraphUserSnapshot.WithoutByteOrderMark(body));
+        nextLink = GraphUserSnapshot.NextLink(document.RootElement);
         var users = GraphUserSnapshot.ParseUsers(document.RootElement, origin);
         using var content = new MemoryStream(body.Length);
         content.Write(Start);

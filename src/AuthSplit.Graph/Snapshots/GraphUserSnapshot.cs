@@ -31,9 +31,12 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         Sha256 = null;
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var files = Files(path);
+        var manifest = GraphSnapshotManifest.ReadFor(path, files);
         var pageHashes = new List<(string File, string Hash)>(files.Count);
+        var links = new List<string?>(files.Count);
+        var userCount = 0;
         // Pages are parsed ahead, one per core, and handed out in name order.
-        var ahead = new Queue<Task<(List<TargetUser> Users, string Hash)>>();
+        var ahead = new Queue<Task<PageRead>>();
         var queued = 0;
         for (var i = 0; i < files.Count; i++)
         {
@@ -44,21 +47,53 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
             }
 
             var file = files[i];
-            var (users, pageHash) = await ahead.Dequeue();
-            pageHashes.Add((file, pageHash));
-            foreach (var user in users)
+            var page = await ahead.Dequeue();
+            manifest?.CheckPage(file, page.Hash);
+            pageHashes.Add((file, page.Hash));
+            links.Add(page.NextLink);
+            foreach (var user in page.Users)
             {
                 if (!seen.TryAdd(user.Id, file))
                 {
                     throw new InputException("target-snapshot", $"user id {user.Id} appears twice (also in {Path.GetFileName(seen[user.Id])}); the snapshot is inconsistent", file);
                 }
 
+                userCount++;
                 yield return user;
             }
         }
 
+        manifest?.CheckUsers(userCount);
+        CheckLinks(files, links);
         Sha256 = Combine(path, pageHashes);
     }
+
+    // Pages saved from Graph responses carry @odata.nextLink on every page but the last. A link on the
+    // last page file means the page it names was never saved (or was deleted): the read is short. A page
+    // without one before the last means the files are not one read. Pages without any links (our own
+    // saved pages, which a manifest guards, or hand-made files) are taken as they are.
+    private static void CheckLinks(IReadOnlyList<string> files, List<string?> links)
+    {
+        if (links.All(l => l is null))
+        {
+            return;
+        }
+
+        for (var i = 0; i < files.Count - 1; i++)
+        {
+            if (links[i] is null)
+            {
+                throw new InputException("target-snapshot", $"this page has no @odata.nextLink (it was the last page of a read) but {Path.GetFileName(files[i + 1])} follows it: the files are not the pages of one read", files[i]);
+            }
+        }
+
+        if (links[^1] is { } last)
+        {
+            throw new InputException("target-snapshot", $"this page carries @odata.nextLink to a page the snapshot does not hold ({Shorten(last)}): the page after {Path.GetFileName(files[^1])} is missing, so the read is short. Save every page of the read", files[^1]);
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 120 ? text : text[..117] + "...";
 
     private static string Combine(string path, List<(string File, string Hash)> pageHashes) =>
         File.Exists(path) ? "sha256:" + pageHashes[0].Hash : CombinePages(pageHashes.Select(p => (Path.GetFileName(p.File), p.Hash)));
@@ -87,7 +122,10 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
             throw new InputException("target-snapshot", "no such file or directory (give a Graph JSON page file or a directory of them)", path);
         }
 
-        var files = System.IO.Directory.GetFiles(path, "*.json").Order(StringComparer.Ordinal).ToArray();
+        var files = System.IO.Directory.GetFiles(path, "*.json")
+            .Where(f => !Path.GetFileName(f).Equals(GraphSnapshotManifest.FileName, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
         if (files.Length == 0)
         {
             throw new InputException("target-snapshot", "the directory holds no *.json page files", path);
@@ -96,7 +134,9 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         return files;
     }
 
-    private static async Task<(List<TargetUser> Users, string Hash)> ReadPageAsync(string file, CancellationToken cancellationToken)
+    private sealed record PageRead(List<TargetUser> Users, string Hash, string? NextLink);
+
+    private static async Task<PageRead> ReadPageAsync(string file, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -110,7 +150,8 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
 
         try
         {
-            return (ParsePage(bytes, file), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            using var document = JsonDocument.Parse(WithoutByteOrderMark(bytes));
+            return new PageRead(ParseUsers(document.RootElement, file), Convert.ToHexStringLower(SHA256.HashData(bytes)), NextLink(document.RootElement));
         }
         catch (JsonException ex)
         {
@@ -118,11 +159,14 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         }
     }
 
-    internal static List<TargetUser> ParsePage(byte[] bytes, string file)
-    {
-        using var document = JsonDocument.Parse(bytes);
-        return ParseUsers(document.RootElement, file);
-    }
+    /// <summary>PowerShell's <c>Out-File</c>/<c>Set-Content -Encoding utf8</c> (5.1) writes a UTF-8 byte order mark; JSON itself has none.</summary>
+    internal static ReadOnlyMemory<byte> WithoutByteOrderMark(byte[] bytes) =>
+        bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes.AsMemory(3) : bytes;
+
+    internal static string? NextLink(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("@odata.nextLink", out var link) && link.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(link.GetString())
+            ? link.GetString()
+            : null;
 
     /// <summary>The users of a page: <c>{"value":[...]}</c>, each with a string <c>id</c>.</summary>
     internal static List<TargetUser> ParseUsers(JsonElement root, string file)
@@ -154,6 +198,7 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         var properties = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in item.EnumerateObject())
         {
+            CheckType(property, id.GetString()!, position, file);
             switch (property.Value.ValueKind)
             {
                 case JsonValueKind.String:
@@ -177,5 +222,40 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         }
 
         return new TargetUser(id.GetString()!, properties);
+    }
+
+    // Graph's user properties the planner reads as typed values: a value of another type would be
+    // misread (or end as a defect), so it is bad input naming the user and the property.
+    private static readonly Dictionary<string, JsonValueKind> TypedProperties = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["accountEnabled"] = JsonValueKind.True,
+        ["onPremisesSyncEnabled"] = JsonValueKind.True,
+        ["userPrincipalName"] = JsonValueKind.String,
+        ["mail"] = JsonValueKind.String,
+        ["employeeId"] = JsonValueKind.String,
+        ["onPremisesImmutableId"] = JsonValueKind.String,
+        ["onPremisesSamAccountName"] = JsonValueKind.String,
+        ["onPremisesUserPrincipalName"] = JsonValueKind.String,
+        ["onPremisesSecurityIdentifier"] = JsonValueKind.String,
+        ["onPremisesDistinguishedName"] = JsonValueKind.String,
+        ["mailNickname"] = JsonValueKind.String,
+        ["displayName"] = JsonValueKind.String,
+    };
+
+    private static void CheckType(JsonProperty property, string id, string position, string file)
+    {
+        if (!TypedProperties.TryGetValue(property.Name, out var expected) || property.Value.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        var kind = property.Value.ValueKind;
+        var ok = expected == JsonValueKind.True ? kind is JsonValueKind.True or JsonValueKind.False : kind == expected;
+        if (!ok)
+        {
+            var wanted = expected == JsonValueKind.True ? "true, false or null" : "a string or null";
+            var found = property.Value.GetRawText();
+            throw new InputException("target-snapshot", $"user {id} ({position}): \"{property.Name}\" must be {wanted}, found {(found.Length <= 40 ? found : found[..37] + "...")} ({kind.ToString().ToLowerInvariant()})", file);
+        }
     }
 }

@@ -4,12 +4,14 @@ namespace AuthSplit.Graph.Snapshots;
 /// Saves a live read of the tenant's users as a target snapshot directory (the format
 /// <see cref="GraphUserSnapshot"/> reads). Pages go into a hidden folder beside the destination and
 /// replace it only on <see cref="Commit"/>, so a failed read leaves the old snapshot (or none), never
-/// half of a new one.
+/// half of a new one. <see cref="Commit"/> writes <c>manifest.json</c> (pages, users, each page's hash),
+/// which the reader checks, so a page file deleted later is refused by name.
 /// </summary>
 public sealed class GraphUserSnapshotWriter : IDisposable
 {
     private readonly string _destination;
     private readonly string _staging;
+    private readonly List<(string Name, string Sha256, int Users)> _pages = [];
     private bool _committed;
 
     public GraphUserSnapshotWriter(string destination)
@@ -30,12 +32,19 @@ public sealed class GraphUserSnapshotWriter : IDisposable
         await file.WriteAsync(page.Content, cancellationToken);
         await file.FlushAsync(cancellationToken);
         file.Flush(flushToDisk: true);
+        _pages.Add((page.FileName, page.Sha256, page.Users.Count));
     }
 
     /// <summary>Puts the written pages in place of whatever the destination held.</summary>
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_committed, this);
+        using (var manifest = new FileStream(Path.Combine(_staging, GraphSnapshotManifest.FileName), FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            manifest.Write(GraphSnapshotManifest.Render(_pages));
+            manifest.Flush(flushToDisk: true);
+        }
+
         string? replaced = null;
         if (Directory.Exists(_destination))
         {

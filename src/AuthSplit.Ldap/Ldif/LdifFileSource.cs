@@ -2,16 +2,23 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Core.Hashing;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Ldap.Ldif;
 
 /// <summary>An LDIF snapshot file as the planner's legacy source.</summary>
-public sealed class LdifFileSource(string path) : ILegacyDirectorySource
+public sealed partial class LdifFileSource(string path, ILogger<LdifFileSource>? logger = null) : ILegacyDirectorySource
 {
+    private readonly ILogger _logger = logger ?? NullLogger<LdifFileSource>.Instance;
+
     public string Description => path;
 
     /// <summary>The SHA-256 of the file's bytes, known once <see cref="ReadEntriesAsync"/> has read to its end (one pass, not two).</summary>
     public string? Sha256 { get; private set; }
+
+    /// <summary>What the last complete read found besides the entries (skipped search references).</summary>
+    public LdifReadSummary? Summary { get; private set; }
 
     public async IAsyncEnumerable<DirectoryEntry> ReadEntriesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -26,13 +33,23 @@ public sealed class LdifFileSource(string path) : ILegacyDirectorySource
         }
 
         Sha256 = null;
+        Summary = null;
+        var summary = new LdifReadSummary();
         await using var hashing = new HashingReadStream(stream);
-        await foreach (var entry in LdifReader.ReadAsync(hashing, path, cancellationToken))
+        await foreach (var entry in LdifReader.ReadAsync(hashing, path, summary, cancellationToken))
         {
             yield return entry;
         }
 
         // The reader reads to the end of the stream, so every byte has been hashed.
         Sha256 = hashing.Sha256();
+        Summary = summary;
+        if (summary.References > 0)
+        {
+            LogReferencesSkipped(_logger, summary.References, path);
+        }
     }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Skipped {Count} search references ('ref:' records) in {Path}: referrals are not chased, as in a live read")]
+    private static partial void LogReferencesSkipped(ILogger logger, int count, string path);
 }

@@ -1,6 +1,10 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using AuthSplit.Core.Directory;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 
@@ -8,72 +12,81 @@ namespace AuthSplit.Ldap.Ldif;
 
 /// <summary>
 /// Streams the content records of an LDIF file (RFC 2849) as <see cref="DirectoryEntry"/> values: what
-/// <c>ldapsearch -LLL '*' '+'</c> (folded or with <c>-o ldif-wrap=no</c>) and Windows <c>ldifde</c> write.
-/// Values stay bytes (<c>attr:: base64</c> is decoded, text is UTF-8), so an entry read from LDIF is the
-/// same as the entry read live. Every fault is an <see cref="InputException"/> naming the file and line.
+/// <c>ldapsearch</c> writes (with <c>-LLL</c>, or its default extended LDIF with the <c>search:</c>/
+/// <c>result:</c> blocks and the <c># numEntries:</c> trailer; <c>ref:</c> search references are
+/// skipped and counted), what Windows <c>ldifde</c> writes (<c>changetype: add</c> on every record, CR LF,
+/// UTF-16 with <c>-u</c>) and what <see cref="LdifWriter"/> writes. Values stay bytes (<c>attr:: base64</c>
+/// is decoded, text is UTF-8), so an entry read from LDIF is the same as the entry read live.
+/// <para>
+/// A file that may be short is refused, never planned as if it were complete: a result other than
+/// success, a count trailer that disagrees with the entries read, the end of ldapsearch's extended
+/// output missing, a last line without a line end or a last entry without the blank line every
+/// exporter writes after it. Two entries with the same DN (compared normalised) or the same
+/// <c>entryUUID</c>/<c>objectGUID</c> are refused too. Every fault is an <see cref="InputException"/>
+/// naming the file and line.
+/// </para>
 /// </summary>
 public static partial class LdifReader
 {
-#pragma warning disable CS1998 // Reads synchronously from a buffered stream by design (see the loop).
-    public static async IAsyncEnumerable<DirectoryEntry> ReadAsync(Stream stream, string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The first line of ldapsearch's default (extended LDIF) output, which always ends with <c># numResponses:</c>.</summary>
+    internal const string ExtendedLdifHeader = "# extended LDIF";
+
+    public static IAsyncEnumerable<DirectoryEntry> ReadAsync(Stream stream, string path, CancellationToken cancellationToken) =>
+        ReadAsync(stream, path, new LdifReadSummary(), cancellationToken);
+
+    /// <param name="summary">Filled in as the file is read: entries, skipped search references, the trailer.</param>
+#pragma warning disable CS1998 // Reads synchronously from a buffered stream by design (see LdifLineReader).
+    public static async IAsyncEnumerable<DirectoryEntry> ReadAsync(Stream stream, string path, LdifReadSummary summary, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(stream, new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
-        var state = new RecordState(path);
+        ArgumentNullException.ThrowIfNull(summary);
+        var lines = new LdifLineReader(stream, path);
+        var record = new RecordState(path, summary);
         var logical = new StringBuilder();
         var logicalLine = 0;
-        var lineNumber = 0;
         var inComment = false;
-        var first = true;
+        var comment = new StringBuilder();
+        var commentLine = 0;
         while (true)
         {
-            string? line;
-            try
-            {
-                // Synchronous line reads: the file is buffered and the caller reads on its own task;
-                // an await per line costs more than parsing the line.
-                line = reader.ReadLine();
-            }
-            catch (DecoderFallbackException)
-            {
-                throw new InputException("ldif-encoding", "the file is not valid UTF-8 (LDIF text is UTF-8; binary values must be base64 with '::')", path, lineNumber + 1);
-            }
-
-            lineNumber++;
+            var line = lines.ReadLine();
             if (line is not null && line.Length > 0 && line[0] == ' ')
             {
                 if (inComment)
                 {
+                    comment.Append(line, 1, line.Length - 1);
                     continue;
                 }
 
                 if (logical.Length == 0)
                 {
-                    throw new InputException("ldif-syntax", "a continuation line (starting with a space) follows no line", path, lineNumber);
+                    throw new InputException("ldif-syntax", "a continuation line (starting with a space) follows no line", path, lines.LineNumber);
                 }
 
                 logical.Append(line, 1, line.Length - 1);
                 continue;
             }
 
+            if (inComment)
+            {
+                summary.Comment(comment.ToString(), commentLine, path);
+                comment.Clear();
+                inComment = false;
+            }
+
             if (logical.Length > 0)
             {
-                if (first && state.IsEmpty && logical.ToString().StartsWith("version:", StringComparison.Ordinal))
-                {
-                    CheckVersion(logical.ToString(), path, logicalLine);
-                }
-                else
-                {
-                    state.Add(logical.ToString(), logicalLine);
-                }
-
-                first = false;
+                record.Add(logical.ToString(), logicalLine);
                 logical.Clear();
             }
 
-            inComment = false;
-            if (line is null || line.Length == 0 || line.Trim().Length == 0)
+            if (line is null || line.Trim().Length == 0)
             {
-                if (state.Complete() is { } entry)
+                if (line is null && !lines.LastLineTerminated)
+                {
+                    throw new InputException("ldif-incomplete", "the file ends in the middle of this line (it has no line end): the export was cut off; export it again", path, lines.LineNumber);
+                }
+
+                if (record.Complete(terminated: line is not null) is { } entry)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     yield return entry;
@@ -81,6 +94,7 @@ public static partial class LdifReader
 
                 if (line is null)
                 {
+                    summary.CheckComplete(path, lines.LineNumber);
                     yield break;
                 }
 
@@ -90,35 +104,45 @@ public static partial class LdifReader
             if (line[0] == '#')
             {
                 inComment = true;
+                comment.Append(line);
+                commentLine = lines.LineNumber;
                 continue;
             }
 
             logical.Append(line);
-            logicalLine = lineNumber;
+            logicalLine = lines.LineNumber;
         }
     }
-
 #pragma warning restore CS1998
-
-    private static void CheckVersion(string line, string path, int lineNumber)
-    {
-        if (line.AsSpan("version:".Length).Trim() is not "1")
-        {
-            throw new InputException("ldif-syntax", $"unsupported LDIF {line.Trim()} (only version 1 exists)", path, lineNumber);
-        }
-    }
 
     [GeneratedRegex(@"^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+)(;[A-Za-z0-9-]+)*$")]
     internal static partial Regex AttributeDescription();
 
-    /// <summary>The record being assembled; attribute order is kept as read.</summary>
-    private sealed class RecordState(string path)
+    private enum RecordKind
     {
+        None,
+        Version,
+        Entry,
+        Reference,
+        Result,
+    }
+
+    /// <summary>The record being assembled; attribute order is kept as read.</summary>
+    private sealed class RecordState(string path, LdifReadSummary summary)
+    {
+        private static readonly UTF8Encoding StrictUtf8 = new(false, true);
         private readonly Dictionary<string, List<byte[]>> _attributes = new(StringComparer.OrdinalIgnoreCase);
+        // DNs by their normalised text; entryUUID and objectGUID as the UUIDs they are (a value that is
+        // not one by a digest of its bytes), so no string per entry is kept for them.
+        private readonly Dictionary<string, int> _dns = new(StringComparer.Ordinal);
+        private readonly Dictionary<Guid, int> _entryUuids = [];
+        private readonly Dictionary<Guid, int> _objectGuids = [];
+        private RecordKind _kind;
+        private bool _any;
         private string? _dn;
         private int _dnLine;
-
-        public bool IsEmpty => _dn is null && _attributes.Count == 0;
+        private int _recordLine;
+        private int _lines;
 
         public void Add(string line, int lineNumber)
         {
@@ -129,30 +153,47 @@ public static partial class LdifReader
             }
 
             var name = line[..colon];
-            var value = DecodeValue(line, colon, name, lineNumber);
-            if (_dn is null)
+            _lines++;
+            if (_kind == RecordKind.None)
             {
-                if (!name.Equals("dn", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new InputException("ldif-syntax", $"a record must start with 'dn:', found '{Shorten(name)}:'", path, lineNumber);
-                }
-
-                try
-                {
-                    _dn = new UTF8Encoding(false, true).GetString(value);
-                }
-                catch (DecoderFallbackException)
-                {
-                    throw new InputException("ldif-syntax", "the base64 DN is not UTF-8 text", path, lineNumber);
-                }
-
-                _dnLine = lineNumber;
+                Start(line, name, colon, lineNumber);
                 return;
             }
 
-            if (name.Equals("changetype", StringComparison.OrdinalIgnoreCase) || name.Equals("control", StringComparison.OrdinalIgnoreCase))
+            switch (_kind)
             {
-                throw new InputException("ldif-unsupported", $"'{name}:' makes this a change record; a snapshot holds content records only (export with ldapsearch -LLL)", path, lineNumber);
+                case RecordKind.Reference:
+                    if (!name.Equals("ref", StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new InputException("ldif-syntax", $"a search reference holds only 'ref:' lines, found '{Shorten(name)}:'", path, lineNumber);
+                    }
+
+                    return;
+                case RecordKind.Result:
+                    summary.ResultLine(name, Text(line, colon, name, lineNumber), path, lineNumber);
+                    return;
+                case RecordKind.Version:
+                    // RFC 2849 lets the first record follow "version: 1" without a blank line.
+                    _kind = RecordKind.None;
+                    Start(line, name, colon, lineNumber);
+                    return;
+            }
+
+            if (name.Equals("changetype", StringComparison.OrdinalIgnoreCase))
+            {
+                // ldifde writes every exported entry as "changetype: add" right after its DN: an add
+                // of a whole entry is the entry. Any other change, or one further down, is not a snapshot.
+                if (_lines == 2 && Text(line, colon, name, lineNumber).Trim().Equals("add", StringComparison.OrdinalIgnoreCase))
+                {
+                    return;
+                }
+
+                throw new InputException("ldif-unsupported", $"'{Shorten(line)}' makes this a change record; a snapshot holds entries only (export with ldapsearch, or ldifde whose records are 'changetype: add')", path, lineNumber);
+            }
+
+            if (name.Equals("control", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InputException("ldif-unsupported", "'control:' makes this a change record; a snapshot holds entries only (export with ldapsearch -LLL)", path, lineNumber);
             }
 
             if (!AttributeDescription().IsMatch(name))
@@ -165,14 +206,30 @@ public static partial class LdifReader
                 _attributes[name] = values = [];
             }
 
-            values.Add(value);
+            values.Add(DecodeValue(line, colon, name, lineNumber));
+            _any = true;
         }
 
-        public DirectoryEntry? Complete()
+        /// <summary>Ends the record at a blank line (<paramref name="terminated"/>) or at the end of the file.</summary>
+        public DirectoryEntry? Complete(bool terminated)
         {
-            if (_dn is null)
+            var kind = _kind;
+            _kind = RecordKind.None;
+            _lines = 0;
+            switch (kind)
             {
-                return null;
+                case RecordKind.Reference:
+                    summary.References++;
+                    summary.Checkpoint(terminated, _recordLine);
+                    return null;
+                case RecordKind.Result:
+                    summary.EndResult(path);
+                    summary.Checkpoint(terminated, _recordLine);
+                    return null;
+                case RecordKind.Entry:
+                    break;
+                default:
+                    return null;
             }
 
             var attributes = new Dictionary<string, IReadOnlyList<byte[]>>(_attributes.Count, StringComparer.OrdinalIgnoreCase);
@@ -181,15 +238,131 @@ public static partial class LdifReader
                 attributes[name] = values.ToArray();
             }
 
-            if (attributes.Count == 0)
+            if (!_any)
             {
-                throw new InputException("ldif-syntax", $"entry \"{Shorten(_dn)}\" has no attributes", path, _dnLine);
+                throw new InputException("ldif-syntax", $"entry \"{Shorten(_dn!)}\" has no attributes", path, _dnLine);
             }
 
-            var entry = new DirectoryEntry(_dn, attributes);
+            var entry = new DirectoryEntry(CheckUnique(attributes), attributes);
+            summary.Entries++;
+            summary.Checkpoint(terminated, _dnLine);
             _dn = null;
+            _any = false;
             _attributes.Clear();
             return entry;
+        }
+
+        private void Start(string line, string name, int colon, int lineNumber)
+        {
+            _recordLine = lineNumber;
+            _lines = 1;
+            if (name.Equals("dn", StringComparison.OrdinalIgnoreCase))
+            {
+                _kind = RecordKind.Entry;
+                var value = DecodeValue(line, colon, name, lineNumber);
+                try
+                {
+                    _dn = StrictUtf8.GetString(value);
+                }
+                catch (DecoderFallbackException)
+                {
+                    throw new InputException("ldif-syntax", "the base64 DN is not UTF-8 text", path, lineNumber);
+                }
+
+                _dnLine = lineNumber;
+                return;
+            }
+
+            if (name.Equals("ref", StringComparison.OrdinalIgnoreCase))
+            {
+                // ldapsearch writes a search continuation reference (AD's referrals to its DNS and
+                // configuration partitions) as "ref: ldap://...": the live read skips those too.
+                _kind = RecordKind.Reference;
+                return;
+            }
+
+            if (name.Equals("search", StringComparison.OrdinalIgnoreCase))
+            {
+                _kind = RecordKind.Result;
+                summary.StartResult(lineNumber);
+                return;
+            }
+
+            if (name.Equals("version", StringComparison.OrdinalIgnoreCase) && !summary.SeenRecord)
+            {
+                if (line.AsSpan(colon + 1).Trim() is not "1")
+                {
+                    throw new InputException("ldif-syntax", $"unsupported LDIF {line.Trim()} (only version 1 exists)", path, lineNumber);
+                }
+
+                _kind = RecordKind.Version;
+                return;
+            }
+
+            throw new InputException("ldif-syntax", $"a record must start with 'dn:', found '{Shorten(name)}:'", path, lineNumber);
+        }
+
+        // The DN and the directory's own identities are unique in any real read; a second entry with
+        // one of them would be planned twice (or shadow the first), so the file is refused.
+        private DistinguishedName CheckUnique(Dictionary<string, IReadOnlyList<byte[]>> attributes)
+        {
+            if (!DistinguishedName.TryParse(_dn!, out var dn, out var error))
+            {
+                throw new InputException("source-dn", $"entry DN \"{Shorten(_dn!)}\" is not a valid DN: {error}", path, _dnLine);
+            }
+
+            if (!_dns.TryAdd(dn.Normalized, _dnLine))
+            {
+                throw new InputException("ldif-duplicate", $"entry \"{Shorten(_dn!)}\" has the same DN as the entry at line {_dns[dn.Normalized]}; a directory holds one entry per DN, so the export is inconsistent", path, _dnLine);
+            }
+
+            if (Single(attributes, "entryUUID") is { } uuid)
+            {
+                // entryUUID is text (RFC 4530), compared as a UUID whatever its case; anything else by its bytes.
+                var text = uuid.AsSpan().Trim(" \t"u8);
+                var isUuid = Utf8Parser.TryParse(text, out Guid parsed, out var used, 'D') && used == text.Length;
+                CheckUniqueId(_entryUuids, isUuid ? parsed : Digest(text), "entryUUID", isUuid ? null : text.ToArray());
+            }
+
+            if (Single(attributes, "objectGUID") is { } guid)
+            {
+                var key = guid.Length == 16 ? new Guid(guid) : Digest(guid);
+                CheckUniqueId(_objectGuids, key, "objectGUID", guid.Length == 16 ? null : guid);
+            }
+
+            return dn;
+        }
+
+        private static byte[]? Single(Dictionary<string, IReadOnlyList<byte[]>> attributes, string name) =>
+            attributes.TryGetValue(name, out var values) && values.Count == 1 && values[0].Length > 0 ? values[0] : null;
+
+        private static Guid Digest(ReadOnlySpan<byte> bytes)
+        {
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(bytes, hash);
+            return new Guid(hash[..16]);
+        }
+
+        /// <param name="raw">The value to show when <paramref name="key"/> is a digest, not the UUID itself.</param>
+        private void CheckUniqueId(Dictionary<Guid, int> seen, Guid key, string name, byte[]? raw)
+        {
+            if (!seen.TryAdd(key, _dnLine))
+            {
+                var shown = raw is null ? key.ToString("D") : name == "entryUUID" ? Encoding.UTF8.GetString(raw) : Convert.ToHexStringLower(raw);
+                throw new InputException("ldif-duplicate", $"entry \"{Shorten(_dn!)}\" has {name} {Shorten(shown)}, as has the entry at line {seen[key]}; the export is inconsistent", path, _dnLine);
+            }
+        }
+
+        private string Text(string line, int colon, string name, int lineNumber)
+        {
+            try
+            {
+                return StrictUtf8.GetString(DecodeValue(line, colon, name, lineNumber));
+            }
+            catch (DecoderFallbackException)
+            {
+                throw new InputException("ldif-syntax", $"the base64 value of '{Shorten(name)}' is not UTF-8 text", path, lineNumber);
+            }
         }
 
         private byte[] DecodeValue(string line, int colon, string name, int lineNumber)
@@ -215,7 +388,137 @@ public static partial class LdifReader
 
             return Encoding.UTF8.GetBytes(rest.TrimStart(' ').ToString());
         }
+    }
 
-        private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
+    internal static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
+}
+
+/// <summary>
+/// What an <see cref="LdifReader"/> learnt besides the entries: how many it read, the search references
+/// it skipped, and what the file itself says about its completeness (ldapsearch's <c>result:</c> lines
+/// and <c># numEntries:</c> trailer, or <see cref="LdifWriter"/>'s).
+/// </summary>
+public sealed class LdifReadSummary
+{
+    private int? _resultCode;
+    private int _resultLine;
+    private bool _extended;
+    private bool _snapshot;
+    private int? _numEntries;
+    private int _numEntriesLine;
+    private int? _numResponses;
+    private bool _lastRecordTerminated = true;
+    private int _lastRecordLine;
+
+    public int Entries { get; internal set; }
+
+    /// <summary>Search continuation references (<c>ref:</c> records) skipped: referrals are not chased.</summary>
+    public int References { get; internal set; }
+
+    internal bool SeenRecord => Entries > 0 || References > 0 || _resultLine > 0;
+
+    internal void Comment(string text, int line, string path)
+    {
+        if (line == 1 && text.StartsWith(LdifReader.ExtendedLdifHeader, StringComparison.Ordinal))
+        {
+            _extended = true;
+        }
+        else if (text.StartsWith(LdifWriter.SnapshotMarker, StringComparison.Ordinal))
+        {
+            _snapshot = true;
+        }
+        else if (Count(text, "# numEntries:", line, path) is { } entries)
+        {
+            (_numEntries, _numEntriesLine) = (entries, line);
+        }
+        else if (Count(text, "# numResponses:", line, path) is { } responses)
+        {
+            _numResponses = responses;
+            _numEntriesLine = _numEntries is null ? line : _numEntriesLine;
+        }
+    }
+
+    internal void StartResult(int line)
+    {
+        _resultLine = line;
+        _resultCode = null;
+    }
+
+    internal void ResultLine(string name, string value, string path, int line)
+    {
+        if (!name.Equals("result", StringComparison.OrdinalIgnoreCase))
+        {
+            // matchedDN, text, control (the paged-results cookie of each page), ref: context only.
+            return;
+        }
+
+        var text = value.Trim();
+        var space = text.IndexOf(' ', StringComparison.Ordinal);
+        if (!int.TryParse(space < 0 ? text : text[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var code))
+        {
+            throw new InputException("ldif-syntax", $"'result: {LdifReader.Shorten(text)}' does not start with an LDAP result code", path, line);
+        }
+
+        if (code != 0)
+        {
+            throw new InputException("ldif-incomplete", $"ldapsearch reports 'result: {LdifReader.Shorten(text)}': the search ended before it returned every entry, so this export is incomplete. Export again without the limit (for Active Directory's limits, page with -E pr=1000/noprompt)", path, line);
+        }
+
+        _resultCode = code;
+    }
+
+    internal void EndResult(string path)
+    {
+        if (_resultCode is null)
+        {
+            throw new InputException("ldif-syntax", "a 'search:' block without a 'result:' line", path, _resultLine);
+        }
+    }
+
+    /// <summary>Records how a record ended; only the last one matters at the end of the file.</summary>
+    internal void Checkpoint(bool terminated, int recordLine)
+    {
+        _lastRecordTerminated = terminated;
+        _lastRecordLine = recordLine;
+    }
+
+    /// <summary>At the end of the file: refuses a file that may be short.</summary>
+    internal void CheckComplete(string path, int lastLine)
+    {
+        var declared = _numEntries ?? (_numResponses is not null ? 0 : null);
+        if (declared is { } count && count != Entries)
+        {
+            // ldapsearch leaves out "# numEntries:" when it returned none, so numResponses alone means 0.
+            throw new InputException("ldif-incomplete", $"the file says it holds {count} entries but {Entries} were read: it is incomplete or was edited; export it again", path, _numEntriesLine);
+        }
+
+        if (_extended && _numResponses is null)
+        {
+            throw new InputException("ldif-incomplete", $"ldapsearch's output (it starts with '{LdifReader.ExtendedLdifHeader}') always ends with '# numResponses:'; this file stops at line {lastLine} without it, so it was cut off. Export it again", path, lastLine);
+        }
+
+        if (_snapshot && _numEntries is null)
+        {
+            throw new InputException("ldif-incomplete", $"an AuthSplit snapshot ends with '# numEntries:'; this one stops at line {lastLine} without it, so it was cut off or never finished", path, lastLine);
+        }
+
+        // A count that agrees proves the last record whole; without one, the blank line every exporter
+        // writes after a record is the only sign that the file was not cut off inside it.
+        if (!_lastRecordTerminated && declared is null)
+        {
+            throw new InputException("ldif-incomplete", "the last record (starting here) is not followed by a blank line and nothing in the file proves it complete: the file may have been cut off inside it. Export it again (ldapsearch and ldifde end every record with a blank line)", path, _lastRecordLine);
+        }
+    }
+
+    private static int? Count(string text, string prefix, int line, string path)
+    {
+        if (!text.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return int.TryParse(text.AsSpan(prefix.Length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+            ? count
+            : throw new InputException("ldif-syntax", $"'{LdifReader.Shorten(text)}' does not end in a count", path, line);
     }
 }

@@ -9,6 +9,9 @@ namespace AuthSplit.Ldap.Ldif;
 /// <c>version: 1</c> header, attributes in the order the entry holds them, a value base64-encoded
 /// (<c>::</c>) when it is binary or not a safe ASCII string, lines folded at 76 columns like ldapsearch
 /// (or not at all). <see cref="LdifReader"/> reads every file this writes back to identical entries.
+/// <see cref="CompleteAsync"/> ends the file with <c># numEntries: N</c> as ldapsearch does, and the header
+/// says a snapshot has one, so the reader refuses a snapshot that was cut off, even at a record boundary,
+/// or never finished (a writer disposed without <see cref="CompleteAsync"/> writes no trailer).
 /// </summary>
 public sealed class LdifWriter : IAsyncDisposable
 {
@@ -16,6 +19,11 @@ public sealed class LdifWriter : IAsyncDisposable
     private readonly StreamWriter _writer;
     private readonly int _wrapColumn;
     private bool _headerWritten;
+    private bool _completed;
+    private int _count;
+
+    /// <summary>The comment after <c>version: 1</c> that makes the <c># numEntries:</c> trailer mandatory.</summary>
+    public const string SnapshotMarker = "# AuthSplit snapshot:";
 
     /// <param name="stream">Left open when the writer is disposed.</param>
     /// <param name="wrapColumn">Fold lines longer than this; 0 for no folding.</param>
@@ -29,11 +37,8 @@ public sealed class LdifWriter : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(entry);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_headerWritten)
-        {
-            await _writer.WriteAsync("version: 1\n\n");
-            _headerWritten = true;
-        }
+        ThrowIfCompleted();
+        await WriteHeaderAsync();
 
         WriteLine("dn", Encoding.UTF8.GetBytes(entry.Dn), binary: false);
         foreach (var (name, values) in entry.Attributes)
@@ -46,6 +51,35 @@ public sealed class LdifWriter : IAsyncDisposable
         }
 
         await _writer.WriteAsync('\n');
+        _count++;
+    }
+
+    /// <summary>Writes the trailer that proves the snapshot complete; call it once every entry is written.</summary>
+    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCompleted();
+        await WriteHeaderAsync();
+        await _writer.WriteAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"# numEntries: {_count}\n"));
+        _completed = true;
+    }
+
+    private void ThrowIfCompleted()
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException("the snapshot already has its trailer; nothing may follow it");
+        }
+    }
+
+    private async ValueTask WriteHeaderAsync()
+    {
+        if (!_headerWritten)
+        {
+            // slapadd 2.5 takes the first line only if it is "version: 1" (the lab strips it), so the marker comes second.
+            await _writer.WriteAsync($"version: 1\n{SnapshotMarker} complete only with the '# numEntries:' line at its end\n\n");
+            _headerWritten = true;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -36,4 +36,25 @@ public sealed class DecisionFileParserTests
 
         act.Should().Throw<InputException>().Which.Message.Should().StartWith("d.json").And.Contain(expected);
     }
+
+    [Theory]
+    [InlineData("{\n  \"formatVersion\": 1,\n  \"decisions\": [\n    { \"entityId\": \"a\", \"decision\": \"keep\", \"reason\": \"r\", \"decidedBy\": \"x\" },\n    { \"entityId\": \"b\", \"decision\": \"use-target\", \"targetId\": \"t\",\n      \"targetID\": \"u\", \"reason\": \"r\", \"decidedBy\": \"x\" }\n  ]\n}", "d.json:6: decisions[1].targetID: unknown key \"targetID\"")]
+    [InlineData("{ \"formatVersion\": 1,\n  \"decision\": [] }", "d.json:2: decision: unknown key \"decision\"")]
+    public void An_unknown_key_is_refused_with_its_key_path_and_line(string json, string expected)
+    {
+        var act = () => DecisionFileParser.Parse(json, "d.json");
+
+        act.Should().Throw<InputException>().Which.Message.Should().StartWith(expected);
+    }
+
+    [Fact]
+    public void A_byte_order_mark_is_accepted()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetPreamble().Concat(System.Text.Encoding.UTF8.GetBytes("{ \"formatVersion\": 1, \"decisions\": [ { \"entityId\": \"a\", \"decision\": \"keep\", \"reason\": \"r\", \"decidedBy\": \"x\" } ] }")).ToArray();
+
+        // As the CLI reads it: the bytes decoded as UTF-8, which keeps the mark as U+FEFF.
+        var decisions = DecisionFileParser.Parse(System.Text.Encoding.UTF8.GetString(bytes), "d.json");
+
+        decisions.Should().ContainSingle().Which.EntityId.Should().Be("a");
+    }
 }

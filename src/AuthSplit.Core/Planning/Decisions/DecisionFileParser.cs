@@ -6,14 +6,24 @@ namespace AuthSplit.Core.Planning.Decisions;
 /// <summary>
 /// Reads a decisions file:
 /// <c>{"formatVersion":1,"decisions":[{"entityId":"...","decision":"keep|remove|assign-wave|use-target","wave":"hq","targetId":"...","reason":"...","decidedBy":"..."}]}</c>.
-/// Every fault names the file and the decision's index.
+/// Every fault names the file and the decision's index; an unknown key (a misspelt <c>targetID</c> would
+/// otherwise be ignored and the decision misread) names its key path and line, as the config does.
+/// A byte order mark (PowerShell writes one) is accepted.
 /// </summary>
 public static class DecisionFileParser
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    private static readonly string[] RootKeys = ["formatVersion", "decisions"];
+    private static readonly string[] DecisionKeys = ["entityId", "decision", "wave", "targetId", "reason", "decidedBy"];
 
     public static IReadOnlyList<Decision> Parse(string json, string path)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        if (json.StartsWith('\uFEFF'))
+        {
+            json = json[1..];
+        }
+
         JsonDocument document;
         try
         {
@@ -26,6 +36,7 @@ public static class DecisionFileParser
 
         using (document)
         {
+            CheckKeys(json, path);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("decisions", out var list) || list.ValueKind != JsonValueKind.Array)
             {
@@ -69,6 +80,48 @@ public static class DecisionFileParser
             }
 
             return decisions;
+        }
+    }
+
+    // JsonDocument knows no line numbers, so the keys are walked once more with a reader, whose token
+    // offsets give the line. Only the two levels the format defines are checked.
+    private static void CheckKeys(string json, string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        string? rootProperty = null;
+        var index = -1;
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.StartObject && reader.CurrentDepth == 2 && rootProperty == "decisions")
+            {
+                index++;
+            }
+
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            var name = reader.GetString()!;
+            if (reader.CurrentDepth == 1)
+            {
+                rootProperty = name;
+                Check(name, RootKeys, name, bytes, reader.TokenStartIndex, path);
+            }
+            else if (reader.CurrentDepth == 3 && rootProperty == "decisions")
+            {
+                Check(name, DecisionKeys, $"decisions[{index}].{name}", bytes, reader.TokenStartIndex, path);
+            }
+        }
+    }
+
+    private static void Check(string name, string[] known, string keyPath, byte[] bytes, long offset, string path)
+    {
+        if (Array.IndexOf(known, name) < 0)
+        {
+            var line = 1 + bytes.AsSpan(0, (int)offset).Count((byte)'\n');
+            throw new InputException("decisions-invalid", $"{keyPath}: unknown key \"{name}\" (the keys here are {string.Join(", ", known)})", path, line);
         }
     }
 
