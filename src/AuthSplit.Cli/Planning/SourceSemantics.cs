@@ -86,7 +86,7 @@ public sealed class SourceSemantics
             }
             else
             {
-                var source = AdapterFactory.OpenLdif(ldifPath);
+                var source = adapters.OpenLdif(ldifPath);
                 await foreach (var entry in source.ReadEntriesAsync(cancellationToken))
                 {
                     chains.Add(entry);
