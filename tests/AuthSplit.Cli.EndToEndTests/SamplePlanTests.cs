@@ -228,7 +228,7 @@ public sealed class SamplePlanTests
         var users = new List<Dictionary<string, object?>>();
         foreach (var (uid, entryUuid, targetId, upn) in people)
         {
-            ldif.Append($"\ndn: uid={uid},ou=people,ou=hq,dc=example,dc=jp\nobjectClass: inetOrgPerson\ncn: {uid}\nsn: {uid}\nuid: {uid}\nemployeeNumber: X-{uid}\nentryUUID: {entryUuid}\n");
+            ldif.Append($"\ndn: uid={uid},ou=people,ou=hq,dc=example,dc=jp\nobjectClass: inetOrgPerson\ncn: {uid}\nsn: {uid}\nuid: {uid}\nemployeeNumber: X-{uid}\nentryUUID: {entryUuid}\n\n");
             users.Add(new() { ["id"] = targetId, ["userPrincipalName"] = upn, ["mail"] = null, ["employeeId"] = $"X-{uid}", ["onPremisesImmutableId"] = null, ["accountEnabled"] = true });
         }
 
@@ -266,7 +266,7 @@ public sealed class SamplePlanTests
         var work = CliRunner.NewWorkDirectory();
         var dn = "uid=evil\u001b[2J\u0007\u001b[31m,ou=people,ou=hq,dc=example,dc=jp";
         var ldif = await File.ReadAllTextAsync(Path.Combine(CliRunner.Samples, "legacy.ldif"))
-            + $"\n\ndn:: {Convert.ToBase64String(Encoding.UTF8.GetBytes(dn))}\nobjectClass: inetOrgPerson\ncn: evil\nsn: evil\nuid: evil\nentryUUID: 5e1f0000-0000-4000-8000-00000000e5c1\n";
+            + $"\n\ndn:: {Convert.ToBase64String(Encoding.UTF8.GetBytes(dn))}\nobjectClass: inetOrgPerson\ncn: evil\nsn: evil\nuid: evil\nentryUUID: 5e1f0000-0000-4000-8000-00000000e5c1\n\n";
         var ldifPath = Path.Combine(work, "legacy.ldif");
         await File.WriteAllTextAsync(ldifPath, ldif);
         var before = Path.Combine(work, "before.json");

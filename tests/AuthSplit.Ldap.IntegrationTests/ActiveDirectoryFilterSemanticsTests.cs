@@ -126,6 +126,8 @@ public sealed class ActiveDirectoryFilterSemanticsTests(SambaAdFixture fixture)
                 {
                     await writer.WriteAsync(entry, CancellationToken.None);
                 }
+
+                await writer.CompleteAsync(CancellationToken.None);
             }
 
             var live = await ActiveDirectorySchemaReader.ReadAsync(options, NullLogger.Instance, CancellationToken.None);
