@@ -147,9 +147,33 @@ public static class PlanBenchmarks
 
     private static string Json(string? value) => value is null ? "null" : System.Text.Json.JsonSerializer.Serialize(value);
 
+    /// <summary>
+    /// The CLI from its own build output, not the copy beside this benchmark: the benchmark references the
+    /// Graph emulator (an ASP.NET Core app), so its folder lacks the Microsoft.Extensions assemblies the CLI
+    /// needs from NuGet (they come from the ASP.NET Core framework here), and the copied authsplit.dll fails
+    /// to load them.
+    /// </summary>
+    private static string CliAssembly()
+    {
+        var here = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
+        var configuration = here.Parent?.Name ?? "Release";
+        for (var directory = here; directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "AuthSplit.sln")))
+            {
+                var cli = Path.Combine(directory.FullName, "src", "AuthSplit.Cli", "bin", configuration, "net10.0", "authsplit.dll");
+                return File.Exists(cli)
+                    ? cli
+                    : throw new InvalidOperationException($"{cli} does not exist: build the benchmarks with -c {configuration} first (it builds the CLI)");
+            }
+        }
+
+        throw new InvalidOperationException($"no AuthSplit.sln above {here.FullName}");
+    }
+
     private static async Task<(double Seconds, long PeakBytes)> RunPlanAsync(string work, string[] source, string? config)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "authsplit.dll");
+        var cli = CliAssembly();
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { cli, "plan", "--config", config ?? Path.Combine(work, "config.json"), "--target-snapshot", Path.Combine(work, "target"), "--out", Path.Combine(work, "plan.json"), "--log-dir", Path.Combine(work, "logs") }.Concat(source))
         {
