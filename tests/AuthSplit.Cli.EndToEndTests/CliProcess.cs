@@ -38,7 +38,9 @@ internal sealed partial class CliProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static CliProcess Start(string workDirectory, string umask, params string[] args)
+    public static CliProcess Start(string workDirectory, string umask, params string[] args) => Start(workDirectory, umask, null, args);
+
+    public static CliProcess Start(string workDirectory, string umask, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var dll = CliDll;
         var command = $"umask {umask}; exec dotnet {Quote(dll)} {string.Join(' ', args.Select(Quote))}";
@@ -51,6 +53,11 @@ internal sealed partial class CliProcess : IDisposable
         };
         info.Environment["AUTHSPLIT_LOG_DIR"] = Path.Combine(workDirectory, "logs");
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = info };
         var cli = new CliProcess(process);
         process.OutputDataReceived += (_, e) => Append(cli._output, e.Data);
@@ -61,9 +68,11 @@ internal sealed partial class CliProcess : IDisposable
         return cli;
     }
 
-    public static async Task<CliResult> RunAsync(string workDirectory, string umask, params string[] args)
+    public static Task<CliResult> RunAsync(string workDirectory, string umask, params string[] args) => RunAsync(workDirectory, umask, null, args);
+
+    public static async Task<CliResult> RunAsync(string workDirectory, string umask, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var process = Start(workDirectory, umask, args);
+        using var process = Start(workDirectory, umask, environment, args);
         return await process.WaitAsync(TimeSpan.FromMinutes(2));
     }
 

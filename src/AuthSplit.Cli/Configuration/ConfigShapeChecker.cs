@@ -74,7 +74,7 @@ internal sealed class ConfigShapeChecker(IConfigurationRoot root, IReadOnlyColle
             if (property is null)
             {
                 var known = properties.Select(p => p.Name).ToList();
-                var suggestion = known.Select(name => (Name: name, Distance: Math.Min(Distance(name, child.Key), 1 + Distance(name[..Math.Min(name.Length, child.Key.Length)], child.Key)))).Where(k => k.Distance <= 2).OrderBy(k => k.Distance).Select(k => k.Name).FirstOrDefault();
+                var suggestion = known.Select(name => (Name: name, Distance: Resemblance(name, child.Key))).Where(k => k.Distance <= 2).OrderBy(k => k.Distance).Select(k => k.Name).FirstOrDefault();
                 var names = isRoot ? known.Concat(ignoredSections) : known;
                 Fault(child, $"unknown {(isRoot ? "section" : "key")}{(suggestion is null ? "" : $"; did you mean {suggestion}?")} (known: {string.Join(", ", names)})", errors);
                 continue;
@@ -193,6 +193,10 @@ internal sealed class ConfigShapeChecker(IConfigurationRoot root, IReadOnlyColle
     };
 
     private static string Plural(Type element) => IsScalar(element) ? Describe(element).Replace("a ", "", StringComparison.Ordinal) + "s" : "objects";
+
+    // How far a misspelt key is from a known name, or from its beginning (Pasword ~ PasswordFile).
+    private static int Resemblance(string name, string key) =>
+        Math.Min(Distance(name, key), 1 + Math.Min(Distance(name[..Math.Min(name.Length, key.Length)], key), Distance(name[..Math.Min(name.Length, key.Length + 1)], key)));
 
     private static int Distance(string a, string b)
     {
