@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AuthSplit.Cli.Logging;
 using AuthSplit.Cli.Planning;
 
 namespace AuthSplit.Cli;
@@ -23,6 +24,14 @@ public static class AuthSplitCommandLine
             }
 
             await console.Error.WriteLineAsync("Run 'authsplit --help' for usage.");
+
+            // Input errors go to the JSON log too (the default directory: the command line naming another was not understood).
+            await using var log = LoggingSetup.Create(TextWriter.Null, null, verbose: false);
+            foreach (var parseError in parseResult.Errors)
+            {
+                log.Logger.FileOnly().Error("Command line error: {Message}", parseError.Message);
+            }
+
             return ExitCodes.BadInput;
         }
 
