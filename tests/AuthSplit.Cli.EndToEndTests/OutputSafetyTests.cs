@@ -128,26 +128,32 @@ public sealed class OutputSafetyTests
     }
 
     [Fact]
-    public async Task Out_dev_stdout_writes_the_plan_as_a_stream_and_leaves_the_symlink_alone()
+    public async Task A_link_to_a_special_file_is_written_as_a_stream_and_never_renamed_over()
     {
         var (work, config, ldif, target, _) = await CopiedInputsAsync();
-        var stdout = Path.Combine(work, "stdout-link");
-        var captured = Path.Combine(work, "captured.txt");
-        await File.WriteAllTextAsync(captured, "");
+        var device = Path.Combine(work, "device-link");
+        var ownStdout = Path.Combine(work, "stdout-link");
 
-        // A link to a character device (/dev/null), as /dev/stdout is to the terminal.
-        File.CreateSymbolicLink(stdout, "/dev/null");
-        var toDevice = await PlanAsync(config, ldif, target, stdout);
-        var toStdout = await CliProcess.RunAsync(work, "022", "plan", "--config", config, "--source-ldif", ldif, "--target-snapshot", target, "--out", "/dev/stdout");
+        // Links like /dev/stdout, made here so that a regression replaces a link of this test, not the machine's /dev/stdout.
+        File.CreateSymbolicLink(device, "/dev/null");
+        File.CreateSymbolicLink(ownStdout, "/proc/self/fd/1");
+        var toDevice = await PlanAsync(config, ldif, target, device);
+        var toPipe = await CliProcess.RunAsync(work, "022", "plan", "--config", config, "--source-ldif", ldif, "--target-snapshot", target, "--out", ownStdout);
 
         toDevice.ExitCode.Should().Be(0, toDevice.ToString());
-        new FileInfo(stdout).LinkTarget.Should().Be("/dev/null", "a special file is written in place, never renamed over");
-        File.Exists("/dev/null").Should().BeTrue();
-        toStdout.ExitCode.Should().Be(0, toStdout.ToString());
-        toStdout.Output.Should().StartWith("{").And.Contain("\"planId\"");
-        new FileInfo("/dev/stdout").LinkTarget.Should().NotBeNull("/dev/stdout is still the link it was");
+        new FileInfo(device).LinkTarget.Should().Be("/dev/null", "a special file is written in place, never renamed over");
+        toPipe.ExitCode.Should().Be(0, toPipe.ToString());
+        toPipe.Output.Should().StartWith("{").And.Contain("\"planId\"", "the plan went down the pipe that is the process's stdout");
+        new FileInfo(ownStdout).LinkTarget.Should().Be("/proc/self/fd/1");
         Directory.EnumerateFiles(work, "*.tmp").Should().BeEmpty();
     }
+
+    [Theory]
+    [InlineData("/dev/stdout")]
+    [InlineData("/proc/self/fd/1")]
+    [InlineData("-")]
+    public void Standard_output_by_any_of_its_names_is_written_through_the_process_descriptor(string name) =>
+        Output.OutputTarget.ForFile("--out", name, []).Mode.Should().Be(Output.OutputMode.StandardOutput);
 
     [Fact]
     public async Task Out_dash_writes_the_plan_on_stdout_and_the_summary_on_stderr()

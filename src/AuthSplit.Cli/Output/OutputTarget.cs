@@ -11,7 +11,7 @@ public enum OutputMode
     /// <summary>A character device, FIFO or socket, or anything under /dev or /proc: written in place as a stream, never renamed over.</summary>
     Stream,
 
-    /// <summary><c>-</c>: the process's standard output.</summary>
+    /// <summary><c>-</c> or <c>/dev/stdout</c>: the process's standard output (the summary then goes to stderr).</summary>
     StandardOutput,
 }
 
@@ -19,6 +19,8 @@ public enum OutputMode
 public sealed record OutputTarget(string Option, string Given, OutputMode Mode, string WritePath)
 {
     public const string StandardOutputName = "-";
+
+    private static readonly string[] StandardOutputAliases = ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
 
     /// <summary>Where scratch files go: beside an atomic output, else in the temporary directory.</summary>
     public string ScratchDirectory => Mode == OutputMode.Atomic ? Path.GetDirectoryName(WritePath)! : Path.GetTempPath();
@@ -35,7 +37,9 @@ public sealed record OutputTarget(string Option, string Given, OutputMode Mode, 
             throw new InputException("output-invalid", $"{option}: the output path is empty; give the path of the file to write (or - for standard output)");
         }
 
-        if (path == StandardOutputName)
+        // The process's own stdout, however the shell set it up (terminal, pipe, > file, >> file): written
+        // through the descriptor it has, never opened anew, truncated or renamed over.
+        if (path == StandardOutputName || StandardOutputAliases.Contains(path, StringComparer.Ordinal))
         {
             return new OutputTarget(option, path, OutputMode.StandardOutput, path);
         }
