@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Logging;
 using AuthSplit.Cli.Planning;
 
 namespace AuthSplit.Cli;
@@ -7,9 +8,9 @@ namespace AuthSplit.Cli;
 /// <summary>The command tree. Each command's action returns an exit code from <see cref="ExitCodes"/>.</summary>
 public static class AuthSplitCommandLine
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, Interruption? interruption = null)
     {
-        var console = new CliConsole(output ?? Console.Out, error ?? Console.Error);
+        var console = new CliConsole(output ?? Console.Out, error ?? Console.Error) { Interruption = interruption };
         var root = new RootCommand("AuthSplit: take a company's identities out of a shared legacy directory into its own Entra ID, wave by wave, with evidence.")
         {
             PlanCommand.Create(console),
@@ -25,13 +26,32 @@ public static class AuthSplitCommandLine
             }
 
             await console.Error.WriteLineAsync("Run 'authsplit --help' for usage.");
+
+            // Input errors go to the JSON log too (the default directory: the command line naming another was not understood).
+            await using var log = LoggingSetup.Create(TextWriter.Null, null, verbose: false);
+            foreach (var parseError in parseResult.Errors)
+            {
+                log.Logger.FileOnly().Error("Command line error: {Message}", parseError.Message);
+            }
+
             return ExitCodes.BadInput;
         }
 
         var invocation = new InvocationConfiguration { Output = console.Output, Error = console.Error, EnableDefaultExceptionHandler = false };
-        return await parseResult.InvokeAsync(invocation);
+        if (interruption is null)
+        {
+            return await parseResult.InvokeAsync(invocation);
+        }
+
+        // Our own handler, not System.CommandLine's: it would end the process after a timeout, leaving temporary files behind.
+        invocation.ProcessTerminationTimeout = null;
+        return await parseResult.InvokeAsync(invocation, interruption.Token);
     }
 }
 
 /// <summary>Where results (stdout) and diagnostics (stderr) go; tests pass their own writers.</summary>
-public sealed record CliConsole(TextWriter Output, TextWriter Error);
+public sealed record CliConsole(TextWriter Output, TextWriter Error)
+{
+    /// <summary>The process's signal handling, when the CLI runs as its own process (null in-process).</summary>
+    public Interruption? Interruption { get; init; }
+}

@@ -8,7 +8,7 @@ public static class ExitCodes
     /// <summary>A defect in AuthSplit itself: the message says so and the log has the stack trace.</summary>
     public const int InternalError = 1;
 
-    /// <summary>Bad input the user can fix: config, LDIF, snapshot, decisions or plan file, command line.</summary>
+    /// <summary>Bad input the user can fix: config, LDIF, snapshot, decisions or plan file, command line, an output path.</summary>
     public const int BadInput = 2;
 
     /// <summary>The planner refused: the read looks incomplete or unsafe (empty wave, sharp drop).</summary>
@@ -17,6 +17,9 @@ public static class ExitCodes
     /// <summary>An outside system (directory, Graph) failed or could not be reached.</summary>
     public const int ExternalFailure = 4;
 
-    /// <summary>Stopped by Ctrl+C / SIGTERM before finishing; nothing half-written was left.</summary>
+    /// <summary>Stopped by Ctrl+C (SIGINT) before finishing; nothing half-written was left.</summary>
     public const int Cancelled = 130;
+
+    /// <summary>Stopped by SIGTERM before finishing; nothing half-written was left.</summary>
+    public const int Terminated = 143;
 }

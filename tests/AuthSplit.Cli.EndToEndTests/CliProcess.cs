@@ -1,70 +1,143 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
 
 namespace AuthSplit.Cli.EndToEndTests;
 
 /// <summary>
-/// Runs the built <c>authsplit</c> as its own process (<c>dotnet exec authsplit.dll</c>), with its own
-/// environment and working directory, as an operator's shell would: exit code, stdout and stderr.
+/// Runs the built CLI (<c>authsplit.dll</c> from its project's output) as its own process, as an operator does: its
+/// own signal handling, umask and exit code. Started through <c>sh -c 'umask …; exec dotnet …'</c>, so the
+/// process id is the CLI's own.
 /// </summary>
-internal static class CliProcess
+internal sealed partial class CliProcess : IDisposable
 {
-    private static readonly Lazy<string> Assembly = new(FindAssembly);
+    public const int SigInt = 2;
+    public const int SigTerm = 15;
 
-    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly StringBuilder _error = new();
 
-    public static Task<CliResult> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null) =>
-        RunProgramAsync(Dotnet, ["exec", Assembly.Value, .. args], environment, workingDirectory);
-
-    /// <summary>Runs any program (dotnet, sed, the installed tool) with a timeout, capturing its output.</summary>
-    public static async Task<CliResult> RunProgramAsync(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    private CliProcess(Process process)
     {
-        var start = new ProcessStartInfo(program)
+        _process = process;
+    }
+
+    public int Id => _process.Id;
+
+    /// <summary>The CLI as its own project built it (with its own deps.json), in this test run's configuration.</summary>
+    public static string CliDll
+    {
+        get
         {
+            var framework = new DirectoryInfo(AppContext.BaseDirectory);
+            var configuration = framework.Parent!.Name;
+            return Path.Combine(CliRunner.RepositoryRoot, "src", "AuthSplit.Cli", "bin", configuration, framework.Name, "authsplit.dll");
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static CliProcess Start(string workDirectory, string umask, params string[] args) => Start(workDirectory, umask, null, args);
+
+    public static CliProcess Start(string workDirectory, string umask, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        var dll = CliDll;
+        var command = $"umask {umask}; exec dotnet {Quote(dll)} {string.Join(' ', args.Select(Quote))}";
+        var info = new ProcessStartInfo("/bin/sh", ["-c", command])
+        {
+            WorkingDirectory = workDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? CliRunner.RepositoryRoot,
         };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["AUTHSPLIT_LOG_DIR"] = Path.Combine(Path.GetTempPath(), "authsplit-e2e-logs");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["AUTHSPLIT_LOG_DIR"] = Path.Combine(workDirectory, "logs");
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            start.Environment[name] = value;
+            info.Environment[name] = value;
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {program}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
+        var process = new Process { StartInfo = info };
+        var cli = new CliProcess(process);
+        process.OutputDataReceived += (_, e) => Append(cli._output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(cli._error, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return cli;
+    }
+
+    public static Task<CliResult> RunAsync(string workDirectory, string umask, params string[] args) => RunAsync(workDirectory, umask, null, args);
+
+    public static async Task<CliResult> RunAsync(string workDirectory, string umask, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        using var process = Start(workDirectory, umask, environment, args);
+        return await process.WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>Runs a shell command (e.g. <c>ln</c>) and returns its exit code.</summary>
+    public static async Task<int> RunShellAsync(string workDirectory, string command)
+    {
+        using var process = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { WorkingDirectory = workDirectory, UseShellExecute = false })!;
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
+
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public async Task<CliResult> WaitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(cancel.Token);
+            await _process.WaitForExitAsync(cancellation.Token);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not finish in time");
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"authsplit did not exit within {timeout}:\n{_error}");
         }
 
-        return new CliResult(process.ExitCode, await output, await error);
+        _process.WaitForExit(); // drains the redirected output
+        lock (_output)
+        {
+            lock (_error)
+            {
+                return new CliResult(_process.ExitCode, _output.ToString(), _error.ToString());
+            }
+        }
     }
 
-    // The CLI's own build output, in the configuration this test was built in (bin/<Configuration>/net10.0).
-    private static string FindAssembly()
+    public void Dispose()
     {
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var candidates = new[]
+        if (!_process.HasExited)
         {
-            Path.Combine(CliRunner.RepositoryRoot, "src", "AuthSplit.Cli", "bin", here.Parent!.Name, here.Name, "authsplit.dll"),
-            Path.Combine(AppContext.BaseDirectory, "authsplit.dll"),
-        };
-        return candidates.FirstOrDefault(c => File.Exists(c) && File.Exists(Path.ChangeExtension(c, ".runtimeconfig.json")))
-            ?? throw new InvalidOperationException("the built authsplit.dll was not found: " + string.Join(", ", candidates));
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
     }
+
+    private static void Append(StringBuilder builder, string? line)
+    {
+        if (line is not null)
+        {
+            lock (builder)
+            {
+                builder.Append(line).Append('\n');
+            }
+        }
+    }
+
+    private static string Quote(string argument) => "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 }

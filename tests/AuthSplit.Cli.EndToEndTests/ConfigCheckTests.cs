@@ -38,7 +38,7 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
     [Fact]
     public async Task A_valid_config_is_reported_OK_with_its_source_waves_and_target()
     {
-        var result = await CliProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json"], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = "not-used" });
+        var result = await OperatorProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json"], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = "not-used" });
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.Output.Should().Contain("config OK: config/samples/authsplit.json")
@@ -60,7 +60,7 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
             c["Safety"]!["ProtectedDns"]![0] = "not a dn";
         });
 
-        var result = await CliProcess.RunAsync(["config", "check", "--config", config]);
+        var result = await OperatorProcess.RunAsync(["config", "check", "--config", config]);
 
         result.ExitCode.Should().Be(2, result.ToString());
         var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -75,7 +75,7 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
         var work = CliRunner.NewWorkDirectory();
         var config = await WriteConfigAsync(work, c => c["Serilog"] = new JsonObject { ["MinimumLevel"] = "Debug" });
 
-        var result = await CliProcess.RunAsync(["config", "check", "--config", config], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = "x" });
+        var result = await OperatorProcess.RunAsync(["config", "check", "--config", config], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = "x" });
 
         result.ExitCode.Should().Be(2, result.ToString());
         result.Error.Should().Contain("Serilog").And.Contain("unknown section");
@@ -84,8 +84,8 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
     [Fact]
     public async Task A_missing_secret_is_a_warning_without_connect_and_an_error_with_it()
     {
-        var offline = await CliProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json"]);
-        var connect = await CliProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json", "--connect"]);
+        var offline = await OperatorProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json"]);
+        var connect = await OperatorProcess.RunAsync(["config", "check", "--config", "config/samples/authsplit.json", "--connect"]);
 
         offline.ExitCode.Should().Be(0, offline.ToString());
         offline.Error.Should().Contain("warning: ").And.Contain("AUTHSPLIT_SOURCE_PASSWORD").And.Contain("Source:PasswordEnvVar");
@@ -104,7 +104,7 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
             PointAtEmulator(c, emulator.BaseUrl);
         });
 
-        var result = await CliProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
+        var result = await OperatorProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
         {
             ["AUTHSPLIT_SOURCE_PASSWORD"] = fixture.ReaderPassword,
             ["AUTHSPLIT_GRAPH_TOKEN"] = Token,
@@ -127,7 +127,7 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
             PointAtEmulator(c, emulator.BaseUrl);
         });
 
-        var result = await CliProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
+        var result = await OperatorProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
         {
             ["AUTHSPLIT_SOURCE_PASSWORD"] = "wrong-password",
             ["AUTHSPLIT_GRAPH_TOKEN"] = "wrong-token",
@@ -155,7 +155,7 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
             c["Safety"]!["ProtectedDns"] = new JsonArray();
         });
 
-        var result = await CliProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = fixture.ReaderPassword });
+        var result = await OperatorProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = fixture.ReaderPassword });
 
         result.ExitCode.Should().Be(4, result.ToString());
         result.Error.Should().Contain("Source:BaseDn ou=nowhere,dc=example,dc=jp does not exist");

@@ -131,17 +131,17 @@ public sealed partial class DocumentedCommandTests(SlapdFixture fixture)
         var words = command.Words;
         if (words[0] == "authsplit")
         {
-            return await CliProcess.RunAsync(words.Skip(1), environment);
+            return await OperatorProcess.RunAsync(words.Skip(1), environment);
         }
 
         string[] dotnetRun = ["dotnet", "run", "--project", "src/AuthSplit.Cli", "--"];
         if (words.Count > dotnetRun.Length && words.Take(dotnetRun.Length).SequenceEqual(dotnetRun))
         {
-            return await CliProcess.RunAsync(words.Skip(dotnetRun.Length), environment);
+            return await OperatorProcess.RunAsync(words.Skip(dotnetRun.Length), environment);
         }
 
         return Utilities.Contains(words[0])
-            ? await CliProcess.RunProgramAsync(words[0], words.Skip(1), environment)
+            ? await OperatorProcess.RunProgramAsync(words[0], words.Skip(1), environment)
             : throw new InvalidOperationException($"{where}: `{command.Text}` is not a command this test can run; mark its block <!-- not-run: ... --> naming the test that covers it");
     }
 

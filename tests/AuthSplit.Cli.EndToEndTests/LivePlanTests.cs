@@ -32,6 +32,13 @@ public sealed class LivePlanTests(SlapdFixture fixture)
 
         var live = await CliRunner.RunAsync(["plan", "--config", config, .. Target, "--save-snapshot", snapshot, "--out", livePlan]);
         live.ExitCode.Should().Be(0, live.ToString());
+        if (!OperatingSystem.IsWindows())
+        {
+            // Personal data: the saved snapshot and the plan are owner-only, whatever the umask of the test process.
+            File.GetUnixFileMode(snapshot).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.GetUnixFileMode(Path.Combine(snapshot, "source.ldif")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.GetUnixFileMode(livePlan).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
 
         // The export an engineer would take by hand: ldapsearch -LLL '*' '+' of the same directory.
         var export = await fixture.Server.SearchAsync(["-LLL", "-o", "ldif-wrap=no", "-E", "pr=500/noprompt", "-b", "dc=example,dc=jp", "(objectClass=*)", "*", "+"], CancellationToken.None);

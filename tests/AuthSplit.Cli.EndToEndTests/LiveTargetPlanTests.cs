@@ -56,6 +56,17 @@ public sealed class LiveTargetPlanTests
 
         var live = await CliRunner.RunAsync(["plan", "--config", config, .. Offline, "--save-snapshot", snapshot, "--out", Path.Combine(work, "live.json")]);
         live.ExitCode.Should().Be(0, live.ToString());
+        if (!OperatingSystem.IsWindows())
+        {
+            // Personal data: the saved snapshot is owner-only, whatever the umask of the test process.
+            File.GetUnixFileMode(snapshot).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.GetUnixFileMode(Path.Combine(snapshot, "target")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            foreach (var page in Directory.GetFiles(Path.Combine(snapshot, "target")))
+            {
+                File.GetUnixFileMode(page).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite, page);
+            }
+        }
+
         var saved = await CliRunner.RunAsync(["plan", "--config", config, .. Offline, "--target-snapshot", Path.Combine(snapshot, "target"), "--out", Path.Combine(work, "saved.json")]);
         saved.ExitCode.Should().Be(0, saved.ToString());
         var sample = await CliRunner.RunAsync(["plan", "--config", config, .. Offline, "--target-snapshot", Path.Combine(CliRunner.Samples, "target"), "--out", Path.Combine(work, "sample.json")]);

@@ -34,19 +34,19 @@ public sealed class ToolPackagingTests
         commands[2].Should().Equal("authsplit", "--help");
 
         string[] pack = [.. commands[0].Skip(1).Select(w => w == "./artifacts" ? packages : w), "-c", configuration, "--no-build"];
-        var packed = await CliProcess.RunProgramAsync(CliProcess.Dotnet, pack, timeout: TimeSpan.FromMinutes(5));
+        var packed = await OperatorProcess.RunProgramAsync(OperatorProcess.Dotnet, pack, timeout: TimeSpan.FromMinutes(5));
         packed.ExitCode.Should().Be(0, packed.ToString());
         Directory.GetFiles(packages, "AuthSplit.Cli.*.nupkg").Should().ContainSingle();
         string[] install = [.. commands[1].Skip(1).SelectMany(w => w == "--global" ? ["--tool-path", tools] : w == "./artifacts" ? [packages] : new[] { w }), "--configfile", nugetConfig];
-        var installed = await CliProcess.RunProgramAsync(CliProcess.Dotnet, install, workingDirectory: work, timeout: TimeSpan.FromMinutes(5));
+        var installed = await OperatorProcess.RunProgramAsync(OperatorProcess.Dotnet, install, workingDirectory: work, timeout: TimeSpan.FromMinutes(5));
         installed.ExitCode.Should().Be(0, installed.ToString());
 
         var authsplit = Path.Combine(tools, OperatingSystem.IsWindows() ? "authsplit.exe" : "authsplit");
         var environment = new Dictionary<string, string> { ["DOTNET_ROOT"] = Path.GetDirectoryName(Path.GetFullPath(ResolveDotnet()))! };
-        var help = await CliProcess.RunProgramAsync(authsplit, commands[2].Skip(1), environment, work);
+        var help = await OperatorProcess.RunProgramAsync(authsplit, commands[2].Skip(1), environment, work);
         help.ExitCode.Should().Be(0, help.ToString());
         help.Output.Should().Contain("plan").And.Contain("config");
-        var plan = await CliProcess.RunProgramAsync(authsplit, [
+        var plan = await OperatorProcess.RunProgramAsync(authsplit, [
             "plan", "--config", Path.Combine(CliRunner.Samples, "authsplit.json"), "--source-ldif", Path.Combine(CliRunner.Samples, "legacy.ldif"),
             "--target-snapshot", Path.Combine(CliRunner.Samples, "target"), "--decisions", Path.Combine(CliRunner.Samples, "decisions.json"), "--out", Path.Combine(work, "plan.json")], environment, work);
         plan.ExitCode.Should().Be(0, plan.ToString());
@@ -57,7 +57,7 @@ public sealed class ToolPackagingTests
     // The dotnet host running the tests (the tool's apphost needs its folder as DOTNET_ROOT when dotnet is not in a default place).
     private static string ResolveDotnet()
     {
-        var host = CliProcess.Dotnet;
+        var host = OperatorProcess.Dotnet;
         if (Path.IsPathRooted(host))
         {
             return new FileInfo(host).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? host;

@@ -1,21 +1,27 @@
+using System.Text.Json;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using Microsoft.Extensions.Configuration;
+using Serilog;
 
 namespace AuthSplit.Cli.Configuration;
 
 /// <summary>
 /// Loads the appsettings-shaped config file, lets <c>AUTHSPLIT__Section__Key</c> environment variables
-/// override it, binds it strictly (an unknown key is an error: a typo must not silently fall back to a
-/// default) and validates it. Every fault is reported at once with its key path.
+/// override it, checks every key against the options types (an unknown key or a value of the wrong type
+/// is one error line with its key path: a typo must not silently fall back to a default), binds what is
+/// sound and validates it. Every fault is reported at once, each exactly once, and a value that came
+/// from an environment variable is named as such.
 /// </summary>
 public static class ConfigLoader
 {
     public const string EnvironmentPrefix = "AUTHSPLIT__";
 
-    private static readonly string[] KnownSections = ["Source", "Target", "Waves", "Matching", "Safety", "Classification", "Removal"];
+    // Logging is set on the command line (--log-dir), not in the config: a Serilog or Logging section
+    // would be accepted and then ignored, so it is an unknown section like any other.
+    private static readonly string[] IgnoredSections = [];
 
-    public static AuthSplitOptions Load(string path, bool requireLiveSource)
+    public static AuthSplitOptions Load(string path, bool requireLiveSource, ILogger? log = null)
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -23,6 +29,7 @@ public static class ConfigLoader
             throw new InputException("config-missing", "config file not found; pass --config with the path of your authsplit.json", path);
         }
 
+        CheckJsonSyntax(fullPath, path);
         IConfigurationRoot configuration;
         try
         {
@@ -31,36 +38,38 @@ public static class ConfigLoader
                 .AddEnvironmentVariables(EnvironmentPrefix)
                 .Build();
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or FormatException)
         {
+            // CheckJsonSyntax saw valid JSON; what is left is a key given twice in different casing.
             throw new InputException("config-syntax", ex.InnerException?.Message ?? ex.Message, path);
         }
-        catch (FormatException ex)
-        {
-            throw new InputException("config-syntax", ex.Message, path);
-        }
 
-        var errors = new List<ConfigError>();
-        foreach (var section in configuration.GetChildren().Where(s => !KnownSections.Contains(s.Key, StringComparer.OrdinalIgnoreCase)))
-        {
-            errors.Add(new ConfigError(section.Key, $"unknown section (known: {string.Join(", ", KnownSections)})"));
-        }
-
+        var shape = new ConfigShapeChecker(configuration, IgnoredSections);
+        var errors = new List<ConfigError>(shape.Check(typeof(AuthSplitOptions)));
         var options = new AuthSplitOptions();
         try
         {
-            configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+            new ConfigurationBuilder().AddInMemoryCollection(shape.SoundValues()).Build().Bind(options);
         }
-        catch (InvalidOperationException ex)
+        catch (InvalidOperationException ex) when (errors.Count > 0)
         {
-            errors.Add(new ConfigError("(binding)", BinderMessage(ex)));
+            // The shape check already named the fault this comes from.
+            log?.Debug(ex, "Binding after config errors");
         }
 
         ResolveRelativePaths(options, Path.GetDirectoryName(fullPath)!);
-        errors.AddRange(AuthSplitOptionsValidator.Validate(options, requireLiveSource));
+        foreach (var error in AuthSplitOptionsValidator.Validate(options, requireLiveSource))
+        {
+            // A key already reported (unknown, wrong type) is not reported again as missing or invalid.
+            if (!shape.IsFaulty(error.Key))
+            {
+                errors.Add(error with { Origin = shape.OriginOf(error.Key) });
+            }
+        }
+
         if (requireLiveSource && !string.IsNullOrWhiteSpace(options.Source.CaFile) && !File.Exists(options.Source.CaFile))
         {
-            errors.Add(new ConfigError("Source:CaFile", $"file \"{options.Source.CaFile}\" does not exist"));
+            errors.Add(new ConfigError("Source:CaFile", $"file \"{options.Source.CaFile}\" does not exist") { Origin = shape.OriginOf("Source:CaFile") });
         }
 
         if (errors.Count > 0)
@@ -68,15 +77,45 @@ public static class ConfigLoader
             throw new ConfigInvalidException(path, errors);
         }
 
+        if (log is not null)
+        {
+            foreach (var warning in SecretFilePermissions.Check(options))
+            {
+                log.Warning("{Warning}", warning);
+            }
+        }
+
         return options;
     }
 
-    // The binder only complains about unknown keys inside the types it binds; unknown root sections are
-    // caught above (logging is set on the command line, not in the config, so there is no Serilog section).
-    private static string BinderMessage(InvalidOperationException ex)
+    // The configuration provider reports a syntax error without its place; the reader knows line and column.
+    private static void CheckJsonSyntax(string fullPath, string path)
     {
-        var message = ex.Message;
-        return ex.InnerException is { } inner && !message.Contains(inner.Message, StringComparison.Ordinal) ? $"{message} {inner.Message}" : message;
+        string text;
+        try
+        {
+            text = File.ReadAllText(fullPath); // a UTF-8 byte order mark is skipped
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException("config-missing", $"cannot read the config file: {ex.Message}", path);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InputException("config-syntax", $"{path}:1:1: the config must be a JSON object ({{ \"Source\": ..., \"Waves\": [...] }})");
+            }
+        }
+        catch (JsonException ex)
+        {
+            var line = (ex.LineNumber ?? 0) + 1;
+            var column = (ex.BytePositionInLine ?? 0) + 1;
+            var reason = ex.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].TrimEnd('.', ' ');
+            throw new InputException("config-syntax", $"{path}:{line}:{column}: not valid JSON: {reason}");
+        }
     }
 
     private static void ResolveRelativePaths(AuthSplitOptions options, string directory)

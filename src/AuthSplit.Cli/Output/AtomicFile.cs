@@ -2,36 +2,31 @@ namespace AuthSplit.Cli.Output;
 
 /// <summary>
 /// Writes a file so that readers see either the old content or the whole new content, never half of
-/// it: write a temporary file beside it, flush it to disk, then rename over the target.
+/// it: write an owner-only temporary file beside it, flush it to disk, then rename over the target —
+/// under <see cref="Interruption.CommitGate"/> and only if the run was not cancelled, so that a Ctrl+C
+/// never ends with the new file in place or the temporary one left behind.
 /// </summary>
 public static class AtomicFile
 {
-    public static Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-        WriteAsync(path, (stream, ct) => stream.WriteAsync(content, ct).AsTask(), cancellationToken);
-
     public static async Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
         var fullPath = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        var temporary = TemporaryFor(fullPath);
         try
         {
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var stream = CreateTemporary(temporary))
             {
                 await write(stream, cancellationToken);
                 await stream.FlushAsync(cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temporary, fullPath, overwrite: true);
+            Commit(temporary, fullPath, cancellationToken);
         }
         finally
         {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
+            Discard(temporary);
         }
     }
 
@@ -42,5 +37,79 @@ public static class AtomicFile
         return Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
     }
 
-    public static void Commit(string temporary, string path) => File.Move(temporary, Path.GetFullPath(path), overwrite: true);
+    /// <summary>Creates <paramref name="temporary"/> owner-only (whatever the umask), to be committed or discarded.</summary>
+    public static FileStream CreateTemporary(string temporary)
+    {
+        Interruption.Track(temporary);
+        return new FileStream(temporary, OwnerOnly(FileMode.CreateNew, FileAccess.Write, FileOptions.Asynchronous));
+    }
+
+    /// <summary>An owner-only scratch file that deletes itself when closed (and on a second Ctrl+C).</summary>
+    public static FileStream CreateScratch(string directory)
+    {
+        var path = Path.Combine(directory, $".authsplit-scratch.{Guid.NewGuid():N}.tmp");
+        Interruption.Track(path);
+        return new TrackedFileStream(path, OwnerOnly(FileMode.CreateNew, FileAccess.ReadWrite, FileOptions.DeleteOnClose));
+    }
+
+    /// <summary>Creates a directory (and its missing parents) owner-only; an existing directory is left as it is.</summary>
+    public static void CreateDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFile.OwnerOnlyDirectory);
+        }
+    }
+
+    /// <summary>Renames the finished temporary file over <paramref name="path"/>, unless the run was cancelled.</summary>
+    public static void Commit(string temporary, string path, CancellationToken cancellationToken)
+    {
+        lock (Interruption.CommitGate)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            File.Move(temporary, Path.GetFullPath(path), overwrite: true);
+        }
+
+        Interruption.Untrack(temporary);
+    }
+
+    /// <summary>Deletes a temporary file that was not committed.</summary>
+    public static void Discard(string temporary)
+    {
+        if (File.Exists(temporary))
+        {
+            File.Delete(temporary);
+        }
+
+        Interruption.Untrack(temporary);
+    }
+
+    private static FileStreamOptions OwnerOnly(FileMode mode, FileAccess access, FileOptions options)
+    {
+        var result = new FileStreamOptions { Mode = mode, Access = access, Share = FileShare.None, BufferSize = 1 << 16, Options = options };
+        if (!OperatingSystem.IsWindows())
+        {
+            result.UnixCreateMode = UnixFile.OwnerOnlyFile;
+        }
+
+        return result;
+    }
+
+    private sealed class TrackedFileStream : FileStream
+    {
+        public TrackedFileStream(string path, FileStreamOptions options)
+            : base(path, options)
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            Interruption.Untrack(Name);
+        }
+    }
 }

@@ -14,7 +14,7 @@ public static class PlanCommand
         var saveSnapshot = new Option<string?>("--save-snapshot") { Description = "Save what a live read saw (source.ldif, target/) into this directory, to re-plan offline." };
         var previous = new Option<string?>("--previous") { Description = "The previous plan: planning refuses when a wave's scope shrank sharply against it." };
         var acceptDrop = new Option<bool>("--accept-scope-drop") { Description = "Plan even when a wave's scope shrank more than Safety:MaxScopeDropPercent." };
-        var output = new Option<string>("--out", "-o") { Description = "Where to write the plan.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Where to write the plan (owner-only, replaced atomically; - for standard output). It must not be one of the inputs.", Required = true };
         var logDir = new Option<string?>("--log-dir") { Description = "Directory for the structured log files (default: $AUTHSPLIT_LOG_DIR or ~/.local/state/authsplit/logs)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
 
@@ -35,7 +35,14 @@ public static class PlanCommand
                 parse.GetRequiredValue(output),
                 parse.GetValue(previous),
                 parse.GetValue(acceptDrop));
-            return CommandExecution.RunAsync(console, parse.GetValue(logDir), parse.GetValue(verbose), (log, ct) => new PlanRunner(console, log).RunAsync(request, ct), cancellationToken);
+            var outputExisted = File.Exists(request.OutputPath);
+            return CommandExecution.RunAsync(
+                console,
+                parse.GetValue(logDir),
+                parse.GetValue(verbose),
+                (log, ct) => new PlanRunner(console, log).RunAsync(request, ct),
+                cancellationToken,
+                () => PlanOutputs.DescribeKept(request, outputExisted));
         });
         return plan;
     }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Logging;
 using AuthSplit.Cli.Output;
 using AuthSplit.Core.Hashing;
 using AuthSplit.Core.Configuration;
@@ -22,8 +23,9 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
 {
     public async Task<int> RunAsync(PlanRequest request, CancellationToken cancellationToken)
     {
+        var output = PlanOutputs.Check(request);
         var live = request.SourceLdif is null;
-        var options = ConfigLoader.Load(request.ConfigPath, requireLiveSource: live);
+        var options = ConfigLoader.Load(request.ConfigPath, requireLiveSource: live, log);
         var settings = PlanningSettings.From(options);
         var decisions = await ReadDecisionsAsync(request.DecisionsPath, cancellationToken);
         var previous = request.PreviousPlanPath is null ? null : await PlanFiles.ReadAsync(request.PreviousPlanPath, cancellationToken);
@@ -68,6 +70,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         {
             foreach (var refusal in outcome.Refusals)
             {
+                log.FileOnly().Error("Refused: {Code}: {Message}", refusal.Code, refusal.Message);
                 await console.Error.WriteLineAsync($"refused: {refusal.Code}: {refusal.Message}");
             }
 
@@ -76,10 +79,9 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         }
 
         var plan = outcome.Plan;
-        await AtomicFile.WriteAsync(request.OutputPath, async (stream, ct) =>
+        await OutputFile.WriteAsync(output, async (stream, ct) =>
         {
-            var scratchPath = AtomicFile.TemporaryFor(request.OutputPath);
-            await using var scratch = new FileStream(scratchPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            await using var scratch = OutputFile.CreateScratch(output);
             plan = await PlanSerializer.WriteWithPlanIdAsync(outcome.Plan, stream, scratch, ct);
         }, cancellationToken);
         log.Information("Plan {PlanId} written to {Path}: {Entities} entities", plan.PlanId, request.OutputPath, plan.Entities.Count);
@@ -90,10 +92,13 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             GC.CollectionCount(1),
             GC.CollectionCount(2),
             Environment.WorkingSet / 1048576);
-        PlanTables.WriteWaveSummary(console.Output, plan);
-        await console.Output.WriteLineAsync($"Plan {plan.PlanId} written to {request.OutputPath}.");
+        // With --out - the plan itself is on stdout; the summary goes beside the diagnostics.
+        var results = output.Mode == OutputMode.StandardOutput ? console.Error : console.Output;
+        PlanTables.WriteWaveSummary(results, plan);
+        await results.WriteLineAsync($"Plan {plan.PlanId} written to {request.OutputPath}.");
         foreach (var record in plan.Decisions.Where(d => d.Status != DecisionStatus.Applied))
         {
+            log.FileOnly().Warning("Decision for {EntityId} ({Decision}) {Status}: {Note}", record.EntityId, record.Decision, record.Status, record.Note);
             await console.Error.WriteLineAsync($"warning: decision for {record.EntityId} ({record.Decision}) {record.Status.ToString().ToLowerInvariant()}: {record.Note}");
         }
 
@@ -201,7 +206,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         string? finalPath = null;
         if (saveDirectory is not null)
         {
-            Directory.CreateDirectory(saveDirectory);
+            AtomicFile.CreateDirectory(saveDirectory);
             finalPath = Path.Combine(saveDirectory, "source.ldif");
             temporary = AtomicFile.TemporaryFor(finalPath);
         }
@@ -210,7 +215,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         string hash;
         try
         {
-            await using (var file = temporary is null ? Stream.Null : new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var file = temporary is null ? Stream.Null : AtomicFile.CreateTemporary(temporary))
             await using (var hashing = new HashingWriteStream(file))
             {
                 await using (var writer = AdapterFactory.CreateLdifWriter(hashing))
@@ -233,15 +238,15 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
 
             if (temporary is not null)
             {
-                AtomicFile.Commit(temporary, finalPath!);
+                AtomicFile.Commit(temporary, finalPath!, cancellationToken);
                 log.Information("Saved the source snapshot to {Path}", finalPath);
             }
         }
         finally
         {
-            if (temporary is not null && File.Exists(temporary))
+            if (temporary is not null)
             {
-                File.Delete(temporary);
+                AtomicFile.Discard(temporary);
             }
         }
 

@@ -7,6 +7,9 @@ namespace AuthSplit.Core.Configuration;
 /// <summary>One configuration fault: the key path as it appears in appsettings (<c>Waves:1:Filter</c>) and what is wrong.</summary>
 public sealed record ConfigError(string Key, string Message)
 {
+    /// <summary>Where the value came from when it is not the config file (e.g. <c>environment variable AUTHSPLIT__Source__PageSize</c>).</summary>
+    public string? Origin { get; init; }
+
     public override string ToString() => $"{Key}: {Message}";
 }
 
@@ -262,9 +265,9 @@ public static partial class AuthSplitOptionsValidator
                 errors.Add(new($"Matching:{i}:Source", $"\"{rules[i].Source}\" is not an LDAP attribute name"));
             }
 
-            if (string.IsNullOrWhiteSpace(rules[i].Target) || !PropertyName().IsMatch(rules[i].Target!.Trim()))
+            if (string.IsNullOrWhiteSpace(rules[i].Target) || GraphUserProperties.Find(rules[i].Target!) is null)
             {
-                errors.Add(new($"Matching:{i}:Target", $"\"{rules[i].Target}\" is not a Graph user property name"));
+                errors.Add(new($"Matching:{i}:Target", $"\"{rules[i].Target}\" is not a Graph user property a rule can match on (one of: {string.Join(", ", GraphUserProperties.Matchable)})"));
             }
 
             if (rules[i].Transform is { } transform && !Enum.IsDefined(transform))
@@ -361,7 +364,4 @@ public static partial class AuthSplitOptionsValidator
 
     [GeneratedRegex("^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\\.[0-9]+)+)(;[A-Za-z0-9-]+)*$")]
     private static partial Regex AttributeName();
-
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]*$")]
-    private static partial Regex PropertyName();
 }

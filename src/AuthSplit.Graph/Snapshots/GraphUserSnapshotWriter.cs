@@ -18,9 +18,9 @@ public sealed class GraphUserSnapshotWriter : IDisposable
     {
         _destination = Path.GetFullPath(destination);
         var parent = Path.GetDirectoryName(_destination)!;
-        Directory.CreateDirectory(parent);
+        CreateOwnerOnlyDirectory(parent);
         _staging = Path.Combine(parent, $".{Path.GetFileName(_destination)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(_staging);
+        CreateOwnerOnlyDirectory(_staging);
     }
 
     public string Destination => _destination;
@@ -28,7 +28,14 @@ public sealed class GraphUserSnapshotWriter : IDisposable
     public async Task WriteAsync(GraphUserPage page, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        await using var file = new FileStream(Path.Combine(_staging, page.FileName), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        // The pages hold personal data: owner-only from their creation, whatever the umask.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using var file = new FileStream(Path.Combine(_staging, page.FileName), options);
         await file.WriteAsync(page.Content, cancellationToken);
         await file.FlushAsync(cancellationToken);
         file.Flush(flushToDisk: true);
@@ -57,6 +64,18 @@ public sealed class GraphUserSnapshotWriter : IDisposable
         if (replaced is not null)
         {
             Directory.Delete(replaced, recursive: true);
+        }
+    }
+
+    private static void CreateOwnerOnlyDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
 
