@@ -28,25 +28,30 @@ public sealed class GraphUserSnapshotWriter : IDisposable
     public async Task WriteAsync(GraphUserPage page, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        // The pages hold personal data: owner-only from their creation, whatever the umask.
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using var file = new FileStream(Path.Combine(_staging, page.FileName), options);
+        await using var file = new FileStream(Path.Combine(_staging, page.FileName), OwnerOnlyNewFile(FileOptions.Asynchronous));
         await file.WriteAsync(page.Content, cancellationToken);
         await file.FlushAsync(cancellationToken);
         file.Flush(flushToDisk: true);
         _pages.Add((page.FileName, page.Sha256, page.Users.Count));
     }
 
+    // The pages and the manifest hold personal data (or describe it): owner-only from their creation, whatever the umask.
+    private static FileStreamOptions OwnerOnlyNewFile(FileOptions fileOptions)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = fileOptions };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return options;
+    }
+
     /// <summary>Puts the written pages in place of whatever the destination held.</summary>
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        using (var manifest = new FileStream(Path.Combine(_staging, GraphSnapshotManifest.FileName), FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        using (var manifest = new FileStream(Path.Combine(_staging, GraphSnapshotManifest.FileName), OwnerOnlyNewFile(FileOptions.None)))
         {
             manifest.Write(GraphSnapshotManifest.Render(_pages));
             manifest.Flush(flushToDisk: true);
