@@ -19,11 +19,10 @@ public sealed class ConfigCheck(CliConsole console, ILogger log)
     {
         var options = ConfigLoader.Load(path, requireLiveSource: connect);
         var liveSource = connect || !string.IsNullOrWhiteSpace(options.Source.Url);
-        if (liveSource && !connect)
-        {
-            // A Url says the config is meant for live reads: check it as a live plan would check it.
-            options = ConfigLoader.Load(path, requireLiveSource: true);
-        }
+
+        // A Url says the config is meant for live reads: check it as a live plan would check it, this time
+        // with the log, so the warnings a plan would give (a secret file others can read) are given once.
+        options = ConfigLoader.Load(path, requireLiveSource: liveSource, log);
 
         using var adapters = new AdapterFactory(log);
         var secretFaults = new List<string>();
