@@ -18,7 +18,7 @@ public static class StepCatalog
             _ => "Re-read the matched target user and check it is still the one the plan matched."),
         new(StepAction.StopPasswordSync, "target", Destructive: false, DryRunCheck.Unchecked,
             "A users read does not carry onPremisesSyncBehavior, and a dry run never writes; the current value is read at execution.",
-            _ => "Move the user's source of authority to the cloud (PATCH /beta/users/{id}/onPremisesSyncBehavior isCloudManaged=true), so the legacy platform no longer writes the user or its password.",
+            _ => "Move the user's source of authority to the cloud (PATCH /v1.0/users/{id}/onPremisesSyncBehavior isCloudManaged=true; beta only where the tenant refuses v1.0), so the legacy platform no longer writes the user or its password.",
             _ => new Reversal("PATCH onPremisesSyncBehavior isCloudManaged=false (the next sync takes the user back)", "until delete-legacy-entry has run")),
         new(StepAction.VerifyCloudManaged, "target", Destructive: false, DryRunCheck.Unchecked,
             "Only meaningful after stop-password-sync has run.",
