@@ -75,17 +75,17 @@ internal sealed partial class LdapSession : IDisposable
             {
                 // The connection must be open before StartTLS: an anonymous read of the root DSE opens it.
                 await session.RunAsync(() => connection.SendAsync(new SearchRequest(string.Empty, "(objectClass=*)", SearchScope.Base, "supportedExtension"), cancellationToken), "open the connection");
-                await session.RunAsync(() => Task.Run(() => options.StartTransportLayerSecurity(null), cancellationToken), "start TLS (StartTLS)");
+                await session.RunAsync(() => session.BlockingAsync(() => options.StartTransportLayerSecurity(null), cancellationToken), "start TLS (StartTLS)");
             }
 
             if (settings.BindDn is not null)
             {
                 var credential = new NetworkCredential(settings.BindDn, settings.Password!.Reveal());
-                await session.RunAsync(() => Task.Run(() => connection.Bind(credential), cancellationToken), $"bind as {settings.BindDn}");
+                await session.RunAsync(() => session.BlockingAsync(() => connection.Bind(credential), cancellationToken), $"bind as {settings.BindDn}");
             }
             else
             {
-                await session.RunAsync(() => Task.Run(() => connection.Bind(), cancellationToken), "bind anonymously");
+                await session.RunAsync(() => session.BlockingAsync(connection.Bind, cancellationToken), "bind anonymously");
             }
 
             session._established = true;
@@ -150,11 +150,29 @@ internal sealed partial class LdapSession : IDisposable
         }
     }
 
+    // libldap's TLS handshake and bind block in native code and do not heed the connection's Timeout: a
+    // server that accepted TCP but never answered the handshake held a plan for 15 minutes, deaf to the
+    // first SIGTERM. Wait for them at most Source:TimeoutSeconds and never past cancellation; a call that
+    // is given up on stays blocked on its pool thread until the process ends, which it then does.
+    private Task BlockingAsync(Action call, CancellationToken cancellationToken) =>
+        Task.Run(call, CancellationToken.None).WaitAsync(_settings.Timeout, cancellationToken);
+
     private async Task<T> RunAsync<T>(Func<Task<T>> operation, string what)
     {
         try
         {
             return await operation();
+        }
+        catch (TimeoutException ex)
+        {
+            var seconds = _settings.Timeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+            if (_established)
+            {
+                throw new ExternalSystemException(_settings.Server, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what} got no answer within {seconds} s (Source:TimeoutSeconds) after {_entriesRead:N0} entries of the read: the server is hung or overloaded. No plan is made from a partial read; run it again, or raise Source:TimeoutSeconds if the server is merely slow"), ex);
+            }
+
+            var speaks = _settings.UseLdaps ? "LDAPS (TLS from the first byte)" : "LDAP";
+            throw new ExternalSystemException(_settings.Server, $"could not {what}: the server accepted the connection but did not answer within {seconds} s (Source:TimeoutSeconds). Check that the port in Source:Url speaks {speaks} and that the server is not hung or overloaded", ex);
         }
         catch (LdapException ex)
         {
