@@ -16,6 +16,7 @@ internal sealed partial class LdapSession : IDisposable
     private const int ServerDown = 81;
     private const int ConnectError = 91;
     private readonly LdapConnection _connection;
+    private Task _inFlight = Task.CompletedTask;
     private readonly LdapConnectionSettings _settings;
     private readonly string? _trustDirectory;
 
@@ -44,7 +45,9 @@ internal sealed partial class LdapSession : IDisposable
         {
             AuthType = settings.BindDn is null ? AuthType.Anonymous : AuthType.Basic,
             AutoBind = false,
-            Timeout = settings.Timeout,
+            // libldap's own timeout reports a silent server as "server down"; ours (settings.Timeout, from
+            // the outside) fires first and says what happened.
+            Timeout = settings.Timeout + NativeTimeoutMargin,
         };
         string? trustDirectory = null;
         var session = new LdapSession(connection, settings, null);
@@ -74,7 +77,7 @@ internal sealed partial class LdapSession : IDisposable
             if (settings.UseStartTls)
             {
                 // The connection must be open before StartTLS: an anonymous read of the root DSE opens it.
-                await session.RunAsync(() => connection.SendAsync(new SearchRequest(string.Empty, "(objectClass=*)", SearchScope.Base, "supportedExtension"), cancellationToken), "open the connection");
+                await session.RunAsync(() => session.OffloadAsync(() => connection.SendRequest(new SearchRequest(string.Empty, "(objectClass=*)", SearchScope.Base, "supportedExtension")), cancellationToken), "open the connection");
                 await session.RunAsync(() => session.BlockingAsync(() => options.StartTransportLayerSecurity(null), cancellationToken), "start TLS (StartTLS)");
             }
 
@@ -99,7 +102,7 @@ internal sealed partial class LdapSession : IDisposable
     }
 
     public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken cancellationToken) =>
-        (SearchResponse)await RunAsync(() => _connection.SendAsync(request, cancellationToken), "search");
+        (SearchResponse)await RunAsync(() => OffloadAsync(() => _connection.SendRequest(request), cancellationToken), "search");
 
     /// <summary>One page of a paged read; <paramref name="entriesRead"/> so far is named if the connection is lost.</summary>
     public Task<SearchResponse> SearchPageAsync(SearchRequest request, int entriesRead, CancellationToken cancellationToken)
@@ -137,7 +140,19 @@ internal sealed partial class LdapSession : IDisposable
 
     public void Dispose()
     {
-        _connection.Dispose();
+        // A call given up on (timeout, Ctrl+C) may still be inside libldap on this connection: freeing the
+        // handle under it would let its socket's number be reused by the next connection while the stuck
+        // call still holds it. The handle is released when that call returns.
+        var inFlight = _inFlight;
+        if (inFlight.IsCompleted)
+        {
+            _connection.Dispose();
+        }
+        else
+        {
+            _ = inFlight.ContinueWith(_ => _connection.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
         if (_trustDirectory is not null)
         {
             try
@@ -154,8 +169,28 @@ internal sealed partial class LdapSession : IDisposable
     // server that accepted TCP but never answered the handshake held a plan for 15 minutes, deaf to the
     // first SIGTERM. Wait for them at most Source:TimeoutSeconds and never past cancellation; a call that
     // is given up on stays blocked on its pool thread until the process ends, which it then does.
-    private Task BlockingAsync(Action call, CancellationToken cancellationToken) =>
-        Task.Run(call, CancellationToken.None).WaitAsync(_settings.Timeout, cancellationToken);
+    private static readonly TimeSpan NativeTimeoutMargin = TimeSpan.FromSeconds(5);
+
+        private Task<bool> BlockingAsync(Action call, CancellationToken cancellationToken) =>
+        OffloadAsync(() =>
+        {
+            call();
+            return true;
+        }, cancellationToken);
+
+    // S.DS.P's APM pair (BeginSendRequest/EndSendRequest) stalls on long paged reads on Linux: measured
+    // against a private slapd, a 100,000-entry read in pages of 1,000 hung after 30,000-60,000 entries
+    // until the client timeout, every time, while the synchronous SendRequest on the same connection read
+    // everything (docs/benchmarks.md). So every call runs synchronously on a pool thread, bounded from the
+    // outside by Source:TimeoutSeconds (the connection's own timeout neither bounds libldap's connect nor
+    // names what happened) and by cancellation; the caller gets a TimeoutException it names upstream.
+    private Task<T> OffloadAsync<T>(Func<T> call, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var running = Task.Run(call, CancellationToken.None);
+        _inFlight = running;
+        return running.WaitAsync(_settings.Timeout, cancellationToken);
+    }
 
     private async Task<T> RunAsync<T>(Func<Task<T>> operation, string what)
     {

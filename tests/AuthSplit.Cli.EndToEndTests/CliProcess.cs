@@ -43,7 +43,11 @@ internal sealed partial class CliProcess : IDisposable
     public static CliProcess Start(string workDirectory, string umask, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var dll = CliDll;
-        var command = $"umask {umask}; exec dotnet {Quote(dll)} {string.Join(' ', args.Select(Quote))}";
+        // A test run started in the background by a non-interactive shell (`dotnet test … &`, some CI
+        // runners) inherits SIGINT ignored, and an ignored signal stays ignored across exec: the CLI would
+        // never see the Ctrl+C these tests send. perl (Debian's essential perl-base) restores the default
+        // disposition before it execs the CLI, as an operator's terminal has it.
+        var command = $"umask {umask}; exec perl -e '$SIG{{INT}} = $SIG{{TERM}} = \"DEFAULT\"; exec {{ $ARGV[0] }} @ARGV or die \"exec: $!\"' dotnet {Quote(dll)} {string.Join(' ', args.Select(Quote))}";
         var info = new ProcessStartInfo("/bin/sh", ["-c", command])
         {
             WorkingDirectory = workDirectory,
