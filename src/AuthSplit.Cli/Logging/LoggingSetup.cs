@@ -63,7 +63,7 @@ public static class LoggingSetup
             // Today's file is created here, owner-only, so that the sink only ever appends to it, and so
             // that a directory we cannot write is found now rather than swallowed by the sink.
             var today = Path.Combine(logDirectory, $"authsplit-{TimeProvider.System.GetLocalNow():yyyyMMdd}.log");
-            using (new FileStream(today, OwnerOnlyAppend()))
+            using (new FileStream(today, UnixFile.OwnerOnlyOptions(FileMode.Append, FileAccess.Write, FileShare.ReadWrite)))
             {
             }
 
@@ -81,17 +81,6 @@ public static class LoggingSetup
         }
 
         return new CliLog(configuration.CreateLogger(), fileDirectory);
-    }
-
-    private static FileStreamOptions OwnerOnlyAppend()
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFile.OwnerOnlyFile;
-        }
-
-        return options;
     }
 }
 

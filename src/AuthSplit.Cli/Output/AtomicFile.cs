@@ -41,7 +41,7 @@ public static class AtomicFile
     public static FileStream CreateTemporary(string temporary)
     {
         Interruption.Track(temporary);
-        return new FileStream(temporary, OwnerOnly(FileMode.CreateNew, FileAccess.Write, FileOptions.Asynchronous));
+        return new FileStream(temporary, UnixFile.OwnerOnlyOptions(FileMode.CreateNew, FileAccess.Write, options: FileOptions.Asynchronous));
     }
 
     /// <summary>An owner-only scratch file that deletes itself when closed (and on a second Ctrl+C).</summary>
@@ -49,7 +49,7 @@ public static class AtomicFile
     {
         var path = Path.Combine(directory, $".authsplit-scratch.{Guid.NewGuid():N}.tmp");
         Interruption.Track(path);
-        return new TrackedFileStream(path, OwnerOnly(FileMode.CreateNew, FileAccess.ReadWrite, FileOptions.DeleteOnClose));
+        return new TrackedFileStream(path, UnixFile.OwnerOnlyOptions(FileMode.CreateNew, FileAccess.ReadWrite, options: FileOptions.DeleteOnClose));
     }
 
     /// <summary>Creates a directory (and its missing parents) owner-only; an existing directory is left as it is.</summary>
@@ -86,17 +86,6 @@ public static class AtomicFile
         }
 
         Interruption.Untrack(temporary);
-    }
-
-    private static FileStreamOptions OwnerOnly(FileMode mode, FileAccess access, FileOptions options)
-    {
-        var result = new FileStreamOptions { Mode = mode, Access = access, Share = FileShare.None, BufferSize = 1 << 16, Options = options };
-        if (!OperatingSystem.IsWindows())
-        {
-            result.UnixCreateMode = UnixFile.OwnerOnlyFile;
-        }
-
-        return result;
     }
 
     private sealed class TrackedFileStream : FileStream

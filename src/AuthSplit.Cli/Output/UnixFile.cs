@@ -31,6 +31,18 @@ public static partial class UnixFile
     /// <summary>Owner read, write and search, for directories holding such files.</summary>
     public const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    /// <summary>Options that create a file owner-only from its first byte, whatever the umask (Windows: the defaults).</summary>
+    public static FileStreamOptions OwnerOnlyOptions(FileMode mode, FileAccess access, FileShare share = FileShare.None, FileOptions options = FileOptions.None)
+    {
+        var result = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = 1 << 16, Options = options };
+        if (!OperatingSystem.IsWindows())
+        {
+            result.UnixCreateMode = OwnerOnlyFile;
+        }
+
+        return result;
+    }
+
     private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;
     private const ushort TypeMask = 0xF000;

@@ -97,12 +97,7 @@ public static class PlanShowCommand
     // made: created owner-only, and never over an existing file (it may be a filled-in one).
     private static async Task WriteNewOwnerOnlyAsync(string path, string content, CancellationToken cancellationToken)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
+        var options = UnixFile.OwnerOnlyOptions(FileMode.CreateNew, FileAccess.Write);
         FileStream stream;
         try
         {
