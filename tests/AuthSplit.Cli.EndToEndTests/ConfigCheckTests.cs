@@ -96,19 +96,8 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
     [Fact]
     public async Task Connect_binds_to_the_directory_and_reads_one_page_of_Graph_users()
     {
-        var work = CliRunner.NewWorkDirectory();
-        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(Path.Combine(CliRunner.Samples, "target")) }, CancellationToken.None);
-        var config = await WriteConfigAsync(work, c =>
-        {
-            PointAtSlapd(c);
-            PointAtEmulator(c, emulator.BaseUrl);
-        });
-
-        var result = await OperatorProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
-        {
-            ["AUTHSPLIT_SOURCE_PASSWORD"] = fixture.ReaderPassword,
-            ["AUTHSPLIT_GRAPH_TOKEN"] = Token,
-        });
+        await using var emulator = await StartEmulatorAsync();
+        var result = await CheckConnectedAsync(emulator, fixture.ReaderPassword, Token);
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.Output.Should().Contain("config OK")
@@ -119,19 +108,8 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
     [Fact]
     public async Task Connect_names_each_system_that_fails_and_exits_4()
     {
-        var work = CliRunner.NewWorkDirectory();
-        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(Path.Combine(CliRunner.Samples, "target")) }, CancellationToken.None);
-        var config = await WriteConfigAsync(work, c =>
-        {
-            PointAtSlapd(c);
-            PointAtEmulator(c, emulator.BaseUrl);
-        });
-
-        var result = await OperatorProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
-        {
-            ["AUTHSPLIT_SOURCE_PASSWORD"] = "wrong-password",
-            ["AUTHSPLIT_GRAPH_TOKEN"] = "wrong-token",
-        });
+        await using var emulator = await StartEmulatorAsync();
+        var result = await CheckConnectedAsync(emulator, "wrong-password", "wrong-token");
 
         result.ExitCode.Should().Be(4, result.ToString());
         result.Error.Should().Contain($"error: source: {fixture.Server.LdapsUrl}").And.Contain("invalid credentials");
@@ -159,5 +137,23 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
 
         result.ExitCode.Should().Be(4, result.ToString());
         result.Error.Should().Contain("Source:BaseDn ou=nowhere,dc=example,dc=jp does not exist");
+    }
+
+    private static Task<GraphEmulator> StartEmulatorAsync() =>
+        GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(Path.Combine(CliRunner.Samples, "target")) }, CancellationToken.None);
+
+    /// <summary><c>config check --connect</c> of a config pointed at the fixture's slapd and <paramref name="emulator"/>.</summary>
+    private async Task<CliResult> CheckConnectedAsync(GraphEmulator emulator, string sourcePassword, string graphToken)
+    {
+        var config = await WriteConfigAsync(CliRunner.NewWorkDirectory(), c =>
+        {
+            PointAtSlapd(c);
+            PointAtEmulator(c, emulator.BaseUrl);
+        });
+        return await OperatorProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
+        {
+            ["AUTHSPLIT_SOURCE_PASSWORD"] = sourcePassword,
+            ["AUTHSPLIT_GRAPH_TOKEN"] = graphToken,
+        });
     }
 }
