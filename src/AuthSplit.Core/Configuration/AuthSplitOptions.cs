@@ -21,6 +21,12 @@ public sealed class AuthSplitOptions
     public ClassificationOptions Classification { get; set; } = new();
 
     public RemovalOptions Removal { get; set; } = new();
+
+    /// <summary>Where approvals, the journal, backups and the ledger are kept (and Quartz's job store).</summary>
+    public StateOptions State { get; set; } = new();
+
+    /// <summary>How waves are executed.</summary>
+    public ExecutionOptions Execution { get; set; } = new();
 }
 
 public enum DirectoryDialect
@@ -224,6 +230,78 @@ public sealed class RemovalOptions
 
     /// <summary>How long backups of deleted entries are kept, i.e. how long a restore is possible.</summary>
     public int BackupRetentionDays { get; set; } = RemovalDefaults.BackupRetentionDays;
+
+    /// <summary>How an OpenLDAP account is disabled (Active Directory always sets ACCOUNTDISABLE in userAccountControl).</summary>
+    public OpenLdapDisableMethod OpenLdapDisable { get; set; } = OpenLdapDisableMethod.PasswordPolicyLock;
+}
+
+public enum OpenLdapDisableMethod
+{
+    /// <summary><c>pwdAccountLockedTime: 000001010000Z</c>: the ppolicy overlay refuses every bind until an administrator unlocks it (needs ppolicy loaded).</summary>
+    PasswordPolicyLock,
+
+    /// <summary><c>userPassword</c> replaced by a value no password can match; the original is in the backup.</summary>
+    UnusablePassword,
+}
+
+public enum StateProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>The state store: approvals, journal, backups (encrypted) and the ledger, beside Quartz's own tables.</summary>
+public sealed class StateOptions
+{
+    public StateProvider Provider { get; set; } = StateProvider.Sqlite;
+
+    /// <summary>SQLite: the database file; relative to the config file's directory; default <c>authsplit-state.db</c> beside the config file.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>PostgreSQL: the environment variable holding the connection string.</summary>
+    public string? ConnectionStringEnvVar { get; set; }
+
+    /// <summary>PostgreSQL: a file (owner-only) holding the connection string.</summary>
+    public string? ConnectionStringFile { get; set; }
+
+    /// <summary>The environment variable holding the backup encryption key (32 bytes, base64). Never stored in the database.</summary>
+    public string? BackupKeyEnvVar { get; set; }
+
+    /// <summary>A file (owner-only) holding the backup encryption key (32 bytes, base64).</summary>
+    public string? BackupKeyFile { get; set; }
+}
+
+public static class StateDefaults
+{
+    public const string SqliteFileName = "authsplit-state.db";
+}
+
+/// <summary>How waves are executed.</summary>
+public sealed class ExecutionOptions
+{
+    /// <summary>Lets the approver of a plan also execute it (one-operator teams); the journal and the ledger record that it happened.</summary>
+    public bool AllowSelfApproval { get; set; }
+
+    /// <summary>Entities worked on at once (each entity's steps stay in order).</summary>
+    public int Concurrency { get; set; } = ExecutionDefaults.Concurrency;
+
+    /// <summary>Attempts per LDAP operation before the directory counts as unreachable (the wave then stops, resumable).</summary>
+    public int LdapMaxRetries { get; set; } = ExecutionDefaults.LdapMaxRetries;
+
+    /// <summary>Seconds per LDAP operation before it is given up on and retried.</summary>
+    public int LdapOperationTimeoutSeconds { get; set; } = ExecutionDefaults.LdapOperationTimeoutSeconds;
+
+    /// <summary>LDAP operations per second used by the deadline forecast before a run has measured one.</summary>
+    public double ForecastLdapOperationsPerSecond { get; set; } = ExecutionDefaults.ForecastLdapOperationsPerSecond;
+}
+
+public static class ExecutionDefaults
+{
+    public const int Concurrency = 8;
+    public const int MaxConcurrency = 64;
+    public const int LdapMaxRetries = 6;
+    public const int LdapOperationTimeoutSeconds = 30;
+    public const double ForecastLdapOperationsPerSecond = 200;
 }
 
 public static class RemovalDefaults

@@ -28,6 +28,8 @@ public static partial class AuthSplitOptionsValidator
         ValidateSafety(options.Safety, errors);
         ValidateClassification(options.Classification, errors);
         ValidateRemoval(options.Removal, errors);
+        ValidateState(options.State, errors);
+        ValidateExecution(options.Execution, errors);
         if (options.Target is not null)
         {
             ValidateTarget(options.Target, errors);
@@ -314,6 +316,72 @@ public static partial class AuthSplitOptionsValidator
         if (removal.BackupRetentionDays < 1)
         {
             errors.Add(new("Removal:BackupRetentionDays", $"must be at least 1 (got {removal.BackupRetentionDays})"));
+        }
+    }
+
+    private static void ValidateState(StateOptions state, List<ConfigError> errors)
+    {
+        if (state.Provider == StateProvider.Sqlite)
+        {
+            if (state.Path is not null && string.IsNullOrWhiteSpace(state.Path))
+            {
+                errors.Add(new("State:Path", "is empty: leave it out for authsplit-state.db beside the config file, or name the database file"));
+            }
+
+            if (state.ConnectionStringEnvVar is not null || state.ConnectionStringFile is not null)
+            {
+                errors.Add(new("State:ConnectionStringEnvVar", "is for Provider Postgres; a Sqlite store takes State:Path"));
+            }
+        }
+        else
+        {
+            if ((state.ConnectionStringEnvVar is null) == (state.ConnectionStringFile is null))
+            {
+                errors.Add(new("State:ConnectionStringEnvVar", "Provider Postgres needs exactly one of State:ConnectionStringEnvVar and State:ConnectionStringFile"));
+            }
+
+            if (state.Path is not null)
+            {
+                errors.Add(new("State:Path", "is for Provider Sqlite; a Postgres store takes a connection string"));
+            }
+        }
+
+        if (state.ConnectionStringEnvVar is not null && !EnvVarName().IsMatch(state.ConnectionStringEnvVar))
+        {
+            errors.Add(new("State:ConnectionStringEnvVar", $"\"{state.ConnectionStringEnvVar}\" is not an environment variable name"));
+        }
+
+        if (state.BackupKeyEnvVar is not null && state.BackupKeyFile is not null)
+        {
+            errors.Add(new("State:BackupKeyEnvVar", "set only one of State:BackupKeyEnvVar and State:BackupKeyFile"));
+        }
+
+        if (state.BackupKeyEnvVar is not null && !EnvVarName().IsMatch(state.BackupKeyEnvVar))
+        {
+            errors.Add(new("State:BackupKeyEnvVar", $"\"{state.BackupKeyEnvVar}\" is not an environment variable name"));
+        }
+    }
+
+    private static void ValidateExecution(ExecutionOptions execution, List<ConfigError> errors)
+    {
+        if (execution.Concurrency is < 1 or > ExecutionDefaults.MaxConcurrency)
+        {
+            errors.Add(new("Execution:Concurrency", $"must be between 1 and {ExecutionDefaults.MaxConcurrency} (got {execution.Concurrency})"));
+        }
+
+        if (execution.LdapMaxRetries is < 0 or > 100)
+        {
+            errors.Add(new("Execution:LdapMaxRetries", $"must be between 0 and 100 (got {execution.LdapMaxRetries})"));
+        }
+
+        if (execution.LdapOperationTimeoutSeconds is < 1 or > 3600)
+        {
+            errors.Add(new("Execution:LdapOperationTimeoutSeconds", $"must be between 1 and 3600 (got {execution.LdapOperationTimeoutSeconds})"));
+        }
+
+        if (!(execution.ForecastLdapOperationsPerSecond > 0) || double.IsInfinity(execution.ForecastLdapOperationsPerSecond))
+        {
+            errors.Add(new("Execution:ForecastLdapOperationsPerSecond", $"must be a positive number (got {execution.ForecastLdapOperationsPerSecond})"));
         }
     }
 

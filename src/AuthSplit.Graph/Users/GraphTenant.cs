@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
-using AuthSplit.Core.Steps;
+using AuthSplit.Core.Execution;
 using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Batching;
 using AuthSplit.Graph.Inventory;

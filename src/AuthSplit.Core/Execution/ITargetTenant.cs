@@ -1,6 +1,6 @@
 using AuthSplit.Core.Model;
 
-namespace AuthSplit.Core.Steps;
+namespace AuthSplit.Core.Execution;
 
 /// <summary>
 /// The target tenant as the executor's steps use it: the per-user source-of-authority switch, account

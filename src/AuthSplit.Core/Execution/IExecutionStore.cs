@@ -1,0 +1,73 @@
+namespace AuthSplit.Core.Execution;
+
+/// <summary>
+/// The durable state of execution: approvals, the journal, pauses, backups and the ledger, in one store
+/// (SQLite by default; PostgreSQL for a cluster). Every write that the executor reports is durable when
+/// the call returns; a step's journal row, its entity's new state and its ledger record are written in
+/// one transaction, so a crash never leaves one without the others.
+/// </summary>
+public interface IExecutionStore : IApprovalStore, IWaveJournal, IBackupStore, ILedgerReader
+{
+    /// <summary>Where the store is, for messages (a path or host/database; never a connection string with a password).</summary>
+    string Description { get; }
+}
+
+public interface IApprovalStore
+{
+    /// <summary>Records an approval and its ledger record. Approving the same plan again by the same person records nothing new and returns the first approval.</summary>
+    Task<Approval> ApproveAsync(Approval approval, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Approval>> GetApprovalsAsync(string planId, CancellationToken cancellationToken);
+}
+
+public interface IWaveJournal
+{
+    Task<WaveRun?> GetWaveAsync(string planId, string wave, CancellationToken cancellationToken);
+
+    /// <summary>Every run of a wave by name (any plan), newest first: what <c>DependsOn</c> and <c>status</c> read.</summary>
+    Task<IReadOnlyList<WaveRun>> GetWaveRunsAsync(string wave, CancellationToken cancellationToken);
+
+    /// <summary>Records the wave's new status (and its ledger record: started, stopped or completed).</summary>
+    Task SaveWaveAsync(WaveRun run, CancellationToken cancellationToken);
+
+    /// <summary>Registers the wave's entities as <see cref="EntityState.Pending"/>; entities already registered keep their state (resume).</summary>
+    Task RegisterEntitiesAsync(IReadOnlyList<EntityProgress> entities, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<EntityProgress> ReadEntitiesAsync(string planId, string wave, CancellationToken cancellationToken);
+
+    Task<EntityProgress?> GetEntityAsync(string planId, string entityId, CancellationToken cancellationToken);
+
+    /// <summary>The journal rows of one entity, oldest first.</summary>
+    Task<IReadOnlyList<StepRecord>> GetStepsAsync(string planId, string entityId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records one step: the journal row, the entity's new progress and the ledger record, in one
+    /// transaction. Returns only when all three are durable.
+    /// </summary>
+    Task RecordStepAsync(StepRecord step, EntityProgress entity, CancellationToken cancellationToken);
+
+    /// <summary>How many <c>delete-legacy-entry</c> steps of this plan's wave are done: what <c>MaxDeletesPerWave</c> is checked against.</summary>
+    Task<int> CountDeletesAsync(string planId, string wave, CancellationToken cancellationToken);
+
+    Task<WavePause?> GetPauseAsync(string wave, CancellationToken cancellationToken);
+
+    Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken);
+}
+
+public interface IBackupStore
+{
+    /// <summary>
+    /// Stores the backup, encrypted, before any legacy write. A backup already stored for the same plan
+    /// and entity is kept (it holds the entry as it was before the first write) and returned instead.
+    /// </summary>
+    Task<EntryBackup> StoreBackupAsync(EntryBackup backup, CancellationToken cancellationToken);
+
+    /// <summary>The newest backup of the entity, decrypted; null when there is none.</summary>
+    Task<EntryBackup?> GetBackupAsync(string entityId, CancellationToken cancellationToken);
+}
+
+public interface ILedgerReader
+{
+    /// <summary>The ledger in order; with <paramref name="wave"/>, only that wave's records and the approvals of its plans.</summary>
+    IAsyncEnumerable<LedgerRecord> ReadLedgerAsync(string? wave, CancellationToken cancellationToken);
+}
