@@ -18,6 +18,16 @@ public interface IApprovalStore
     Task<Approval> ApproveAsync(Approval approval, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Approval>> GetApprovalsAsync(string planId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Keeps the approved plan's exact bytes: a scheduled job carries only the plan id and the wave, and
+    /// the executor reads the plan from here and checks again that its bytes hash to its id. Saving the
+    /// same id again is a no-op.
+    /// </summary>
+    Task SavePlanAsync(string planId, ReadOnlyMemory<byte> planJson, CancellationToken cancellationToken);
+
+    /// <summary>The plan's bytes as approved, or null when no plan with that id was saved.</summary>
+    Task<byte[]?> GetPlanAsync(string planId, CancellationToken cancellationToken);
 }
 
 public interface IWaveJournal
