@@ -111,7 +111,10 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
                     var read = await ToEntryAsync(session, entry, cancellationToken);
                     await rendering.WriteAsync(read, cancellationToken);
                     yield return read;
-                    _progress?.Report(++count);
+
+                    // Counted whether or not anyone is told: the count is the read's own (its description, and "lost after N entries").
+                    count++;
+                    _progress?.Report(count);
                 }
 
                 var pageResponse = response.Controls.OfType<PageResultResponseControl>().FirstOrDefault()
