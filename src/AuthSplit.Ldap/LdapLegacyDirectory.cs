@@ -3,8 +3,11 @@ using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Hashing;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.Format;
+using AuthSplit.Ldap.Ldif;
 using Microsoft.Extensions.Logging;
 
 namespace AuthSplit.Ldap;
@@ -14,7 +17,9 @@ namespace AuthSplit.Ldap;
 /// every entry under <see cref="SourceOptions.BaseDn"/> with all user and operational attributes as raw
 /// bytes. TLS is on by default (LDAPS or StartTLS, certificates always verified); a read that does not
 /// finish cleanly throws instead of ending short. Referrals are never chased (that would resolve names
-/// through DNS and leave the machine).
+/// through DNS and leave the machine). What was read is hashed as its LDIF rendering (<see cref="LdifWriter"/>),
+/// which is byte for byte the snapshot <c>--save-snapshot</c> keeps, so a plan from the live directory and
+/// a plan from its saved snapshot record the same hash.
 /// </summary>
 public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
 {
@@ -31,6 +36,8 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
     private readonly IProgress<int>? _progress;
 
     private readonly string[]? _attributes;
+    private readonly Stream? _snapshot;
+    private InputDescription? _read;
 
     /// <param name="options">The <c>Source</c> section: where the directory is and how to bind.</param>
     /// <param name="logger">Where warnings (plain LDAP, referrals skipped) and progress go.</param>
@@ -49,6 +56,20 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
         _progress = progress;
     }
 
+    /// <param name="options">The <c>Source</c> section: where the directory is and how to bind.</param>
+    /// <param name="logger">Where warnings (plain LDAP, referrals skipped) and progress go.</param>
+    /// <param name="progress">Told the number of entries read so far, for the progress line.</param>
+    /// <param name="attributes">The attributes to read; <c>null</c> reads whole entries.</param>
+    /// <param name="snapshot">
+    /// Where the LDIF rendering of what is read goes as it is read (the hashed bytes themselves); left open,
+    /// and complete (with its trailer) only once a read completed. <c>null</c>: rendered only to be hashed.
+    /// </param>
+    public LdapLegacyDirectory(SourceOptions options, ILogger<LdapLegacyDirectory> logger, IProgress<int>? progress, IReadOnlyCollection<string>? attributes, Stream? snapshot)
+        : this(options, logger, progress, attributes)
+    {
+        _snapshot = snapshot;
+    }
+
     public string Description => _settings.Server;
 
     public async IAsyncEnumerable<DirectoryEntry> ReadEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -65,39 +86,64 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
             request.Controls.Add(new DomainScopeControl());
         }
 
+        _read = null;
         var count = 0;
         var pages = 0;
-        while (true)
+        var hashing = new HashingWriteStream(_snapshot ?? Stream.Null);
+        var rendering = new LdifWriter(hashing);
+        try
         {
-            var response = await session.SearchPageAsync(request, count, cancellationToken);
-            pages++;
-            if (_logger.IsEnabled(LogLevel.Debug))
+            while (true)
             {
-                foreach (SearchResultReference reference in response.References)
+                var response = await session.SearchPageAsync(request, count, cancellationToken);
+                pages++;
+                if (_logger.IsEnabled(LogLevel.Debug))
                 {
-                    var urls = string.Join(' ', reference.Reference.Select(u => u.ToString()));
-                    LogReferenceSkipped(_logger, urls);
+                    foreach (SearchResultReference reference in response.References)
+                    {
+                        var urls = string.Join(' ', reference.Reference.Select(u => u.ToString()));
+                        LogReferenceSkipped(_logger, urls);
+                    }
                 }
+
+                foreach (SearchResultEntry entry in response.Entries)
+                {
+                    var read = await ToEntryAsync(session, entry, cancellationToken);
+                    await rendering.WriteAsync(read, cancellationToken);
+                    yield return read;
+
+                    // Counted whether or not anyone is told: the count is the read's own (its description, and "lost after N entries").
+                    count++;
+                    _progress?.Report(count);
+                }
+
+                var pageResponse = response.Controls.OfType<PageResultResponseControl>().FirstOrDefault()
+                    ?? throw new ExternalSystemException(_settings.Server, $"the server answered page {pages} without a paged-results control; the read cannot be proven complete, so no plan is made from it");
+                if (pageResponse.Cookie is null || pageResponse.Cookie.Length == 0)
+                {
+                    break;
+                }
+
+                paging.Cookie = pageResponse.Cookie;
             }
 
-            foreach (SearchResultEntry entry in response.Entries)
-            {
-                yield return await ToEntryAsync(session, entry, cancellationToken);
-                _progress?.Report(++count);
-            }
-
-            var pageResponse = response.Controls.OfType<PageResultResponseControl>().FirstOrDefault()
-                ?? throw new ExternalSystemException(_settings.Server, $"the server answered page {pages} without a paged-results control; the read cannot be proven complete, so no plan is made from it");
-            if (pageResponse.Cookie is null || pageResponse.Cookie.Length == 0)
-            {
-                break;
-            }
-
-            paging.Cookie = pageResponse.Cookie;
+            // The trailer, then the writer's buffer, before the hash is taken: the hash covers the whole rendering.
+            await rendering.CompleteAsync(cancellationToken);
+            await rendering.DisposeAsync();
+            _read = new InputDescription { Kind = "ldap", Location = Description, Sha256 = hashing.Sha256(), Count = count };
+        }
+        finally
+        {
+            // A read that failed leaves its rendering unfinished (no trailer), which a snapshot reader refuses.
+            hashing.Dispose();
         }
 
         LogReadComplete(_logger, count, pages, _settings.Server);
     }
+
+    /// <inheritdoc/>
+    public InputDescription DescribeRead() =>
+        _read ?? throw new InvalidOperationException($"the read of {Description} has not completed");
 
     // S.DS.P hands attributes over in hash-table order, which changes from process to process, so
     // they are put in one canonical order (objectClass first, then by name) and the same directory

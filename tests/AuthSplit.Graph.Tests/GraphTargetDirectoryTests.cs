@@ -103,6 +103,39 @@ public sealed class GraphTargetDirectoryTests
     }
 
     [Fact]
+    public async Task A_live_read_saving_its_pages_describes_exactly_what_the_saved_snapshot_describes()
+    {
+        var seeded = Users(1500);
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = seeded }, CancellationToken.None);
+        var options = new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+        using var connection = GraphConnection.Create(options, FastRetries, NullLogger.Instance, _ => Token);
+        var folder = Path.Combine(Path.GetTempPath(), "authsplit-graph-tests", Guid.NewGuid().ToString("N"), "target");
+        var directory = default(GraphTargetDirectory);
+        using (var writer = new GraphUserSnapshotWriter(folder))
+        {
+            directory = new GraphTargetDirectory(connection, [], writer);
+            directory.Invoking(d => d.DescribeRead()).Should().Throw<InvalidOperationException>("nothing was read yet");
+            await foreach (var _ in directory.ReadUsersAsync(CancellationToken.None))
+            {
+            }
+
+            writer.Commit();
+        }
+
+        var snapshot = new GraphUserSnapshot(folder);
+        snapshot.Invoking(s => s.DescribeRead()).Should().Throw<InvalidOperationException>("nothing was read yet");
+        await foreach (var _ in snapshot.ReadUsersAsync(CancellationToken.None))
+        {
+        }
+
+        var live = directory.DescribeRead();
+        var saved = snapshot.DescribeRead();
+        live.Should().Be(new Core.Planning.Format.InputDescription { Kind = "graph", Location = connection.Description, Sha256 = saved.Sha256, Count = 1500 });
+        saved.Should().Be(new Core.Planning.Format.InputDescription { Kind = "graph-snapshot", Location = "target", Sha256 = live.Sha256, Count = 1500 });
+        Directory.GetFiles(folder, "users-*.json").Should().HaveCount(2, "1,500 users come in pages of 999 and each page was saved as it was read");
+    }
+
+    [Fact]
     public async Task A_throttling_storm_with_and_without_retry_after_loses_nothing()
     {
         var seeded = Users(3000);

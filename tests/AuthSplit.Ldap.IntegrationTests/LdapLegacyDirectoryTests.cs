@@ -182,6 +182,40 @@ public sealed class LdapLegacyDirectoryTests(SlapdFixture fixture)
     }
 
     [Fact]
+    public async Task A_live_read_describes_itself_by_the_hash_of_the_ldif_it_renders_which_reads_back_with_the_same_hash()
+    {
+        var path = Path.Combine(TestPaths.NewWorkDirectory(), "source.ldif");
+        var saving = default(LdapLegacyDirectory);
+        await using (var file = File.Create(path))
+        {
+            saving = new LdapLegacyDirectory(Options(), NullLogger<LdapLegacyDirectory>.Instance, null, null, file);
+            saving.Invoking(d => d.DescribeRead()).Should().Throw<InvalidOperationException>("nothing was read yet");
+            await foreach (var _ in saving.ReadEntriesAsync(CancellationToken.None))
+            {
+            }
+        }
+
+        var hashingOnly = new LdapLegacyDirectory(Options(), NullLogger<LdapLegacyDirectory>.Instance);
+        await foreach (var _ in hashingOnly.ReadEntriesAsync(CancellationToken.None))
+        {
+        }
+
+        var ldif = new LdifFileSource(path);
+        ldif.Invoking(s => s.DescribeRead()).Should().Throw<InvalidOperationException>("nothing was read yet");
+        await foreach (var _ in ldif.ReadEntriesAsync(CancellationToken.None))
+        {
+        }
+
+        var live = saving.DescribeRead();
+        live.Kind.Should().Be("ldap");
+        live.Location.Should().Be(saving.Description);
+        live.Sha256.Should().Be("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path))), "the hash is of exactly the bytes written");
+        hashingOnly.DescribeRead().Should().Be(live, "saving the rendering does not change what is hashed");
+        ldif.DescribeRead().Should().Be(live with { Kind = "ldif", Location = "source.ldif" }, "the saved snapshot is read back as the same entries with the same hash");
+        live.Count.Should().BeGreaterThan(0);
+    }
+
+    [Fact]
     public async Task Attributes_come_in_one_canonical_order_whatever_the_process()
     {
         // S.DS.P returns attributes in per-process hash order; the connector must not pass that on,

@@ -1,6 +1,6 @@
 using AuthSplit.Core.Configuration;
-using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.DryRun;
 using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
@@ -18,25 +18,37 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     private readonly SerilogLoggerFactory _loggerFactory = new(log);
     private readonly List<IDisposable> _connections = [];
 
-    public LdifFileSource OpenLdif(string path) => new(path, _loggerFactory.CreateLogger<LdifFileSource>());
+    /// <summary>
+    /// The legacy directory as a dry run reads it: the LDIF snapshot at <paramref name="ldifPath"/>, else live
+    /// (its planned read told to <paramref name="progress"/> and, with <paramref name="snapshot"/>, saved as <c>source.ldif</c>).
+    /// </summary>
+    public ILegacyDirectoryReader OpenLegacy(SourceOptions options, string? ldifPath, IProgress<int> progress, SnapshotDirectory? snapshot) =>
+        ldifPath is not null
+            ? new LdifSnapshotReader(ldifPath, _loggerFactory)
+            : new LdapDirectoryReader(options, _loggerFactory, progress, snapshot?.OpenSource());
 
-    public ILegacyDirectorySource OpenLive(SourceOptions options, IProgress<int> progress, IReadOnlyCollection<string>? attributes) =>
-        new LdapLegacyDirectory(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), progress, attributes);
+    /// <summary>The class-map file saved beside an LDIF snapshot: <c>source.ldif</c> → <c>source-schema.json</c>.</summary>
+    public static string SchemaPathFor(string ldifPath) => LdifSnapshotReader.SchemaPathFor(ldifPath);
 
-    /// <summary>Active Directory's class → defaultObjectCategory map, read from the directory's schema partition.</summary>
-    public Task<Core.Directory.ObjectCategoryMap> ReadObjectCategoriesAsync(SourceOptions options, CancellationToken cancellationToken) =>
-        ActiveDirectorySchemaReader.ReadAsync(options, _loggerFactory.CreateLogger(typeof(ActiveDirectorySchemaReader).FullName!), cancellationToken);
+    public static ITargetDirectorySource OpenTargetSnapshot(string path) => new GraphUserSnapshot(path);
 
-    public static ISnapshotWriter CreateLdifWriter(Stream stream) => new LdifSnapshotWriter(new LdifWriter(stream));
-
-    public static GraphUserSnapshot OpenTargetSnapshot(string path) => new(path);
-
-    /// <summary>The tenant read live; the connection lives as long as this factory.</summary>
-    public GraphTargetDirectory OpenLiveTarget(TargetOptions options, IEnumerable<string> matchedProperties)
+    /// <summary>
+    /// The tenant read live (the connection lives as long as this factory); with <paramref name="snapshot"/> its pages saved as <c>target/</c> exactly as the
+    /// snapshot reader takes them (the plan records their hash, so re-planning from them gives the same plan).
+    /// </summary>
+    public ITargetDirectorySource OpenLiveTarget(TargetOptions options, IEnumerable<string> matchedProperties, SnapshotDirectory? snapshot)
     {
-        var connection = GraphConnection.Create(options, GraphResilienceOptions.From(options.Limits), _loggerFactory.CreateLogger<GraphConnection>());
-        _connections.Add(connection);
-        return new GraphTargetDirectory(connection, matchedProperties);
+        var connection = OpenTargetConnection(options);
+        GraphUserSnapshotWriter? writer = null;
+        if (snapshot is not null)
+        {
+            writer = new GraphUserSnapshotWriter(snapshot.TargetDirectory);
+            snapshot.Add(new StagedTargetPages(writer));
+        }
+
+        var directory = new GraphTargetDirectory(connection, matchedProperties, writer);
+        log.Information("Reading the target's users from Graph at {Source} ({Properties})", directory.Description, string.Join(", ", directory.Select));
+        return directory;
     }
 
     /// <summary>Resolves what a live directory read needs before it connects (the bind password); bad input names the setting.</summary>
@@ -71,20 +83,13 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     }
 }
 
-/// <summary>Writes legacy entries into a snapshot.</summary>
-public interface ISnapshotWriter : IAsyncDisposable
+internal sealed class StagedTargetPages(GraphUserSnapshotWriter writer) : IStagedSnapshotPart
 {
-    ValueTask WriteAsync(DirectoryEntry entry, CancellationToken cancellationToken);
+    public string Name => "target";
 
-    /// <summary>Marks the snapshot complete (its trailer); a snapshot disposed without it reads as cut off.</summary>
-    ValueTask CompleteAsync(CancellationToken cancellationToken);
-}
+    public string Destination => writer.Destination;
 
-internal sealed class LdifSnapshotWriter(LdifWriter writer) : ISnapshotWriter
-{
-    public ValueTask WriteAsync(DirectoryEntry entry, CancellationToken cancellationToken) => writer.WriteAsync(entry, cancellationToken);
+    public void Commit() => writer.Commit();
 
-    public ValueTask CompleteAsync(CancellationToken cancellationToken) => writer.CompleteAsync(cancellationToken);
-
-    public ValueTask DisposeAsync() => writer.DisposeAsync();
+    public void Dispose() => writer.Dispose();
 }

@@ -1,4 +1,5 @@
 using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Core.Planning;
 
@@ -18,4 +19,13 @@ public interface ILegacyDirectorySource
     /// "everyone else is gone" is how sync tools have deleted whole user bases.
     /// </summary>
     IAsyncEnumerable<DirectoryEntry> ReadEntriesAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The plan's record of the last read: kind, location, entry count and the hash of exactly what was
+    /// read (for a live read, of its LDIF rendering, which is the snapshot <c>--save-snapshot</c> keeps).
+    /// An Active Directory source's schema is added by the planning use case, which knows the class map
+    /// the filters were compiled against.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No read has completed (never started, still running, or failed).</exception>
+    InputDescription DescribeRead();
 }

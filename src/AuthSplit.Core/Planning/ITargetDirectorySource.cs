@@ -1,4 +1,5 @@
 using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Core.Planning;
 
@@ -9,4 +10,8 @@ public interface ITargetDirectorySource
 
     /// <summary>Streams every user; completes only when every page was read (same rule as the legacy source).</summary>
     IAsyncEnumerable<TargetUser> ReadUsersAsync(CancellationToken cancellationToken);
+
+    /// <summary>The plan's record of the last read: kind, location, user count and the hash of exactly the pages read.</summary>
+    /// <exception cref="InvalidOperationException">No read has completed (never started, still running, or failed).</exception>
+    InputDescription DescribeRead();
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Graph.Snapshots;
 
@@ -16,6 +17,8 @@ namespace AuthSplit.Graph.Snapshots;
 /// </summary>
 public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
 {
+    private InputDescription? _read;
+
     public string Description => path;
 
     /// <summary>
@@ -29,6 +32,7 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
     public async IAsyncEnumerable<TargetUser> ReadUsersAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Sha256 = null;
+        _read = null;
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var files = Files(path);
         var manifest = GraphSnapshotManifest.ReadFor(path, files);
@@ -66,7 +70,20 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         manifest?.CheckUsers(userCount);
         CheckLinks(files, links);
         Sha256 = Combine(path, pageHashes);
+        _read = Describe(userCount);
     }
+
+    private InputDescription Describe(int users) => new()
+    {
+        Kind = "graph-snapshot",
+        Location = Path.GetFileName(Path.TrimEndingDirectorySeparator(path)),
+        Sha256 = Sha256 ?? throw new InvalidOperationException("the snapshot's hash is taken before it is described"),
+        Count = users,
+    };
+
+    /// <inheritdoc/>
+    public InputDescription DescribeRead() =>
+        _read ?? throw new InvalidOperationException($"the target snapshot {path} has not been read to its end");
 
     // Pages saved from Graph responses carry @odata.nextLink on every page but the last. A link on the
     // last page file means the page it names was never saved (or was deleted): the read is short. A page

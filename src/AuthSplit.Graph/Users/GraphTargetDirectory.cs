@@ -3,6 +3,7 @@ using System.Text.Json;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.Format;
 using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
@@ -26,6 +27,17 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
     private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
 
     private readonly string[] _select = [.. SnapshotProperties.Concat(extraProperties).Distinct(StringComparer.OrdinalIgnoreCase)];
+    private readonly GraphUserSnapshotWriter? _saveTo;
+    private InputDescription? _read;
+
+    /// <param name="connection">The tenant.</param>
+    /// <param name="extraProperties">The properties matching rules compare, beyond <see cref="SnapshotProperties"/>.</param>
+    /// <param name="saveTo">Where <see cref="ReadUsersAsync"/> saves each page as it reads it (<c>--save-snapshot</c>), or <c>null</c>.</param>
+    public GraphTargetDirectory(GraphConnection connection, IEnumerable<string> extraProperties, GraphUserSnapshotWriter? saveTo)
+        : this(connection, extraProperties)
+    {
+        _saveTo = saveTo;
+    }
 
     public string Description => connection.Description;
 
@@ -38,6 +50,11 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
     {
         await foreach (var page in ReadPagesAsync(cancellationToken))
         {
+            if (_saveTo is not null)
+            {
+                await _saveTo.WriteAsync(page, cancellationToken);
+            }
+
             foreach (var user in page.Users)
             {
                 yield return user;
@@ -49,6 +66,8 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
     public async IAsyncEnumerable<GraphUserPage> ReadPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Sha256 = null;
+        _read = null;
+        var users = 0;
         var hashes = new List<(string Name, string Hash)>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var request = connection.Client.Users.ToGetRequestInformation(request =>
@@ -79,12 +98,19 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
             }
 
             hashes.Add((page.FileName, page.Sha256));
+            users += page.Users.Count;
             yield return page;
             request = next is null ? null : connection.Client.Users.WithUrl(connection.Endpoint.RequireOwnLink(next, $"users page {number}")).ToGetRequestInformation();
         }
 
-        Sha256 = GraphUserSnapshot.CombinePages(hashes);
+        var sha256 = GraphUserSnapshot.CombinePages(hashes);
+        Sha256 = sha256;
+        _read = new InputDescription { Kind = "graph", Location = Description, Sha256 = sha256, Count = users };
     }
+
+    /// <inheritdoc/>
+    public InputDescription DescribeRead() =>
+        _read ?? throw new InvalidOperationException($"the read of {Description} did not reach its last page");
 
     private async Task<byte[]> CallAsync(RequestInformation request, CancellationToken cancellationToken)
     {

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using AuthSplit.Core.Model;
 
-namespace AuthSplit.Cli.Planning;
+namespace AuthSplit.Core.Planning.DryRun;
 
 /// <summary>
 /// Reads entries on one task and plans them on another, so parsing (or waiting on the directory) and
@@ -9,7 +9,7 @@ namespace AuthSplit.Cli.Planning;
 /// channel keeps memory flat: the reader waits when the planner lags. A failure on either side fails
 /// the whole read; nothing is swallowed.
 /// </summary>
-public static class EntryPipeline
+internal static class EntryPipeline
 {
     private const int BatchSize = 256;
     private const int BatchesInFlight = 8;

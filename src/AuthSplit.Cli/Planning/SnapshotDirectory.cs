@@ -1,0 +1,99 @@
+using AuthSplit.Cli.Output;
+using AuthSplit.Core.Directory;
+using AuthSplit.Core.Planning.DryRun;
+using Serilog;
+
+namespace AuthSplit.Cli.Planning;
+
+/// <summary>
+/// <c>--save-snapshot</c>'s directory: <c>source.ldif</c> (and <c>source-schema.json</c> for Active Directory)
+/// when the source is read live, <c>target/</c> when the target is. The adapters write into it as they read;
+/// everything stays in temporary files until <see cref="CommitAsync"/> (after both reads), and disposing
+/// without a commit leaves the previous snapshot as it was.
+/// </summary>
+public sealed class SnapshotDirectory(string directory, ILogger log) : IReadSnapshot
+{
+    private const string SourceFile = "source.ldif";
+    private readonly List<IStagedSnapshotPart> _parts = [];
+    private string? _sourceTemporary;
+    private FileStream? _source;
+    private bool _committed;
+
+    /// <summary>The directory <c>target/</c> is saved to.</summary>
+    public string TargetDirectory => Path.Combine(directory, "target");
+
+    /// <summary>The stream a live source's LDIF rendering goes to (an owner-only temporary file beside <c>source.ldif</c>).</summary>
+    public Stream OpenSource()
+    {
+        if (_source is not null)
+        {
+            throw new InvalidOperationException("the snapshot's source is already being written");
+        }
+
+        AtomicFile.CreateDirectory(directory);
+        _sourceTemporary = AtomicFile.TemporaryFor(Path.Combine(directory, SourceFile));
+        _source = AtomicFile.CreateTemporary(_sourceTemporary);
+        return _source;
+    }
+
+    /// <summary>A part an adapter stages itself (the target's pages), committed with the rest.</summary>
+    public void Add(IStagedSnapshotPart part) => _parts.Add(part);
+
+    public async Task CommitAsync(ObjectCategoryMap? objectCategories, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        if (_source is not null)
+        {
+            await _source.FlushAsync(cancellationToken);
+            _source.Flush(flushToDisk: true);
+            await _source.DisposeAsync();
+            var path = Path.Combine(directory, SourceFile);
+            AtomicFile.Commit(_sourceTemporary!, path, cancellationToken);
+            _sourceTemporary = null;
+            log.Information("Saved the source snapshot to {Path}", path);
+
+            if (objectCategories is not null)
+            {
+                var schemaPath = AdapterFactory.SchemaPathFor(path);
+                await AtomicFile.WriteAsync(schemaPath, (stream, ct) => objectCategories.WriteAsync(stream, ct), cancellationToken);
+                log.Information("Saved the directory's class map (objectCategory names) to {Path}", schemaPath);
+            }
+        }
+
+        foreach (var part in _parts)
+        {
+            part.Commit();
+            log.Information("Saved the {Part} snapshot to {Path}", part.Name, part.Destination);
+        }
+
+        _committed = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_source is not null)
+        {
+            await _source.DisposeAsync();
+        }
+
+        if (_sourceTemporary is not null)
+        {
+            AtomicFile.Discard(_sourceTemporary);
+        }
+
+        foreach (var part in _parts)
+        {
+            part.Dispose();
+        }
+    }
+}
+
+/// <summary>A part of a snapshot that an adapter stages and puts in place on <see cref="Commit"/> (disposed without it: discarded).</summary>
+public interface IStagedSnapshotPart : IDisposable
+{
+    string Name { get; }
+
+    string Destination { get; }
+
+    void Commit();
+}

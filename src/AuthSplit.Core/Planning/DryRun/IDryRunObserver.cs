@@ -1,0 +1,22 @@
+using AuthSplit.Core.Planning.Format;
+
+namespace AuthSplit.Core.Planning.DryRun;
+
+/// <summary>What a dry run tells its caller as it goes (for the operational log); every method may do nothing.</summary>
+public interface IDryRunObserver
+{
+    /// <summary>The target was read completely.</summary>
+    void TargetRead(ITargetDirectorySource target, InputDescription read)
+    {
+    }
+
+    /// <summary>A filter matches in chain: the source's links are read first (a second pass plans).</summary>
+    void LinkPassStarting(IReadOnlyCollection<string> attributes)
+    {
+    }
+
+    /// <summary>The legacy source was read completely and planned.</summary>
+    void SourceRead(ILegacyDirectorySource source, InputDescription read)
+    {
+    }
+}

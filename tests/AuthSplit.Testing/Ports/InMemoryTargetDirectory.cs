@@ -1,0 +1,35 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.Format;
+
+namespace AuthSplit.Testing.Ports;
+
+/// <summary>The target's users held in memory; a read hashes the ids it yielded.</summary>
+public sealed class InMemoryTargetDirectory(IEnumerable<TargetUser> users) : ITargetDirectorySource
+{
+    private InputDescription? _read;
+
+    public List<TargetUser> Users { get; } = [.. users];
+
+    public string Description => "memory://target";
+
+    public async IAsyncEnumerable<TargetUser> ReadUsersAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        _read = null;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var user in Users)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            hash.AppendData(Encoding.UTF8.GetBytes(user.Id + "\n"));
+            await Task.Yield();
+            yield return user;
+        }
+
+        _read = new InputDescription { Kind = "graph", Location = Description, Sha256 = "sha256:" + Convert.ToHexStringLower(hash.GetCurrentHash()), Count = Users.Count };
+    }
+
+    public InputDescription DescribeRead() => _read ?? throw new InvalidOperationException("not read to its end");
+}
