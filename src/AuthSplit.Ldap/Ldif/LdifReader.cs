@@ -173,6 +173,8 @@ public static partial class LdifReader
     {
         private static readonly UTF8Encoding StrictUtf8 = new(false, true);
         private readonly Dictionary<string, List<byte[]>> _attributes = new(StringComparer.OrdinalIgnoreCase);
+        // The value lists of records already handed out, emptied for the next record's attributes.
+        private readonly Stack<List<byte[]>> _spareLists = new();
         // Attribute descriptions already checked, as spelt in the file.
         private readonly HashSet<string> _names = new(StringComparer.Ordinal);
         // DNs by their normalised text; entryUUID and objectGUID as the UUIDs they are (a value that is
@@ -242,7 +244,7 @@ public static partial class LdifReader
             var key = AttributeName(name, lineNumber);
             if (!_attributes.TryGetValue(key, out var values))
             {
-                _attributes[key] = values = [];
+                _attributes[key] = values = _spareLists.TryPop(out var spare) ? spare : [];
             }
 
             values.Add(DecodeValue(line, colon, lineNumber));
@@ -305,6 +307,8 @@ public static partial class LdifReader
             foreach (var (name, values) in _attributes)
             {
                 attributes[name] = values.ToArray();
+                values.Clear();
+                _spareLists.Push(values);
             }
 
             if (!_any)
