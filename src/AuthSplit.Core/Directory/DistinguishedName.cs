@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
@@ -12,6 +13,9 @@ namespace AuthSplit.Core.Directory;
 /// </summary>
 public sealed class DistinguishedName : IEquatable<DistinguishedName>
 {
+    // What EscapeValue escapes wherever it stands in a value.
+    private static readonly SearchValues<char> Escaped = SearchValues.Create("\"+,;<>\\\0");
+
     private readonly string[] _normalizedRdns;
 
     private DistinguishedName(string original, IReadOnlyList<RelativeDistinguishedName> rdns)
@@ -95,6 +99,12 @@ public sealed class DistinguishedName : IEquatable<DistinguishedName>
     public static string EscapeValue(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        if (!value.AsSpan().ContainsAny(Escaped) && (value.Length == 0 || (value[0] is not ('#' or ' ') && value[^1] != ' ')))
+        {
+            // Nothing to escape (as in nearly every value): the value as it is.
+            return value;
+        }
+
         var builder = new StringBuilder(value.Length + 8);
         for (var i = 0; i < value.Length; i++)
         {
@@ -134,7 +144,19 @@ public sealed class DistinguishedName : IEquatable<DistinguishedName>
 
     public override string ToString() => Original;
 
-    private static string NormalizeRdn(RelativeDistinguishedName rdn) => string.Join('+', rdn.Parts
+    private static string NormalizeRdn(RelativeDistinguishedName rdn)
+    {
+        if (rdn.Parts.Count == 1)
+        {
+            // One type=value, as nearly every RDN: nothing to order.
+            var part = rdn.Parts[0];
+            return string.Concat(part.Type.ToLowerInvariant(), "=", EscapeValue(Rfc4518.Prepare(part.Value, ignoreCase: true)));
+        }
+
+        return NormalizeMultiValuedRdn(rdn);
+    }
+
+    private static string NormalizeMultiValuedRdn(RelativeDistinguishedName rdn) => string.Join('+', rdn.Parts
         .Select(p => (Type: p.Type.ToLowerInvariant(), Value: EscapeValue(Rfc4518.Prepare(p.Value, ignoreCase: true))))
         .OrderBy(p => p.Type, StringComparer.Ordinal)
         .ThenBy(p => p.Value, StringComparer.Ordinal)

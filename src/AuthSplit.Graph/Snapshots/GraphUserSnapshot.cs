@@ -212,33 +212,38 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
             throw new InputException("target-snapshot", $"{position} is not a user with a string \"id\"", file);
         }
 
+        // The id and each name are read out of the document once (each read is a new string).
+        var userId = id.GetString()!;
         var properties = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in item.EnumerateObject())
         {
-            CheckType(property, id.GetString()!, position, file);
-            switch (property.Value.ValueKind)
+            var name = property.Name;
+            var value = property.Value;
+            var kind = value.ValueKind;
+            CheckType(name, value, kind, userId, position, file);
+            switch (kind)
             {
                 case JsonValueKind.String:
-                    properties[property.Name] = property.Value.GetString();
+                    properties[name] = value.GetString();
                     break;
                 case JsonValueKind.True:
-                    properties[property.Name] = "true";
+                    properties[name] = "true";
                     break;
                 case JsonValueKind.False:
-                    properties[property.Name] = "false";
+                    properties[name] = "false";
                     break;
                 case JsonValueKind.Number:
-                    properties[property.Name] = property.Value.GetRawText();
+                    properties[name] = value.GetRawText();
                     break;
                 case JsonValueKind.Null:
-                    properties[property.Name] = null;
+                    properties[name] = null;
                     break;
                 default:
                     break;
             }
         }
 
-        return new TargetUser(id.GetString()!, properties);
+        return new TargetUser(userId, properties);
     }
 
     // Graph's user properties the planner reads as typed values: a value of another type would be
@@ -259,20 +264,36 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
         ["displayName"] = JsonValueKind.String,
     };
 
-    private static void CheckType(JsonProperty property, string id, string position, string file)
+    // Declared after TypedProperties, so initialised after it.
+    private static readonly string[] BooleanProperties = [.. TypedProperties.Where(p => p.Value == JsonValueKind.True).Select(p => p.Key)];
+
+    private static void CheckType(string name, JsonElement value, JsonValueKind kind, string id, string position, string file)
     {
-        if (!TypedProperties.TryGetValue(property.Name, out var expected) || property.Value.ValueKind == JsonValueKind.Null)
+        // Strings are the common case and every typed property but two is one: no lookup for those.
+        if (kind is JsonValueKind.Null || (kind is JsonValueKind.String && !IsBoolean(name)) || !TypedProperties.TryGetValue(name, out var expected))
         {
             return;
         }
 
-        var kind = property.Value.ValueKind;
         var ok = expected == JsonValueKind.True ? kind is JsonValueKind.True or JsonValueKind.False : kind == expected;
         if (!ok)
         {
             var wanted = expected == JsonValueKind.True ? "true, false or null" : "a string or null";
-            var found = property.Value.GetRawText();
-            throw new InputException("target-snapshot", $"user {id} ({position}): \"{property.Name}\" must be {wanted}, found {(found.Length <= 40 ? found : found[..37] + "...")} ({kind.ToString().ToLowerInvariant()})", file);
+            var found = value.GetRawText();
+            throw new InputException("target-snapshot", $"user {id} ({position}): \"{name}\" must be {wanted}, found {(found.Length <= 40 ? found : found[..37] + "...")} ({kind.ToString().ToLowerInvariant()})", file);
         }
+    }
+
+    private static bool IsBoolean(string name)
+    {
+        foreach (var boolean in BooleanProperties)
+        {
+            if (name.Equals(boolean, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -1,10 +1,11 @@
 using System.Text;
+using System.Text.Unicode;
 using AuthSplit.Core.Errors;
 
 namespace AuthSplit.Ldap.Ldif;
 
 /// <summary>
-/// Splits an LDIF file into physical lines and decodes each one on its own, so that a byte that is not
+/// Splits an LDIF file into physical lines and checks each one on its own, so that a byte that is not
 /// valid text is reported at its own line (a <see cref="StreamReader"/> decodes 64 KB ahead and fails
 /// at whichever line it happened to be reading). The encoding comes from the byte order mark: none or
 /// UTF-8's is UTF-8 (what RFC 2849 and ldapsearch write), FF FE is UTF-16 LE (<c>ldifde -u</c>), FE FF
@@ -15,6 +16,8 @@ internal sealed class LdifLineReader
     private readonly Stream _stream;
     private readonly string _path;
     private byte[] _buffer = new byte[1 << 16];
+    // A UTF-16 file's line, re-encoded as UTF-8.
+    private byte[] _utf8 = [];
     private int _start;
     private int _end;
     private bool _eof;
@@ -29,14 +32,21 @@ internal sealed class LdifLineReader
         _path = path;
     }
 
-    /// <summary>The number (from 1) of the line <see cref="ReadLine"/> returned last.</summary>
+    /// <summary>The number (from 1) of the line <see cref="ReadLine"/> or <see cref="TryReadLine"/> returned last.</summary>
     public int LineNumber { get; private set; }
 
     /// <summary>False when the file's last line has no line end: the file stops in the middle of a line.</summary>
     public bool LastLineTerminated { get; private set; } = true;
 
     /// <summary>The next line without its line end, or null at the end of the file.</summary>
-    public string? ReadLine()
+    public string? ReadLine() => TryReadLine(out var line) ? Encoding.UTF8.GetString(line) : null;
+
+    /// <summary>
+    /// The next line as UTF-8 without its line end (valid until the next call), or false at the end of
+    /// the file. A UTF-8 file's line is checked where it lies in the buffer, without decoding it (the
+    /// check is a vector scan while the bytes are ASCII); a UTF-16 file's line is decoded and re-encoded.
+    /// </summary>
+    public bool TryReadLine(out ReadOnlySpan<byte> line)
     {
         if (!_started)
         {
@@ -49,22 +59,23 @@ internal sealed class LdifLineReader
             var newline = FindNewline(searchFrom);
             if (newline >= 0)
             {
-                var line = Decode(_start, newline - _start);
+                line = Line(_start, newline - _start);
                 _start = newline + _unit;
-                return line;
+                return true;
             }
 
             if (_eof)
             {
                 if (_start >= _end)
                 {
-                    return null;
+                    line = default;
+                    return false;
                 }
 
                 LastLineTerminated = false;
-                var last = Decode(_start, _end - _start);
+                line = Line(_start, _end - _start);
                 _start = _end;
-                return last;
+                return true;
             }
 
             // Keep the partial line and read more after it; the search resumes where it stopped.
@@ -127,21 +138,47 @@ internal sealed class LdifLineReader
         }
     }
 
-    private string Decode(int start, int length)
+    private ReadOnlySpan<byte> Line(int start, int length)
     {
         LineNumber++;
+        if (_unit == 1)
+        {
+            var bytes = _buffer.AsSpan(start, length);
+            if (!Utf8.IsValid(bytes))
+            {
+                throw NotText();
+            }
+
+            return bytes.Length > 0 && bytes[^1] == (byte)'\r' ? bytes[..^1] : bytes;
+        }
+
+        string text;
         try
         {
-            var line = _encoding.GetString(_buffer, start, length);
-            return line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
+            text = _encoding.GetString(_buffer, start, length);
         }
         catch (DecoderFallbackException)
         {
-            var what = _unit == 1
-                ? "this line is not valid UTF-8 (LDIF text is UTF-8; binary values must be base64 with '::')"
-                : "this line is not valid UTF-16 (the file starts with a UTF-16 byte order mark)";
-            throw new InputException("ldif-encoding", what, _path, LineNumber);
+            throw NotText();
         }
+
+        var chars = text.AsSpan();
+        chars = chars.Length > 0 && chars[^1] == '\r' ? chars[..^1] : chars;
+        var needed = Encoding.UTF8.GetByteCount(chars);
+        if (_utf8.Length < needed)
+        {
+            _utf8 = new byte[Math.Max(needed, _utf8.Length * 2)];
+        }
+
+        return _utf8.AsSpan(0, Encoding.UTF8.GetBytes(chars, _utf8));
+    }
+
+    private InputException NotText()
+    {
+        var what = _unit == 1
+            ? "this line is not valid UTF-8 (LDIF text is UTF-8; binary values must be base64 with '::')"
+            : "this line is not valid UTF-16 (the file starts with a UTF-16 byte order mark)";
+        return new InputException("ldif-encoding", what, _path, LineNumber);
     }
 
     private void Fill()

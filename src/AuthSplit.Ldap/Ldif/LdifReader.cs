@@ -39,81 +39,122 @@ public static partial class LdifReader
     public static async IAsyncEnumerable<DirectoryEntry> ReadAsync(Stream stream, string path, LdifReadSummary summary, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        var lines = new LdifLineReader(stream, path);
-        var record = new RecordState(path, summary);
-        var logical = new StringBuilder();
-        var logicalLine = 0;
-        var inComment = false;
-        var comment = new StringBuilder();
-        var commentLine = 0;
-        while (true)
+        var parser = new Parser(stream, path, summary);
+        while (parser.Next() is { } entry)
         {
-            var line = lines.ReadLine();
-            if (line is not null && line.Length > 0 && line[0] == ' ')
-            {
-                if (inComment)
-                {
-                    comment.Append(line, 1, line.Length - 1);
-                    continue;
-                }
-
-                if (logical.Length == 0)
-                {
-                    throw new InputException("ldif-syntax", "a continuation line (starting with a space) follows no line", path, lines.LineNumber);
-                }
-
-                logical.Append(line, 1, line.Length - 1);
-                continue;
-            }
-
-            if (inComment)
-            {
-                summary.Comment(comment.ToString(), commentLine, path);
-                comment.Clear();
-                inComment = false;
-            }
-
-            if (logical.Length > 0)
-            {
-                record.Add(logical.ToString(), logicalLine);
-                logical.Clear();
-            }
-
-            if (line is null || line.Trim().Length == 0)
-            {
-                if (line is null && !lines.LastLineTerminated)
-                {
-                    throw new InputException("ldif-incomplete", "the file ends in the middle of this line (it has no line end): the export was cut off; export it again", path, lines.LineNumber);
-                }
-
-                if (record.Complete(terminated: line is not null) is { } entry)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    yield return entry;
-                }
-
-                if (line is null)
-                {
-                    summary.CheckComplete(path, lines.LineNumber);
-                    yield break;
-                }
-
-                continue;
-            }
-
-            if (line[0] == '#')
-            {
-                inComment = true;
-                comment.Append(line);
-                commentLine = lines.LineNumber;
-                continue;
-            }
-
-            logical.Append(line);
-            logicalLine = lines.LineNumber;
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return entry;
         }
     }
 #pragma warning restore CS1998
+
+    /// <summary>
+    /// Joins physical lines into logical ones (comments, folded lines) and hands them to the record. Lines
+    /// stay UTF-8 bytes from the file's buffer to the values (already checked as text by the line reader):
+    /// a value is copied once, not decoded to a string and encoded back.
+    /// </summary>
+    private sealed class Parser(Stream stream, string path, LdifReadSummary summary)
+    {
+        private readonly LdifLineReader _lines = new(stream, path);
+        private readonly RecordState _record = new(path, summary);
+        private readonly StringBuilder _comment = new();
+        private byte[] _logical = new byte[256];
+        private int _logicalLength;
+        private int _logicalLine;
+        private bool _inComment;
+        private int _commentLine;
+        private bool _ended;
+        private bool _checked;
+
+        /// <summary>The next entry, or null once the file has been read to its end and found complete.</summary>
+        public DirectoryEntry? Next()
+        {
+            while (!_ended)
+            {
+                var more = _lines.TryReadLine(out var line);
+                if (more && line.Length > 0 && line[0] == (byte)' ')
+                {
+                    if (_inComment)
+                    {
+                        _comment.Append(Encoding.UTF8.GetString(line[1..]));
+                        continue;
+                    }
+
+                    if (_logicalLength == 0)
+                    {
+                        throw new InputException("ldif-syntax", "a continuation line (starting with a space) follows no line", path, _lines.LineNumber);
+                    }
+
+                    Append(line[1..]);
+                    continue;
+                }
+
+                if (_inComment)
+                {
+                    summary.Comment(_comment.ToString(), _commentLine, path);
+                    _comment.Clear();
+                    _inComment = false;
+                }
+
+                if (_logicalLength > 0)
+                {
+                    _record.Add(_logical.AsSpan(0, _logicalLength), _logicalLine);
+                    _logicalLength = 0;
+                }
+
+                if (!more || IsBlank(line))
+                {
+                    if (!more && !_lines.LastLineTerminated)
+                    {
+                        throw new InputException("ldif-incomplete", "the file ends in the middle of this line (it has no line end): the export was cut off; export it again", path, _lines.LineNumber);
+                    }
+
+                    _ended = !more;
+                    if (_record.Complete(terminated: more) is { } entry)
+                    {
+                        return entry;
+                    }
+
+                    continue;
+                }
+
+                if (line[0] == (byte)'#')
+                {
+                    _inComment = true;
+                    _comment.Append(Encoding.UTF8.GetString(line));
+                    _commentLine = _lines.LineNumber;
+                    continue;
+                }
+
+                Append(line);
+                _logicalLine = _lines.LineNumber;
+            }
+
+            // After the last entry has been handed out, as a caller reading to the end asks for the next.
+            if (!_checked)
+            {
+                _checked = true;
+                summary.CheckComplete(path, _lines.LineNumber);
+            }
+
+            return null;
+        }
+
+        private void Append(ReadOnlySpan<byte> bytes)
+        {
+            if (_logicalLength + bytes.Length > _logical.Length)
+            {
+                Array.Resize(ref _logical, Math.Max(_logicalLength + bytes.Length, _logical.Length * 2));
+            }
+
+            bytes.CopyTo(_logical.AsSpan(_logicalLength));
+            _logicalLength += bytes.Length;
+        }
+
+        // A line that string.Trim would leave empty: decoded only when it starts with white space.
+        private static bool IsBlank(ReadOnlySpan<byte> line) =>
+            line.IsEmpty || ((line[0] >= 0x80 || char.IsWhiteSpace((char)line[0])) && string.IsNullOrWhiteSpace(Encoding.UTF8.GetString(line)));
+    }
 
     [GeneratedRegex(@"^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+)(;[A-Za-z0-9-]+)*$")]
     internal static partial Regex AttributeDescription();
@@ -132,6 +173,10 @@ public static partial class LdifReader
     {
         private static readonly UTF8Encoding StrictUtf8 = new(false, true);
         private readonly Dictionary<string, List<byte[]>> _attributes = new(StringComparer.OrdinalIgnoreCase);
+        // The value lists of records already handed out, emptied for the next record's attributes.
+        private readonly Stack<List<byte[]>> _spareLists = new();
+        // Attribute descriptions already checked, as spelt in the file.
+        private readonly HashSet<string> _names = new(StringComparer.Ordinal);
         // DNs by their normalised text; entryUUID and objectGUID as the UUIDs they are (a value that is
         // not one by a digest of its bytes), so no string per entry is kept for them.
         private readonly Dictionary<string, int> _dns = new(StringComparer.Ordinal);
@@ -144,70 +189,96 @@ public static partial class LdifReader
         private int _recordLine;
         private int _lines;
 
-        public void Add(string line, int lineNumber)
+        public void Add(ReadOnlySpan<byte> line, int lineNumber)
         {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var colon = line.IndexOf((byte)':');
             if (colon <= 0)
             {
-                throw new InputException("ldif-syntax", $"expected 'attribute: value', found \"{Shorten(line)}\"", path, lineNumber);
+                throw new InputException("ldif-syntax", $"expected 'attribute: value', found \"{Shorten(Encoding.UTF8.GetString(line))}\"", path, lineNumber);
             }
 
             var name = line[..colon];
             _lines++;
             if (_kind == RecordKind.None)
             {
-                Start(line, name, colon, lineNumber);
+                Start(line, colon, lineNumber);
                 return;
             }
 
             switch (_kind)
             {
                 case RecordKind.Reference:
-                    if (!name.Equals("ref", StringComparison.OrdinalIgnoreCase))
+                    if (!Ascii.EqualsIgnoreCase(name, "ref"u8))
                     {
-                        throw new InputException("ldif-syntax", $"a search reference holds only 'ref:' lines, found '{Shorten(name)}:'", path, lineNumber);
+                        throw new InputException("ldif-syntax", $"a search reference holds only 'ref:' lines, found '{Shorten(Encoding.UTF8.GetString(name))}:'", path, lineNumber);
                     }
 
                     return;
                 case RecordKind.Result:
-                    summary.ResultLine(name, Text(line, colon, name, lineNumber), path, lineNumber);
+                    summary.ResultLine(Encoding.UTF8.GetString(name), Text(line, colon, lineNumber), path, lineNumber);
                     return;
                 case RecordKind.Version:
                     // RFC 2849 lets the first record follow "version: 1" without a blank line.
                     _kind = RecordKind.None;
-                    Start(line, name, colon, lineNumber);
+                    Start(line, colon, lineNumber);
                     return;
             }
 
-            if (name.Equals("changetype", StringComparison.OrdinalIgnoreCase))
+            if (Ascii.EqualsIgnoreCase(name, "changetype"u8))
             {
                 // ldifde writes every exported entry as "changetype: add" right after its DN: an add
                 // of a whole entry is the entry. Any other change, or one further down, is not a snapshot.
-                if (_lines == 2 && Text(line, colon, name, lineNumber).Trim().Equals("add", StringComparison.OrdinalIgnoreCase))
+                if (_lines == 2 && Text(line, colon, lineNumber).Trim().Equals("add", StringComparison.OrdinalIgnoreCase))
                 {
                     return;
                 }
 
-                throw new InputException("ldif-unsupported", $"'{Shorten(line)}' makes this a change record; a snapshot holds entries only (export with ldapsearch, or ldifde whose records are 'changetype: add')", path, lineNumber);
+                throw new InputException("ldif-unsupported", $"'{Shorten(Encoding.UTF8.GetString(line))}' makes this a change record; a snapshot holds entries only (export with ldapsearch, or ldifde whose records are 'changetype: add')", path, lineNumber);
             }
 
-            if (name.Equals("control", StringComparison.OrdinalIgnoreCase))
+            if (Ascii.EqualsIgnoreCase(name, "control"u8))
             {
                 throw new InputException("ldif-unsupported", "'control:' makes this a change record; a snapshot holds entries only (export with ldapsearch -LLL)", path, lineNumber);
             }
 
-            if (!AttributeDescription().IsMatch(name))
+            var key = AttributeName(name, lineNumber);
+            if (!_attributes.TryGetValue(key, out var values))
             {
-                throw new InputException("ldif-syntax", $"'{Shorten(name)}' is not an attribute description", path, lineNumber);
+                _attributes[key] = values = _spareLists.TryPop(out var spare) ? spare : [];
             }
 
-            if (!_attributes.TryGetValue(name, out var values))
-            {
-                _attributes[name] = values = [];
-            }
-
-            values.Add(DecodeValue(line, colon, name, lineNumber));
+            values.Add(DecodeValue(line, colon, lineNumber));
             _any = true;
+        }
+
+        /// <summary>
+        /// The attribute description as a string, checked against RFC 4512's grammar once per spelling:
+        /// a file repeats the same few names on every entry, so the string and the check are reused.
+        /// </summary>
+        private string AttributeName(ReadOnlySpan<byte> name, int lineNumber)
+        {
+            if (name.Length <= 256 && Ascii.IsValid(name))
+            {
+                Span<char> chars = stackalloc char[name.Length];
+                Ascii.ToUtf16(name, chars, out _);
+                if (_names.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out var known))
+                {
+                    return known;
+                }
+            }
+
+            var text = Encoding.UTF8.GetString(name);
+            if (!AttributeDescription().IsMatch(text))
+            {
+                throw new InputException("ldif-syntax", $"'{Shorten(text)}' is not an attribute description", path, lineNumber);
+            }
+
+            if (_names.Count < 4096)
+            {
+                _names.Add(text);
+            }
+
+            return text;
         }
 
         /// <summary>Ends the record at a blank line (<paramref name="terminated"/>) or at the end of the file.</summary>
@@ -236,6 +307,8 @@ public static partial class LdifReader
             foreach (var (name, values) in _attributes)
             {
                 attributes[name] = values.ToArray();
+                values.Clear();
+                _spareLists.Push(values);
             }
 
             if (!_any)
@@ -252,28 +325,38 @@ public static partial class LdifReader
             return entry;
         }
 
-        private void Start(string line, string name, int colon, int lineNumber)
+        private void Start(ReadOnlySpan<byte> line, int colon, int lineNumber)
         {
             _recordLine = lineNumber;
             _lines = 1;
-            if (name.Equals("dn", StringComparison.OrdinalIgnoreCase))
+            var name = line[..colon];
+            if (Ascii.EqualsIgnoreCase(name, "dn"u8))
             {
                 _kind = RecordKind.Entry;
-                var value = DecodeValue(line, colon, name, lineNumber);
-                try
+                var rest = line[(colon + 1)..];
+                if (rest.IsEmpty || (rest[0] != (byte)':' && rest[0] != (byte)'<'))
                 {
-                    _dn = StrictUtf8.GetString(value);
+                    // Plain text, checked as UTF-8 with its line.
+                    _dn = Encoding.UTF8.GetString(rest.TrimStart((byte)' '));
                 }
-                catch (DecoderFallbackException)
+                else
                 {
-                    throw new InputException("ldif-syntax", "the base64 DN is not UTF-8 text", path, lineNumber);
+                    var value = DecodeValue(line, colon, lineNumber);
+                    try
+                    {
+                        _dn = StrictUtf8.GetString(value);
+                    }
+                    catch (DecoderFallbackException)
+                    {
+                        throw new InputException("ldif-syntax", "the base64 DN is not UTF-8 text", path, lineNumber);
+                    }
                 }
 
                 _dnLine = lineNumber;
                 return;
             }
 
-            if (name.Equals("ref", StringComparison.OrdinalIgnoreCase))
+            if (Ascii.EqualsIgnoreCase(name, "ref"u8))
             {
                 // ldapsearch writes a search continuation reference (AD's referrals to its DNS and
                 // configuration partitions) as "ref: ldap://...": the live read skips those too.
@@ -281,25 +364,26 @@ public static partial class LdifReader
                 return;
             }
 
-            if (name.Equals("search", StringComparison.OrdinalIgnoreCase))
+            if (Ascii.EqualsIgnoreCase(name, "search"u8))
             {
                 _kind = RecordKind.Result;
                 summary.StartResult(lineNumber);
                 return;
             }
 
-            if (name.Equals("version", StringComparison.OrdinalIgnoreCase) && !summary.SeenRecord)
+            if (Ascii.EqualsIgnoreCase(name, "version"u8) && !summary.SeenRecord)
             {
-                if (line.AsSpan(colon + 1).Trim() is not "1")
+                var text = Encoding.UTF8.GetString(line);
+                if (text.AsSpan(colon + 1).Trim() is not "1")
                 {
-                    throw new InputException("ldif-syntax", $"unsupported LDIF {line.Trim()} (only version 1 exists)", path, lineNumber);
+                    throw new InputException("ldif-syntax", $"unsupported LDIF {text.Trim()} (only version 1 exists)", path, lineNumber);
                 }
 
                 _kind = RecordKind.Version;
                 return;
             }
 
-            throw new InputException("ldif-syntax", $"a record must start with 'dn:', found '{Shorten(name)}:'", path, lineNumber);
+            throw new InputException("ldif-syntax", $"a record must start with 'dn:', found '{Shorten(Encoding.UTF8.GetString(name))}:'", path, lineNumber);
         }
 
         // The DN and the directory's own identities are unique in any real read; a second entry with
@@ -353,41 +437,44 @@ public static partial class LdifReader
             }
         }
 
-        private string Text(string line, int colon, string name, int lineNumber)
+        private string Text(ReadOnlySpan<byte> line, int colon, int lineNumber)
         {
             try
             {
-                return StrictUtf8.GetString(DecodeValue(line, colon, name, lineNumber));
+                return StrictUtf8.GetString(DecodeValue(line, colon, lineNumber));
             }
             catch (DecoderFallbackException)
             {
-                throw new InputException("ldif-syntax", $"the base64 value of '{Shorten(name)}' is not UTF-8 text", path, lineNumber);
+                throw new InputException("ldif-syntax", $"the base64 value of '{Name(line, colon)}' is not UTF-8 text", path, lineNumber);
             }
         }
 
-        private byte[] DecodeValue(string line, int colon, string name, int lineNumber)
+        private byte[] DecodeValue(ReadOnlySpan<byte> line, int colon, int lineNumber)
         {
-            var rest = line.AsSpan(colon + 1);
-            if (rest.Length > 0 && rest[0] == ':')
+            var rest = line[(colon + 1)..];
+            if (rest.Length > 0 && rest[0] == (byte)':')
             {
-                var text = rest[1..].Trim(' ').ToString();
+                var text = Encoding.UTF8.GetString(rest[1..]).Trim(' ');
                 try
                 {
                     return Convert.FromBase64String(text);
                 }
                 catch (FormatException)
                 {
-                    throw new InputException("ldif-syntax", $"the base64 value of '{Shorten(name)}' is not valid base64", path, lineNumber);
+                    throw new InputException("ldif-syntax", $"the base64 value of '{Name(line, colon)}' is not valid base64", path, lineNumber);
                 }
             }
 
-            if (rest.Length > 0 && rest[0] == '<')
+            if (rest.Length > 0 && rest[0] == (byte)'<')
             {
-                throw new InputException("ldif-unsupported", $"'{Shorten(name)}:<' (a value from a URL) is not supported in snapshots; inline the value as base64", path, lineNumber);
+                throw new InputException("ldif-unsupported", $"'{Name(line, colon)}:<' (a value from a URL) is not supported in snapshots; inline the value as base64", path, lineNumber);
             }
 
-            return Encoding.UTF8.GetBytes(rest.TrimStart(' ').ToString());
+            // The line reader has checked the line as UTF-8: its bytes are the value's.
+            return rest.TrimStart((byte)' ').ToArray();
         }
+
+        private static string Name(ReadOnlySpan<byte> line, int colon) => Shorten(Encoding.UTF8.GetString(line[..colon]));
     }
 
     internal static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";

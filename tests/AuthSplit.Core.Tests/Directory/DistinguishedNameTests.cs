@@ -121,4 +121,20 @@ public sealed class DistinguishedNameTests
             return parsed.Rdns[0].Parts[0].Value == text && parsed.Rdns.Count == 2;
         }).QuickCheckThrowOnFailure();
     }
+
+    // The normal form is what duplicate DNs are found by and what the plan records: single-valued RDNs and
+    // values with nothing to escape take a shorter path to it, which these pin.
+    [Theory]
+    [InlineData(@"CN=Foo\,Bar , DC=Example", @"cn=foo\,bar,dc=example")]
+    [InlineData(@"cn=nul\00byte,dc=x", @"cn=nul\00byte,dc=x")]
+    [InlineData(@"cn=\#hash,dc=x", @"cn=\#hash,dc=x")]
+    [InlineData("cn=a#b,dc=x", "cn=a#b,dc=x")]
+    [InlineData(@"cn=a\<b\>\;c\+d\""e,dc=x", @"cn=a\<b\>\;c\+d\""e,dc=x")]
+    [InlineData("uid=JS+CN=John,DC=X", "cn=john+uid=js,dc=x")]
+    [InlineData("UID=User000042, OU=HQ,DC=Example,DC=JP", "uid=user000042,ou=hq,dc=example,dc=jp")]
+    [InlineData("cn=山田  太郎,dc=jp", "cn=山田 太郎,dc=jp")]
+    public void Normalized_text_is_lower_cased_prepared_and_escaped(string dn, string normalized)
+    {
+        DistinguishedName.Parse(dn).Normalized.Should().Be(normalized);
+    }
 }

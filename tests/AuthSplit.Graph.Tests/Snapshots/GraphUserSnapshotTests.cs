@@ -129,6 +129,9 @@ public sealed class GraphUserSnapshotTests
     [InlineData("\"accountEnabled\":1", "\"accountEnabled\" must be true, false or null, found 1 (number)")]
     [InlineData("\"mail\":42", "\"mail\" must be a string or null, found 42 (number)")]
     [InlineData("\"userPrincipalName\":[\"a@example.jp\"]", "\"userPrincipalName\" must be a string or null")]
+    [InlineData("\"onPremisesSyncEnabled\":\"false\"", "\"onPremisesSyncEnabled\" must be true, false or null, found \"false\" (string)")]
+    [InlineData("\"AccountEnabled\":\"true\"", "\"AccountEnabled\" must be true, false or null, found \"true\" (string)")]
+    [InlineData("\"displayName\":false", "\"displayName\" must be a string or null, found false (false)")]
     public async Task A_value_of_the_wrong_type_is_bad_input_naming_file_user_and_property(string property, string what)
     {
         var path = Path.Combine(TestPaths.NewWorkDirectory(), "users.json");

@@ -285,4 +285,52 @@ public sealed class LdifTests
         entries.Select(e => e.Dn).Should().Equal("cn=a,dc=jp", "cn=b,dc=jp");
         summary.References.Should().Be(1);
     }
+
+    // The reader keeps lines as the file's UTF-8 bytes and checks them without decoding while they are ASCII:
+    // these pin that text beyond ASCII still arrives as the same bytes and a bad byte is still found at its line.
+    [Fact]
+    public async Task Plain_text_values_beyond_ascii_are_read_as_their_utf8_bytes()
+    {
+        const string ldif = "dn: cn=山田 太郎,ou=人事,dc=example,dc=jp\ncn: 山田 太郎\ndescription: café, naïve, 😀 and a folded tail that continues\n  on the next line 終\nCN: second value\n\n";
+
+        var entries = await ReadAsync(ldif);
+
+        entries.Should().ContainSingle();
+        entries[0].Dn.Should().Be("cn=山田 太郎,ou=人事,dc=example,dc=jp");
+        entries[0].GetValues("cn")[0].Should().Equal(Encoding.UTF8.GetBytes("山田 太郎"));
+        entries[0].GetValues("cn")[1].Should().Equal(Encoding.UTF8.GetBytes("second value"), "the same attribute spelt in another case is the same attribute");
+        entries[0].GetString("description").Should().Be("café, naïve, 😀 and a folded tail that continues on the next line 終");
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xE5, 0xB1, 0xB1, 0xFF }, "a byte that is never UTF-8 after a whole three-byte character")]
+    [InlineData(new byte[] { 0xC3, 0xA9, 0xE5, 0xB1 }, "a three-byte character cut after two, after a whole two-byte one")]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "a UTF-16 surrogate encoded as UTF-8")]
+    [InlineData(new byte[] { 0xC0, 0xAF }, "an overlong encoding of '/'")]
+    public async Task A_bad_byte_after_valid_multi_byte_text_is_reported_at_its_own_line(byte[] bad, string because)
+    {
+        // Far enough into the file that the line lies beyond the reader's first 64 KB buffer.
+        var head = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 3000).Select(i => $"dn: cn=人{i},dc=jp\ncn: 人{i}\n\n")));
+        var bytes = head.Concat(Encoding.UTF8.GetBytes("dn: cn=bad,dc=jp\ncn: 山田")).Concat(bad).Concat("\ndescription: fine\n\n"u8.ToArray()).ToArray();
+
+        var act = () => ReadBytesAsync(bytes, "bad.ldif");
+
+        (await act.Should().ThrowAsync<InputException>(because)).Which.Message.Should().StartWith("bad.ldif:9002:").And.Contain("not valid UTF-8");
+    }
+
+    [Fact]
+    public async Task A_line_of_white_space_other_than_a_leading_space_still_ends_a_record()
+    {
+        var entries = await ReadAsync("dn: cn=a,dc=jp\ncn: a\n\t\ndn: cn=b,dc=jp\ncn: b\n\u3000\n");
+
+        entries.Select(e => e.Dn).Should().Equal("cn=a,dc=jp", "cn=b,dc=jp");
+    }
+
+    [Fact]
+    public async Task An_attribute_name_beyond_ascii_is_refused_at_its_line()
+    {
+        var act = () => ReadAsync("dn: cn=a,dc=jp\ncn: a\n\ndn: cn=b,dc=jp\ncn: b\nnamé: x\n\n");
+
+        (await act.Should().ThrowAsync<InputException>()).Which.Message.Should().StartWith("test.ldif:6:").And.Contain("'namé' is not an attribute description");
+    }
 }
