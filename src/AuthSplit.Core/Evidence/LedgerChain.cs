@@ -139,13 +139,6 @@ public static class LedgerChain
         var record = list[i];
         var expected = i + 1L;
 
-        // The next record links to the one before this: this one was slipped in between.
-        if (i + 1 < list.Count && string.Equals(list[i + 1].PreviousHash, previous, StringComparison.Ordinal))
-        {
-            return new LedgerFault(expected, LedgerFaultKind.Inserted, record,
-                $"record {expected} was inserted: record {list[i + 1].Sequence} links past it to record {i}");
-        }
-
         if (!linked && positionOfHash.TryGetValue(record.PreviousHash, out var target))
         {
             if (target > i)
@@ -157,6 +150,13 @@ public static class LedgerChain
             // It links to an earlier record than the one just before it: the one(s) between were inserted.
             return new LedgerFault(target + 2L, LedgerFaultKind.Inserted, list[target + 1],
                 $"record {list[target + 1].Sequence} was inserted: record {record.Sequence} links past it to record {list[target].Sequence}");
+        }
+
+        // The next record links to the one before this: this one was slipped in between.
+        if (i + 1 < list.Count && string.Equals(list[i + 1].PreviousHash, previous, StringComparison.Ordinal))
+        {
+            return new LedgerFault(expected, LedgerFaultKind.Inserted, record,
+                $"record {expected} was inserted: record {list[i + 1].Sequence} links past it to record {i}");
         }
 
         if (linked)
