@@ -78,7 +78,17 @@ internal static class SqliteStoreFile
                 }
                 else
                 {
-                    System.IO.Directory.CreateDirectory(directory, OwnerOnlyDirectory);
+                    // Every missing level 0700, not only the last (CreateDirectory gives the others the umask's mode).
+                    var missing = new Stack<string>();
+                    for (var level = directory; !string.IsNullOrEmpty(level) && !System.IO.Directory.Exists(level); level = Path.GetDirectoryName(level))
+                    {
+                        missing.Push(level);
+                    }
+
+                    foreach (var level in missing)
+                    {
+                        System.IO.Directory.CreateDirectory(level, OwnerOnlyDirectory);
+                    }
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
