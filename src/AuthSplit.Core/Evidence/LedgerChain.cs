@@ -34,10 +34,19 @@ public static class LedgerChain
 
     /// <summary>
     /// The record without its <see cref="LedgerRecord.Hash"/> as compact JSON: every property present (absent
-    /// ones as <c>null</c>), keys in ordinal order, no whitespace, strings escaped only where JSON requires
-    /// it (RFC 8785), enums by their wire names.
+    /// ones as <c>null</c>), keys in ordinal order, no whitespace, enums by their wire names, the sequence a
+    /// plain integer, strings as UTF-8 with only <c>"</c>, <c>\</c>, control characters and DEL escaped
+    /// (<c>\b \f \n \r \t</c>, else <c>\u00xx</c>): byte for byte what <c>jq -cjS</c> prints.
     /// </summary>
-    public static string Canonicalize(LedgerRecord record)
+    public static string Canonicalize(LedgerRecord record) => Write(record, includeHash: false);
+
+    /// <summary>
+    /// The whole record as one line of JSON, in the canonical form's order and escaping with <c>hash</c> in its
+    /// place: what an export writes, so that <c>jq -cjS 'del(.hash)'</c> gives back the canonical form.
+    /// </summary>
+    public static string ToJson(LedgerRecord record) => Write(record, includeHash: true);
+
+    private static string Write(LedgerRecord record, bool includeHash)
     {
         ArgumentNullException.ThrowIfNull(record);
         var json = new StringBuilder(256);
@@ -46,6 +55,11 @@ public static class LedgerChain
         Property(json, "at", FormatTime(record.At));
         Property(json, "data", record.Data);
         Property(json, "entityId", record.EntityId);
+        if (includeHash)
+        {
+            Property(json, "hash", record.Hash);
+        }
+
         Property(json, "kind", WireName.Of(record.Kind));
         Property(json, "node", record.Node);
         Property(json, "outcome", record.Outcome is { } outcome ? WireName.Of(outcome) : null);
@@ -126,7 +140,7 @@ public static class LedgerChain
                 case '\n': json.Append("\\n"); break;
                 case '\r': json.Append("\\r"); break;
                 case '\t': json.Append("\\t"); break;
-                case < ' ': json.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)); break;
+                case < ' ' or '\u007f': json.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)); break;
                 default: json.Append(c); break;
             }
         }
