@@ -98,6 +98,31 @@ public sealed class LedgerChainTests
     }
 
     [Fact]
+    public async Task The_documented_shell_check_walks_a_whole_ledger_and_stops_at_an_edit()
+    {
+        var tools = await DebianPackages.EnsureAsync([new RequiredTool("jq", "jq", "/usr/bin/jq")], null, CancellationToken.None);
+        var doc = await File.ReadAllTextAsync(Path.Combine(AuthSplit.Testing.TestPaths.RepositoryRoot, "docs", "ledger-format.md"));
+        var script = doc.Split("```sh\n")[2].Split("```")[0];
+        var directory = AuthSplit.Testing.TestPaths.NewWorkDirectory();
+        var chain = Chain(5);
+
+        async Task<string> Check(IEnumerable<LedgerRecord> records)
+        {
+            await File.WriteAllLinesAsync(Path.Combine(directory, "ledger.jsonl"), records.Select(LedgerChain.ToJson));
+            var start = new ProcessStartInfo("bash", ["-c", script]) { WorkingDirectory = directory, RedirectStandardOutput = true };
+            start.Environment["PATH"] = Path.GetDirectoryName(tools["jq"]) + ":" + Environment.GetEnvironmentVariable("PATH");
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return output;
+        }
+
+        (await Check(chain)).Should().Be($"checked 5 records; last hash {chain[^1].Hash}\n");
+        chain[2] = chain[2] with { Actor = "mallory" };
+        (await Check(chain)).Should().StartWith("record 3: edited\n");
+    }
+
+    [Fact]
     public void An_intact_chain_verifies_to_its_last_hash()
     {
         var chain = Chain(5);
