@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using AuthSplit.Core.Execution;
 using AuthSplit.State.Backups;
 using AuthSplit.State.Dialects;
+using AuthSplit.State.Storage;
 
 namespace AuthSplit.State;
 
@@ -20,6 +21,7 @@ public sealed partial class AdoExecutionStore : IExecutionStore, IAsyncDisposabl
     private readonly ExecutionStoreSettings _settings;
     private readonly BackupKeyring _keyring;
     private readonly Func<ValueTask>? _release;
+    private readonly GroupCommitWriter _writer;
 
     internal AdoExecutionStore(DbDataSource dataSource, IStoreDialect dialect, string description, TimeProvider time, ExecutionStoreSettings settings, BackupKeyring keyring, Func<ValueTask>? release)
     {
@@ -30,12 +32,14 @@ public sealed partial class AdoExecutionStore : IExecutionStore, IAsyncDisposabl
         _settings = settings;
         _keyring = keyring;
         _release = release;
+        _writer = new GroupCommitWriter(OpenAsync, dialect, ex => dialect.Translate(ex, description));
     }
 
     public string Description { get; }
 
     public async ValueTask DisposeAsync()
     {
+        await _writer.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         if (_release is not null)
         {
@@ -59,25 +63,13 @@ public sealed partial class AdoExecutionStore : IExecutionStore, IAsyncDisposabl
     }
 
     /// <summary>
-    /// One write transaction: committed when <paramref name="work"/> returns, rolled back when it throws.
-    /// The commit is not cancellable: once the work is done it is made durable, so a cancelled caller
-    /// never leaves it unknown whether a step was recorded.
+    /// One write, in a transaction that holds the write lock, committed (possibly with other callers' writes:
+    /// <see cref="GroupCommitWriter"/>) before the returned task completes; rolled back when
+    /// <paramref name="work"/> throws. Once the work has run, the commit is not cancellable, so a cancelled
+    /// caller never leaves it unknown whether a step was recorded.
     /// </summary>
-    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
-            var result = await work(connection, transaction).ConfigureAwait(false);
-            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            return result;
-        }
-        catch (DbException ex)
-        {
-            throw _dialect.Translate(ex, Description);
-        }
-    }
+    private Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(work, cancellationToken);
 
     private async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {

@@ -287,6 +287,32 @@ public abstract class ExecutionStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_failing_write_committed_together_with_others_fails_alone()
+    {
+        var plan = Some.PlanId();
+        var broken = await OpenWithFailingStatementAsync("UpsertEntity");
+
+        var writes = Enumerable.Range(0, 40).Select(i => i % 4 == 0
+            ? broken.RecordStepAsync(Some.Step(plan, "wave-1", $"e{i}", StepAction.VerifyTargetAccount), Some.Entity(plan, "wave-1", $"e{i}", EntityState.Done, 1), Ct)
+            : broken.SetPauseAsync(new WavePause($"wave-{i}", true, "carol", Some.Start), Ct)).ToArray();
+        try
+        {
+            await Task.WhenAll(writes);
+        }
+        catch (Exception)
+        {
+            // Looked at one by one below.
+        }
+
+        writes.Where((_, i) => i % 4 == 0).Should().OnlyContain(t => t.IsFaulted);
+        writes.Where((_, i) => i % 4 != 0).Should().OnlyContain(t => t.IsCompletedSuccessfully);
+        var ledger = await LedgerAsync();
+        ledger.Should().HaveCount(30).And.OnlyContain(r => r.Kind == LedgerKind.Pause);
+        LedgerChain.Verify(ledger).IsIntact.Should().BeTrue();
+        (await CountRawAsync("authsplit_steps")).Should().Be(0);
+    }
+
+    [Fact]
     public async Task Eight_concurrent_writers_lose_no_row_and_leave_an_intact_chain()
     {
         const int Writers = 8;

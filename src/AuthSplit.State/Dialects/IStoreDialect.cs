@@ -26,6 +26,12 @@ public interface IStoreDialect
     /// <summary>The provider's exception as one of the project's: the file or server named, what to do.</summary>
     Exception Translate(DbException exception, string description);
 
+    /// <summary>
+    /// Whether the error spoils the whole transaction (lock, I/O, disk) rather than one statement (a
+    /// constraint, a bad statement): a grouped commit then fails every write in it instead of only one.
+    /// </summary>
+    bool SpoilsTransaction(DbException exception);
+
     string CreateSchemaVersionTable { get; }
 
     string SelectSchemaVersion { get; }

@@ -42,6 +42,10 @@ public class SqliteDialect(ExecutionStoreSettings settings) : StandardDialect
         return Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
     }
 
+    public override bool SpoilsTransaction(DbException exception) =>
+        exception is not SqliteException sqlite
+        || (sqlite.SqliteErrorCode & 0xFF) is Busy or Locked or ReadOnly or IoError or Corrupt or Full or CantOpen or NotADatabase;
+
     public override Exception Translate(DbException exception, string description)
     {
         if (exception is not SqliteException sqlite)

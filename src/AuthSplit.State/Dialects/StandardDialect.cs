@@ -23,6 +23,8 @@ public abstract class StandardDialect : IStoreDialect
 
     public abstract Exception Translate(DbException exception, string description);
 
+    public abstract bool SpoilsTransaction(DbException exception);
+
     public virtual string CreateSchemaVersionTable =>
         "CREATE TABLE IF NOT EXISTS authsplit_schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)";
 
