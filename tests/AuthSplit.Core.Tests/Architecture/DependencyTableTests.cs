@@ -20,6 +20,7 @@ public sealed class DependencyTableTests
     private const string Emulator = "AuthSplit.Graph.Emulator";
     private const string Lab = "AuthSplit.Lab";
     private const string Cli = "AuthSplit.Cli";
+    private const string State = "AuthSplit.State";
 
     /// <summary>The only assemblies the core may reference: all from the base class library.</summary>
     private static readonly string[] CoreAllowList =
@@ -43,6 +44,7 @@ public sealed class DependencyTableTests
         [Graph] = ("AuthSplit.Graph", [Core], ["Microsoft.Graph", "Microsoft.Kiota", "Azure", "Polly", "System.Threading.RateLimiting", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Identity"]),
         [Emulator] = ("authsplit-graph-emulator", [], ["Microsoft.AspNetCore", "Microsoft.Extensions"]),
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions"]),
+        [State] = ("AuthSplit.State", [Core], ["Microsoft.Data.Sqlite"]),
         [Cli] = ("authsplit", [Core, Ldap, Graph], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions"]),
     };
 

@@ -1,0 +1,88 @@
+using System.Data.Common;
+
+namespace AuthSplit.State.Dialects;
+
+/// <summary>
+/// Everything the store says to a database that is not ADO.NET itself: every SQL statement, the schema
+/// scripts, how a write transaction starts and what a provider's error means. The store's logic
+/// (<see cref="AdoExecutionStore"/>) is written once over <see cref="DbConnection"/>; a provider is a
+/// dialect (Quartz's <c>StdAdoDelegate</c> / <c>SQLiteDelegate</c> shape). Statements use <c>@name</c>
+/// parameters, which both Microsoft.Data.Sqlite and Npgsql accept.
+/// </summary>
+public interface IStoreDialect
+{
+    /// <summary>The folder of its schema scripts under <c>Schema/</c> (<c>Sqlite</c>, <c>Postgres</c>).</summary>
+    string SchemaFolder { get; }
+
+    /// <summary>Per-connection settings, run on every connection the store opens (SQLite pragmas).</summary>
+    Task PrepareConnectionAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts a transaction that holds the write lock from its first statement, so that two writers
+    /// never both read the ledger's head (SQLite: <c>BEGIN IMMEDIATE</c>; PostgreSQL: a table lock).
+    /// </summary>
+    Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>The provider's exception as one of the project's: the file or server named, what to do.</summary>
+    Exception Translate(DbException exception, string description);
+
+    /// <summary>
+    /// Whether the error spoils the whole transaction (lock, I/O, disk) rather than one statement (a
+    /// constraint, a bad statement): a grouped commit then fails every write in it instead of only one.
+    /// </summary>
+    bool SpoilsTransaction(DbException exception);
+
+    string CreateSchemaVersionTable { get; }
+
+    string SelectSchemaVersion { get; }
+
+    string InsertSchemaVersion { get; }
+
+    string InsertPlan { get; }
+
+    string SelectPlan { get; }
+
+    string SelectApproval { get; }
+
+    string InsertApproval { get; }
+
+    string SelectApprovals { get; }
+
+    string SelectWave { get; }
+
+    string SelectWaveRuns { get; }
+
+    string UpsertWave { get; }
+
+    string InsertEntityIfMissing { get; }
+
+    string UpsertEntity { get; }
+
+    string SelectEntities { get; }
+
+    string SelectEntity { get; }
+
+    string InsertStep { get; }
+
+    string SelectSteps { get; }
+
+    string CountDeletes { get; }
+
+    string SelectPause { get; }
+
+    string UpsertPause { get; }
+
+    string SelectBackup { get; }
+
+    string SelectNewestBackup { get; }
+
+    string InsertBackup { get; }
+
+    string SelectLedgerHead { get; }
+
+    string InsertLedger { get; }
+
+    string SelectLedger { get; }
+
+    string SelectLedgerOfWave { get; }
+}
