@@ -148,8 +148,10 @@ internal sealed class ExecutionScenario
         return await RunAsync(wave);
     }
 
-    public EntityProgress Entity(string name) =>
-        Store.GetEntityAsync(Plan.PlanId!, IdFor(name), CancellationToken.None).GetAwaiter().GetResult()!;
+    public EntityProgress Entity(string name) => EntityById(IdFor(name));
+
+    public EntityProgress EntityById(string id) =>
+        Store.GetEntityAsync(Plan.PlanId!, id, CancellationToken.None).GetAwaiter().GetResult()!;
 
     public IReadOnlyList<StepRecord> Journal(string name) =>
         [.. Store.Steps.Where(s => s.EntityId == IdFor(name))];
