@@ -70,7 +70,7 @@ public sealed class FakeTargetTenant : ITargetTenant
         }
     }
 
-    /// <summary>The next <paramref name="calls"/> calls answer Failed for every user (429s beyond the connector's retries).</summary>
+    /// <summary>The next <paramref name="calls"/> source-of-authority calls answer Failed for every user (429s beyond the connector's retries).</summary>
     public void ThrottleNext(int calls) => Interlocked.Exchange(ref _throttled, calls);
 
     public void Reject(string userId)
@@ -78,6 +78,14 @@ public sealed class FakeTargetTenant : ITargetTenant
         lock (_gate)
         {
             _rejected.Add(userId);
+        }
+    }
+
+    public void Accept(string userId)
+    {
+        lock (_gate)
+        {
+            _rejected.Remove(userId);
         }
     }
 
@@ -139,7 +147,7 @@ public sealed class FakeTargetTenant : ITargetTenant
     ]);
 
     public Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken) =>
-        Call<IReadOnlyList<TargetUser>>(_ => [.. userIds.Where(_users.ContainsKey).Select(id => _users[id])]);
+        Call<IReadOnlyList<TargetUser>>(_ => [.. userIds.Where(_users.ContainsKey).Select(id => _users[id])], throttleable: false);
 
     public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) =>
         throw new NotSupportedException("not used by the executor's steps");
@@ -153,7 +161,7 @@ public sealed class FakeTargetTenant : ITargetTenant
 
     public IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<TargetServicePrincipal>();
 
-    private Task<T> Call<T>(Func<bool, T> answer)
+    private Task<T> Call<T>(Func<bool, T> answer, bool throttleable = true)
     {
         lock (_gate)
         {
@@ -162,7 +170,7 @@ public sealed class FakeTargetTenant : ITargetTenant
                 throw new ExternalSystemException(Description, "Graph did not answer after the connector's retries (fake)");
             }
 
-            var throttled = _throttled > 0;
+            var throttled = throttleable && _throttled > 0;
             if (throttled)
             {
                 _throttled--;
