@@ -39,6 +39,9 @@ internal sealed class WaveContext
 
     public DistinguishedName? QuarantineParent { get; init; }
 
+    /// <summary>Normalised DNs of the entities this wave removes: a group among them may keep its last member until its own delete.</summary>
+    public required IReadOnlySet<string> RemovedInWave { get; init; }
+
     public int HoldDays => Plan.Settings.Removal.HoldDays;
 
     public IReadOnlyList<string> FingerprintAttributes => Plan.Settings.FingerprintAttributes;

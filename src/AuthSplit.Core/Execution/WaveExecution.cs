@@ -108,6 +108,7 @@ public sealed class WaveExecution : IWaveExecution
             SourceBase = DistinguishedName.Parse(plan.Settings.BaseDn),
             WaveBase = DistinguishedName.Parse(wave.BaseDn),
             QuarantineParent = plan.Settings.Removal.QuarantineDn is { } quarantine ? DistinguishedName.Parse(quarantine) : null,
+            RemovedInWave = entities.Where(e => e.Disposition == Disposition.Remove).Select(e => e.Precondition.Dn).ToHashSet(StringComparer.Ordinal),
         };
 
         var run = new Run(this, context, states, entities, cancellationToken);

@@ -148,9 +148,10 @@ internal sealed partial class EntityRun
     // delete-legacy-entry: only with this plan's backup stored and, for people, the cloud switch verified.
     // OpenLDAP: the DN is first taken out of every group listing it (AD removes link values itself). A
     // groupOfNames/groupOfUniqueNames whose only member is this entry cannot lose it (the attribute is
-    // mandatory): the entity fails with last-member before anything is written, and an operator adds
-    // another member or deletes the group, then runs the wave again. Nothing is improvised in a group
-    // the plan does not list (no placeholder member, no dangling DN left behind silently).
+    // mandatory). When that group is itself removed by this wave, it keeps the member until its own
+    // delete. Otherwise the entity fails with last-member before anything is written, and an operator
+    // adds another member or deletes the group, then runs the wave again. Nothing is improvised in a
+    // group the plan does not remove (no placeholder member, no dangling DN left behind silently).
     private async Task<StepResult> DeleteAsync(int attempt, StepAction[] steps)
     {
         var located = await LocateAsync();
@@ -177,6 +178,7 @@ internal sealed partial class EntityRun
         }
 
         var listings = new List<(GroupListing Group, string MemberDn)>();
+        var keptForGroupDelete = new List<string>();
         if (_wave.Dialect == DirectoryDialect.OpenLdap)
         {
             foreach (var dn in new[] { live.Dn, _entity.Dn }.Distinct(StringComparer.Ordinal))
@@ -188,12 +190,22 @@ internal sealed partial class EntityRun
             }
 
             var lastMember = new List<string>();
-            foreach (var (group, memberDn) in listings)
+            foreach (var (group, memberDn) in listings.ToArray())
             {
                 var entry = await _wave.Legacy.ReadEntryAsync(group.GroupDn, CancellationToken.None);
                 if (entry is not null && IsOnlyMember(entry, group.Attribute, memberDn))
                 {
-                    lastMember.Add(group.GroupDn);
+                    if (_wave.RemovedInWave.Contains(DistinguishedName.Parse(group.GroupDn).Normalized))
+                    {
+                        // The group goes in this wave too (its backup lists the member): it keeps its last
+                        // member until its own delete.
+                        listings.Remove((group, memberDn));
+                        keptForGroupDelete.Add(group.GroupDn);
+                    }
+                    else
+                    {
+                        lastMember.Add(group.GroupDn);
+                    }
                 }
             }
 
@@ -241,6 +253,7 @@ internal sealed partial class EntityRun
             ["deleted"] = live.Dn,
             ["backupSha256"] = _backup!.Sha256,
             ["groupsCleaned"] = StepJson.Array(cleaned),
+            ["groupsLeftToTheirOwnDelete"] = StepJson.Array(keptForGroupDelete),
         }));
     }
 
