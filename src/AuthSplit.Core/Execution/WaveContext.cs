@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Execution.Safety;
@@ -41,6 +42,13 @@ internal sealed class WaveContext
 
     /// <summary>Normalised DNs of the entities this wave removes: a group among them may keep its last member until its own delete.</summary>
     public required IReadOnlySet<string> RemovedInWave { get; init; }
+
+    /// <summary>
+    /// One lock per group whose membership this run edits: the check that a group keeps a member and the
+    /// removal of the entity's DN happen under it, so two members leaving at once cannot both pass the
+    /// check and leave the group empty.
+    /// </summary>
+    public ConcurrentDictionary<string, SemaphoreSlim> GroupLocks { get; } = new(StringComparer.Ordinal);
 
     public int HoldDays => Plan.Settings.Removal.HoldDays;
 

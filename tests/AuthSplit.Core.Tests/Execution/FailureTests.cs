@@ -185,4 +185,22 @@ public sealed class FailureTests
         scenario.Store.Steps.Should().NotContain(s => (s.Before + s.After + s.Reason).Contains("secret", StringComparison.Ordinal) || (s.Before + s.After).Contains(password!, StringComparison.Ordinal));
         scenario.Store.Backups.Single(b => b.EntityId == ExecutionScenario.IdFor("akira")).Entry.GetString("userPassword").Should().Be("{SSHA}secret-akira", "the original is in the backup");
     }
+
+    [Fact]
+    public async Task Two_members_leaving_a_group_at_once_never_empty_it_and_the_last_one_fails_as_last_member()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var scenario = new ExecutionScenario().Person("akira").Person("yuki").GroupUnder("ou=groups," + ExecutionScenario.Base, "pair", "akira", "yuki");
+            scenario.Settings = scenario.Settings with { Concurrency = 2 };
+
+            await scenario.ApproveAndRunAsync();
+
+            var pair = scenario.Directory.Get("cn=pair,ou=groups," + ExecutionScenario.Base)!;
+            pair.GetValues("member").Should().HaveCount(1);
+            var failed = new[] { "akira", "yuki" }.Where(n => scenario.Entity(n).State == EntityState.Failed).ToArray();
+            failed.Should().ContainSingle();
+            scenario.Entity(failed[0]).Reason.Should().StartWith(ReasonCodes.LastMember + ":");
+        }
+    }
 }

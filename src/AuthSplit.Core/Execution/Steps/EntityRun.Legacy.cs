@@ -188,7 +188,18 @@ internal sealed partial class EntityRun
                     listings.Add((group, dn));
                 }
             }
+        }
 
+        var locks = listings.Select(l => DistinguishedName.Parse(l.Group.GroupDn).Normalized).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(dn => _wave.GroupLocks.GetOrAdd(dn, static _ => new SemaphoreSlim(1, 1))).ToArray();
+        foreach (var gate in locks)
+        {
+            await gate.WaitAsync(CancellationToken.None);
+        }
+
+        var cleaned = new List<string>();
+        try
+        {
             var lastMember = new List<string>();
             foreach (var (group, memberDn) in listings.ToArray())
             {
@@ -215,22 +226,28 @@ internal sealed partial class EntityRun
                     ReasonCodes.Format(ReasonCodes.LastMember, $"{live.Dn} is the only member of {string.Join("; ", lastMember)}, which must keep one; add another member or delete the group, then run the wave again (the entry stays disabled)"),
                     StepJson.Of(new JsonObject { ["dn"] = live.Dn, ["lastMemberOf"] = StepJson.Array(lastMember) }));
             }
-        }
 
-        // On record before the irreversible part: an entry found absent later is this plan's own delete.
-        await RecordAsync(StepAction.DeleteLegacyEntry, attempt, new StepResult(StepOutcome.Started, before));
-        var cleaned = new List<string>();
-        foreach (var (group, memberDn) in listings)
-        {
-            var change = await _scope.RemoveMembershipAsync(group, memberDn, CancellationToken.None);
-            if (change.Status is LegacyWriteStatus.Rejected or LegacyWriteStatus.AlreadyExists)
+            // On record before the irreversible part: an entry found absent later is this plan's own delete.
+            await RecordAsync(StepAction.DeleteLegacyEntry, attempt, new StepResult(StepOutcome.Started, before));
+            foreach (var (group, memberDn) in listings)
             {
-                return WriteFailed(change, $"removing {memberDn} from {group.GroupDn}", before);
+                var change = await _scope.RemoveMembershipAsync(group, memberDn, CancellationToken.None);
+                if (change.Status is LegacyWriteStatus.Rejected or LegacyWriteStatus.AlreadyExists)
+                {
+                    return WriteFailed(change, $"removing {memberDn} from {group.GroupDn}", before);
+                }
+
+                if (change.Status == LegacyWriteStatus.Done)
+                {
+                    cleaned.Add(group.GroupDn);
+                }
             }
-
-            if (change.Status == LegacyWriteStatus.Done)
+        }
+        finally
+        {
+            foreach (var gate in locks)
             {
-                cleaned.Add(group.GroupDn);
+                gate.Release();
             }
         }
 
