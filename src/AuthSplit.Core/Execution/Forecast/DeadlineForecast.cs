@@ -117,9 +117,9 @@ public static class DeadlineForecast
             }
         }
 
-        var graphSeconds = writes / rates.GraphWritesPerSecond;
+        var graphSeconds = rates.GraphWritesPerWindow > 0 ? writes * rates.GraphWriteWindow.TotalSeconds / rates.GraphWritesPerWindow : double.PositiveInfinity;
         var ldapSeconds = rates.LdapOperationsPerSecond > 0 ? ldap / rates.LdapOperationsPerSecond : double.PositiveInfinity;
-        var execution = TimeSpan.FromSeconds(Math.Min(Math.Max(graphSeconds, ldapSeconds), TimeSpan.MaxValue.TotalSeconds / 2));
+        var execution = TimeSpan.FromSeconds(Math.Ceiling(Math.Min(Math.Max(graphSeconds, ldapSeconds), TimeSpan.MaxValue.TotalSeconds / 2)));
         var deadline = DeadlineOf(settings.Deadline);
         var left = deadline - now;
         return new WaveForecast
