@@ -1,3 +1,4 @@
+using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
@@ -130,5 +131,19 @@ public sealed class DeadlineForecastTests
     public void Durations_read_the_way_an_operator_says_them(int seconds, string text)
     {
         DeadlineForecast.Format(TimeSpan.FromSeconds(seconds)).Should().Be(text);
+    }
+}
+
+public sealed class ForecastRatesTests
+{
+    [Fact]
+    public void Rates_come_from_the_Graph_limits_and_a_measured_LDAP_rate_wins_over_the_configured_one()
+    {
+        var options = new AuthSplitOptions { Target = new TargetOptions { Limits = { WritesPerWindow = 1500, WriteWindowSeconds = 150 } } };
+        options.Execution.ForecastLdapOperationsPerSecond = 120;
+
+        ForecastRates.From(options).Should().Be(new ForecastRates(1500, TimeSpan.FromSeconds(150), 120));
+        ForecastRates.From(options, measuredLdapOperationsPerSecond: 640).LdapOperationsPerSecond.Should().Be(640);
+        ForecastRates.From(options).GraphWritesPerSecond.Should().Be(10);
     }
 }

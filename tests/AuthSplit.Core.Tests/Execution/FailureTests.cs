@@ -203,4 +203,21 @@ public sealed class FailureTests
             scenario.Entity(failed[0]).Reason.Should().StartWith(ReasonCodes.LastMember + ":");
         }
     }
+
+    [Fact]
+    public async Task A_tenant_that_cannot_be_reached_stops_the_wave_before_any_legacy_write()
+    {
+        var scenario = Two();
+        scenario.Tenant.Unreachable = true;
+
+        var result = await scenario.ApproveAndRunAsync();
+
+        result.Kind.Should().Be(WaveResultKind.Interrupted);
+        result.Reason.Should().Contain("fake-tenant");
+        scenario.Directory.Writes.Should().BeEmpty();
+        scenario.Store.Steps.Should().BeEmpty("no step finished, so none is journalled");
+        scenario.Tenant.Unreachable = false;
+
+        (await scenario.RunAsync()).Kind.Should().Be(WaveResultKind.Completed);
+    }
 }

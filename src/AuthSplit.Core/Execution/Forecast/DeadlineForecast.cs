@@ -1,4 +1,5 @@
 using System.Globalization;
+using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Core.Execution.Forecast;
@@ -9,6 +10,17 @@ namespace AuthSplit.Core.Execution.Forecast;
 /// <param name="LdapOperationsPerSecond">Measured in a run (<see cref="WaveProgress.LdapOperationsPerSecond"/>), else Execution:ForecastLdapOperationsPerSecond.</param>
 public sealed record ForecastRates(int GraphWritesPerWindow, TimeSpan GraphWriteWindow, double LdapOperationsPerSecond)
 {
+    /// <summary>The configured rates; <paramref name="measuredLdapOperationsPerSecond"/> (a run's <see cref="WaveProgress.LdapOperationsPerSecond"/>) wins over the configured LDAP rate when known.</summary>
+    public static ForecastRates From(AuthSplitOptions options, double? measuredLdapOperationsPerSecond = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var limits = options.Target?.Limits ?? new GraphLimitsOptions();
+        return new ForecastRates(
+            limits.WritesPerWindow,
+            TimeSpan.FromSeconds(limits.WriteWindowSeconds),
+            measuredLdapOperationsPerSecond is > 0 ? measuredLdapOperationsPerSecond.Value : options.Execution.ForecastLdapOperationsPerSecond);
+    }
+
     public double GraphWritesPerSecond => GraphWriteWindow > TimeSpan.Zero ? GraphWritesPerWindow / GraphWriteWindow.TotalSeconds : double.PositiveInfinity;
 }
 
