@@ -22,6 +22,13 @@ public enum EntityState
 
     /// <summary>A permanent failure (the server or Graph refused); the reason is journalled.</summary>
     Failed,
+
+    /// <summary>
+    /// In the wave but not planned for removal (protected, blocked or kept in the plan): registered with
+    /// this final state and the plan's reason, so evidence counts every entity of the wave, and kept apart
+    /// from <see cref="Refused"/>, which a run-time rail decided.
+    /// </summary>
+    Excluded,
 }
 
 /// <summary>What one attempt at one step came to.</summary>
@@ -39,6 +46,13 @@ public enum StepOutcome
     Stale,
     Refused,
     Failed,
+
+    /// <summary>
+    /// Written just before an irreversible write (the legacy delete): if the process dies after the write
+    /// and before its outcome is journalled, the next run knows that an absent entry is its own doing,
+    /// not a vanished one.
+    /// </summary>
+    Started,
 }
 
 /// <summary>Who runs and where: the journal and the ledger record both with every step.</summary>
@@ -137,6 +151,9 @@ public sealed record WaveRun
 
     /// <summary>Why the last run stopped, when it did not complete.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>The operator is also an approver, allowed by <c>Execution:AllowSelfApproval</c>: the journal and the ledger record it.</summary>
+    public bool SelfApproved { get; init; }
 }
 
 /// <summary>An approval of a plan (by its id, which is the hash of its content).</summary>

@@ -22,6 +22,7 @@ public sealed class Planner
     private readonly List<EntityDraft> _drafts = [];
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
     private readonly EntityPrecondition _precondition;
+    private readonly ProtectionPolicy _protection;
     private readonly string[][] _singleWaves;
     private int _entriesRead;
     private int _outOfScope;
@@ -33,6 +34,7 @@ public sealed class Planner
         _decisions = decisions.ToDictionary(d => d.EntityId, StringComparer.Ordinal);
         _singleWaves = [.. settings.Waves.Select(w => new[] { w.Name })];
         _precondition = new EntityPrecondition(settings.FingerprintAttributes);
+        _protection = new ProtectionPolicy(settings.Dialect, settings.BindDn, settings.ProtectedDns, settings.ProtectedFilter);
     }
 
     /// <summary>Considers one legacy entry.</summary>
@@ -442,23 +444,7 @@ public sealed class Planner
 
     private int WaveOrder(string wave) => _settings.Waves.First(w => w.Name == wave).Order;
 
-    private ProtectionRecord? Protection(DirectoryEntry entry, DistinguishedName dn)
-    {
-        if (BuiltInProtection.Check(_settings.Dialect, entry, dn, _settings.BindDn) is { } builtIn)
-        {
-            return builtIn;
-        }
-
-        var protectedDn = _settings.ProtectedDns.FirstOrDefault(dn.IsWithin);
-        if (protectedDn is not null)
-        {
-            return new ProtectionRecord("protected-dn", $"at or below Safety:ProtectedDns entry {protectedDn.Original}");
-        }
-
-        return _settings.ProtectedFilter?.Matches(entry) == true
-            ? new ProtectionRecord("protected-filter", "matches Safety:ProtectedFilter")
-            : null;
-    }
+    private ProtectionRecord? Protection(DirectoryEntry entry, DistinguishedName dn) => _protection.Check(entry, dn);
 
     private sealed record EntityDraft(
         string Id,

@@ -1,0 +1,45 @@
+namespace AuthSplit.Core.Execution;
+
+/// <summary>
+/// The stable codes that open every journalled reason (<c>stale-moved: planned at …, found at …</c>):
+/// status, evidence and tests group by the code, the rest of the text is for people.
+/// </summary>
+public static class ReasonCodes
+{
+    public const string StaleMoved = "stale-moved";
+    public const string StaleChanged = "stale-changed";
+    public const string StaleReplaced = "stale-replaced";
+    public const string StaleVanished = "stale-vanished";
+    public const string StaleAmbiguous = "stale-ambiguous";
+    public const string StaleTargetVanished = "stale-target-vanished";
+    public const string StaleTargetChanged = "stale-target-changed";
+
+    public const string Protected = "protected";
+    public const string OutsideWave = "outside-wave";
+    public const string DeleteBudget = "delete-budget";
+    public const string NoBackup = "no-backup";
+    public const string NotCloudManaged = "not-cloud-managed";
+
+    public const string LastMember = "last-member";
+    public const string Rejected = "rejected";
+    public const string Transient = "transient";
+    public const string StillPresent = "still-present";
+
+    public const string ExcludedProtected = "excluded-protected";
+    public const string ExcludedBlocked = "excluded-blocked";
+    public const string ExcludedKept = "excluded-kept";
+
+    public static string Format(string code, string detail) => code + ": " + detail;
+
+    /// <summary>The code a reason opens with (the text before the first colon).</summary>
+    public static string? CodeOf(string? reason)
+    {
+        if (reason is null)
+        {
+            return null;
+        }
+
+        var colon = reason.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? reason : reason[..colon];
+    }
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Model;
+
+namespace AuthSplit.Core.Execution.Steps;
+
+/// <summary>
+/// The attribute values disable-legacy-account writes, per dialect and method, and how to recognise them
+/// on a live entry: the ensure reads them to tell "already disabled" from "to do", and the precondition
+/// check reads them to tell the executor's own change from someone else's.
+/// </summary>
+internal static class DisableMarks
+{
+    public const string UserAccountControl = "userAccountControl";
+    public const int AccountDisable = 0x2;
+    public const string PasswordLockedTime = "pwdAccountLockedTime";
+
+    /// <summary>ppolicy's "locked until an administrator unlocks" value.</summary>
+    public const string PermanentLock = "000001010000Z";
+    public const string UserPassword = "userPassword";
+
+    /// <summary>No password hashes to this: <c>{CRYPT}</c> with a salt no crypt(3) scheme produces.</summary>
+    public const string UnusablePasswordPrefix = "{CRYPT}!authsplit-disabled-";
+
+    public static long? UserAccountControlOf(DirectoryEntry entry) =>
+        long.TryParse(entry.GetString(UserAccountControl), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    public static bool IsLocked(DirectoryEntry entry) => entry.GetStrings(PasswordLockedTime).Any(v => v == PermanentLock);
+
+    public static bool HasUnusablePassword(DirectoryEntry entry)
+    {
+        var values = entry.GetValues(UserPassword);
+        return values.Count == 1 && Encoding.UTF8.GetString(values[0]).StartsWith(UnusablePasswordPrefix, StringComparison.Ordinal);
+    }
+
+    public static bool IsDisabled(DirectoryEntry entry, DirectoryDialect dialect, OpenLdapDisableMethod method) => dialect == DirectoryDialect.ActiveDirectory
+        ? (UserAccountControlOf(entry) & AccountDisable) == AccountDisable
+        : method == OpenLdapDisableMethod.PasswordPolicyLock ? IsLocked(entry) : HasUnusablePassword(entry);
+
+    /// <summary>
+    /// The live entry with the executor's own disable reverted to the backup's values, where the live value
+    /// is exactly what the executor writes: what the plan's fingerprint is compared with once the entry
+    /// has been disabled. Someone else's change to the same attribute is left as it is (and shows as stale).
+    /// </summary>
+    public static DirectoryEntry RevertOwn(DirectoryEntry live, DirectoryEntry backup, string dnAsPlanned)
+    {
+        var attributes = new Dictionary<string, IReadOnlyList<byte[]>>(live.Attributes, StringComparer.OrdinalIgnoreCase);
+        var liveUac = UserAccountControlOf(live);
+        var backupUac = UserAccountControlOf(backup);
+        if (liveUac is not null && backupUac is not null && liveUac == (backupUac | AccountDisable))
+        {
+            attributes[UserAccountControl] = backup.GetValues(UserAccountControl);
+        }
+
+        if (IsLocked(live) && live.GetValues(PasswordLockedTime).Count == 1)
+        {
+            Restore(attributes, backup, PasswordLockedTime);
+        }
+
+        if (HasUnusablePassword(live))
+        {
+            Restore(attributes, backup, UserPassword);
+        }
+
+        return new DirectoryEntry(dnAsPlanned, attributes);
+    }
+
+    private static void Restore(Dictionary<string, IReadOnlyList<byte[]>> attributes, DirectoryEntry backup, string name)
+    {
+        var values = backup.GetValues(name);
+        if (values.Count == 0)
+        {
+            attributes.Remove(name);
+        }
+        else
+        {
+            attributes[name] = values;
+        }
+    }
+}

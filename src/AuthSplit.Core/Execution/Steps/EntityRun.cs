@@ -1,0 +1,277 @@
+using System.Text.Json.Nodes;
+using AuthSplit.Core.Directory;
+using AuthSplit.Core.Execution.Safety;
+using AuthSplit.Core.Planning.Format;
+using AuthSplit.Core.Planning.Preconditions;
+
+namespace AuthSplit.Core.Execution.Steps;
+
+/// <summary>How an entity's turn in this run ended.</summary>
+internal enum EntityRunEnd
+{
+    /// <summary>A final state was journalled (done, stale, refused, failed).</summary>
+    Final,
+
+    /// <summary>Waiting for its hold period.</summary>
+    Held,
+
+    /// <summary>A transient failure: not final, the next run resumes it.</summary>
+    Transient,
+
+    /// <summary>The wave was asked to stop; the entity stopped between two steps.</summary>
+    Stopped,
+}
+
+/// <summary>
+/// One entity's planned steps in one run, resumed from its journal: each step an ensure that reads,
+/// acts only if needed, reads back and is journalled (with its attempt number) before the next starts.
+/// Steps run to their end once begun; the stop signal is looked at between them.
+/// I/O inside a step is not cancelled by the run's token (a begun step finishes and is journalled);
+/// the adapters bound each operation themselves.
+/// </summary>
+internal sealed partial class EntityRun
+{
+    private readonly WaveContext _wave;
+    private readonly PlannedEntity _entity;
+    private readonly List<StepRecord> _journal;
+    private readonly EntityWriteScope _scope;
+    private readonly DistinguishedName _plannedDn;
+    private readonly EntityPrecondition _precondition;
+    private int _attempts;
+    private EntryBackup? _backup;
+    private string _currentDn;
+
+    private EntityRun(WaveContext wave, PlannedEntity entity, EntityProgress progress, List<StepRecord> journal)
+    {
+        _wave = wave;
+        _entity = entity;
+        _journal = journal;
+        _attempts = progress.Attempts;
+        _plannedDn = DistinguishedName.Parse(entity.Dn);
+        _scope = new EntityWriteScope(wave.Legacy, wave.SourceBase, wave.WaveBase, _plannedDn, wave.QuarantineParent);
+        _precondition = new EntityPrecondition(wave.FingerprintAttributes);
+        _currentDn = Completed(StepAction.QuarantineLegacyEntry) && _scope.QuarantinedDn is { } moved ? moved.Original : entity.Dn;
+    }
+
+    public EntityState State { get; private set; }
+
+    /// <summary>The journalled reason of the entity's last record in this run.</summary>
+    public string? Reason { get; private set; }
+
+    public static async Task<EntityRun> LoadAsync(WaveContext wave, PlannedEntity entity, EntityProgress progress, CancellationToken cancellationToken)
+    {
+        var journal = progress.Attempts == 0 && progress.LastStep is null
+            ? []
+            : (await wave.Store.GetStepsAsync(wave.PlanId, entity.Id, cancellationToken)).ToList();
+        return new EntityRun(wave, entity, progress, journal) { State = progress.State };
+    }
+
+    public async Task<EntityRunEnd> RunAsync(Func<bool> stopRequested)
+    {
+        var steps = _entity.Steps.Select(s => s.Action).ToArray();
+        var next = ResumeIndex(steps);
+        if (next == steps.Length)
+        {
+            State = EntityState.Done;
+            return EntityRunEnd.Final;
+        }
+
+        // Still in its hold: nothing to read or write until it expires.
+        if (steps[next] == StepAction.Hold && _journal.LastOrDefault() is { Step: StepAction.Hold, Outcome: StepOutcome.Waiting } && HoldUntil() > _wave.Time.GetUtcNow())
+        {
+            State = EntityState.Held;
+            return EntityRunEnd.Held;
+        }
+
+        var opening = await OpeningChecksAsync();
+        if (opening is not null)
+        {
+            await RecordAsync(steps[next], NextAttempt(steps[next]), opening);
+            return EntityRunEnd.Final;
+        }
+
+        var reserved = steps.Skip(next).Contains(StepAction.DeleteLegacyEntry);
+        if (reserved && !_wave.Budget.TryReserve())
+        {
+            var budget = StepResult.Refused(ReasonCodes.Format(ReasonCodes.DeleteBudget, $"the wave reached Safety:MaxDeletesPerWave ({_wave.Budget.Max}) of the approved plan; the entity was not touched. Raising the budget needs a new plan and a new approval"));
+            await RecordAsync(steps[next], NextAttempt(steps[next]), budget);
+            return EntityRunEnd.Final;
+        }
+
+        var deleted = false;
+        try
+        {
+            for (var i = next; i < steps.Length; i++)
+            {
+                if (i > next && stopRequested())
+                {
+                    return EntityRunEnd.Stopped;
+                }
+
+                var step = steps[i];
+                var attempt = NextAttempt(step);
+                StepResult result;
+                try
+                {
+                    result = await RunStepAsync(step, attempt, steps);
+                }
+                catch (WriteOutsideScopeException ex)
+                {
+                    result = StepResult.Refused(ReasonCodes.Format(ReasonCodes.OutsideWave, ex.Message));
+                }
+
+                var last = i == steps.Length - 1;
+                await RecordAsync(step, attempt, result, last);
+                deleted |= step == StepAction.DeleteLegacyEntry && result.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone;
+                switch (result.Outcome)
+                {
+                    case StepOutcome.Done or StepOutcome.AlreadyDone:
+                        continue;
+                    case StepOutcome.Waiting:
+                        return EntityRunEnd.Held;
+                    case StepOutcome.Failed when result.Transient:
+                        return EntityRunEnd.Transient;
+                    default:
+                        return EntityRunEnd.Final;
+                }
+            }
+
+            return EntityRunEnd.Final;
+        }
+        finally
+        {
+            // A reserved slot not spent on a delete goes back (held, stale, failed, stopped).
+            if (reserved && !deleted)
+            {
+                _wave.Budget.Release();
+            }
+        }
+    }
+
+    // Before anything is done to the entity: inside its wave, the live entry still the one planned,
+    // and not protected by the rails as they stand now.
+    private async Task<StepResult?> OpeningChecksAsync()
+    {
+        if (!_scope.PlannedDnInsideWave)
+        {
+            return StepResult.Refused(ReasonCodes.Format(ReasonCodes.OutsideWave, $"the planned DN {_entity.Dn} is not inside wave {_wave.Wave.Name}'s base DN {_wave.Wave.BaseDn}; nothing outside the wave is touched"));
+        }
+
+        var located = await LocateAsync();
+        if (located.Stale is not null)
+        {
+            return located.Stale;
+        }
+
+        if (located.AsPlanned is { } entry && _wave.Protection.Check(entry, _plannedDn) is { } protection)
+        {
+            return StepResult.Refused(
+                ReasonCodes.Format(ReasonCodes.Protected, $"{protection.Reason}: {protection.Detail}; refused at run time although the approved plan lists the entity for removal"),
+                StepJson.Of(new JsonObject { ["dn"] = located.Live!.Dn, ["protection"] = protection.Reason }));
+        }
+
+        return null;
+    }
+
+    private Task<StepResult> RunStepAsync(StepAction step, int attempt, StepAction[] steps) => step switch
+    {
+        StepAction.VerifyTargetAccount => VerifyTargetAccountAsync(),
+        StepAction.StopPasswordSync => StopPasswordSyncAsync(),
+        StepAction.VerifyCloudManaged => VerifyCloudManagedAsync(),
+        StepAction.BackupLegacyEntry => BackupAsync(),
+        StepAction.DisableLegacyAccount => DisableAsync(),
+        StepAction.QuarantineLegacyEntry => QuarantineAsync(),
+        StepAction.Hold => Task.FromResult(Hold()),
+        StepAction.DeleteLegacyEntry => DeleteAsync(attempt, steps),
+        StepAction.VerifyLegacyAbsent => VerifyAbsentAsync(),
+        _ => throw new ArgumentOutOfRangeException(nameof(step), step, null),
+    };
+
+    // The first planned step the journal does not show done. A verification that failed resumes with
+    // the step it verifies, whose own ensure reads first and writes only if needed.
+    private int ResumeIndex(StepAction[] steps)
+    {
+        var index = Array.FindIndex(steps, s => !Completed(s));
+        if (index < 0)
+        {
+            return steps.Length;
+        }
+
+        if (steps[index] == StepAction.VerifyCloudManaged && index > 0 && steps[index - 1] == StepAction.StopPasswordSync
+            && _journal.Exists(r => r.Step == StepAction.VerifyCloudManaged && r.Outcome == StepOutcome.Failed))
+        {
+            return index - 1;
+        }
+
+        return index;
+    }
+
+    private bool Completed(StepAction step)
+    {
+        // The newest record of the step decides (a verification that failed after a done step reopens it).
+        for (var i = _journal.Count - 1; i >= 0; i--)
+        {
+            if (_journal[i].Step == step && _journal[i].Outcome != StepOutcome.Started)
+            {
+                return _journal[i].Outcome is StepOutcome.Done or StepOutcome.AlreadyDone;
+            }
+        }
+
+        return false;
+    }
+
+    private int NextAttempt(StepAction step) => _journal.Where(r => r.Step == step).Select(r => r.Attempt).DefaultIfEmpty(0).Max() + 1;
+
+    private async Task RecordAsync(StepAction step, int attempt, StepResult result, bool lastStep = false)
+    {
+        var state = result.Outcome switch
+        {
+            StepOutcome.Done or StepOutcome.AlreadyDone => lastStep ? EntityState.Done : EntityState.InProgress,
+            StepOutcome.Waiting => EntityState.Held,
+            StepOutcome.Stale => EntityState.Stale,
+            StepOutcome.Refused => EntityState.Refused,
+            StepOutcome.Failed => result.Transient ? EntityState.InProgress : EntityState.Failed,
+            _ => EntityState.InProgress,
+        };
+        if (!_journal.Exists(r => r.Step == step && r.Attempt == attempt))
+        {
+            _attempts++;
+        }
+
+        var now = _wave.Time.GetUtcNow();
+        var record = new StepRecord
+        {
+            PlanId = _wave.PlanId,
+            Wave = _wave.Wave.Name,
+            EntityId = _entity.Id,
+            Step = step,
+            Outcome = result.Outcome,
+            Attempt = attempt,
+            Before = result.Before,
+            After = result.After,
+            Reason = result.Reason,
+            Actor = _wave.Actor,
+            At = now,
+        };
+        var progress = new EntityProgress
+        {
+            PlanId = _wave.PlanId,
+            Wave = _wave.Wave.Name,
+            EntityId = _entity.Id,
+            Dn = _currentDn,
+            Kind = _entity.Kind,
+            State = state,
+            LastStep = step,
+            Attempts = _attempts,
+            Reason = result.Reason,
+            HoldUntil = result.HoldUntil,
+            UpdatedAt = now,
+        };
+
+        // Journalled whatever the run's token says: the step happened and must be on record.
+        await _wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
+        _journal.Add(record);
+        State = state;
+        Reason = result.Reason;
+    }
+}

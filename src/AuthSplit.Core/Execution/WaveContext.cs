@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Directory;
+using AuthSplit.Core.Execution.Safety;
+using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.Format;
+
+namespace AuthSplit.Core.Execution;
+
+/// <summary>Everything one run of one wave shares between its entities.</summary>
+internal sealed class WaveContext
+{
+    public required PlanDocument Plan { get; init; }
+
+    public required string PlanId { get; init; }
+
+    public required WaveSettings Wave { get; init; }
+
+    public required IExecutionStore Store { get; init; }
+
+    public required ILegacyDirectoryWriter Legacy { get; init; }
+
+    public required ITargetTenant Target { get; init; }
+
+    public required WaveExecutionSettings Settings { get; init; }
+
+    public required TimeProvider Time { get; init; }
+
+    public required ExecutionActor Actor { get; init; }
+
+    public required ProtectionPolicy Protection { get; init; }
+
+    public required DeleteBudget Budget { get; init; }
+
+    public required DirectoryDialect Dialect { get; init; }
+
+    public required DistinguishedName SourceBase { get; init; }
+
+    public required DistinguishedName WaveBase { get; init; }
+
+    public DistinguishedName? QuarantineParent { get; init; }
+
+    /// <summary>Normalised DNs of the entities this wave removes: a group among them may keep its last member until its own delete.</summary>
+    public required IReadOnlySet<string> RemovedInWave { get; init; }
+
+    /// <summary>
+    /// One lock per group whose membership this run edits: the check that a group keeps a member and the
+    /// removal of the entity's DN happen under it, so two members leaving at once cannot both pass the
+    /// check and leave the group empty.
+    /// </summary>
+    public ConcurrentDictionary<string, SemaphoreSlim> GroupLocks { get; } = new(StringComparer.Ordinal);
+
+    public int HoldDays => Plan.Settings.Removal.HoldDays;
+
+    public IReadOnlyList<string> FingerprintAttributes => Plan.Settings.FingerprintAttributes;
+}

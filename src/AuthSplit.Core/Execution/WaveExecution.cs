@@ -1,0 +1,398 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Directory;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Execution.Safety;
+using AuthSplit.Core.Execution.Steps;
+using AuthSplit.Core.Planning;
+using AuthSplit.Core.Planning.Format;
+
+namespace AuthSplit.Core.Execution;
+
+/// <summary>
+/// Runs one wave of an approved plan: the gate (<see cref="ExecutionGate"/>), then every entity of the
+/// wave registered in the journal (entities the plan removes as pending, the others as
+/// <see cref="EntityState.Excluded"/> with the plan's reason), then the entities' planned steps with
+/// <see cref="WaveExecutionSettings.Concurrency"/> entities at once, each resumed from its journal.
+/// </summary>
+/// <remarks>
+/// The run's <see cref="CancellationToken"/> is looked at between steps only: a begun step finishes and
+/// is journalled, then the run stops as <see cref="WaveResultKind.Interrupted"/>. An
+/// <see cref="ExternalSystemException"/> (a system unreachable after its adapter's retries) stops the wave
+/// the same way, resumable; a permanent failure ends only its entity <see cref="EntityState.Failed"/>. A
+/// failure of the state store itself is rethrown once every worker has stopped: nothing may go on that
+/// cannot be journalled.
+/// </remarks>
+public sealed class WaveExecution : IWaveExecution
+{
+    private readonly IExecutionStore _store;
+    private readonly ILegacyDirectoryWriter _legacy;
+    private readonly ITargetTenant _target;
+    private readonly WaveExecutionSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly IProgress<WaveProgress>? _progress;
+
+    public WaveExecution(IExecutionStore store, ILegacyDirectoryWriter legacy, ITargetTenant target, WaveExecutionSettings settings, TimeProvider time, IProgress<WaveProgress>? progress = null)
+    {
+        _store = store;
+        _legacy = legacy;
+        _target = target;
+        _settings = settings;
+        _time = time;
+        _progress = progress;
+    }
+
+    public async Task<WaveResult> ExecuteAsync(WaveJobRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var verdict = await ExecutionGate.CheckAsync(_store, request, _settings.AllowSelfApproval, cancellationToken);
+        if (verdict.Refusal is not null)
+        {
+            return new WaveResult
+            {
+                Kind = WaveResultKind.Refused,
+                PlanId = request.PlanId,
+                Wave = request.Wave,
+                Entities = new Dictionary<EntityState, int>(),
+                Refusal = verdict.Refusal,
+                Reason = verdict.Refusal.Message,
+            };
+        }
+
+        var plan = verdict.Plan!;
+        var wave = verdict.Wave!;
+        var entities = plan.Entities.Where(e => e.Wave == wave.Name).ToArray();
+        var existing = await _store.GetWaveAsync(request.PlanId, wave.Name, cancellationToken);
+        if (existing?.Status == WaveStatus.Completed)
+        {
+            var journalled = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
+            if (journalled.Count == entities.Length && journalled.Values.All(s => IsFinal(s) && s != EntityState.Failed))
+            {
+                return Result(WaveResultKind.Completed, request, journalled, "the wave is complete; nothing was changed") with { NothingToDo = true };
+            }
+        }
+
+        await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e))], cancellationToken);
+        var states = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
+        var actor = new ExecutionActor(request.Operator, _settings.Node);
+        var startedAt = _time.GetUtcNow();
+        await _store.SaveWaveAsync(
+            new WaveRun
+            {
+                PlanId = request.PlanId,
+                Wave = wave.Name,
+                Status = WaveStatus.Running,
+                StartedBy = actor,
+                StartedAt = startedAt,
+                SelfApproved = verdict.SelfApproved,
+                Reason = verdict.SelfApproved ? $"self-approved: {request.Operator} approved plan {request.PlanId} and executes it, allowed by Execution:AllowSelfApproval" : null,
+            },
+            cancellationToken);
+
+        var counting = new CountingLegacyWriter(_legacy);
+        var context = new WaveContext
+        {
+            Plan = plan,
+            PlanId = request.PlanId,
+            Wave = wave,
+            Store = _store,
+            Legacy = counting,
+            Target = _target,
+            Settings = _settings,
+            Time = _time,
+            Actor = actor,
+            Protection = ProtectionPolicy.FromPlan(plan.Settings, _settings.BindDn),
+            Budget = new DeleteBudget(plan.Settings.Safety.MaxDeletesPerWave, await _store.CountDeletesAsync(request.PlanId, wave.Name, cancellationToken)),
+            Dialect = Enum.Parse<DirectoryDialect>(plan.Settings.Dialect, ignoreCase: true),
+            SourceBase = DistinguishedName.Parse(plan.Settings.BaseDn),
+            WaveBase = DistinguishedName.Parse(wave.BaseDn),
+            QuarantineParent = plan.Settings.Removal.QuarantineDn is { } quarantine ? DistinguishedName.Parse(quarantine) : null,
+            RemovedInWave = entities.Where(e => e.Disposition == Disposition.Remove).Select(e => e.Precondition.Dn).ToHashSet(StringComparer.Ordinal),
+        };
+
+        var run = new Run(this, context, states, entities, cancellationToken);
+        await run.ExecuteAsync();
+
+        var final = await ReadStatesAsync(request.PlanId, wave.Name, CancellationToken.None);
+        var (kind, status, reason) = Conclude(final, run.StopReason, context.Budget);
+        await _store.SaveWaveAsync(
+            new WaveRun
+            {
+                PlanId = request.PlanId,
+                Wave = wave.Name,
+                Status = status,
+                StartedBy = actor,
+                StartedAt = startedAt,
+                CompletedAt = status == WaveStatus.Completed ? _time.GetUtcNow() : null,
+                Reason = reason,
+                SelfApproved = verdict.SelfApproved,
+            },
+            CancellationToken.None);
+        run.Report();
+        return Result(kind, request, final, reason);
+    }
+
+    private static (WaveResultKind Kind, WaveStatus Status, string? Reason) Conclude(IReadOnlyDictionary<string, EntityState> states, string? stopReason, DeleteBudget budget)
+    {
+        var count = (EntityState s) => states.Values.Count(v => v == s);
+        var budgetNote = budget.Exhausted ? $"; the delete budget (Safety:MaxDeletesPerWave {budget.Max}) was reached: the entities beyond it were refused and left untouched" : string.Empty;
+        if (stopReason is not null)
+        {
+            return (WaveResultKind.Interrupted, WaveStatus.Interrupted, stopReason + budgetNote);
+        }
+
+        var unfinished = count(EntityState.Pending) + count(EntityState.InProgress);
+        if (unfinished > 0)
+        {
+            return (WaveResultKind.Interrupted, WaveStatus.Interrupted, $"{unfinished} entit{(unfinished == 1 ? "y is" : "ies are")} unfinished after transient failures (throttling, replication); run the wave again to resume{budgetNote}");
+        }
+
+        if (count(EntityState.Held) > 0)
+        {
+            return (WaveResultKind.Holding, WaveStatus.Holding, $"{count(EntityState.Held)} entities wait for their hold period (Removal:HoldDays){budgetNote}");
+        }
+
+        var failed = count(EntityState.Failed);
+        return failed > 0
+            ? (WaveResultKind.CompletedWithFailures, WaveStatus.Completed, $"{failed} entit{(failed == 1 ? "y" : "ies")} failed; run the wave again to retry {(failed == 1 ? "it" : "them")} once the reasons are dealt with{budgetNote}")
+            : (WaveResultKind.Completed, WaveStatus.Completed, budgetNote.Length > 0 ? budgetNote[2..] : null);
+    }
+
+    private static EntityProgress Registration(string planId, PlannedEntity entity)
+    {
+        var (state, reason) = entity.Disposition switch
+        {
+            Disposition.Remove => (EntityState.Pending, (string?)null),
+            Disposition.Protected => (EntityState.Excluded, ReasonCodes.Format(ReasonCodes.ExcludedProtected, entity.Protection is { } p ? $"{p.Reason}: {p.Detail}" : "protected in the plan")),
+            Disposition.Blocked => (EntityState.Excluded, ReasonCodes.Format(ReasonCodes.ExcludedBlocked, string.Join("; ", entity.Blockers.Select(b => $"{WireName.Of(b.Code)}: {b.Message}")))),
+            _ => (EntityState.Excluded, ReasonCodes.Format(ReasonCodes.ExcludedKept, entity.Decision is { } d ? $"{d.Reason} (decided by {d.DecidedBy})" : "kept by a decision")),
+        };
+        return new EntityProgress
+        {
+            PlanId = planId,
+            Wave = entity.Wave,
+            EntityId = entity.Id,
+            Dn = entity.Dn,
+            Kind = entity.Kind,
+            State = state,
+            Attempts = 0,
+            Reason = reason,
+            UpdatedAt = DateTimeOffset.UnixEpoch,
+        };
+    }
+
+    private async Task<Dictionary<string, EntityState>> ReadStatesAsync(string planId, string wave, CancellationToken cancellationToken)
+    {
+        var states = new Dictionary<string, EntityState>(StringComparer.Ordinal);
+        await foreach (var entity in _store.ReadEntitiesAsync(planId, wave, cancellationToken))
+        {
+            states[entity.EntityId] = entity.State;
+        }
+
+        return states;
+    }
+
+    internal static bool IsFinal(EntityState state) => state is EntityState.Done or EntityState.Stale or EntityState.Refused or EntityState.Failed or EntityState.Excluded;
+
+    private static WaveResult Result(WaveResultKind kind, WaveJobRequest request, IReadOnlyDictionary<string, EntityState> states, string? reason) => new()
+    {
+        Kind = kind,
+        PlanId = request.PlanId,
+        Wave = request.Wave,
+        Entities = states.Values.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count()),
+        Reason = reason,
+    };
+
+    /// <summary>One run's workers, their shared stop signal and the counts the progress display shows.</summary>
+    private sealed class Run
+    {
+        private readonly WaveExecution _owner;
+        private readonly WaveContext _context;
+        private readonly ConcurrentQueue<PlannedEntity> _queue;
+        private readonly Dictionary<string, EntityProgress> _progress;
+        private readonly CancellationToken _cancellationToken;
+        private readonly object _gate = new();
+        private readonly int[] _counts = new int[Enum.GetValues<EntityState>().Length];
+        private readonly Dictionary<string, EntityState> _states;
+        private readonly long _startedAt;
+        private int _finishedThisRun;
+        private string? _stopReason;
+        private ExceptionDispatchInfo? _fatal;
+        private long _pauseCheckedAt = long.MinValue;
+        private bool _paused;
+
+        public Run(WaveExecution owner, WaveContext context, Dictionary<string, EntityState> states, IReadOnlyList<PlannedEntity> entities, CancellationToken cancellationToken)
+        {
+            _owner = owner;
+            _context = context;
+            _states = states;
+            _cancellationToken = cancellationToken;
+            _startedAt = context.Time.GetTimestamp();
+            _progress = [];
+            foreach (var state in states.Values)
+            {
+                _counts[(int)state]++;
+            }
+
+            // Failed entities are tried again; every other final state stays as it is.
+            _queue = new ConcurrentQueue<PlannedEntity>(entities.Where(e => e.Disposition == Disposition.Remove && states.TryGetValue(e.Id, out var s) && (!IsFinal(s) || s == EntityState.Failed)));
+        }
+
+        public string? StopReason
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _stopReason;
+                }
+            }
+        }
+
+        public async Task ExecuteAsync()
+        {
+            if (!_queue.IsEmpty)
+            {
+                await foreach (var entity in _context.Store.ReadEntitiesAsync(_context.PlanId, _context.Wave.Name, CancellationToken.None))
+                {
+                    _progress[entity.EntityId] = entity;
+                }
+            }
+
+            Report();
+            var workers = Enumerable.Range(0, Math.Max(1, _context.Settings.Concurrency)).Select(_ => Task.Run(WorkAsync)).ToArray();
+            await Task.WhenAll(workers);
+            _fatal?.Throw();
+        }
+
+        public void Report()
+        {
+            if (_owner._progress is not { } progress)
+            {
+                return;
+            }
+
+            WaveProgress snapshot;
+            lock (_gate)
+            {
+                var elapsed = _context.Time.GetElapsedTime(_startedAt);
+                var ldap = ((CountingLegacyWriter)_context.Legacy).Operations;
+                snapshot = new WaveProgress
+                {
+                    PlanId = _context.PlanId,
+                    Wave = _context.Wave.Name,
+                    Total = _states.Count,
+                    Done = _counts[(int)EntityState.Done],
+                    Stale = _counts[(int)EntityState.Stale],
+                    Refused = _counts[(int)EntityState.Refused],
+                    Failed = _counts[(int)EntityState.Failed],
+                    Excluded = _counts[(int)EntityState.Excluded],
+                    Held = _counts[(int)EntityState.Held],
+                    Remaining = _counts[(int)EntityState.Pending] + _counts[(int)EntityState.InProgress],
+                    FinishedThisRun = _finishedThisRun,
+                    Elapsed = elapsed,
+                    LdapOperationsPerSecond = elapsed.TotalSeconds > 0 ? ldap / elapsed.TotalSeconds : 0,
+                };
+            }
+
+            progress.Report(snapshot);
+        }
+
+        private async Task WorkAsync()
+        {
+            while (_queue.TryDequeue(out var entity))
+            {
+                if (StopRequested())
+                {
+                    return;
+                }
+
+                if (await PausedAsync())
+                {
+                    Stop($"paused: wave {_context.Wave.Name} was paused while running; authsplit resume --wave {_context.Wave.Name}, then run it again");
+                    return;
+                }
+
+                try
+                {
+                    var run = await EntityRun.LoadAsync(_context, entity, _progress[entity.Id], CancellationToken.None);
+                    await run.RunAsync(StopRequested);
+                    Finish(entity.Id, run.State);
+                }
+                catch (ExternalSystemException ex)
+                {
+                    Stop($"unreachable: {ex.Message}; the wave stopped between steps and resumes when run again");
+                }
+                catch (Exception ex)
+                {
+                    lock (_gate)
+                    {
+                        _fatal ??= ExceptionDispatchInfo.Capture(ex);
+                    }
+
+                    Stop($"stopped: {ex.Message}");
+                }
+            }
+        }
+
+        private bool StopRequested()
+        {
+            if (_cancellationToken.IsCancellationRequested)
+            {
+                Stop("cancelled: stopped between steps at the operator's request (Ctrl-C or SIGTERM); run the wave again to resume");
+            }
+
+            lock (_gate)
+            {
+                return _stopReason is not null || _paused;
+            }
+        }
+
+        private void Stop(string reason)
+        {
+            lock (_gate)
+            {
+                _stopReason ??= reason;
+            }
+        }
+
+        private async Task<bool> PausedAsync()
+        {
+            var now = _context.Time.GetTimestamp();
+            lock (_gate)
+            {
+                if (_pauseCheckedAt != long.MinValue && _context.Time.GetElapsedTime(_pauseCheckedAt, now) < _context.Settings.PauseCheckInterval)
+                {
+                    return _paused;
+                }
+
+                _pauseCheckedAt = now;
+            }
+
+            var pause = await _context.Store.GetPauseAsync(_context.Wave.Name, CancellationToken.None);
+            lock (_gate)
+            {
+                _paused = pause is { Paused: true };
+                return _paused;
+            }
+        }
+
+        private void Finish(string entityId, EntityState state)
+        {
+            lock (_gate)
+            {
+                var before = _states[entityId];
+                _counts[(int)before]--;
+                _counts[(int)state]++;
+                _states[entityId] = state;
+                if (IsFinal(state))
+                {
+                    _finishedThisRun++;
+                }
+            }
+
+            Report();
+        }
+    }
+}

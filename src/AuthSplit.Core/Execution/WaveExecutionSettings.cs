@@ -1,0 +1,52 @@
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Directory;
+
+namespace AuthSplit.Core.Execution;
+
+/// <summary>
+/// What the executor takes from the running configuration. Everything that decides <em>what</em> is done
+/// (waves, protection, quarantine, hold, delete budget) comes from the approved plan instead; these
+/// settings only say how (concurrency, pacing of read-backs, the OpenLDAP disable method) and who.
+/// </summary>
+public sealed record WaveExecutionSettings
+{
+    /// <summary>Entities worked on at once (<c>Execution:Concurrency</c>); each entity's steps stay in order.</summary>
+    public int Concurrency { get; init; } = ExecutionDefaults.Concurrency;
+
+    /// <summary><c>Execution:AllowSelfApproval</c>.</summary>
+    public bool AllowSelfApproval { get; init; }
+
+    /// <summary><c>Removal:OpenLdapDisable</c>: how an OpenLDAP account is disabled.</summary>
+    public OpenLdapDisableMethod OpenLdapDisable { get; init; } = OpenLdapDisableMethod.PasswordPolicyLock;
+
+    /// <summary>The account the tool binds with (<c>Source:BindDn</c>): a built-in rail, not part of the plan.</summary>
+    public DistinguishedName? BindDn { get; init; }
+
+    /// <summary>Reads of <c>onPremisesSyncBehavior</c> by verify-cloud-managed before it gives up for this run (<c>Target:Limits:ReadBackAttempts</c>).</summary>
+    public int CloudManagedReadAttempts { get; init; } = 4;
+
+    /// <summary>Wait before the second read; doubled before each further one (<c>Target:Limits:ReadBackDelaySeconds</c>).</summary>
+    public TimeSpan CloudManagedReadDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a running wave looks at its pause flag.</summary>
+    public TimeSpan PauseCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>This machine, as the journal records it.</summary>
+    public string Node { get; init; } = "local";
+
+    public static WaveExecutionSettings From(AuthSplitOptions options, string node)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var limits = options.Target?.Limits ?? new GraphLimitsOptions();
+        return new WaveExecutionSettings
+        {
+            Concurrency = Math.Clamp(options.Execution.Concurrency, 1, ExecutionDefaults.MaxConcurrency),
+            AllowSelfApproval = options.Execution.AllowSelfApproval,
+            OpenLdapDisable = options.Removal.OpenLdapDisable,
+            BindDn = string.IsNullOrWhiteSpace(options.Source.BindDn) ? null : DistinguishedName.Parse(options.Source.BindDn),
+            CloudManagedReadAttempts = Math.Max(1, limits.ReadBackAttempts),
+            CloudManagedReadDelay = TimeSpan.FromSeconds(Math.Max(0, limits.ReadBackDelaySeconds)),
+            Node = node,
+        };
+    }
+}

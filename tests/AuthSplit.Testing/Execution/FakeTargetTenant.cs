@@ -1,0 +1,182 @@
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Execution;
+using AuthSplit.Core.Model;
+
+namespace AuthSplit.Testing.Execution;
+
+/// <summary>One source-of-authority change the fake tenant applied (a write that changed nothing is not one).</summary>
+public sealed record SoaChange(string UserId, bool CloudManaged);
+
+/// <summary>
+/// The target tenant behind <see cref="ITargetTenant"/>: users, each user's source of authority, a record
+/// of every change, and Graph's habits: replication (a read right after a write still shows the old value
+/// <see cref="ReplicationDelayReads"/> times), throttling that outlasts the connector's retries
+/// (<see cref="ThrottleNext"/> answers <see cref="TargetWriteStatus.Failed"/>), refusals, and a tenant
+/// that cannot be reached at all.
+/// </summary>
+public sealed class FakeTargetTenant : ITargetTenant
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, TargetUser> _users = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, bool> _cloudManaged = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, int> _staleReads = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _rejected = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<SoaChange> _changes = [];
+    private int _throttled;
+    private int _writeRequests;
+
+    public string Description => "graph://fake-tenant";
+
+    /// <summary>Reads that still show the old value after a write.</summary>
+    public int ReplicationDelayReads { get; set; }
+
+    public bool Unreachable { get; set; }
+
+    public IReadOnlyList<SoaChange> Changes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _changes];
+            }
+        }
+    }
+
+    public int WriteRequests => Volatile.Read(ref _writeRequests);
+
+    public void AddUser(string id, string userPrincipalName, bool cloudManaged = false)
+    {
+        lock (_gate)
+        {
+            _users[id] = new TargetUser(id, new Dictionary<string, string?> { ["userPrincipalName"] = userPrincipalName, ["accountEnabled"] = "true" });
+            _cloudManaged[id] = cloudManaged;
+        }
+    }
+
+    public void RemoveUser(string id)
+    {
+        lock (_gate)
+        {
+            _users.Remove(id);
+        }
+    }
+
+    public bool? IsCloudManaged(string id)
+    {
+        lock (_gate)
+        {
+            return _cloudManaged.TryGetValue(id, out var value) ? value : null;
+        }
+    }
+
+    /// <summary>The next <paramref name="calls"/> source-of-authority calls answer Failed for every user (429s beyond the connector's retries).</summary>
+    public void ThrottleNext(int calls) => Interlocked.Exchange(ref _throttled, calls);
+
+    public void Reject(string userId)
+    {
+        lock (_gate)
+        {
+            _rejected.Add(userId);
+        }
+    }
+
+    public void Accept(string userId)
+    {
+        lock (_gate)
+        {
+            _rejected.Remove(userId);
+        }
+    }
+
+    public Task<IReadOnlyList<SourceOfAuthority>> GetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken) => Call<IReadOnlyList<SourceOfAuthority>>(throttled =>
+    [
+        .. userIds.Select(id =>
+        {
+            if (throttled)
+            {
+                return new SourceOfAuthority(id, null, TargetWriteStatus.Failed, "429 Too Many Requests (fake)");
+            }
+
+            if (!_users.ContainsKey(id))
+            {
+                return new SourceOfAuthority(id, null, TargetWriteStatus.NotFound, "404 (fake)");
+            }
+
+            var value = _cloudManaged[id];
+            if (_staleReads.TryGetValue(id, out var stale) && stale > 0)
+            {
+                _staleReads[id] = stale - 1;
+                value = !value;
+            }
+
+            return new SourceOfAuthority(id, value, TargetWriteStatus.Verified);
+        }),
+    ]);
+
+    public Task<IReadOnlyList<TargetWriteOutcome>> SetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, bool cloudManaged, CancellationToken cancellationToken) => Call<IReadOnlyList<TargetWriteOutcome>>(throttled =>
+    [
+        .. userIds.Select(id =>
+        {
+            Interlocked.Increment(ref _writeRequests);
+            if (throttled)
+            {
+                return new TargetWriteOutcome(id, TargetWriteStatus.Failed, "429 Too Many Requests (fake)");
+            }
+
+            if (!_users.ContainsKey(id))
+            {
+                return new TargetWriteOutcome(id, TargetWriteStatus.NotFound, "404 (fake)");
+            }
+
+            if (_rejected.Contains(id))
+            {
+                return new TargetWriteOutcome(id, TargetWriteStatus.Rejected, "403 Forbidden (fake)");
+            }
+
+            if (_cloudManaged[id] != cloudManaged)
+            {
+                _cloudManaged[id] = cloudManaged;
+                _changes.Add(new SoaChange(id, cloudManaged));
+                _staleReads[id] = ReplicationDelayReads;
+            }
+
+            // The connector reads back; under replication delay it sees the old value.
+            return new TargetWriteOutcome(id, ReplicationDelayReads > 0 ? TargetWriteStatus.Mismatch : TargetWriteStatus.Verified);
+        }),
+    ]);
+
+    public Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken) =>
+        Call<IReadOnlyList<TargetUser>>(_ => [.. userIds.Where(_users.ContainsKey).Select(id => _users[id])], throttleable: false);
+
+    public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("not used by the executor's steps");
+
+    public Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(new TenantSyncState("fake-tenant", PasswordSyncEnabled: true));
+
+    public IAsyncEnumerable<TargetGroup> ReadGroupsAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<TargetGroup>();
+
+    public IAsyncEnumerable<TargetApplication> ReadApplicationsAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<TargetApplication>();
+
+    public IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<TargetServicePrincipal>();
+
+    private Task<T> Call<T>(Func<bool, T> answer, bool throttleable = true)
+    {
+        lock (_gate)
+        {
+            if (Unreachable)
+            {
+                throw new ExternalSystemException(Description, "Graph did not answer after the connector's retries (fake)");
+            }
+
+            var throttled = throttleable && _throttled > 0;
+            if (throttled)
+            {
+                _throttled--;
+            }
+
+            return Task.FromResult(answer(throttled));
+        }
+    }
+}
