@@ -20,20 +20,29 @@ public sealed partial class UnfinishedWaveCheck(ISchedulerFactory schedulers, Ti
         }
 
         var scheduler = await schedulers.GetScheduler(cancellationToken);
-        var executing = (await scheduler.QueryFireInstances(new FireInstanceQuery(), cancellationToken)).Items.Select(firing => firing.JobKey).ToHashSet();
         var resumed = new List<UnfinishedWave>();
         foreach (var wave in await unfinished.ListAsync(cancellationToken))
         {
             var jobKey = WaveJobKeys.Job(wave.PlanId, wave.Wave);
-            if (executing.Contains(jobKey))
+            // Triggers first, firings second: a trigger that fires between the two reads is seen as a firing.
+            var triggers = await scheduler.GetTriggersOfJob(jobKey, cancellationToken);
+            var firings = await scheduler.QueryFireInstances(new FireInstanceQuery { Job = jobKey, State = null }, cancellationToken);
+            if (firings.Items.Count > 0)
             {
+                LogLeftToQuartz(logger, wave.PlanId, wave.Wave);
                 continue;
             }
 
-            var triggers = await scheduler.GetTriggersOfJob(jobKey, cancellationToken);
             var now = time.GetUtcNow();
             // Quartz's recovery trigger (or a run or resume set already) fires now: leave it to fire.
-            if (triggers.Any(trigger => trigger.NextFireTimeUtc is { } next && next <= now.AddSeconds(5)))
+            var dueNow = false;
+            foreach (var trigger in triggers)
+            {
+                dueNow |= trigger.NextFireTimeUtc is { } next && next <= now.AddSeconds(5)
+                    && await scheduler.GetTriggerState(trigger.Key, cancellationToken) is TriggerState.Normal or TriggerState.Blocked or TriggerState.Executing or TriggerState.Awaiting;
+            }
+
+            if (dueNow)
             {
                 LogLeftToQuartz(logger, wave.PlanId, wave.Wave);
                 continue;

@@ -10,10 +10,6 @@ public sealed partial class WaveJobListener(WaveCompletions completions, ILogger
 {
     public string Name => "authsplit-waves";
 
-    public ValueTask JobToBeExecuted(IJobExecutionContext context, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-    public ValueTask JobExecutionVetoed(IJobExecutionContext context, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
     public ValueTask JobWasExecuted(IJobExecutionContext context, JobExecutionException? jobException, CancellationToken cancellationToken = default)
     {
         if (jobException?.RefireImmediately == true)
@@ -39,11 +35,7 @@ public sealed partial class WaveJobListener(WaveCompletions completions, ILogger
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask TriggerFired(ITrigger trigger, IJobExecutionContext context, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-    public ValueTask<bool> VetoJobExecution(ITrigger trigger, IJobExecutionContext context, CancellationToken cancellationToken = default) => ValueTask.FromResult(false);
-
-    public ValueTask TriggerMisfired(ITrigger trigger, CancellationToken cancellationToken = default)
+    public ValueTask TriggerMisfired(ITrigger trigger, IScheduler scheduler, CancellationToken cancellationToken = default)
     {
         if (trigger.Key.Group == WaveJobKeys.Group && trigger.Key.Name.EndsWith("/scheduled", StringComparison.Ordinal))
         {
@@ -52,8 +44,6 @@ public sealed partial class WaveJobListener(WaveCompletions completions, ILogger
 
         return ValueTask.CompletedTask;
     }
-
-    public ValueTask TriggerComplete(ITrigger trigger, IJobExecutionContext context, SchedulerInstruction triggerInstructionCode, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
     [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "The wave {Job} was scheduled for {At:o} and nothing was serving then: it is not run late. Schedule it again for the next window")]
     private static partial void LogMissedWindow(ILogger logger, string job, DateTimeOffset at);

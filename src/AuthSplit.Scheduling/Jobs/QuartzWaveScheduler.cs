@@ -31,7 +31,8 @@ public sealed class QuartzWaveScheduler(ISchedulerFactory schedulers) : IWaveSch
 
             foreach (var trigger in await scheduler.GetTriggersOfJob(jobKey, cancellationToken))
             {
-                if (trigger.NextFireTimeUtc is { } next)
+                // A trigger the job completed (UnscheduleAllTriggers, a misconfiguration) stays stored as Complete and never fires.
+                if (trigger.NextFireTimeUtc is { } next && await scheduler.GetTriggerState(trigger.Key, cancellationToken) is not (TriggerState.Complete or TriggerState.Error or TriggerState.None))
                 {
                     list.Add(new ScheduledWave(planId, wave, @operator, KindOf(trigger.Key, planId, wave), next));
                 }
