@@ -20,6 +20,7 @@ public sealed class DependencyTableTests
     private const string Emulator = "AuthSplit.Graph.Emulator";
     private const string Lab = "AuthSplit.Lab";
     private const string Cli = "AuthSplit.Cli";
+    private const string Scheduling = "AuthSplit.Scheduling";
 
     /// <summary>The only assemblies the core may reference: all from the base class library.</summary>
     private static readonly string[] CoreAllowList =
@@ -44,6 +45,7 @@ public sealed class DependencyTableTests
         [Emulator] = ("authsplit-graph-emulator", [], ["Microsoft.AspNetCore", "Microsoft.Extensions"]),
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions"]),
         [Cli] = ("authsplit", [Core, Ldap, Graph], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions"]),
+        [Scheduling] = ("AuthSplit.Scheduling", [Core], ["Quartz", "Microsoft.Extensions", "Microsoft.Data.Sqlite"]),
     };
 
     public static TheoryData<string> Projects() => [.. Table.Keys];
