@@ -40,6 +40,7 @@ public static class SchedulingServiceCollectionExtensions
             quartz.ConfigureScheduler(scheduler =>
             {
                 scheduler.InstanceName = store.InstanceName;
+                scheduler.IdleWaitTime = store.PollInterval;
                 // A stop waits for the running wave (WaitForJobsToComplete) and tells it to stop between steps.
                 scheduler.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
             });

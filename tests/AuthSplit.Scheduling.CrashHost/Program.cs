@@ -11,10 +11,11 @@ using Microsoft.Extensions.Hosting;
 //   schedule <db> <log> <plan> <wave>   schedules the wave now and serves
 //   serve <db> <log> <plan> <wave>      serves (after a kill: what Quartz recovers)
 //   serve-journal <db> <log> <plan> <wave>   serves, and answers IUnfinishedWaves from the log file (the journal's stand-in)
-// It exits 0 once the wave has run to its end.
+//   schedule-only <db> <log> <plan> <wave>   schedules the wave a second from now and exits without starting a scheduler (`authsplit schedule`)
+// Otherwise it exits 0 once the wave has run to its end.
 if (args.Length != 5)
 {
-    Console.Error.WriteLine("usage: schedule|serve|serve-journal <db> <log> <plan> <wave>");
+    Console.Error.WriteLine("usage: schedule|serve|serve-journal|schedule-only <db> <log> <plan> <wave>");
     return 2;
 }
 
@@ -30,6 +31,12 @@ if (mode == "serve-journal")
 }
 
 using var host = builder.Build();
+if (mode == "schedule-only")
+{
+    await host.Services.GetRequiredService<IWaveScheduler>().ScheduleAsync(plan, wave, "crash-test", TimeProvider.System.GetUtcNow().AddSeconds(1), CancellationToken.None);
+    return 0;
+}
+
 var slow = host.Services.GetRequiredService<SlowWave>();
 if (mode == "schedule")
 {

@@ -51,6 +51,30 @@ public sealed class CrashRecoveryTests
         lines.Should().ContainSingle(line => line == "done");
     }
 
+    [Fact]
+    public async Task A_wave_scheduled_by_another_process_is_run_by_the_serving_one()
+    {
+        var (database, log) = NewFiles();
+        using var serve = Start("serve", database, log);
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while (!File.Exists(database))
+            {
+                await Task.Delay(25, deadline.Token);
+            }
+        }
+
+        using (var schedule = Start("schedule-only", database, log))
+        {
+            await ExitAsync(schedule);
+        }
+
+        await ExitAsync(serve);
+        var lines = await File.ReadAllLinesAsync(log);
+        lines.Should().ContainSingle(line => line.StartsWith("start", StringComparison.Ordinal)).Which.Should().StartWith("start recovering=False operator=crash-test");
+        lines[^1].Should().Be("done");
+    }
+
     private static (string Database, string Log) NewFiles()
     {
         var directory = TestPaths.NewWorkDirectory();

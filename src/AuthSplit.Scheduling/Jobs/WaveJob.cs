@@ -87,7 +87,15 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
         LogFinished(logger, planId, wave, result.Kind);
         if (result.Kind == WaveResultKind.Holding)
         {
-            await ScheduleHoldExpiryAsync(context, scope.ServiceProvider, planId, wave, @operator, cancellationToken);
+            try
+            {
+                await ScheduleHoldExpiryAsync(context, scope.ServiceProvider, planId, wave, @operator, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The run itself ended as it should: its result stands, and running the wave again after the hold finishes it.
+                LogHoldNotScheduled(logger, exception, planId, wave);
+            }
         }
     }
 
@@ -141,6 +149,9 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
 
     [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "Wave {Wave} of plan {PlanId}: holding; runs again when the first hold expires at {At:o}")]
     private static partial void LogHoldScheduled(ILogger logger, string planId, string wave, DateTimeOffset at);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Error, Message = "Wave {Wave} of plan {PlanId}: holding, and the hold-expiry trigger could not be set; run the wave again when the hold ends")]
+    private static partial void LogHoldNotScheduled(ILogger logger, Exception exception, string planId, string wave);
 
     [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "Wave {Wave} of plan {PlanId}: holding, but the journal gives no hold expiry time; schedule the wave again by hand when the hold ends")]
     private static partial void LogNoHoldTime(ILogger logger, string planId, string wave);

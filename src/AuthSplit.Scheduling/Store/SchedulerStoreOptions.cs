@@ -24,6 +24,12 @@ public sealed class SchedulerStoreOptions
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = SchedulerStoreDefaults.BusyTimeout;
 
+    /// <summary>
+    /// How often an idle scheduler reads the store for triggers. A wave scheduled by another process
+    /// (<c>authsplit schedule</c> beside a running <c>serve</c>) is seen within this time; Quartz's own default is 30 s.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = SchedulerStoreDefaults.PollInterval;
+
     /// <summary>The scheduler's name in <c>QRTZ_</c> rows. Fixed, so a restarted process finds (and recovers) what the last one left.</summary>
     public string InstanceName { get; set; } = SchedulerStoreDefaults.InstanceName;
 }
@@ -33,4 +39,6 @@ public static class SchedulerStoreDefaults
     public const string InstanceName = "authsplit";
 
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
 }
