@@ -11,11 +11,12 @@ using Microsoft.Extensions.Hosting;
 //   schedule <db> <log> <plan> <wave>   schedules the wave now and serves
 //   serve <db> <log> <plan> <wave>      serves (after a kill: what Quartz recovers)
 //   serve-journal <db> <log> <plan> <wave>   serves, and answers IUnfinishedWaves from the log file (the journal's stand-in)
+//   run <db> <log> <plan> <wave>        a foreground run (`authsplit run`): exits when its own firing ends
 //   schedule-only <db> <log> <plan> <wave>   schedules the wave a second from now and exits without starting a scheduler (`authsplit schedule`)
 // Otherwise it exits 0 once the wave has run to its end.
 if (args.Length != 5)
 {
-    Console.Error.WriteLine("usage: schedule|serve|serve-journal|schedule-only <db> <log> <plan> <wave>");
+    Console.Error.WriteLine("usage: schedule|serve|serve-journal|run|schedule-only <db> <log> <plan> <wave>");
     return 2;
 }
 
@@ -38,6 +39,13 @@ if (mode == "schedule-only")
 }
 
 var slow = host.Services.GetRequiredService<SlowWave>();
+if (mode == "run")
+{
+    var result = await host.RunWaveAsync(new WaveRunRequest(plan, wave, "crash-test"), CancellationToken.None);
+    Console.WriteLine($"run ended {result.Kind}");
+    return result.Kind == WaveResultKind.Completed ? 0 : 1;
+}
+
 if (mode == "schedule")
 {
     await host.Services.GetRequiredService<IWaveScheduler>().ScheduleAsync(plan, wave, "crash-test", TimeProvider.System.GetUtcNow(), CancellationToken.None);
@@ -60,7 +68,7 @@ internal sealed class SlowWave(string log) : IWaveExecution
         Append($"start recovering={request.Recovering} operator={request.Operator} pid={Environment.ProcessId}");
         for (var step = 1; step <= 10; step++)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(300), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(150), cancellationToken);
             Append($"step {step}");
         }
 

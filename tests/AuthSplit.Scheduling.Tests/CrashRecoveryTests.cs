@@ -52,6 +52,28 @@ public sealed class CrashRecoveryTests
     }
 
     [Fact]
+    public async Task A_foreground_run_killed_mid_wave_is_recovered_by_the_next_run_before_its_own_firing()
+    {
+        var (database, log) = NewFiles();
+
+        await KillMidWaveAsync("run", database, log);
+        using (var second = Start("run", database, log))
+        {
+            await ExitAsync(second);
+        }
+
+        // Quartz's recovery fires first (the journal makes it finish the wave), then the new run's own
+        // firing, which in life finds nothing left to do; DisallowConcurrentExecution keeps them apart.
+        var starts = (await File.ReadAllLinesAsync(log)).Where(line => line.StartsWith("start", StringComparison.Ordinal) || line == "done").ToArray();
+        starts.Select(line => line.Split(" pid=")[0]).Should().Equal(
+            "start recovering=False operator=crash-test",
+            "start recovering=True operator=crash-test",
+            "done",
+            "start recovering=False operator=crash-test",
+            "done");
+    }
+
+    [Fact]
     public async Task A_wave_scheduled_by_another_process_is_run_by_the_serving_one()
     {
         var (database, log) = NewFiles();
