@@ -8,7 +8,7 @@ namespace AuthSplit.Scheduling.Tests;
 public sealed class SchedulerStoreTests
 {
     [Fact]
-    public void The_database_file_is_created_owner_only()
+    public async Task The_database_file_and_its_write_ahead_log_are_created_owner_only()
     {
         if (OperatingSystem.IsWindows())
         {
@@ -18,8 +18,11 @@ public sealed class SchedulerStoreTests
         var database = Waves.NewDatabase();
 
         using var host = Waves.Host(database, Waves.NewInstanceName());
+        await using var connection = Open(database);
+        await Execute(connection, "CREATE TABLE journal (id INTEGER PRIMARY KEY)");
 
         File.GetUnixFileMode(database).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.GetUnixFileMode(database + "-wal").Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite, "SQLite gives the WAL the database file's mode");
     }
 
     [Fact]

@@ -26,6 +26,8 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
             throw Misconfigured(new InvalidOperationException($"The wave job {context.JobDetail.Key} lacks its plan id, wave or operator: it was not scheduled through IWaveScheduler."));
         }
 
+        // Everything logged during the run (the executor's lines too) carries the plan, the wave and the operator.
+        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["PlanId"] = planId, ["Wave"] = wave, ["Operator"] = @operator });
         var recovering = context.Recovering || (context.Trigger.JobDataMap.TryGetValue(WaveJobKeys.ResumeKey, out var resume) && resume is true or "true" or "True");
         var request = new WaveJobRequest(planId, wave, @operator, recovering);
 
