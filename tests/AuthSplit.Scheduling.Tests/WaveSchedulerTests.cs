@@ -46,6 +46,60 @@ public sealed class WaveSchedulerTests
     }
 
     [Fact]
+    public async Task A_maintenance_window_missed_while_nothing_served_is_not_run_late()
+    {
+        var database = Waves.NewDatabase();
+        var instance = Waves.NewInstanceName();
+        using (var schedule = Waves.Host(database, instance))
+        {
+            await schedule.Services.GetRequiredService<IWaveScheduler>().ScheduleAsync(Waves.PlanId, Waves.Wave, Waves.Operator, TimeProvider.System.GetUtcNow().AddMinutes(5), CancellationToken.None);
+        }
+
+        // The window passes while nothing serves: as if `serve` starts ten minutes later.
+        await MoveTriggersAsync(database, TimeSpan.FromMinutes(-10));
+        var execution = new FakeWaveExecution();
+        using var host = Waves.Host(database, instance, services => services.AddSingleton<IWaveExecution>(execution));
+        await host.StartAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var left = await host.Services.GetRequiredService<IWaveScheduler>().ListAsync(CancellationToken.None);
+        await host.StopAsync();
+
+        execution.Calls.Should().BeEmpty("a deletion wave does not start hours after its window");
+        left.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_hold_expiry_missed_while_nothing_served_fires_when_serving_starts()
+    {
+        var database = Waves.NewDatabase();
+        var instance = Waves.NewInstanceName();
+        using (var schedule = Waves.Host(database, instance))
+        {
+            await schedule.Services.GetRequiredService<IWaveScheduler>().ScheduleHoldExpiryAsync(Waves.PlanId, Waves.Wave, Waves.Operator, TimeProvider.System.GetUtcNow().AddMinutes(5), CancellationToken.None);
+        }
+
+        await MoveTriggersAsync(database, TimeSpan.FromMinutes(-10));
+        var execution = new FakeWaveExecution();
+        using var host = Waves.Host(database, instance, services => services.AddSingleton<IWaveExecution>(execution));
+        await host.StartAsync();
+        await execution.WaitForCallsAsync(1, Waves.Patience);
+        await host.StopAsync();
+
+        execution.Calls.Should().ContainSingle("a hold means not before; late is fine");
+    }
+
+    /// <summary>Shifts every stored trigger's times, as the clock moving on while no scheduler runs would.</summary>
+    private static async Task MoveTriggersAsync(string database, TimeSpan by)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + database);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE QRTZ_TRIGGERS SET NEXT_FIRE_TIME = NEXT_FIRE_TIME + $by, START_TIME = START_TIME + $by";
+        command.Parameters.AddWithValue("$by", by.Ticks);
+        (await command.ExecuteNonQueryAsync()).Should().Be(1);
+    }
+
+    [Fact]
     public async Task A_wave_the_journal_says_was_left_running_is_resumed_at_start_as_recovering()
     {
         var execution = new FakeWaveExecution();
