@@ -49,6 +49,9 @@ public static class SchedulingServiceCollectionExtensions
                 persistent.UseSqlite(connectionString);
                 persistent.UseSystemTextJsonSerializer();
                 persistent.ProvisionSchema();
+                // A served wave stopped by SIGTERM ends in OperationCanceledException and is kept as a
+                // recovery trigger for the next start (the wave job decides which firings are handed back).
+                persistent.ConfigureStore(options => options.RecoverFiringsCancelledByShutdown = true);
                 // Clustering stays off: SQLite cannot run clustered. PostgreSQL (a later issue) turns it on here.
             });
             quartz.AddJobListener<WaveJobListener>(GroupMatcher<JobKey>.GroupEquals(WaveJobKeys.Group));

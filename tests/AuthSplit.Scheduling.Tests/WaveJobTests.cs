@@ -41,7 +41,7 @@ public sealed class WaveJobTests
     }
 
     [Fact]
-    public async Task A_stop_during_a_run_cancels_the_executions_token_and_the_wave_is_not_fired_again()
+    public async Task A_stop_during_a_foreground_run_cancels_the_executions_token_and_the_wave_is_not_fired_again()
     {
         var database = Waves.NewDatabase();
         var instance = Waves.NewInstanceName();
@@ -78,6 +78,48 @@ public sealed class WaveJobTests
         await next.StopAsync();
         later.Calls.Should().BeEmpty();
         execution.Calls.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_served_wave_stopped_by_shutdown_is_resumed_as_recovering_when_a_scheduler_starts_again()
+    {
+        var database = Waves.NewDatabase();
+        var instance = Waves.NewInstanceName();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var execution = new FakeWaveExecution
+        {
+            Behaviour = async (request, token, _) =>
+            {
+                started.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The executor's way: stop between steps and say so.
+                }
+
+                return Waves.Result(request, WaveResultKind.Interrupted);
+            },
+        };
+        using (var host = Waves.Host(database, instance, services => services.AddSingleton<IWaveExecution>(execution)))
+        {
+            await host.StartAsync();
+            await host.Services.GetRequiredService<IWaveScheduler>().ScheduleAsync(Waves.PlanId, Waves.Wave, Waves.Operator, TimeProvider.System.GetUtcNow(), CancellationToken.None);
+            await started.Task.WaitAsync(Waves.Patience);
+
+            await host.StopAsync(); // SIGTERM under `serve`
+        }
+
+        execution.Calls.Should().ContainSingle().Which.Token.IsCancellationRequested.Should().BeTrue();
+        var later = new FakeWaveExecution();
+        using var next = Waves.Host(database, instance, services => services.AddSingleton<IWaveExecution>(later));
+        await next.StartAsync();
+        await later.WaitForCallsAsync(1, Waves.Patience);
+        await next.StopAsync();
+
+        later.Calls.Should().ContainSingle().Which.Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: true));
     }
 
     [Fact]

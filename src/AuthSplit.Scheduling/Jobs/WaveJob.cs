@@ -11,7 +11,8 @@ namespace AuthSplit.Scheduling.Jobs;
 /// in a scope of its own per firing and runs it. Never two firings of one wave at once
 /// (<see cref="DisallowConcurrentExecutionAttribute"/>); the job carries the plan id, the wave and the
 /// operator only. A stop asked for (shutdown, interrupt) ends the firing without a refire: the journal
-/// knows where the wave stands and the next run resumes it. A missing service or bad job data is a
+/// knows where the wave stands; a foreground run is resumed by running it again, a served one when a
+/// scheduler next starts. A missing service or bad job data is a
 /// configuration fault: the wave's triggers are removed and the error logged. Any other exception is
 /// fired again, up to <see cref="WaveJobOptions.MaxRefires"/> times.
 /// </summary>
@@ -59,7 +60,7 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             context.Result = Interrupted(planId, wave, "stopped by the scheduler's shutdown; running the wave again resumes it");
-            LogStopped(logger, planId, wave);
+            Stopped(context, planId, wave, cancellationToken);
             return;
         }
         catch (Exception exception)
@@ -74,7 +75,7 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
                     context.Result = Interrupted(planId, wave, "stopped by the scheduler's shutdown while waiting to retry");
-                    LogStopped(logger, planId, wave);
+                    Stopped(context, planId, wave, cancellationToken);
                     return;
                 }
 
@@ -87,6 +88,12 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
 
         context.Result = result;
         LogFinished(logger, planId, wave, result.Kind);
+        if (cancellationToken.IsCancellationRequested && result.Kind == WaveResultKind.Interrupted)
+        {
+            Stopped(context, planId, wave, cancellationToken);
+            return;
+        }
+
         if (result.Kind == WaveResultKind.Holding)
         {
             try
@@ -99,6 +106,26 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
                 LogHoldNotScheduled(logger, exception, planId, wave);
             }
         }
+    }
+
+    /// <summary>
+    /// A firing stopped by the scheduler's shutdown is not fired again now. A foreground run's firing
+    /// ends there (the operator pressed Ctrl-C; running the command again resumes). A firing of
+    /// <c>serve</c> (scheduled, hold expiry, resume, recovery) is handed back to Quartz by ending in
+    /// <see cref="OperationCanceledException"/>: with <c>RecoverFiringsCancelledByShutdown</c> the store
+    /// keeps a recovery trigger in the same transaction, and the next scheduler start on this store fires
+    /// it with <c>Recovering</c>, as a SIGTERM for a reboot in the middle of a window should be.
+    /// </summary>
+    private void Stopped(IJobExecutionContext context, string planId, string wave, CancellationToken cancellationToken)
+    {
+        if (QuartzWaveScheduler.KindOf(context.Trigger.Key, planId, wave) is ScheduledWaveKind.Run)
+        {
+            LogStopped(logger, planId, wave);
+            return;
+        }
+
+        LogResumeOnNextStart(logger, planId, wave);
+        throw new OperationCanceledException($"The wave {wave} of plan {planId} was stopped by the scheduler's shutdown and is handed back for the next start.", cancellationToken);
     }
 
     private async Task ScheduleHoldExpiryAsync(IJobExecutionContext context, IServiceProvider services, string planId, string wave, string @operator, CancellationToken cancellationToken)
@@ -151,6 +178,9 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
 
     [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "Wave {Wave} of plan {PlanId}: holding; runs again when the first hold expires at {At:o}")]
     private static partial void LogHoldScheduled(ILogger logger, string planId, string wave, DateTimeOffset at);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Information, Message = "Wave {Wave} of plan {PlanId}: stopped by the scheduler's shutdown; it resumes when the scheduler next starts on this store")]
+    private static partial void LogResumeOnNextStart(ILogger logger, string planId, string wave);
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Error, Message = "Wave {Wave} of plan {PlanId}: holding, and the hold-expiry trigger could not be set; run the wave again when the hold ends")]
     private static partial void LogHoldNotScheduled(ILogger logger, Exception exception, string planId, string wave);
