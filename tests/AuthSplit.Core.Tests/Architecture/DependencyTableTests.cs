@@ -20,7 +20,11 @@ public sealed class DependencyTableTests
     private const string Emulator = "AuthSplit.Graph.Emulator";
     private const string Lab = "AuthSplit.Lab";
     private const string Cli = "AuthSplit.Cli";
+<<<<<<< HEAD
     private const string State = "AuthSplit.State";
+=======
+    private const string Scheduling = "AuthSplit.Scheduling";
+>>>>>>> wt-sched
 
     /// <summary>The only assemblies the core may reference: all from the base class library.</summary>
     private static readonly string[] CoreAllowList =
@@ -46,6 +50,7 @@ public sealed class DependencyTableTests
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions"]),
         [State] = ("AuthSplit.State", [Core], ["Microsoft.Data.Sqlite"]),
         [Cli] = ("authsplit", [Core, Ldap, Graph], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions"]),
+        [Scheduling] = ("AuthSplit.Scheduling", [Core], ["Quartz", "Microsoft.Extensions", "Microsoft.Data.Sqlite"]),
     };
 
     public static TheoryData<string> Projects() => [.. Table.Keys];

@@ -1,0 +1,43 @@
+using Quartz;
+
+namespace AuthSplit.Scheduling.Jobs;
+
+/// <summary>
+/// The identities and data of wave jobs. One job per (plan id, wave), so a wave scheduled twice is one
+/// job whose triggers <see cref="DisallowConcurrentExecutionAttribute"/> serialises; the job data is the
+/// plan id, the wave and the operator, nothing else: the plan itself is read from the state store.
+/// </summary>
+public static class WaveJobKeys
+{
+    public const string Group = "authsplit-waves";
+
+    internal const string PlanIdKey = "planId";
+    internal const string WaveKey = "wave";
+    internal const string OperatorKey = "operator";
+
+    /// <summary>Trigger data (not job data): set on the trigger the start-up check schedules for a wave the journal says was left running.</summary>
+    internal const string ResumeKey = "resume";
+
+    public static JobKey Job(string planId, string wave) => new(Name(planId, wave), Group);
+
+    /// <summary>The one trigger <c>authsplit schedule</c> sets; scheduling the wave again replaces it.</summary>
+    public static TriggerKey Scheduled(string planId, string wave) => new(Name(planId, wave) + "/scheduled", Group);
+
+    /// <summary>The one trigger that finishes held entities when their hold expires.</summary>
+    public static TriggerKey HoldExpiry(string planId, string wave) => new(Name(planId, wave) + "/hold-expiry", Group);
+
+    /// <summary>A trigger of its own per foreground run, so the run waits for its own firing and not another one's.</summary>
+    internal static TriggerKey Run(string planId, string wave) => new(Name(planId, wave) + "/run/" + Guid.NewGuid().ToString("N"), Group);
+
+    /// <summary>The trigger the start-up check sets for a wave left running by a crash that Quartz did not recover.</summary>
+    internal static TriggerKey Resume(string planId, string wave) => new(Name(planId, wave) + "/resume", Group);
+
+    internal static JobDataMap Data(string planId, string wave, string @operator) => new()
+    {
+        [PlanIdKey] = planId,
+        [WaveKey] = wave,
+        [OperatorKey] = @operator,
+    };
+
+    private static string Name(string planId, string wave) => planId + "/" + wave;
+}

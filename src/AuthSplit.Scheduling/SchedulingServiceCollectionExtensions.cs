@@ -1,0 +1,89 @@
+using AuthSplit.Core.Execution;
+using AuthSplit.Scheduling.Hosting;
+using AuthSplit.Scheduling.Jobs;
+using AuthSplit.Scheduling.Store;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Quartz;
+
+namespace AuthSplit.Scheduling;
+
+public static class SchedulingServiceCollectionExtensions
+{
+    /// <summary>
+    /// The wave scheduler on its persistent store, without starting it: enough for <c>authsplit schedule</c>
+    /// (<see cref="IWaveScheduler"/> writes triggers into the store). <see cref="AddWaveSchedulerHost"/> adds
+    /// the hosted scheduler <c>run</c> and <c>serve</c> need. The SQLite file is created owner-only here
+    /// when it does not exist. <see cref="IWaveExecution"/>, <see cref="IUnfinishedWaves"/> and
+    /// <see cref="IWaveJournal"/> (for hold expiry) come from the composition root.
+    /// </summary>
+    public static IServiceCollection AddWaveScheduling(this IServiceCollection services, SchedulerStoreOptions store, Action<WaveJobOptions>? configureJob = null)
+    {
+        var connectionString = store.Provider switch
+        {
+            SchedulerStoreProvider.Sqlite => PrepareSqlite(store),
+            SchedulerStoreProvider.Postgres => throw new NotSupportedException("A PostgreSQL scheduler store (a Quartz cluster) is not built yet: State:Provider must be Sqlite."),
+            _ => throw new ArgumentOutOfRangeException(nameof(store), store.Provider, "unknown scheduler store provider"),
+        };
+
+        services.AddOptions<WaveJobOptions>().Configure(options => configureJob?.Invoke(options));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<WaveCompletions>();
+        services.TryAddSingleton<WaveJobListener>();
+        services.TryAddSingleton<UnfinishedWaveCheck>();
+        services.TryAddSingleton<IWaveScheduler, QuartzWaveScheduler>();
+        services.TryAddScoped<IWaveHolds>(provider => new JournalWaveHolds(provider.GetRequiredService<IWaveJournal>()));
+        services.AddTransient<WaveJob>();
+
+        services.AddQuartz(quartz =>
+        {
+            quartz.ConfigureScheduler(scheduler =>
+            {
+                scheduler.InstanceName = store.InstanceName;
+                scheduler.IdleWaitTime = store.PollInterval;
+                // A stop waits for the running wave (WaitForJobsToComplete) and tells it to stop between steps.
+                scheduler.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
+            });
+            quartz.UsePersistentStore(persistent =>
+            {
+                persistent.UseSqlite(connectionString);
+                persistent.UseSystemTextJsonSerializer();
+                persistent.ProvisionSchema();
+                // A served wave stopped by SIGTERM ends in OperationCanceledException and is kept as a
+                // recovery trigger for the next start (the wave job decides which firings are handed back).
+                persistent.ConfigureStore(options => options.RecoverFiringsCancelledByShutdown = true);
+                // Clustering stays off: SQLite cannot run clustered. PostgreSQL (a later issue) turns it on here.
+            });
+            quartz.AddJobListener<WaveJobListener>(GroupMatcher<JobKey>.GroupEquals(WaveJobKeys.Group));
+            quartz.AddTriggerListener<WaveJobListener>(GroupMatcher<TriggerKey>.GroupEquals(WaveJobKeys.Group));
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Hosts the scheduler (<c>run</c>, <c>serve</c>): started with the host, and stopped with it only once
+    /// the running wave has finished its current step. The CLI should give the host a
+    /// <c>HostOptions.ShutdownTimeout</c> longer than the longest step.
+    /// </summary>
+    public static IServiceCollection AddWaveSchedulerHost(this IServiceCollection services)
+    {
+        services.AddQuartzHostedService(options =>
+        {
+            options.WaitForJobsToComplete = true;
+            // Started inside the host's start, so the start-up check runs after Quartz's own recovery.
+            options.AwaitApplicationStarted = false;
+        });
+        return services;
+    }
+
+    private static string PrepareSqlite(SchedulerStoreOptions store)
+    {
+        if (string.IsNullOrWhiteSpace(store.SqlitePath))
+        {
+            throw new ArgumentException("The scheduler store needs the state store's SQLite path (State:Path).", nameof(store));
+        }
+
+        SqliteSchedulerFile.EnsureCreated(store.SqlitePath);
+        return SqliteSchedulerFile.ConnectionString(store.SqlitePath, store.BusyTimeout);
+    }
+}
