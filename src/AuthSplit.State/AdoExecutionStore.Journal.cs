@@ -18,6 +18,9 @@ public sealed partial class AdoExecutionStore
     public async Task<IReadOnlyList<WaveRun>> GetWaveRunsAsync(string wave, CancellationToken cancellationToken) =>
         await ReadListAsync(_dialect.SelectWaveRuns, ReadWave, cancellationToken, ("@wave", wave)).ConfigureAwait(false);
 
+    public async Task<IReadOnlyList<WaveRun>> GetRunningWavesAsync(CancellationToken cancellationToken) =>
+        await ReadListAsync(_dialect.SelectRunningWaves, ReadWave, cancellationToken).ConfigureAwait(false);
+
     public Task SaveWaveAsync(WaveRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -26,7 +29,7 @@ public sealed partial class AdoExecutionStore
             await ExecuteAsync(connection, transaction, _dialect.UpsertWave, cancellationToken,
                 ("@plan_id", run.PlanId), ("@wave", run.Wave), ("@status", Sql.Wire(run.Status)),
                 ("@started_by", run.StartedBy.Operator), ("@started_node", run.StartedBy.Node), ("@started_at", Sql.Time(run.StartedAt)),
-                ("@completed_at", Sql.Time(run.CompletedAt)), ("@reason", run.Reason)).ConfigureAwait(false);
+                ("@completed_at", Sql.Time(run.CompletedAt)), ("@reason", run.Reason), ("@self_approved", run.SelfApproved ? 1 : 0)).ConfigureAwait(false);
             var kind = run.Status switch
             {
                 WaveStatus.Running => LedgerKind.WaveStarted,
@@ -42,6 +45,10 @@ public sealed partial class AdoExecutionStore
                     writer.WriteString("startedAt", Sql.Time(run.StartedAt));
                     writer.WriteString("completedAt", Sql.Time(run.CompletedAt));
                     writer.WriteString("reason", run.Reason);
+                    if (run.SelfApproved)
+                    {
+                        writer.WriteBoolean("selfApproved", true);
+                    }
                 }),
             }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
@@ -205,6 +212,7 @@ public sealed partial class AdoExecutionStore
         StartedAt = Sql.ParseTime(reader.GetString(5)),
         CompletedAt = Sql.OptionalTime(reader, 6),
         Reason = Sql.Text(reader, 7),
+        SelfApproved = reader.GetInt64(8) != 0,
     };
 
     private static EntityProgress ReadEntity(DbDataReader reader) => new()

@@ -58,6 +58,8 @@ public sealed class JournalWaveHoldsTests
 
         public Task<IReadOnlyList<WaveRun>> GetWaveRunsAsync(string wave, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task<IReadOnlyList<WaveRun>> GetRunningWavesAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task SaveWaveAsync(WaveRun run, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task RegisterEntitiesAsync(IReadOnlyList<EntityProgress> entities, CancellationToken cancellationToken) => throw new NotSupportedException();

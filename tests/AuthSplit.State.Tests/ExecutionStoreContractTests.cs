@@ -176,6 +176,31 @@ public abstract class ExecutionStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_running_waves_are_those_started_and_never_recorded_as_stopped_or_complete()
+    {
+        await Store.SaveWaveAsync(Some.Wave(Some.PlanId(1), "wave-1", WaveStatus.Completed, Some.Start), Ct);
+        await Store.SaveWaveAsync(Some.Wave(Some.PlanId(2), "wave-1", WaveStatus.Running, Some.Start.AddDays(1)), Ct);
+        await Store.SaveWaveAsync(Some.Wave(Some.PlanId(1), "wave-2", WaveStatus.Interrupted, Some.Start.AddDays(2)), Ct);
+        await Store.SaveWaveAsync(Some.Wave(Some.PlanId(1), "wave-3", WaveStatus.Running, Some.Start.AddDays(3)), Ct);
+
+        var running = await Store.GetRunningWavesAsync(Ct);
+
+        running.Select(r => (r.PlanId, r.Wave)).Should().Equal((Some.PlanId(2), "wave-1"), (Some.PlanId(1), "wave-3"));
+    }
+
+    [Fact]
+    public async Task A_self_approved_run_is_kept_as_such_and_said_in_its_ledger_record()
+    {
+        var run = Some.Wave(Some.PlanId(), "wave-1", WaveStatus.Running, Some.Start) with { SelfApproved = true };
+
+        await Store.SaveWaveAsync(run, Ct);
+
+        (await Store.GetWaveAsync(run.PlanId, "wave-1", Ct))!.SelfApproved.Should().BeTrue();
+        var record = await Store.ReadLedgerAsync("wave-1", Ct).LastAsync(Ct);
+        record.Data.Should().Contain("\"selfApproved\":true");
+    }
+
+    [Fact]
     public async Task Registering_entities_again_keeps_the_state_of_those_already_registered()
     {
         var plan = Some.PlanId();

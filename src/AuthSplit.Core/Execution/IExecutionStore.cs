@@ -37,6 +37,9 @@ public interface IWaveJournal
     /// <summary>Every run of a wave by name (any plan), newest first: what <c>DependsOn</c> and <c>status</c> read.</summary>
     Task<IReadOnlyList<WaveRun>> GetWaveRunsAsync(string wave, CancellationToken cancellationToken);
 
+    /// <summary>Every wave run whose status is <see cref="WaveStatus.Running"/>: started and never recorded as stopped or complete (a process killed mid-wave).</summary>
+    Task<IReadOnlyList<WaveRun>> GetRunningWavesAsync(CancellationToken cancellationToken);
+
     /// <summary>Records the wave's new status (and its ledger record: started, stopped or completed).</summary>
     Task SaveWaveAsync(WaveRun run, CancellationToken cancellationToken);
 

@@ -52,6 +52,8 @@ public interface IStoreDialect
 
     string SelectWaveRuns { get; }
 
+    string SelectRunningWaves { get; }
+
     string UpsertWave { get; }
 
     string InsertEntityIfMissing { get; }

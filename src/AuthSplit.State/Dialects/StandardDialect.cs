@@ -10,7 +10,7 @@ namespace AuthSplit.State.Dialects;
 public abstract class StandardDialect : IStoreDialect
 {
     private const string EntityColumns = "plan_id, entity_id, wave, dn, kind, state, last_step, attempts, reason, hold_until, updated_at";
-    private const string WaveColumns = "plan_id, wave, status, started_by, started_node, started_at, completed_at, reason";
+    private const string WaveColumns = "plan_id, wave, status, started_by, started_node, started_at, completed_at, reason, self_approved";
     private const string StepColumns = "ledger_sequence, plan_id, wave, entity_id, step, outcome, attempt, before_json, after_json, reason, operator, node, at";
     private const string BackupColumns = "plan_id, entity_id, wave, taken_at, stored_at, sha256, key_fingerprint, nonce, ciphertext, tag";
     private const string LedgerColumns = "sequence, at, kind, plan_id, wave, entity_id, step, outcome, actor, node, data, previous_hash, hash";
@@ -50,10 +50,12 @@ public abstract class StandardDialect : IStoreDialect
 
     public virtual string SelectWaveRuns => $"SELECT {WaveColumns} FROM authsplit_waves WHERE wave = @wave ORDER BY started_at DESC, plan_id";
 
+    public virtual string SelectRunningWaves => $"SELECT {WaveColumns} FROM authsplit_waves WHERE status = 'running' ORDER BY started_at, plan_id, wave";
+
     public virtual string UpsertWave =>
-        $"INSERT INTO authsplit_waves ({WaveColumns}) VALUES (@plan_id, @wave, @status, @started_by, @started_node, @started_at, @completed_at, @reason) "
+        $"INSERT INTO authsplit_waves ({WaveColumns}) VALUES (@plan_id, @wave, @status, @started_by, @started_node, @started_at, @completed_at, @reason, @self_approved) "
         + "ON CONFLICT (plan_id, wave) DO UPDATE SET status = excluded.status, started_by = excluded.started_by, started_node = excluded.started_node, "
-        + "started_at = excluded.started_at, completed_at = excluded.completed_at, reason = excluded.reason";
+        + "started_at = excluded.started_at, completed_at = excluded.completed_at, reason = excluded.reason, self_approved = excluded.self_approved";
 
     public virtual string InsertEntityIfMissing =>
         $"INSERT INTO authsplit_entities ({EntityColumns}) VALUES (@plan_id, @entity_id, @wave, @dn, @kind, @state, @last_step, @attempts, @reason, @hold_until, @updated_at) "

@@ -147,6 +147,9 @@ public sealed class InMemoryExecutionStore : IExecutionStore
     public Task<IReadOnlyList<WaveRun>> GetWaveRunsAsync(string wave, CancellationToken cancellationToken) =>
         Read<IReadOnlyList<WaveRun>>(() => [.. _waves.Values.Where(w => w.Wave == wave).OrderByDescending(w => w.StartedAt)]);
 
+    public Task<IReadOnlyList<WaveRun>> GetRunningWavesAsync(CancellationToken cancellationToken) =>
+        Read<IReadOnlyList<WaveRun>>(() => [.. _waves.Values.Where(w => w.Status == WaveStatus.Running).OrderBy(w => w.StartedAt)]);
+
     public Task SaveWaveAsync(WaveRun run, CancellationToken cancellationToken) => Commit(() =>
     {
         _waves[(run.PlanId, run.Wave)] = run;

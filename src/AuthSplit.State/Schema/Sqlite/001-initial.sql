@@ -26,6 +26,7 @@ CREATE TABLE authsplit_waves (
     started_at   VARCHAR(40) NOT NULL,
     completed_at VARCHAR(40),
     reason       TEXT,
+    self_approved INTEGER NOT NULL,
     PRIMARY KEY (plan_id, wave)
 );
 
