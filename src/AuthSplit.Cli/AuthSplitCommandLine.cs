@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Execution;
 using AuthSplit.Cli.Logging;
 using AuthSplit.Cli.Planning;
 
@@ -15,6 +16,10 @@ public static class AuthSplitCommandLine
         {
             PlanCommand.Create(console),
             ConfigCheckCommand.Create(console),
+            ApproveCommand.Create(console),
+            StatusCommand.Create(console),
+            PauseCommands.Pause(console),
+            PauseCommands.Resume(console),
         };
 
         var parseResult = root.Parse(args);

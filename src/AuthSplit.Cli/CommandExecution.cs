@@ -1,6 +1,8 @@
 using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Execution;
 using AuthSplit.Cli.Logging;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Planning.Format;
 using Serilog;
 
 namespace AuthSplit.Cli;
@@ -42,6 +44,12 @@ public static class CommandExecution
             }
 
             return ExitCodes.BadInput;
+        }
+        catch (ExecutionRefusedException ex)
+        {
+            shown.Error("Refused to execute: {Code}: {Message}", ex.Refusal.Code, ex.Message);
+            await console.Error.WriteLineAsync($"refused: {WireName.Of(ex.Refusal.Code)}: {ex.Message}");
+            return ExecutionRefusedException.ExitCodeOf(ex.Refusal.Code);
         }
         catch (InputException ex)
         {

@@ -17,6 +17,27 @@ public static class ExitCodes
     /// <summary>An outside system (directory, Graph) failed or could not be reached.</summary>
     public const int ExternalFailure = 4;
 
+    /// <summary>The wave ran to the end but some entities failed (each with its reason in <c>status</c>); running it again retries them.</summary>
+    public const int WaveFailures = 5;
+
+    /// <summary>The wave stopped before every entity reached a final state (paused, an unreachable system, a hold period); running it again resumes.</summary>
+    public const int WaveUnfinished = 6;
+
+    /// <summary>The plan was never approved (<c>authsplit approve</c>), or not this plan: the id approved differs.</summary>
+    public const int PlanNotApproved = 10;
+
+    /// <summary>The plan's bytes no longer hash to its <c>planId</c>: it was edited after it was made.</summary>
+    public const int PlanTampered = 11;
+
+    /// <summary>The operator executing is the plan's approver and <c>Execution:AllowSelfApproval</c> is off.</summary>
+    public const int SelfApproval = 12;
+
+    /// <summary>A wave this one depends on (<c>DependsOn</c>) is not complete.</summary>
+    public const int DependencyIncomplete = 13;
+
+    /// <summary>The wave is paused (<c>authsplit resume</c> lifts it).</summary>
+    public const int WavePaused = 14;
+
     /// <summary>Stopped by Ctrl+C (SIGINT) before finishing; nothing half-written was left.</summary>
     public const int Cancelled = 130;
 

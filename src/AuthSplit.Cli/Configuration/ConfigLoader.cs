@@ -122,6 +122,9 @@ public static class ConfigLoader
     {
         options.Source.CaFile = Resolve(options.Source.CaFile, directory);
         options.Source.PasswordFile = Resolve(options.Source.PasswordFile, directory);
+        options.State.Path = Resolve(options.State.Path, directory);
+        options.State.ConnectionStringFile = Resolve(options.State.ConnectionStringFile, directory);
+        options.State.BackupKeyFile = Resolve(options.State.BackupKeyFile, directory);
         if (options.Target is not null)
         {
             options.Target.CertificatePath = Resolve(options.Target.CertificatePath, directory);

@@ -1,0 +1,20 @@
+using AuthSplit.Core.Execution;
+
+namespace AuthSplit.Cli.Execution;
+
+/// <summary>A wave or a plan may not run: the refusal's code decides the exit code (README's table), its message says what to do.</summary>
+public sealed class ExecutionRefusedException(ExecutionRefusal refusal) : Exception(refusal.Message)
+{
+    public ExecutionRefusal Refusal { get; } = refusal;
+
+    public static int ExitCodeOf(ExecutionRefusalCode code) => code switch
+    {
+        ExecutionRefusalCode.PlanNotApproved => ExitCodes.PlanNotApproved,
+        ExecutionRefusalCode.PlanTampered => ExitCodes.PlanTampered,
+        ExecutionRefusalCode.SelfApproval => ExitCodes.SelfApproval,
+        ExecutionRefusalCode.DependencyIncomplete => ExitCodes.DependencyIncomplete,
+        ExecutionRefusalCode.WavePaused => ExitCodes.WavePaused,
+        ExecutionRefusalCode.WaveUnknown or ExecutionRefusalCode.PlanNotFound => ExitCodes.BadInput,
+        _ => ExitCodes.InternalError,
+    };
+}

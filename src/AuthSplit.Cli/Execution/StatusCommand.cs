@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AuthSplit.Cli.Configuration;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Execution;
+using AuthSplit.Core.Planning.Format;
+using Spectre.Console;
+
+namespace AuthSplit.Cli.Execution;
+
+/// <summary><c>authsplit status --config F [--wave W] [--format table|json]</c>: per wave, then per entity, from the journal.</summary>
+public static class StatusCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var config = ExecutionOptionsOnCommandLine.Config();
+        var wave = new Option<string?>("--wave", "-w") { Description = "One wave, entity by entity." };
+        var format = new Option<string>("--format", "-f") { Description = "table or json.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var command = new Command("status", "Where each wave stands (from the journal): per wave, or per entity with --wave.") { config, wave, format };
+        command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, null, false, async (log, ct) =>
+        {
+            var configPath = parse.GetRequiredValue(config);
+            var options = ConfigLoader.Load(configPath, requireLiveSource: false, log);
+            var waveName = parse.GetValue(wave);
+            if (waveName is not null && options.Waves.All(w => w.Name != waveName))
+            {
+                throw new InputException("wave-unknown", $"the config has no wave \"{PrintableText.Escape(waveName)}\" (it has {PrintableText.Escape(string.Join(", ", options.Waves.Select(w => w.Name)))})", configPath);
+            }
+
+            await using var state = await StateComposition.OpenAsync(options, configPath, ct);
+            var waves = new List<WaveStatusView>();
+            foreach (var name in options.Waves.OrderBy(w => w.Order).Select(w => w.Name!).Where(n => waveName is null || n == waveName))
+            {
+                waves.Add(await ReadWaveAsync(state.Store, name, withEntities: waveName is not null, ct));
+            }
+
+            if (parse.GetValue(format) == "json")
+            {
+                await console.Output.WriteLineAsync(JsonSerializer.Serialize(new { store = state.Store.Description, waves }, PlanSerializer.Options));
+            }
+            else
+            {
+                WriteTables(console.Output, state.Store.Description, waves);
+            }
+
+            return ExitCodes.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static async Task<WaveStatusView> ReadWaveAsync(IExecutionStore store, string wave, bool withEntities, CancellationToken cancellationToken)
+    {
+        var runs = await store.GetWaveRunsAsync(wave, cancellationToken);
+        var pause = await store.GetPauseAsync(wave, cancellationToken);
+        var latest = runs.Count > 0 ? runs[0] : null;
+        var counts = Enum.GetValues<EntityState>().ToDictionary(s => s, _ => 0);
+        var entities = new List<EntityStatusView>();
+        if (latest is not null)
+        {
+            await foreach (var entity in store.ReadEntitiesAsync(latest.PlanId, wave, cancellationToken))
+            {
+                counts[entity.State]++;
+                if (withEntities)
+                {
+                    entities.Add(new EntityStatusView(entity.EntityId, entity.Dn, entity.Kind.ToString(), entity.State, entity.LastStep is { } step ? WireName.Of(step) : null, entity.Attempts, entity.Reason, entity.HoldUntil, entity.UpdatedAt));
+                }
+            }
+        }
+
+        return new WaveStatusView(
+            wave,
+            latest?.PlanId,
+            latest?.Status ?? WaveStatus.NotStarted,
+            pause?.Paused == true ? new PauseView(pause.By, pause.At) : null,
+            latest?.StartedBy.Operator,
+            latest?.StartedAt,
+            latest?.CompletedAt,
+            latest?.Reason,
+            counts.Where(c => c.Value > 0 || c.Key is EntityState.Done or EntityState.Failed).ToDictionary(c => c.Key, c => c.Value),
+            withEntities ? entities : null);
+    }
+
+    private static void WriteTables(TextWriter output, string store, IReadOnlyList<WaveStatusView> waves)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        console.Profile.Width = Math.Max(console.Profile.Width, 160);
+        var table = new Table().Border(TableBorder.Rounded).Title($"AuthSplit execution status ({Markup.Escape(store)})");
+        foreach (var column in new[] { "wave", "status", "plan", "pending", "held", "done", "stale", "refused", "failed", "started", "completed" })
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var wave in waves)
+        {
+            int Count(EntityState s) => wave.Entities.TryGetValue(s, out var n) ? n : 0;
+            table.AddRow(
+                Markup.Escape(wave.Wave),
+                Markup.Escape(WireName.Of(wave.Status) + (wave.Paused is null ? "" : " (paused)")),
+                Markup.Escape(wave.PlanId is null ? "-" : wave.PlanId[..Math.Min(wave.PlanId.Length, 19)]),
+                N(Count(EntityState.Pending) + Count(EntityState.InProgress)),
+                N(Count(EntityState.Held)),
+                N(Count(EntityState.Done)),
+                N(Count(EntityState.Stale)),
+                N(Count(EntityState.Refused)),
+                N(Count(EntityState.Failed)),
+                Time(wave.StartedAt),
+                Time(wave.CompletedAt));
+        }
+
+        console.Write(table);
+        foreach (var wave in waves.Where(w => w.Reason is not null && w.Status != WaveStatus.Completed))
+        {
+            console.WriteLine($"{wave.Wave}: {PrintableText.Escape(wave.Reason)}");
+        }
+
+        foreach (var wave in waves.Where(w => w.EntityList is not null))
+        {
+            var entities = new Table().Border(TableBorder.Simple).Title($"wave {Markup.Escape(wave.Wave)}");
+            foreach (var column in new[] { "entity", "dn", "kind", "state", "last step", "attempts", "reason" })
+            {
+                entities.AddColumn(column);
+            }
+
+            foreach (var entity in wave.EntityList!)
+            {
+                entities.AddRow(
+                    Markup.Escape(entity.Id),
+                    Markup.Escape(PrintableText.Escape(entity.Dn)),
+                    Markup.Escape(entity.Kind),
+                    Markup.Escape(WireName.Of(entity.State) + (entity.HoldUntil is { } until ? $" until {until:yyyy-MM-dd HH:mm}Z" : "")),
+                    Markup.Escape(entity.LastStep ?? "-"),
+                    N(entity.Attempts),
+                    Markup.Escape(PrintableText.Escape(entity.Reason ?? "")));
+            }
+
+            console.Write(entities);
+        }
+    }
+
+    private static string N(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Time(DateTimeOffset? at) => at is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z" : "-";
+
+    private sealed record PauseView(string By, DateTimeOffset At);
+
+    private sealed record EntityStatusView(string Id, string Dn, string Kind, EntityState State, string? LastStep, int Attempts, string? Reason, DateTimeOffset? HoldUntil, DateTimeOffset UpdatedAt);
+
+    private sealed record WaveStatusView(
+        string Wave,
+        string? PlanId,
+        WaveStatus Status,
+        PauseView? Paused,
+        string? StartedBy,
+        DateTimeOffset? StartedAt,
+        DateTimeOffset? CompletedAt,
+        string? Reason,
+        IReadOnlyDictionary<EntityState, int> Entities,
+        IReadOnlyList<EntityStatusView>? EntityList);
+}
