@@ -75,6 +75,17 @@ public sealed class SlapdServer : IAsyncDisposable
 
     public bool NoSync => _options.NoSync;
 
+    /// <summary>
+    /// With <see cref="SlapdServerOptions.PasswordPolicy"/>: the default password policy entry
+    /// (<c>pwdAttribute: userPassword</c> and <c>pwdLockout: TRUE</c>: slapd 2.5 ignores
+    /// <c>pwdAccountLockedTime</c> under a policy without pwdLockout, measured here), created at start with the suffix entry; a caller
+    /// that bulk-loads its own suffix calls <see cref="AddPasswordPolicyAsync"/> after the load.
+    /// </summary>
+    public string PasswordPolicyDn => "cn=password-policy," + Suffix;
+
+    public Task AddPasswordPolicyAsync(CancellationToken cancellationToken) =>
+        AddLdifTextAsync($"dn: {PasswordPolicyDn}\nobjectClass: organizationalRole\nobjectClass: pwdPolicy\ncn: password-policy\npwdAttribute: userPassword\npwdLockout: TRUE\n", cancellationToken);
+
     public static async Task<SlapdServer> StartAsync(SlapdServerOptions options, CancellationToken cancellationToken)
     {
         var tools = await DebianPackages.EnsureAsync(Tools, options.Log, cancellationToken);
@@ -90,6 +101,10 @@ public sealed class SlapdServer : IAsyncDisposable
                 await server.AddLdifTextAsync(
                 $"dn: {options.Suffix}\nobjectClass: dcObject\nobjectClass: organization\n{FirstRdnAttribute(options.Suffix)}\no: AuthSplit lab\n",
                 cancellationToken);
+                if (options.PasswordPolicy)
+                {
+                    await server.AddPasswordPolicyAsync(cancellationToken);
+                }
             }
 
             return server;
@@ -372,15 +387,18 @@ public sealed class SlapdServer : IAsyncDisposable
             """);
         if (_options.PasswordPolicy)
         {
-            // No default policy: the administrative lock (pwdAccountLockedTime 000001010000Z) holds
-            // without one; lastbind stamps authTimestamp on every successful bind (precision 0).
+            // ppolicy enforces nothing, not even the administrative lock (pwdAccountLockedTime
+            // 000001010000Z), for an entry without a policy or under one without pwdLockout: a default
+            // one with pwdLockout (PasswordPolicyDn) applies to all. lastbind stamps authTimestamp on every successful bind (precision 0).
             ldif.Replace("olcModuleLoad: memberof\n", "olcModuleLoad: memberof\nolcModuleLoad: ppolicy\nolcModuleLoad: lastbind\n");
             ldif.Append("""
+
                 dn: olcOverlay={1}ppolicy,olcDatabase={1}mdb,cn=config
                 objectClass: olcOverlayConfig
                 objectClass: olcPPolicyConfig
                 olcOverlay: {1}ppolicy
                 olcPPolicyUseLockout: TRUE
+                olcPPolicyDefault: PASSWORD_POLICY_DN
 
                 dn: olcOverlay={2}lastbind,olcDatabase={1}mdb,cn=config
                 objectClass: olcOverlayConfig
@@ -388,7 +406,7 @@ public sealed class SlapdServer : IAsyncDisposable
                 olcOverlay: {2}lastbind
                 olcLastBindPrecision: 0
 
-                """);
+                """.Replace("PASSWORD_POLICY_DN", PasswordPolicyDn, StringComparison.Ordinal));
         }
 
         return ldif.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);

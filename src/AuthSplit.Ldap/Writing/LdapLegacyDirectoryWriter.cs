@@ -3,6 +3,7 @@ using System.Text;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Restoring;
 using AuthSplit.Core.Model;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -32,9 +33,6 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
 
     private static readonly TimeSpan RetryBaseDelay = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan RetryMaxDelay = TimeSpan.FromSeconds(8);
-
-    // Operational attributes an OpenLDAP add may carry under the Relax Rules control.
-    private static readonly string[] RelaxedOnAdd = ["entryUUID", "createTimestamp", "creatorsName", "modifyTimestamp", "modifiersName"];
 
     private readonly SourceOptions _source;
     private readonly LdapConnectionSettings _settings;
@@ -141,8 +139,8 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
     }
 
     /// <remarks>
-    /// On OpenLDAP an entry that carries <c>entryUUID</c>, <c>createTimestamp</c> or <c>creatorsName</c>
-    /// (a restore that keeps the entry's identity) is added under the Relax Rules control, marked critical:
+    /// On OpenLDAP an entry that carries an attribute of <see cref="ServerManagedAttributes.OpenLdapKeptUnderRelax"/>
+    /// (<c>entryUUID</c>...: a restore that keeps the entry's identity) is added under the Relax Rules control, marked critical:
     /// slapd then keeps those values, and a server or bind account that does not allow it refuses the add
     /// (<see cref="LegacyWriteStatus.Rejected"/>) instead of quietly giving the entry a new identity.
     /// </remarks>
@@ -154,7 +152,7 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
             .Select(a => new DirectoryAttribute(a.Key, [.. a.Value.Cast<object>()]))
             .ToArray();
         var request = new AddRequest(entry.Dn, attributes);
-        if (Dialect == DirectoryDialect.OpenLdap && RelaxedOnAdd.Any(entry.Has))
+        if (Dialect == DirectoryDialect.OpenLdap && entry.Attributes.Keys.Any(name => ServerManagedAttributes.OpenLdapKeptUnderRelax.Contains(name.Split(';', 2)[0])))
         {
             request.Controls.Add(new DirectoryControl(RelaxRulesOid, null, isCritical: true, serverSide: true));
         }

@@ -15,9 +15,9 @@ public static class RestoreRecipes
     /// <param name="backup">The entry and its groups as read before the first legacy write.</param>
     /// <param name="dialect">The legacy directory's dialect.</param>
     /// <param name="keepIdentity">
-    /// OpenLDAP: keep <c>entryUUID</c>, <c>createTimestamp</c> and <c>creatorsName</c> (the writer then adds
-    /// under the Relax Rules control, which needs manage access); false when the server or the bind
-    /// account refused that, and the entry is to get a new entryUUID. Ignored on Active Directory.
+    /// OpenLDAP: keep <see cref="ServerManagedAttributes.OpenLdapKeptUnderRelax"/> (entryUUID above all; the
+    /// writer then adds under the Relax Rules control, which needs manage access); false when the server or
+    /// the bind account refused that, and the entry is to get a new entryUUID. Ignored on Active Directory.
     /// </param>
     public static RestoreRecipe For(EntryBackup backup, DirectoryDialect dialect, bool keepIdentity = true)
     {
@@ -53,7 +53,7 @@ public static class RestoreRecipes
         }
         else if (!keepIdentity && source.Has("entryUUID"))
         {
-            notes.Add("the restored entry gets a new entryUUID (the add could not carry the old one): the plan's id no longer finds it");
+            notes.Add("the restored entry gets a new entryUUID and a fresh password history (the add could not carry the old ones): the plan's id no longer finds it");
         }
 
         if (dialect == DirectoryDialect.OpenLdap && !source.Has("userPassword") && IsAccount(source))

@@ -11,23 +11,26 @@ public static class ServerManagedAttributes
 {
     /// <summary>
     /// OpenLDAP attributes never sent: the change bookkeeping (<c>entryCSN</c>, <c>modifiersName</c>,
-    /// <c>modifyTimestamp</c>: the re-creation is a change), what slapd computes, <c>memberOf</c>
-    /// (memberof overlay), and the ppolicy/lastbind bind history (a re-created entry has none).
+    /// <c>modifyTimestamp</c>: the re-creation is a change, and says so), what slapd computes, and
+    /// <c>memberOf</c> (memberof overlay: it comes back with the memberships).
     /// </summary>
     public static readonly IReadOnlySet<string> OpenLdap = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "entryCSN", "modifiersName", "modifyTimestamp", "structuralObjectClass", "subschemaSubentry",
         "hasSubordinates", "numSubordinates", "entryDN", "memberOf", "contextCSN", "entryTtl",
-        "pwdChangedTime", "pwdFailureTime", "pwdHistory", "pwdGraceUseTime", "pwdLastSuccess", "authTimestamp",
     };
 
     /// <summary>
-    /// OpenLDAP's identity and creation stamp: kept when the add runs under the Relax Rules control (the
-    /// restored entry keeps its entryUUID, so the plan's id finds it again), left out otherwise.
+    /// OpenLDAP's identity, creation stamp and password/bind history: kept when the add runs under the
+    /// Relax Rules control (slapd 2.5 lets a manager set them; checked against a real slapd with ppolicy
+    /// and lastbind), left out otherwise. Keeping them matters: the plan's id (entryUUID) finds the entry
+    /// again, and a restore must not make an old password look freshly changed (pwdChangedTime) or
+    /// forget its history.
     /// </summary>
-    public static readonly IReadOnlySet<string> OpenLdapIdentity = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlySet<string> OpenLdapKeptUnderRelax = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "entryUUID", "createTimestamp", "creatorsName",
+        "pwdChangedTime", "pwdHistory", "pwdFailureTime", "pwdGraceUseTime", "pwdLastSuccess", "authTimestamp",
     };
 
     /// <summary>
@@ -52,6 +55,6 @@ public static class ServerManagedAttributes
         var name = attribute.Split(';', 2)[0];
         return dialect == DirectoryDialect.ActiveDirectory
             ? ActiveDirectory.Contains(name)
-            : OpenLdap.Contains(name) || (!keepIdentity && OpenLdapIdentity.Contains(name));
+            : OpenLdap.Contains(name) || (!keepIdentity && OpenLdapKeptUnderRelax.Contains(name));
     }
 }

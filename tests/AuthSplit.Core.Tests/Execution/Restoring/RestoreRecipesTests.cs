@@ -48,8 +48,8 @@ public sealed class RestoreRecipesTests
         var recipe = RestoreRecipes.For(Backup(OpenLdapPerson()), DirectoryDialect.OpenLdap);
 
         recipe.Entry.Dn.Should().Be(PersonDn);
-        recipe.Entry.Attributes.Keys.Should().BeEquivalentTo(["objectClass", "uid", "cn", "sn", "userPassword", "entryUUID", "createTimestamp", "creatorsName"]);
-        recipe.LeftOut.Should().Equal("authTimestamp", "entryCSN", "entryDN", "hasSubordinates", "memberOf", "modifiersName", "modifyTimestamp", "pwdChangedTime", "structuralObjectClass", "subschemaSubentry");
+        recipe.Entry.Attributes.Keys.Should().BeEquivalentTo(["objectClass", "uid", "cn", "sn", "userPassword", "entryUUID", "createTimestamp", "creatorsName", "pwdChangedTime", "authTimestamp"]);
+        recipe.LeftOut.Should().Equal("entryCSN", "entryDN", "hasSubordinates", "memberOf", "modifiersName", "modifyTimestamp", "structuralObjectClass", "subschemaSubentry");
         recipe.KeepsIdentity.Should().BeTrue();
         recipe.CreatedDisabled.Should().BeFalse();
         recipe.Notes.Should().BeEmpty();
@@ -63,6 +63,8 @@ public sealed class RestoreRecipesTests
         recipe.Entry.Has("entryUUID").Should().BeFalse();
         recipe.Entry.Has("createTimestamp").Should().BeFalse();
         recipe.Entry.Has("creatorsName").Should().BeFalse();
+        recipe.Entry.Has("pwdChangedTime").Should().BeFalse();
+        recipe.Entry.Has("authTimestamp").Should().BeFalse();
         recipe.KeepsIdentity.Should().BeFalse();
         recipe.Notes.Should().ContainSingle().Which.Should().Contain("new entryUUID");
     }
