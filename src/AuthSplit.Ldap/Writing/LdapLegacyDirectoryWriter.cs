@@ -118,8 +118,50 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
             throw new ArgumentException("a modify needs at least one change", nameof(changes));
         }
 
+        return ModifyCheckedAsync(dn, changes, cancellationToken);
+    }
+
+    private async Task<LegacyWriteResult> ModifyCheckedAsync(string dn, IReadOnlyList<AttributeChange> changes, CancellationToken cancellationToken)
+    {
         var request = new ModifyRequest(dn, [.. changes.Select(ToModification)]);
-        return WriteAsync("modify", dn, request, null, cancellationToken);
+        var result = await WriteAsync("modify", dn, request, null, cancellationToken);
+
+        // Active Directory answers a link value that is already there, or already gone, with
+        // entryAlreadyExists (ERROR_MEMBER_IN_GROUP) and unwillingToPerform (ERROR_MEMBER_NOT_IN_GROUP;
+        // Samba: "Attribute member already deleted") rather than attributeOrValueExists/noSuchAttribute.
+        // Those codes also mean real refusals, so the entry is read: only if every value to add is there
+        // and every value to delete is gone is the modify already in state.
+        if ((result.Status == LegacyWriteStatus.AlreadyExists || result.Detail?.StartsWith("unwillingToPerform (53)", StringComparison.Ordinal) == true)
+            && changes.All(c => c.Kind != AttributeChangeKind.Replace && c.Values.Count > 0)
+            && await ReadEntryAsync(dn, cancellationToken) is { } entry
+            && changes.All(c => IsInState(entry, c)))
+        {
+            return new LegacyWriteResult(LegacyWriteStatus.AlreadyInState, result.Detail, dn);
+        }
+
+        return result.Status == LegacyWriteStatus.AlreadyExists
+            ? new LegacyWriteResult(LegacyWriteStatus.Rejected, result.Detail)
+            : result;
+    }
+
+    private static bool IsInState(DirectoryEntry entry, AttributeChange change)
+    {
+        var present = entry.GetValues(change.Attribute);
+        return change.Values.All(value => present.Any(p => SameValue(p, value)) == (change.Kind == AttributeChangeKind.Add));
+    }
+
+    // DN-valued link attributes come back in the server's spelling (case, escapes): compare those as DNs.
+    private static bool SameValue(byte[] stored, byte[] wanted)
+    {
+        if (stored.AsSpan().SequenceEqual(wanted))
+        {
+            return true;
+        }
+
+        return Core.Directory.DistinguishedName.TryParse(Encoding.UTF8.GetString(stored), out var a, out _)
+            && Core.Directory.DistinguishedName.TryParse(Encoding.UTF8.GetString(wanted), out var b, out _)
+            && a.Rdns.Count > 1
+            && a.Equals(b);
     }
 
     public Task<LegacyWriteResult> MoveAsync(string dn, string newParentDn, CancellationToken cancellationToken)
