@@ -15,7 +15,6 @@ internal sealed partial class LdapSession : IDisposable
     private const int InvalidCredentials = 49;
     private const int ServerDown = 81;
     private const int ConnectError = 91;
-    private static readonly Lock TlsContextLock = new();
     private readonly LdapConnection _connection;
     private Task _inFlight = Task.CompletedTask;
     private readonly LdapConnectionSettings _settings;
@@ -71,13 +70,8 @@ internal sealed partial class LdapSession : IDisposable
 
             if ((settings.UseLdaps || settings.UseStartTls) && !OperatingSystem.IsWindows())
             {
-                // Apply the TLS options above to a fresh libldap TLS context (Linux/macOS). Creating
-                // contexts on several threads at once made an occasional StartTLS fail with "operation
-                // error" (16 concurrent opens x 10 rounds: 1 of 160), so one thread at a time.
-                lock (TlsContextLock)
-                {
-                    options.StartNewTlsSessionContext();
-                }
+                // Apply the TLS options above to a fresh libldap TLS context (Linux/macOS).
+                options.StartNewTlsSessionContext();
             }
 
             if (settings.UseStartTls)

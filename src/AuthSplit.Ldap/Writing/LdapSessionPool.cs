@@ -12,6 +12,10 @@ namespace AuthSplit.Ldap.Writing;
 internal sealed class LdapSessionPool(LdapConnectionSettings settings, ILogger logger) : IDisposable
 {
     private readonly ConcurrentBag<Lease> _idle = [];
+
+    // Sessions are opened one at a time: libldap failed about 1 StartTLS in 200 with "operation error"
+    // when 16 sessions were opened at once (connect, TLS, bind take ~10 ms; eight callers wait ~80 ms).
+    private readonly SemaphoreSlim _opening = new(1, 1);
     private int _generation;
     private bool _disposed;
 
@@ -31,7 +35,26 @@ internal sealed class LdapSessionPool(LdapConnectionSettings settings, ILogger l
             idle.Session.Dispose();
         }
 
-        return new Lease(await LdapSession.OpenAsync(settings, logger, cancellationToken), generation);
+        await _opening.WaitAsync(cancellationToken);
+        try
+        {
+            // Another caller may have returned a session while this one waited.
+            if (_idle.TryTake(out var returned))
+            {
+                if (returned.Generation == Volatile.Read(ref _generation))
+                {
+                    return returned;
+                }
+
+                returned.Session.Dispose();
+            }
+
+            return new Lease(await LdapSession.OpenAsync(settings, logger, cancellationToken), generation);
+        }
+        finally
+        {
+            _opening.Release();
+        }
     }
 
     public void Return(Lease lease)
@@ -68,6 +91,7 @@ internal sealed class LdapSessionPool(LdapConnectionSettings settings, ILogger l
     public void Dispose()
     {
         _disposed = true;
+        _opening.Dispose();
         while (_idle.TryTake(out var idle))
         {
             idle.Session.Dispose();
