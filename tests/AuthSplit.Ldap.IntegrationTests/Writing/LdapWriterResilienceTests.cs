@@ -39,6 +39,26 @@ public sealed class LdapWriterResilienceTests
         process.WaitForExit();
     }
 
+    // A signal is delivered asynchronously: on a loaded machine slapd answered one more request after
+    // `kill -STOP` had returned. Wait until every thread of it is stopped.
+    private static async Task WaitUntilStoppedAsync(int pid)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var states = Directory.GetDirectories($"/proc/{pid}/task")
+                .Select(task => File.ReadAllText(Path.Combine(task, "stat")))
+                .Select(stat => stat[(stat.LastIndexOf(')') + 2)..][0]);
+            if (states.All(state => state is 'T' or 't'))
+            {
+                return;
+            }
+
+            waited.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), $"slapd (pid {pid}) should stop after SIGSTOP");
+            await Task.Delay(10);
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -115,6 +135,7 @@ public sealed class LdapWriterResilienceTests
         await ProcessRunner.RunCheckedAsync("kill", ["-STOP", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], null, TimeSpan.FromSeconds(10), CancellationToken.None);
         try
         {
+            await WaitUntilStoppedAsync(server.Pid);
             var watch = Stopwatch.StartNew();
             var act = async () => await writer.DeleteAsync(people[0], CancellationToken.None);
 
