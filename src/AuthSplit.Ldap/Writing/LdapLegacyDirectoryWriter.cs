@@ -206,8 +206,10 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
 
     private async Task<LegacyWriteResult> WriteAsync(string what, string dn, DirectoryRequest request, string? newDn, CancellationToken cancellationToken)
     {
+        var lastAttempt = 0;
         var result = await ExecuteAsync(what, dn, async (session, attempt, token) =>
         {
+            lastAttempt = attempt;
             try
             {
                 await session.SendAsIsAsync(request, token);
@@ -223,13 +225,13 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
                 }
 
                 LogRefused(_logger, what, dn, detail);
-                return new LegacyWriteResult(status, detail, status == LegacyWriteStatus.NoSuchObject || status == LegacyWriteStatus.Rejected ? null : newDn ?? dn);
+                return new LegacyWriteResult(status, detail, status is LegacyWriteStatus.NoSuchObject or LegacyWriteStatus.Rejected ? null : newDn ?? dn);
             }
         }, cancellationToken);
 
-        // A move whose first attempt went through before the connection dropped: the entry is gone from
+        // A move whose earlier attempt went through before the connection dropped: the entry is gone from
         // its old DN and is at the new one.
-        if (request is ModifyDNRequest && newDn is not null && result.Status == LegacyWriteStatus.NoSuchObject && result.Detail?.Contains("(attempt ", StringComparison.Ordinal) == true
+        if (request is ModifyDNRequest && newDn is not null && lastAttempt > 1 && result.Status == LegacyWriteStatus.NoSuchObject
             && await ReadEntryAsync(newDn, cancellationToken) is not null)
         {
             return new LegacyWriteResult(LegacyWriteStatus.Done, "the entry is at its new DN: an earlier attempt's answer was lost", newDn);
