@@ -24,7 +24,7 @@ namespace AuthSplit.Ldap;
 public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
 {
     // Active Directory does not return operational attributes for "+": name the ones the planner may use.
-    private static readonly string[] ActiveDirectoryOperational =
+    internal static readonly string[] ActiveDirectoryOperational =
     [
         "objectGUID", "objectSid", "whenChanged", "whenCreated", "uSNChanged", "isCriticalSystemObject", "adminCount",
         "memberOf", "msDS-User-Account-Control-Computed", "distinguishedName",
@@ -148,7 +148,7 @@ public sealed partial class LdapLegacyDirectory : ILegacyDirectorySource
     // S.DS.P hands attributes over in hash-table order, which changes from process to process, so
     // they are put in one canonical order (objectClass first, then by name) and the same directory
     // gives a byte-identical snapshot on every read. Value order is the server's.
-    private static async Task<DirectoryEntry> ToEntryAsync(LdapSession session, SearchResultEntry entry, CancellationToken cancellationToken)
+    internal static async Task<DirectoryEntry> ToEntryAsync(LdapSession session, SearchResultEntry entry, CancellationToken cancellationToken)
     {
         var read = new DirectoryAttribute[entry.Attributes.Count];
         entry.Attributes.Values.CopyTo(read, 0);

@@ -104,6 +104,14 @@ internal sealed partial class LdapSession : IDisposable
     public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken cancellationToken) =>
         (SearchResponse)await RunAsync(() => OffloadAsync(() => _connection.SendRequest(request), cancellationToken), "search");
 
+    /// <summary>
+    /// One request sent as it is, bounded like every call here (offloaded, Source:TimeoutSeconds as a
+    /// backstop, cancellation): LDAP errors are not translated, so the writer can act on result codes
+    /// (noSuchObject, entryAlreadyExists...) as values and retry what is transient.
+    /// </summary>
+    public Task<DirectoryResponse> SendAsIsAsync(DirectoryRequest request, CancellationToken cancellationToken) =>
+        OffloadAsync(() => _connection.SendRequest(request), cancellationToken);
+
     /// <summary>One page of a paged read; <paramref name="entriesRead"/> so far is named if the connection is lost.</summary>
     public Task<SearchResponse> SearchPageAsync(SearchRequest request, int entriesRead, CancellationToken cancellationToken)
     {

@@ -15,6 +15,13 @@ public sealed record SlapdServerOptions
 
     /// <summary>Progress and install messages (e.g. a test's output); null for none.</summary>
     public TextWriter? Log { get; init; }
+
+    /// <summary>
+    /// Loads the <c>ppolicy</c> and <c>lastbind</c> modules (from /usr/lib/ldap) with their overlays, so
+    /// <c>pwdAccountLockedTime</c> locks an account and a successful bind stamps <c>authTimestamp</c>.
+    /// Off by default: other tests see the plain server they were written against.
+    /// </summary>
+    public bool PasswordPolicy { get; init; }
 }
 
 /// <summary>
@@ -68,6 +75,17 @@ public sealed class SlapdServer : IAsyncDisposable
 
     public bool NoSync => _options.NoSync;
 
+    /// <summary>
+    /// With <see cref="SlapdServerOptions.PasswordPolicy"/>: the default password policy entry
+    /// (<c>pwdAttribute: userPassword</c> and <c>pwdLockout: TRUE</c>: slapd 2.5 ignores
+    /// <c>pwdAccountLockedTime</c> under a policy without pwdLockout, measured here), created at start with the suffix entry; a caller
+    /// that bulk-loads its own suffix calls <see cref="AddPasswordPolicyAsync"/> after the load.
+    /// </summary>
+    public string PasswordPolicyDn => "cn=password-policy," + Suffix;
+
+    public Task AddPasswordPolicyAsync(CancellationToken cancellationToken) =>
+        AddLdifTextAsync($"dn: {PasswordPolicyDn}\nobjectClass: organizationalRole\nobjectClass: pwdPolicy\ncn: password-policy\npwdAttribute: userPassword\npwdLockout: TRUE\n", cancellationToken);
+
     public static async Task<SlapdServer> StartAsync(SlapdServerOptions options, CancellationToken cancellationToken)
     {
         var tools = await DebianPackages.EnsureAsync(Tools, options.Log, cancellationToken);
@@ -83,6 +101,10 @@ public sealed class SlapdServer : IAsyncDisposable
                 await server.AddLdifTextAsync(
                 $"dn: {options.Suffix}\nobjectClass: dcObject\nobjectClass: organization\n{FirstRdnAttribute(options.Suffix)}\no: AuthSplit lab\n",
                 cancellationToken);
+                if (options.PasswordPolicy)
+                {
+                    await server.AddPasswordPolicyAsync(cancellationToken);
+                }
             }
 
             return server;
@@ -183,6 +205,34 @@ public sealed class SlapdServer : IAsyncDisposable
             new Dictionary<string, string> { ["LDAPTLS_CACERT"] = CaFile, ["LDAPTLS_REQCERT"] = "demand" },
             TimeSpan.FromMinutes(10),
             cancellationToken);
+
+    /// <summary>Starts slapd again after <see cref="StopAsync"/>, on the same ports and the same data (a server restart as clients see it).</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (_process is not null)
+        {
+            throw new InvalidOperationException("slapd is running");
+        }
+
+        var socket = Uri.EscapeDataString(Path.Combine(Directory, "ldapi"));
+        for (var attempt = 1; ; attempt++)
+        {
+            _process = ServerProcess.Start(_tools["slapd"], ["-d", "0", "-F", ConfigDirectory, "-h", $"ldap://127.0.0.1:{Port}/ ldaps://127.0.0.1:{LdapsPort}/ ldapi://{socket}"]);
+            try
+            {
+                await _process.WaitForPortAsync(LdapsPort, TimeSpan.FromSeconds(20), $"slapd (pid {_process.Pid})", cancellationToken);
+                await _process.WaitForPortAsync(Port, TimeSpan.FromSeconds(5), $"slapd (pid {_process.Pid})", cancellationToken);
+                _options.Log?.WriteLine($"slapd pid {_process.Pid} listening again on {LdapUrl} and {LdapsUrl}");
+                return;
+            }
+            catch (LabServerException) when (attempt < 10 && _process.RecentOutput.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                // The old process's sockets may linger a moment; the ports must stay the same.
+                await StopAsync();
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+    }
 
     public async Task StopAsync()
     {
@@ -335,6 +385,30 @@ public sealed class SlapdServer : IAsyncDisposable
             olcMemberOfMemberOfAD: memberOf
 
             """);
+        if (_options.PasswordPolicy)
+        {
+            // ppolicy enforces nothing, not even the administrative lock (pwdAccountLockedTime
+            // 000001010000Z), for an entry without a policy or under one without pwdLockout: a default
+            // one with pwdLockout (PasswordPolicyDn) applies to all. lastbind stamps authTimestamp on every successful bind (precision 0).
+            ldif.Replace("olcModuleLoad: memberof\n", "olcModuleLoad: memberof\nolcModuleLoad: ppolicy\nolcModuleLoad: lastbind\n");
+            ldif.Append("""
+
+                dn: olcOverlay={1}ppolicy,olcDatabase={1}mdb,cn=config
+                objectClass: olcOverlayConfig
+                objectClass: olcPPolicyConfig
+                olcOverlay: {1}ppolicy
+                olcPPolicyUseLockout: TRUE
+                olcPPolicyDefault: PASSWORD_POLICY_DN
+
+                dn: olcOverlay={2}lastbind,olcDatabase={1}mdb,cn=config
+                objectClass: olcOverlayConfig
+                objectClass: olcLastBindConfig
+                olcOverlay: {2}lastbind
+                olcLastBindPrecision: 0
+
+                """.Replace("PASSWORD_POLICY_DN", PasswordPolicyDn, StringComparison.Ordinal));
+        }
+
         return ldif.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
     }
 }

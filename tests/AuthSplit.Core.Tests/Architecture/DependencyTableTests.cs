@@ -44,7 +44,7 @@ public sealed class DependencyTableTests
     private static readonly Dictionary<string, (string Assembly, string[] Projects, string[] Packages)> Table = new()
     {
         [Core] = ("AuthSplit.Core", [], []),
-        [Ldap] = ("AuthSplit.Ldap", [Core], ["System.DirectoryServices.Protocols", "Microsoft.Extensions.Logging.Abstractions"]),
+        [Ldap] = ("AuthSplit.Ldap", [Core], ["System.DirectoryServices.Protocols", "Microsoft.Extensions.Logging.Abstractions", "Polly"]),
         [Graph] = ("AuthSplit.Graph", [Core], ["Microsoft.Graph", "Microsoft.Kiota", "Azure", "Polly", "System.Threading.RateLimiting", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Identity"]),
         [Emulator] = ("authsplit-graph-emulator", [], ["Microsoft.AspNetCore", "Microsoft.Extensions"]),
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions"]),
