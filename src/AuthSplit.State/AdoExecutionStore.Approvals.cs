@@ -35,6 +35,19 @@ public sealed partial class AdoExecutionStore
         }, cancellationToken);
     }
 
+    public Task<LedgerRecord> RecordRestoreAsync(RestoreRecord restore, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(restore);
+        return WriteAsync(
+            (connection, transaction) => AppendLedgerAsync(connection, transaction, new LedgerDraft(LedgerKind.Restore, restore.PlanId, restore.Actor.Operator, restore.Actor.Node)
+            {
+                Wave = restore.Wave,
+                EntityId = restore.EntityId,
+                Data = restore.Data,
+            }, cancellationToken),
+            cancellationToken);
+    }
+
     public async Task<IReadOnlyList<Approval>> GetApprovalsAsync(string planId, CancellationToken cancellationToken) =>
         await ReadListAsync(_dialect.SelectApprovals, ReadApproval, cancellationToken, ("@plan_id", planId)).ConfigureAwait(false);
 

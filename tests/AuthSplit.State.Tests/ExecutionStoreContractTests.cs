@@ -189,6 +189,22 @@ public abstract class ExecutionStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restore_is_a_ledger_record_of_its_wave_chained_to_the_rest()
+    {
+        var plan = Some.PlanId();
+        await Store.SaveWaveAsync(Some.Wave(plan, "wave-1", WaveStatus.Completed, Some.Start), Ct);
+
+        var record = await Store.RecordRestoreAsync(new RestoreRecord(plan, "wave-1", "entity-a", new ExecutionActor("carol", "node-1"), Some.Start.AddDays(1), "{\"dn\":\"uid=a,ou=hq,dc=example,dc=com\"}"), Ct);
+
+        record.Kind.Should().Be(LedgerKind.Restore);
+        var ledger = await Store.ReadLedgerAsync("wave-1", Ct).ToListAsync(Ct);
+        ledger[^1].Should().Be(record);
+        record.EntityId.Should().Be("entity-a");
+        record.Actor.Should().Be("carol");
+        LedgerChain.Verify(await Store.ReadLedgerAsync(null, Ct).ToListAsync(Ct)).IsIntact.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task A_self_approved_run_is_kept_as_such_and_said_in_its_ledger_record()
     {
         var run = Some.Wave(Some.PlanId(), "wave-1", WaveStatus.Running, Some.Start) with { SelfApproved = true };

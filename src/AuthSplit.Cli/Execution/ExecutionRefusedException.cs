@@ -9,12 +9,13 @@ public sealed class ExecutionRefusedException(ExecutionRefusal refusal) : Except
 
     public static int ExitCodeOf(ExecutionRefusalCode code) => code switch
     {
-        ExecutionRefusalCode.PlanNotApproved => ExitCodes.PlanNotApproved,
+        // A plan the store does not hold was never approved here.
+        ExecutionRefusalCode.PlanNotApproved or ExecutionRefusalCode.PlanNotFound => ExitCodes.PlanNotApproved,
         ExecutionRefusalCode.PlanTampered => ExitCodes.PlanTampered,
         ExecutionRefusalCode.SelfApproval => ExitCodes.SelfApproval,
         ExecutionRefusalCode.DependencyIncomplete => ExitCodes.DependencyIncomplete,
         ExecutionRefusalCode.WavePaused => ExitCodes.WavePaused,
-        ExecutionRefusalCode.WaveUnknown or ExecutionRefusalCode.PlanNotFound => ExitCodes.BadInput,
+        ExecutionRefusalCode.WaveUnknown => ExitCodes.BadInput,
         _ => ExitCodes.InternalError,
     };
 }

@@ -21,6 +21,10 @@ public sealed class StateComposition : IAsyncDisposable
         return new StateComposition(store);
     }
 
+    /// <summary>The SQLite file the state store and Quartz's job store share: <c>State:Path</c> (already made absolute by the config loader) or <c>authsplit-state.db</c> beside the config file.</summary>
+    public static string SqlitePathOf(AuthSplitOptions options, string configPath) =>
+        options.State.Path ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, StateDefaults.SqliteFileName);
+
     public async ValueTask DisposeAsync()
     {
         switch (Store)

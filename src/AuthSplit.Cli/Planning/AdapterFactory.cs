@@ -52,6 +52,20 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     }
 
     /// <summary>Resolves what a live directory read needs before it connects (the bind password); bad input names the setting.</summary>
+    /// <summary>The legacy directory's write side for the executor (its own retries and reconnects).</summary>
+    public Core.Execution.ILegacyDirectoryWriter OpenLegacyWriter(SourceOptions source, ExecutionOptions execution)
+    {
+        var writer = new Ldap.Writing.LdapLegacyDirectoryWriter(source, execution, _loggerFactory.CreateLogger<Ldap.Writing.LdapLegacyDirectoryWriter>());
+        _connections.Add(writer);
+        return writer;
+    }
+
+    /// <summary>The target tenant for the executor: source-of-authority switches and read-backs, paced under the write limit.</summary>
+    public Core.Execution.ITargetTenant OpenTargetTenant(TargetOptions options) => new GraphTenant(OpenTargetConnection(options));
+
+    /// <summary>The logger factory the adapters log through, for hosts that compose them (the scheduler).</summary>
+    public ILoggerFactory LoggerFactory => _loggerFactory;
+
     public static void ResolveSourceCredentials(SourceOptions options) => _ = LdapConnectionSettings.From(options);
 
     /// <summary>Resolves the Graph credential (secret, token or certificate) as a live read would, without a request.</summary>

@@ -185,6 +185,9 @@ public sealed record EntryBackup
     public string? Sha256 { get; init; }
 }
 
+/// <summary>A restore of a deleted legacy entry from its backup. <see cref="Data"/> is compact JSON of what came back (DN, groups, notes; no attribute values).</summary>
+public sealed record RestoreRecord(string PlanId, string Wave, string EntityId, ExecutionActor Actor, DateTimeOffset At, string Data);
+
 /// <summary>What a ledger record is about.</summary>
 public enum LedgerKind
 {

@@ -77,6 +77,9 @@ public interface IBackupStore
 
     /// <summary>The newest backup of the entity, decrypted; null when there is none.</summary>
     Task<EntryBackup?> GetBackupAsync(string entityId, CancellationToken cancellationToken);
+
+    /// <summary>Records a restore from a backup (who, when, what came back) as a ledger record of its wave; durable when the call returns.</summary>
+    Task<LedgerRecord> RecordRestoreAsync(RestoreRecord restore, CancellationToken cancellationToken);
 }
 
 public interface ILedgerReader

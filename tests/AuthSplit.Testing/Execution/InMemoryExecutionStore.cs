@@ -238,6 +238,12 @@ public sealed class InMemoryExecutionStore : IExecutionStore
     public Task<EntryBackup?> GetBackupAsync(string entityId, CancellationToken cancellationToken) =>
         Read(() => _backups.LastOrDefault(b => b.EntityId == entityId));
 
+    public Task<LedgerRecord> RecordRestoreAsync(RestoreRecord restore, CancellationToken cancellationToken) => Commit(() =>
+    {
+        Append(LedgerKind.Restore, restore.PlanId, restore.Wave, restore.EntityId, null, null, restore.Actor.Operator, restore.Actor.Node, restore.Data);
+        return _ledger[^1];
+    });
+
     public async IAsyncEnumerable<LedgerRecord> ReadLedgerAsync(string? wave, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var records = await Read<List<LedgerRecord>>(() => [.. _ledger.Where(r => wave is null || r.Wave == wave || r.Kind == LedgerKind.Approval)]);

@@ -1,0 +1,109 @@
+using AuthSplit.Cli.Planning;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Execution;
+using AuthSplit.Scheduling;
+using AuthSplit.Scheduling.Hosting;
+using AuthSplit.Scheduling.Store;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serilog;
+
+namespace AuthSplit.Cli.Execution;
+
+/// <summary>
+/// The composition root of execution: the state store, the adapters (legacy writer, target tenant), the
+/// wave execution and the Quartz scheduler on the same database, in one Generic Host. Signals stay with
+/// the CLI (<see cref="Interruption"/>): the host gets no console lifetime of its own, and a stop lets the
+/// running step finish and be journalled before the process ends.
+/// </summary>
+public sealed class ExecutionHost : IAsyncDisposable
+{
+    /// <summary>How long a stop waits for the step in progress (a Graph write paced under the tenant's limit can wait minutes).</summary>
+    public static readonly TimeSpan StepShutdownTimeout = TimeSpan.FromMinutes(10);
+
+    private readonly StateComposition _state;
+    private readonly AdapterFactory _adapters;
+
+    private ExecutionHost(StateComposition state, AdapterFactory adapters, IHost host)
+    {
+        _state = state;
+        _adapters = adapters;
+        Host = host;
+    }
+
+    public IHost Host { get; }
+
+    public IExecutionStore Store => _state.Store;
+
+    /// <param name="progress">The live display of a foreground run; null for serve and schedule.</param>
+    /// <param name="withAdapters">False for <c>schedule</c>, which only writes a trigger and connects to nothing.</param>
+    public static async Task<ExecutionHost> CreateAsync(AuthSplitOptions options, string configPath, Serilog.ILogger log, IProgress<WaveProgress>? progress, bool withAdapters, CancellationToken cancellationToken)
+    {
+        var state = await StateComposition.OpenAsync(options, configPath, cancellationToken);
+        var adapters = new AdapterFactory(log);
+        try
+        {
+            var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+            builder.Logging.ClearProviders().AddSerilog(log, dispose: false);
+            builder.Services.AddSingleton<IHostLifetime, CliOwnedLifetime>();
+            builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = StepShutdownTimeout);
+            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddSingleton(state.Store);
+            builder.Services.AddSingleton<IWaveJournal>(state.Store);
+            builder.Services.AddSingleton<IUnfinishedWaves>(new JournalUnfinishedWaves(state.Store));
+            if (withAdapters)
+            {
+                var settings = WaveExecutionSettings.From(options, Environment.MachineName);
+                builder.Services.AddSingleton(_ => adapters.OpenLegacyWriter(options.Source, options.Execution));
+                builder.Services.AddSingleton(_ => options.Target is null ? new MissingTargetTenant() : adapters.OpenTargetTenant(options.Target));
+                builder.Services.AddScoped<IWaveExecution>(services => new WaveExecution(
+                    services.GetRequiredService<IExecutionStore>(),
+                    services.GetRequiredService<ILegacyDirectoryWriter>(),
+                    services.GetRequiredService<ITargetTenant>(),
+                    settings,
+                    services.GetRequiredService<TimeProvider>(),
+                    progress));
+            }
+
+            builder.Services.AddWaveScheduling(new SchedulerStoreOptions { Provider = SchedulerStoreProvider.Sqlite, SqlitePath = StateComposition.SqlitePathOf(options, configPath) });
+            builder.Services.AddWaveSchedulerHost();
+            return new ExecutionHost(state, adapters, builder.Build());
+        }
+        catch
+        {
+            adapters.Dispose();
+            await state.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is IAsyncDisposable asyncHost)
+        {
+            await asyncHost.DisposeAsync();
+        }
+        else
+        {
+            Host.Dispose();
+        }
+
+        _adapters.Dispose();
+        await _state.DisposeAsync();
+    }
+
+    /// <summary>The host starts and stops when the command says so; SIGINT and SIGTERM belong to the CLI's <see cref="Interruption"/>.</summary>
+    private sealed class CliOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class JournalUnfinishedWaves(IWaveJournal journal) : IUnfinishedWaves
+    {
+        public async Task<IReadOnlyList<UnfinishedWave>> ListAsync(CancellationToken cancellationToken) =>
+            [.. (await journal.GetRunningWavesAsync(cancellationToken)).Select(run => new UnfinishedWave(run.PlanId, run.Wave, run.StartedBy.Operator))];
+    }
+}

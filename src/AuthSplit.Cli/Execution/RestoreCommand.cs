@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Text.Json;
+using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Planning;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Errors;
+using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Restoring;
+using AuthSplit.Core.Planning.Format;
+using Serilog;
+
+namespace AuthSplit.Cli.Execution;
+
+/// <summary>
+/// <c>authsplit restore --config F --entity ID [--as NAME]</c>: re-creates a deleted legacy entry from its
+/// backup, its group memberships included, and records the restore in the ledger of its wave.
+/// </summary>
+public static class RestoreCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var config = ExecutionOptionsOnCommandLine.Config();
+        var entity = new Option<string>("--entity", "-e") { Description = "The entity's id as the plan and status give it (entryUUID or objectGUID).", Required = true };
+        var @as = ExecutionOptionsOnCommandLine.As();
+        var logDir = ExecutionOptionsOnCommandLine.LogDir();
+        var command = new Command("restore", "Re-create a deleted legacy entry and its memberships from its backup (AD: a new object; the AD Recycle Bin gives the original back).") { config, entity, @as, logDir };
+        command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, parse.GetValue(logDir), false, (log, ct) =>
+            RestoreAsync(console, log, parse.GetRequiredValue(config), parse.GetRequiredValue(entity), parse.GetValue(@as), ct), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RestoreAsync(CliConsole console, ILogger log, string configPath, string entityId, string? givenOperator, CancellationToken cancellationToken)
+    {
+        var options = ConfigLoader.Load(configPath, requireLiveSource: true, log);
+        var who = OperatorName.Resolve(givenOperator, "--as");
+        await using var state = await StateComposition.OpenAsync(options, configPath, cancellationToken);
+        var backup = await state.Store.GetBackupAsync(entityId, cancellationToken)
+            ?? throw new InputException("no-backup", $"the state store ({state.Store.Description}) holds no backup of entity \"{PrintableText.Escape(entityId)}\": only entries the executor backed up can be restored (authsplit status --wave W lists the ids)");
+        using var adapters = new AdapterFactory(log);
+        var writer = adapters.OpenLegacyWriter(options.Source, options.Execution);
+        var dialect = options.Source.Dialect;
+        var recipe = RestoreRecipes.For(backup, dialect);
+        var added = await writer.AddAsync(recipe.Entry, cancellationToken);
+        if (added.Status == LegacyWriteStatus.Rejected && recipe.KeepsIdentity && dialect == DirectoryDialect.OpenLdap)
+        {
+            log.Warning("The directory refused to restore {Dn} with its entryUUID ({Detail}); restoring it with a new one", recipe.Entry.Dn, added.Detail);
+            await console.Error.WriteLineAsync($"warning: the directory refused to keep the entry's entryUUID ({added.Detail}); it is restored with a new one (the bind account needs manage access for the Relax Rules control to keep it).");
+            recipe = RestoreRecipes.For(backup, dialect, keepIdentity: false);
+            added = await writer.AddAsync(recipe.Entry, cancellationToken);
+        }
+
+        switch (added.Status)
+        {
+            case LegacyWriteStatus.Done:
+                break;
+            case LegacyWriteStatus.AlreadyExists:
+                var present = await writer.ReadEntryAsync(recipe.Entry.Dn, cancellationToken);
+                if (present is null || !SameIdentity(present, recipe, dialect))
+                {
+                    throw new InputException("restore-occupied", $"an entry other than the backup's already exists at \"{PrintableText.Escape(recipe.Entry.Dn)}\": nothing was restored; move or remove it first");
+                }
+
+                await console.Output.WriteLineAsync($"The entry is already back at {recipe.Entry.Dn}; checking its memberships.");
+                break;
+            case LegacyWriteStatus.NoSuchObject:
+                throw new InputException("restore-parent-missing", $"the parent of \"{PrintableText.Escape(recipe.Entry.Dn)}\" no longer exists: re-create it first, then run restore again");
+            default:
+                throw new ExternalSystemException(writer.Description, $"the directory refused to re-create \"{recipe.Entry.Dn}\": {added.Detail}");
+        }
+
+        var groups = new List<string>();
+        var missingGroups = new List<string>();
+        foreach (var group in recipe.Groups)
+        {
+            var result = await writer.ModifyAsync(group.GroupDn, [group.Change], cancellationToken);
+            switch (result.Status)
+            {
+                case LegacyWriteStatus.Done or LegacyWriteStatus.AlreadyInState:
+                    groups.Add(group.GroupDn);
+                    break;
+                case LegacyWriteStatus.NoSuchObject:
+                    missingGroups.Add(group.GroupDn);
+                    break;
+                default:
+                    throw new ExternalSystemException(writer.Description, $"the entry is back, but adding it to group \"{group.GroupDn}\" was refused: {result.Detail}; run restore again once that is fixed");
+            }
+        }
+
+        var data = JsonSerializer.Serialize(new RestoreData(recipe.Entry.Dn, groups, missingGroups, recipe.KeepsIdentity, recipe.CreatedDisabled, recipe.LeftOut, recipe.Notes));
+        var record = await state.Store.RecordRestoreAsync(new RestoreRecord(backup.PlanId, backup.Wave, backup.EntityId, new ExecutionActor(who, Environment.MachineName), TimeProvider.System.GetUtcNow(), data), cancellationToken);
+        log.Information("Entity {EntityId} restored to {Dn} by {Operator} (ledger record {Sequence})", backup.EntityId, recipe.Entry.Dn, who, record.Sequence);
+        await console.Output.WriteLineAsync($"Restored {recipe.Entry.Dn} from its backup of {backup.TakenAt:yyyy-MM-dd HH:mm}Z with {groups.Count} group membership(s); recorded in the ledger (record {record.Sequence}).");
+        foreach (var missing in missingGroups)
+        {
+            await console.Error.WriteLineAsync($"warning: group {missing} no longer exists; that membership was not restored.");
+        }
+
+        foreach (var note in recipe.Notes)
+        {
+            await console.Output.WriteLineAsync("note: " + note);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static bool SameIdentity(Core.Model.DirectoryEntry present, RestoreRecipe recipe, DirectoryDialect dialect)
+    {
+        var attribute = Core.Planning.Preconditions.EntityIdentity.AttributeFor(dialect);
+        var wanted = recipe.Entry.GetValues(attribute);
+        var found = present.GetValues(attribute);
+        // Without a kept identity (AD, or a refused Relax add) the DN is all there is to compare.
+        return wanted.Count == 0 || (found.Count == 1 && wanted[0].AsSpan().SequenceEqual(found[0]));
+    }
+
+    private sealed record RestoreData(string Dn, IReadOnlyList<string> Groups, IReadOnlyList<string> MissingGroups, bool KeptIdentity, bool CreatedDisabled, IReadOnlyList<string> LeftOut, IReadOnlyList<string> Notes);
+}
