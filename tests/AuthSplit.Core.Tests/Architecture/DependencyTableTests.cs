@@ -20,11 +20,8 @@ public sealed class DependencyTableTests
     private const string Emulator = "AuthSplit.Graph.Emulator";
     private const string Lab = "AuthSplit.Lab";
     private const string Cli = "AuthSplit.Cli";
-<<<<<<< HEAD
     private const string State = "AuthSplit.State";
-=======
     private const string Scheduling = "AuthSplit.Scheduling";
->>>>>>> wt-sched
 
     /// <summary>The only assemblies the core may reference: all from the base class library.</summary>
     private static readonly string[] CoreAllowList =
