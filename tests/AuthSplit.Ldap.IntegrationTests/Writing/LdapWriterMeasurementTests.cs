@@ -25,7 +25,7 @@ public sealed class LdapWriterMeasurementTests(ITestOutputHelper output)
     private const int Deletes = 5_000;
     private const int Rounds = 3;
 
-    [Fact]
+    [LongFact]
     public async Task Writer_deletes_per_second_against_ldapdelete_of_the_same_dns()
     {
         var work = TestPaths.NewWorkDirectory();
