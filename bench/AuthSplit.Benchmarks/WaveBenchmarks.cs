@@ -92,8 +92,38 @@ public static class WaveBenchmarks
         Console.WriteLine($"  {summary}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Graph writes applied by the emulator: {switches:N0} ({emulator.RequestCount:N0} HTTP requests); state store {new FileInfo(Path.Combine(work, "authsplit-state.db")).Length / 1e6:0.0} MB"));
 
+        await StepLatenciesAsync(Path.Combine(work, "authsplit-state.db"));
+
         var again = await CliAsync(work, "run", "--config", config, "--plan", plan, "--wave", Wave, "--as", "benchmark-operator");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run again on the finished wave: {again.Seconds:0.00} s, {emulator.Writes.Count - switches} Graph writes: {again.Output.Trim().Split('\n')[^1].Trim()}"));
+    }
+
+    // Where an entity's time goes: from the journal, the time from an entity's previous step record to each step's record (the first step of each entity has none), averaged per step.
+    private static async Task StepLatenciesAsync(string database)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT entity_id, step, at FROM authsplit_steps ORDER BY entity_id, ledger_sequence";
+        var totals = new Dictionary<string, (double Milliseconds, int Count)>(StringComparer.Ordinal);
+        string? entity = null;
+        DateTimeOffset previous = default;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var at = DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture);
+            if (reader.GetString(0) == entity)
+            {
+                var step = reader.GetString(1);
+                var (ms, n) = totals.GetValueOrDefault(step);
+                totals[step] = (ms + (at - previous).TotalMilliseconds, n + 1);
+            }
+
+            entity = reader.GetString(0);
+            previous = at;
+        }
+
+        Console.WriteLine("  mean time before each step's journal record, per entity (ms): " + string.Join(", ", totals.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key} {t.Value.Milliseconds / t.Value.Count:0}"))));
     }
 
     private static string Config(SlapdServer slapd, string passwordFile, Uri graph, string tokenFile, string keyFile, int people) => $$"""
@@ -116,7 +146,8 @@ public static class WaveBenchmarks
 
     private static async Task<string> SecretFileAsync(string path, string secret)
     {
-        await File.WriteAllTextAsync(path, secret + "\n");
+        // No line end: ldapdelete -y and ldapsearch -y send the whole file as the password.
+        await File.WriteAllTextAsync(path, secret);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
