@@ -22,14 +22,14 @@ public static class WaveBenchmarks
     private const string Token = "wave-benchmark-token-7c21";
     private const string Wave = "bench";
 
-    public static async Task RunAsync(int people)
+    public static async Task RunAsync(int people, int concurrency)
     {
         // The wave takes everyone but the partner's people (a quarter of the generated organisation, protected and outside the filter).
         var generated = (int)Math.Ceiling(people * 4 / 3.0);
         var work = Directory.CreateTempSubdirectory("authsplit-bench-wave-").FullName;
         try
         {
-            await RunInAsync(work, people, generated);
+            await RunInAsync(work, people, generated, concurrency);
         }
         finally
         {
@@ -37,14 +37,14 @@ public static class WaveBenchmarks
         }
     }
 
-    private static async Task RunInAsync(string work, int people, int generated)
+    private static async Task RunInAsync(string work, int people, int generated, int concurrency)
     {
         var clock = Stopwatch.StartNew();
         var ldif = Path.Combine(work, "source.ldif");
         var target = Path.Combine(work, "target");
         await GeneratedOrganization.WriteLdifAsync(ldif, generated, groupSize: 0, CancellationToken.None);
         await GeneratedOrganization.WriteTargetSnapshotAsync(target, generated, pageSize: 999, cloudOnly: 0, CancellationToken.None);
-        Console.WriteLine($"# wave execution: {generated:N0} people generated (no groups), the wave takes the {people:N0}-odd that are not the partner's; generated in {clock.Elapsed.TotalSeconds:0.00} s");
+        Console.WriteLine($"# wave execution: {generated:N0} people generated (no groups), the wave takes the {people:N0}-odd that are not the partner's; generated in {clock.Elapsed.TotalSeconds:0.00} s; Execution:Concurrency {concurrency}");
 
         var slapdOptions = new SlapdServerOptions { Suffix = GeneratedOrganization.Suffix, CreateSuffixEntry = false, NoSync = true, PasswordPolicy = true, Log = Console.Out };
         await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(target), Faults = GraphFaults.None }, CancellationToken.None);
@@ -58,7 +58,7 @@ public static class WaveBenchmarks
         var token = await SecretFileAsync(Path.Combine(secrets, "graph-token"), Token);
         var key = await SecretFileAsync(Path.Combine(secrets, "backup.key"), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         var config = Path.Combine(work, "authsplit.json");
-        await File.WriteAllTextAsync(config, Config(slapd, password, emulator.BaseUrl, token, key, people));
+        await File.WriteAllTextAsync(config, Config(slapd, password, emulator.BaseUrl, token, key, people, concurrency));
 
         var plan = Path.Combine(work, "plan.json");
         var planned = await CliAsync(work, "plan", "--config", config, "--out", plan);
@@ -126,7 +126,7 @@ public static class WaveBenchmarks
         Console.WriteLine("  mean time before each step's journal record, per entity (ms): " + string.Join(", ", totals.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key} {t.Value.Milliseconds / t.Value.Count:0}"))));
     }
 
-    private static string Config(SlapdServer slapd, string passwordFile, Uri graph, string tokenFile, string keyFile, int people) => $$"""
+    private static string Config(SlapdServer slapd, string passwordFile, Uri graph, string tokenFile, string keyFile, int people, int concurrency) => $$"""
         {
           "Source": { "Url": {{Json(slapd.LdapsUrl)}}, "BindDn": {{Json(slapd.AdminDn)}}, "PasswordFile": {{Json(passwordFile)}}, "CaFile": {{Json(slapd.CaFile)}}, "BaseDn": "{{GeneratedOrganization.Suffix}}", "Dialect": "OpenLdap", "PageSize": 1000 },
           "Waves": [
@@ -138,7 +138,7 @@ public static class WaveBenchmarks
           "Target": { "Kind": "Graph", "BaseUrl": {{Json(graph.ToString())}}, "Auth": "StaticToken", "TokenFile": {{Json(tokenFile)}}, "AllowInsecureLoopback": true,
                       "Limits": { "WritesPerWindow": 100000, "WriteWindowSeconds": 1 } },
           "State": { "Provider": "Sqlite", "BackupKeyFile": {{Json(keyFile)}} },
-          "Execution": { "Concurrency": 8 }
+          "Execution": { "Concurrency": {{concurrency}} }
         }
         """;
 
