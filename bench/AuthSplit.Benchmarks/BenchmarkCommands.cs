@@ -6,6 +6,7 @@ namespace AuthSplit.Benchmarks;
 /// <c>dotnet run -c Release --project bench/AuthSplit.Benchmarks -- &lt;command&gt;</c>:
 /// <c>plan-offline [people]</c>, <c>plan-live [people]</c>, <c>serve-live [people]</c> (the live benchmark's slapd, kept running until Enter, for profiling), <c>phases [people]</c>,
 /// <c>graph-read [users]</c>, <c>graph-switch [users] [quota] [window-seconds]</c> (default 10,000 users under Graph's 3,000 writes per 150 s: about 8.5 minutes),
+/// <c>wave [people] [concurrency]</c> (default 10,000 people, <c>Execution:Concurrency</c> 8: plan, approve and run of one wave against slapd and the emulator beside <c>ldapdelete -c</c>),
 /// <c>micro</c> (BenchmarkDotNet), <c>all</c> (the plan benchmarks and graph-read).
 /// Figures go to stdout; docs/benchmarks.md records what was measured on the reference machine.
 /// </summary>
@@ -38,6 +39,9 @@ public static class BenchmarkCommands
                     args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3000,
                     args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 150);
                 return 0;
+            case "wave":
+                await WaveBenchmarks.RunAsync(args.Length > 1 ? people : 10_000, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 8);
+                return 0;
             case "micro":
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkCommands).Assembly).Run(args.Skip(1).ToArray());
                 return 0;
@@ -47,7 +51,7 @@ public static class BenchmarkCommands
                 await GraphBenchmarks.ReadAsync(people);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, serve-live, phases, graph-read, graph-switch, micro or all");
+                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, serve-live, phases, graph-read, graph-switch, wave, micro or all");
                 return 2;
         }
     }

@@ -153,7 +153,7 @@ public static class PlanBenchmarks
     /// needs from NuGet (they come from the ASP.NET Core framework here), and the copied authsplit.dll fails
     /// to load them.
     /// </summary>
-    private static string CliAssembly()
+    internal static string CliAssembly()
     {
         var here = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
         var configuration = here.Parent?.Name ?? "Release";

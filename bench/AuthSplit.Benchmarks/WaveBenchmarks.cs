@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using AuthSplit.Core.Planning.Format;
+using AuthSplit.Graph.Emulator;
+using AuthSplit.Lab.Data;
+using AuthSplit.Lab.Servers;
+
+namespace AuthSplit.Benchmarks;
+
+/// <summary>
+/// <c>wave [people]</c>: one wave of N people removed by the real CLI (<c>plan</c>,
+/// <c>approve</c>, <c>run</c>, each a child process as an operator runs it) against a private slapd and the
+/// Graph emulator with its write limit off (and the connector's pacing raised to match), side by side in
+/// one run with a plain <c>ldapdelete -c</c> of the same DNs on a second, identical slapd. Both servers:
+/// mdb with <c>olcDbNoSync</c>, the ppolicy overlay loaded (the executor's disable is a ppolicy lock), the
+/// memberof overlay, LDAPS on 127.0.0.1, bound as the rootdn; the organisation has no groups, so neither
+/// side has memberships to clean up and the comparison is delete for delete.
+/// </summary>
+public static class WaveBenchmarks
+{
+    private const string Token = "wave-benchmark-token-7c21";
+    private const string Wave = "bench";
+
+    public static async Task RunAsync(int people, int concurrency)
+    {
+        // The wave takes everyone but the partner's people (a quarter of the generated organisation, protected and outside the filter).
+        var generated = (int)Math.Ceiling(people * 4 / 3.0);
+        var work = Directory.CreateTempSubdirectory("authsplit-bench-wave-").FullName;
+        try
+        {
+            await RunInAsync(work, people, generated, concurrency);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task RunInAsync(string work, int people, int generated, int concurrency)
+    {
+        var clock = Stopwatch.StartNew();
+        var ldif = Path.Combine(work, "source.ldif");
+        var target = Path.Combine(work, "target");
+        await GeneratedOrganization.WriteLdifAsync(ldif, generated, groupSize: 0, CancellationToken.None);
+        await GeneratedOrganization.WriteTargetSnapshotAsync(target, generated, pageSize: 999, cloudOnly: 0, CancellationToken.None);
+        Console.WriteLine($"# wave execution: {generated:N0} people generated (no groups), the wave takes the {people:N0}-odd that are not the partner's; generated in {clock.Elapsed.TotalSeconds:0.00} s; Execution:Concurrency {concurrency}");
+
+        var slapdOptions = new SlapdServerOptions { Suffix = GeneratedOrganization.Suffix, CreateSuffixEntry = false, NoSync = true, PasswordPolicy = true, Log = Console.Out };
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(target), Faults = GraphFaults.None }, CancellationToken.None);
+
+        // The executor's server.
+        await using var slapd = await SlapdServer.StartAsync(slapdOptions, CancellationToken.None);
+        await slapd.LoadLdifAsync(ldif, CancellationToken.None);
+        await slapd.AddPasswordPolicyAsync(CancellationToken.None);
+        var secrets = Directory.CreateDirectory(Path.Combine(work, "secrets")).FullName;
+        var password = await SecretFileAsync(Path.Combine(secrets, "ldap-password"), slapd.AdminPassword);
+        var token = await SecretFileAsync(Path.Combine(secrets, "graph-token"), Token);
+        var key = await SecretFileAsync(Path.Combine(secrets, "backup.key"), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var config = Path.Combine(work, "authsplit.json");
+        await File.WriteAllTextAsync(config, Config(slapd, password, emulator.BaseUrl, token, key, people, concurrency));
+
+        var plan = Path.Combine(work, "plan.json");
+        var planned = await CliAsync(work, "plan", "--config", config, "--out", plan);
+        var dns = await RemovalsAsync(plan);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"plan (live read of slapd and the emulator): {planned.Seconds:0.00} s, {dns.Count:N0} people to remove in wave {Wave}"));
+        var approved = await CliAsync(work, "approve", "--config", config, "--plan", plan, "--by", "benchmark-approver");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"approve: {approved.Seconds:0.00} s"));
+
+        // The raw floor first, on its own fresh server, stopped before the wave runs so the two never share the CPUs.
+        double raw;
+        await using (var fresh = await SlapdServer.StartAsync(slapdOptions, CancellationToken.None))
+        {
+            await fresh.LoadLdifAsync(ldif, CancellationToken.None);
+            await fresh.AddPasswordPolicyAsync(CancellationToken.None);
+            var freshPassword = await SecretFileAsync(Path.Combine(secrets, "fresh-password"), fresh.AdminPassword);
+            var list = Path.Combine(work, "dns.txt");
+            await File.WriteAllLinesAsync(list, dns);
+            raw = await LdapdeleteAsync(fresh, freshPassword, list);
+            await AssertGoneAsync(fresh, freshPassword, dns.Count, "ldapdelete");
+        }
+
+        var run = await CliAsync(work, "run", "--config", config, "--plan", plan, "--wave", Wave, "--as", "benchmark-operator");
+        var summary = run.Output.Split('\n').LastOrDefault(l => l.StartsWith($"Wave {Wave}", StringComparison.Ordinal))?.Trim() ?? "(no summary line)";
+        await AssertGoneAsync(slapd, password, dns.Count, "the wave");
+        var switches = emulator.Writes.Count;
+
+        var rawRate = dns.Count / raw;
+        var waveRate = dns.Count / run.Seconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ldapdelete -c of the same {dns.Count:N0} DNs (fresh identical slapd, one connection, LDAPS): {raw:0.00} s = {rawRate:N0} entries/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"authsplit run (process start to exit: precondition, source-of-authority switch and read-back, backup, disable, delete, verify, journal and ledger): {run.Seconds:0.00} s = {waveRate:N0} entities/s = {waveRate / rawRate:P0} of ldapdelete"));
+        Console.WriteLine($"  {summary}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Graph writes applied by the emulator: {switches:N0} ({emulator.RequestCount:N0} HTTP requests); state store {new FileInfo(Path.Combine(work, "authsplit-state.db")).Length / 1e6:0.0} MB"));
+
+        await StepLatenciesAsync(Path.Combine(work, "authsplit-state.db"));
+
+        var again = await CliAsync(work, "run", "--config", config, "--plan", plan, "--wave", Wave, "--as", "benchmark-operator");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run again on the finished wave: {again.Seconds:0.00} s, {emulator.Writes.Count - switches} Graph writes: {again.Output.Trim().Split('\n')[^1].Trim()}"));
+    }
+
+    // Where an entity's time goes: from the journal, the time from an entity's previous step record to each step's record (the first step of each entity has none), averaged per step.
+    private static async Task StepLatenciesAsync(string database)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT entity_id, step, at FROM authsplit_steps ORDER BY entity_id, ledger_sequence";
+        var totals = new Dictionary<string, (double Milliseconds, int Count)>(StringComparer.Ordinal);
+        string? entity = null;
+        DateTimeOffset previous = default;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var at = DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture);
+            if (reader.GetString(0) == entity)
+            {
+                var step = reader.GetString(1);
+                var (ms, n) = totals.GetValueOrDefault(step);
+                totals[step] = (ms + (at - previous).TotalMilliseconds, n + 1);
+            }
+
+            entity = reader.GetString(0);
+            previous = at;
+        }
+
+        Console.WriteLine("  mean time before each step's journal record, per entity (ms): " + string.Join(", ", totals.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key} {t.Value.Milliseconds / t.Value.Count:0}"))));
+    }
+
+    private static string Config(SlapdServer slapd, string passwordFile, Uri graph, string tokenFile, string keyFile, int people, int concurrency) => $$"""
+        {
+          "Source": { "Url": {{Json(slapd.LdapsUrl)}}, "BindDn": {{Json(slapd.AdminDn)}}, "PasswordFile": {{Json(passwordFile)}}, "CaFile": {{Json(slapd.CaFile)}}, "BaseDn": "{{GeneratedOrganization.Suffix}}", "Dialect": "OpenLdap", "PageSize": 1000 },
+          "Waves": [
+            { "Name": "{{Wave}}", "Order": 1, "Deadline": "2027-04-30", "BaseDn": "{{GeneratedOrganization.Suffix}}", "Filter": "(&(objectClass=inetOrgPerson)(!(employeeType=partner)))" }
+          ],
+          "Matching": [ { "Source": "employeeNumber", "Target": "employeeId" } ],
+          "Safety": { "ProtectedFilter": "(employeeType=partner)", "ProtectedDns": [ "ou=partner,{{GeneratedOrganization.Suffix}}" ], "MaxDeletesPerWave": {{people * 2}} },
+          "Removal": { "HoldDays": 0, "OpenLdapDisable": "PasswordPolicyLock" },
+          "Target": { "Kind": "Graph", "BaseUrl": {{Json(graph.ToString())}}, "Auth": "StaticToken", "TokenFile": {{Json(tokenFile)}}, "AllowInsecureLoopback": true,
+                      "Limits": { "WritesPerWindow": 100000, "WriteWindowSeconds": 1 } },
+          "State": { "Provider": "Sqlite", "BackupKeyFile": {{Json(keyFile)}} },
+          "Execution": { "Concurrency": {{concurrency}} }
+        }
+        """;
+
+    private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
+
+    private static async Task<string> SecretFileAsync(string path, string secret)
+    {
+        // No line end: ldapdelete -y and ldapsearch -y send the whole file as the password.
+        await File.WriteAllTextAsync(path, secret);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
+    }
+
+    private static async Task<List<string>> RemovalsAsync(string planPath)
+    {
+        await using var stream = File.OpenRead(planPath);
+        var plan = await PlanSerializer.ReadAsync(stream, planPath, CancellationToken.None);
+        return [.. plan.Entities.Where(e => e.Wave == Wave && e.Disposition == Disposition.Remove).Select(e => e.Dn)];
+    }
+
+    private static async Task<double> LdapdeleteAsync(SlapdServer slapd, string passwordFile, string list)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = await ProcessRunner.RunAsync("ldapdelete", ["-x", "-c", "-H", slapd.LdapsUrl, "-D", slapd.AdminDn, "-y", passwordFile, "-f", list], TlsEnvironment(slapd), TimeSpan.FromMinutes(30), CancellationToken.None);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return result.ExitCode == 0 ? seconds : throw new InvalidOperationException($"ldapdelete exited {result.ExitCode}: {result.Error}");
+    }
+
+    // Every DN gone: a count of the people left outside the partner's unit, which must be none.
+    private static async Task AssertGoneAsync(SlapdServer slapd, string passwordFile, int removed, string who)
+    {
+        var result = await ProcessRunner.RunAsync("ldapsearch", ["-x", "-LLL", "-H", slapd.LdapsUrl, "-D", slapd.AdminDn, "-y", passwordFile, "-b", GeneratedOrganization.Suffix, "-E", "pr=1000/noprompt", "(&(objectClass=inetOrgPerson)(!(employeeType=partner)))", "1.1"], TlsEnvironment(slapd), TimeSpan.FromMinutes(5), CancellationToken.None);
+        var left = result.Output.Split('\n').Count(l => l.StartsWith("dn:", StringComparison.Ordinal));
+        if (result.ExitCode != 0 || left != 0)
+        {
+            throw new InvalidOperationException($"after {who}, {left} of the {removed:N0} people are still in the directory (ldapsearch exit {result.ExitCode}: {result.Error})");
+        }
+    }
+
+    private static Dictionary<string, string> TlsEnvironment(SlapdServer slapd) => new() { ["LDAPTLS_CACERT"] = slapd.CaFile, ["LDAPTLS_REQCERT"] = "demand" };
+
+    private static async Task<(double Seconds, string Output)> CliAsync(string work, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = work };
+        info.ArgumentList.Add(PlanBenchmarks.CliAssembly());
+        foreach (var argument in arguments.Concat(["--log-dir", Path.Combine(work, "logs")]))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var seconds = clock.Elapsed.TotalSeconds;
+        return process.ExitCode == 0
+            ? (seconds, await output)
+            : throw new InvalidOperationException($"authsplit {arguments[0]} exited {process.ExitCode}:\n{await error}\n{await output}");
+    }
+}
