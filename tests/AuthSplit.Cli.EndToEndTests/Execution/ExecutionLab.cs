@@ -193,6 +193,58 @@ internal sealed class ExecutionLab : IAsyncDisposable
         return JsonNode.Parse(result.Output)!.AsObject();
     }
 
+    /// <summary>
+    /// The directory an uninterrupted wave leaves (proven by the whole-wave test): <paramref name="before"/>
+    /// without the removed entries, every group without their DNs, every other entry byte for byte as it
+    /// was (change stamps aside for the groups).
+    /// </summary>
+    public static void ShouldBeTheOutcome(Dictionary<string, LdifEntry> before, Dictionary<string, LdifEntry> after, IEnumerable<PlannedEntity> removals)
+    {
+        var removed = removals.Select(e => e.Dn.ToLowerInvariant()).ToHashSet();
+        before.Keys.Except(after.Keys).Should().BeEquivalentTo(removed, "exactly the planned removals are gone");
+        after.Keys.Except(before.Keys).Should().BeEmpty();
+        foreach (var (dn, entry) in after)
+        {
+            if (entry.Values("objectClass").Contains("groupOfNames", StringComparer.OrdinalIgnoreCase))
+            {
+                var expected = before[dn].Values("member").Where(m => !removed.Contains(m.ToLowerInvariant()));
+                entry.Values("member").Should().BeEquivalentTo(expected, $"{dn} keeps every member but the removed");
+                entry.Content("member").Should().Be(before[dn].Content("member"), $"{dn} is otherwise untouched");
+            }
+            else
+            {
+                entry.Content().Should().Be(before[dn].Content(), $"{dn} is untouched");
+            }
+        }
+    }
+
+    /// <summary>Every planned entity of the wave in exactly one final state (status json), each id once; returns the states.</summary>
+    public async Task<Dictionary<string, string>> ShouldAllBeFinalAsync(PlanDocument plan, string wave)
+    {
+        var status = await StatusAsync(wave);
+        var list = status["waves"]![0]!["entityList"]!.AsArray().Select(e => (Id: e!["id"]!.GetValue<string>(), State: e["state"]!.GetValue<string>())).ToList();
+        list.Select(e => e.Id).Should().OnlyHaveUniqueItems();
+        list.Where(e => e.State is not ("done" or "stale" or "refused" or "failed" or "excluded")).Should().BeEmpty(status.ToJsonString());
+        list.Where(e => e.State != "excluded").Select(e => e.Id).Should().BeEquivalentTo(plan.Entities.Where(e => e.Wave == wave && e.Disposition == Disposition.Remove).Select(e => e.Id));
+        return list.ToDictionary(e => e.Id, e => e.State);
+    }
+
+    /// <summary>One applied source-of-authority write per removed person, none twice; every deleted entry has its backup.</summary>
+    public async Task ShouldHaveWrittenOnceAndBackedUpAsync(IReadOnlyList<PlannedEntity> removals)
+    {
+        var switches = Emulator.Writes.Where(w => w.Path.Contains("onPremisesSyncBehavior", StringComparison.Ordinal)).Select(w => w.Path).ToList();
+        switches.Should().OnlyHaveUniqueItems("no write is applied twice");
+        switches.Should().HaveCount(removals.Count(e => e.Kind == Core.Model.EntityKind.Person), "one source-of-authority switch per removed person");
+        var store = await OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            foreach (var entity in removals)
+            {
+                (await store.GetBackupAsync(entity.Id, CancellationToken.None)).Should().NotBeNull($"{entity.Dn} was deleted, so its backup is stored");
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Emulator.DisposeAsync();
