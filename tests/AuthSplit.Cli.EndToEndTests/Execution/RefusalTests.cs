@@ -91,3 +91,45 @@ public sealed class RefusalTests
         after["waves"]![0]!["status"]!.GetValue<string>().Should().Be("completed", after.ToJsonString());
     }
 }
+
+/// <summary>The run-time rails: a plan re-hashed after a hand edit and approved again still cannot remove a protected entry.</summary>
+public sealed class RunTimeRailTests
+{
+    [Fact]
+    public async Task A_protected_entity_forged_into_a_rehashed_and_approved_plan_is_refused_at_run_time_and_left_untouched()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 24);
+        // An hq person the config protects (Safety:ProtectedFilter (employeeType=partner)).
+        var guarded = "uid=user000004,ou=hq," + ExecutionLab.Suffix;
+        await lab.Server.ModifyAsync($"dn: {guarded}\nchangetype: modify\nreplace: employeeType\nemployeeType: partner\n", CancellationToken.None);
+        var plan = await lab.PlanAsync();
+        var entity = plan.Entities.Single(e => e.Dn == guarded);
+        entity.Disposition.Should().Be(Disposition.Protected);
+        var template = plan.Entities.First(e => e.Wave == "hq" && e.Disposition == Disposition.Remove && e.Kind == entity.Kind);
+
+        // The forger knows the format: the protected entry made a removal, its steps copied, the planId recomputed.
+        var forged = PlanSerializer.WithPlanId(plan with
+        {
+            PlanId = null,
+            Entities = [.. plan.Entities.Select(e => e.Dn == guarded ? e with { Disposition = Disposition.Remove, Protection = null, Blockers = [], Steps = template.Steps } : e)],
+        });
+        var forgedPath = Path.Combine(lab.Work, "forged-plan.json");
+        await File.WriteAllBytesAsync(forgedPath, PlanSerializer.Serialize(forged));
+        await lab.ApproveAsync("alice", forgedPath);
+        var before = await lab.ReadDirectoryAsync();
+
+        var run = await lab.CliAsync(lab.Run("hq", plan: forgedPath));
+
+        run.ExitCode.Should().Be(0, "refused is a final state, not a failure: " + run);
+        run.Output.Should().Contain("1 refused", run.ToString());
+        var status = await lab.StatusAsync("hq");
+        var row = status["waves"]![0]!["entityList"]!.AsArray().Single(e => e!["id"]!.GetValue<string>() == entity.Id)!;
+        row["state"]!.GetValue<string>().Should().Be("refused", row.ToJsonString());
+        row["reason"]!.GetValue<string>().Should().Contain("protect", row.ToJsonString());
+        var after = await lab.ReadDirectoryAsync();
+        after.Should().ContainKey(guarded.ToLowerInvariant());
+        after[guarded.ToLowerInvariant()].Content().Should().Be(before[guarded.ToLowerInvariant()].Content(), "not even disabled");
+        lab.Emulator.Writes.Should().NotContain(w => w.Path.Contains(entity.Match.TargetId!, StringComparison.Ordinal), "nor switched in the target");
+        lab.Emulator.Writes.Should().NotBeEmpty("the wave's other people were removed");
+    }
+}
