@@ -23,6 +23,8 @@ public sealed class WholeWaveTests(ITestOutputHelper output)
         run.ExitCode.Should().Be(0, run + (await lab.StatusAsync("hq")).ToJsonString());
         output.WriteLine($"{removals.Count} removals in {clock.Elapsed.TotalSeconds:F1} s (process included): {removals.Count / clock.Elapsed.TotalSeconds:F1} entities/s\n{run.Output}");
 
+        run.Output.Split('\n').Count(l => l.StartsWith("wave hq:", StringComparison.Ordinal) && l.Contains(" 0 remaining", StringComparison.Ordinal))
+            .Should().Be(1, "the redirected progress shows the end state once: " + run.Output);
         var after = await lab.ReadDirectoryAsync();
         var removed = removals.Select(e => e.Dn.ToLowerInvariant()).ToHashSet();
         before.Keys.Except(after.Keys).Should().BeEquivalentTo(removed, "exactly the planned removals are gone");
