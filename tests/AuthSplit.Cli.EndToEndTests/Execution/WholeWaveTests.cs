@@ -77,4 +77,25 @@ public sealed class WholeWaveTests(ITestOutputHelper output)
             string.Join('\n', entry.Attributes).Should().Be(string.Join('\n', after[dn].Attributes), $"{dn} is not written by the second run (not even a change stamp)");
         }
     }
+
+    [Fact]
+    [Trait("Category", "Soak")]
+    public async Task A_wave_of_2000_people_with_the_Graph_write_limit_off_completes_and_reports_its_rate()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 2000, groupSize: 50, configure: config =>
+            config["Target"]!["Limits"]!["WritesPerWindow"] = 100_000);
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+
+        var clock = Stopwatch.StartNew();
+        var run = await lab.CliAsync(lab.Run("hq", "bob"));
+        clock.Stop();
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        output.WriteLine($"{removals.Count} removals in {clock.Elapsed.TotalSeconds:F1} s (process included): {removals.Count / clock.Elapsed.TotalSeconds:F1} entities/s\n{run.Output}");
+        ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+    }
 }
