@@ -38,6 +38,18 @@ internal sealed partial class CliProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>What the process wrote to stdout so far (to act at a moment of its progress).</summary>
+    public string OutputSoFar
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
     public static CliProcess Start(string workDirectory, string umask, params string[] args) => Start(workDirectory, umask, null, args);
 
     public static CliProcess Start(string workDirectory, string umask, IReadOnlyDictionary<string, string>? environment, params string[] args)

@@ -60,6 +60,7 @@ public static class RunCommand
         await console.Output.WriteLineAsync($"Wave {wave.Name} of plan {plan.PlanId}, executed by {executor} on {Environment.MachineName}: {forecast.Describe()}.");
         log.Information("Running wave {Wave} of plan {PlanId} as {Operator}", wave.Name, plan.PlanId, executor);
 
+        var startedAt = TimeProvider.System.GetUtcNow();
         WaveResult result;
         try
         {
@@ -68,6 +69,14 @@ public static class RunCommand
         finally
         {
             display.Complete();
+        }
+
+        if (result.NothingToDo && await execution.Store.GetWaveAsync(plan.PlanId!, wave.Name, CancellationToken.None) is { CompletedAt: { } completedAt } && completedAt >= startedAt)
+        {
+            // A wave left running by a killed process is fired again at start-up (Quartz's recovery or the
+            // journal's resume) before this run's own firing, which then finds it complete: the work was
+            // done by this process all the same, and "nothing was changed" would be false.
+            result = result with { NothingToDo = false };
         }
 
         return await ReportAsync(console, log, result, configPath, planPath, console.Interruption, cancellationToken);

@@ -17,6 +17,7 @@ public sealed class WaveProgressDisplay(TextWriter output, bool interactive, Tim
     private DateTimeOffset _lastWritten = DateTimeOffset.MinValue;
     private WaveProgress? _latest;
     private bool _lineOpen;
+    private (int, int, int, int, int, int, int)? _lastCounts;
 
     public void Report(WaveProgress value)
     {
@@ -24,7 +25,7 @@ public sealed class WaveProgressDisplay(TextWriter output, bool interactive, Tim
         {
             _latest = value;
             var now = time.GetUtcNow();
-            if (now - _lastWritten < (interactive ? InteractiveInterval : PlainInterval) && value.Remaining > 0)
+            if (now - _lastWritten < (interactive ? InteractiveInterval : PlainInterval) && (value.Remaining > 0 || Counts(value) == _lastCounts))
             {
                 return;
             }
@@ -39,7 +40,8 @@ public sealed class WaveProgressDisplay(TextWriter output, bool interactive, Tim
     {
         lock (_gate)
         {
-            if (_latest is not null)
+            // The end state once, not again for each final report (a redirected log showed it three times).
+            if (_latest is not null && (interactive || Counts(_latest) != _lastCounts))
             {
                 Write(_latest);
             }
@@ -63,8 +65,11 @@ public sealed class WaveProgressDisplay(TextWriter output, bool interactive, Tim
         ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours} h {span.Minutes:00} min")
         : span.TotalMinutes >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes} min {span.Seconds:00} s") : string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, (int)span.TotalSeconds)} s");
 
+    private static (int, int, int, int, int, int, int) Counts(WaveProgress p) => (p.Done, p.Stale, p.Refused, p.Failed, p.Held, p.Remaining, p.Total);
+
     private void Write(WaveProgress value)
     {
+        _lastCounts = Counts(value);
         var text = Describe(value);
         if (interactive)
         {
