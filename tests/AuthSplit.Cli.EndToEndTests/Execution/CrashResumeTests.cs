@@ -1,3 +1,4 @@
+using AuthSplit.Testing;
 using AuthSplit.Core.Planning.Format;
 using Xunit.Abstractions;
 
@@ -14,7 +15,7 @@ public sealed class CrashResumeTests(ITestOutputHelper output)
     [Fact]
     public Task A_wave_killed_5_times_at_random_moments_ends_as_an_uninterrupted_run() => KillAndResumeAsync(kills: 5, people: 300, seed: 5);
 
-    [Fact]
+    [LongFact]
     [Trait("Category", "Soak")]
     public Task A_wave_killed_25_times_at_random_moments_ends_as_an_uninterrupted_run() => KillAndResumeAsync(kills: 25, people: 1600, seed: 25);
 

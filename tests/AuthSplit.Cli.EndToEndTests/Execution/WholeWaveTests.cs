@@ -1,3 +1,4 @@
+using AuthSplit.Testing;
 using System.Diagnostics;
 using AuthSplit.Core.Planning.Format;
 using Xunit.Abstractions;
@@ -78,7 +79,7 @@ public sealed class WholeWaveTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [LongFact]
     [Trait("Category", "Soak")]
     public async Task A_wave_of_2000_people_with_the_Graph_write_limit_off_completes_and_reports_its_rate()
     {
