@@ -96,3 +96,37 @@ public sealed class CrashResumeTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>Four eyes hold after a crash: the start-up recovery does not execute a killed operator's wave for someone else.</summary>
+public sealed class RecoveryFourEyesTests
+{
+    [Fact]
+    public async Task The_approver_running_a_wave_another_operator_left_killed_is_refused_and_nothing_more_is_done()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 300);
+        await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+        using (var run = lab.StartCli(lab.Run("hq", "bob")))
+        {
+            for (var i = 0; i < 600 && !run.HasExited && !run.OutputSoFar.Contains("remaining of", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            await Task.Delay(300);
+            run.Signal(9);
+            (await run.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode.Should().Be(137);
+        }
+
+        var directory = await lab.ReadDirectoryAsync();
+        var writes = lab.Emulator.Writes.Count;
+
+        var self = await lab.CliAsync(lab.Run("hq", "alice"));
+
+        self.ExitCode.Should().Be(12, self.ToString());
+        lab.Emulator.Writes.Should().HaveCount(writes, "alice's process executes nothing, not even bob's left-over run");
+        (await lab.ReadDirectoryAsync()).Keys.Should().BeEquivalentTo(directory.Keys);
+        var resumed = await lab.CliAsync(lab.Run("hq", "bob"));
+        resumed.ExitCode.Should().Be(0, resumed.ToString());
+    }
+}
