@@ -50,6 +50,15 @@ public static class RunCommand
         var display = new WaveProgressDisplay(console.Output, interactive, TimeProvider.System);
         await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, display, withAdapters: true, cancellationToken);
 
+        // The gate, checked before the scheduler starts: starting it fires the recovery of any wave a killed
+        // process left running (as that process's operator), so a refused operator (the approver, a paused
+        // wave, an unapproved plan) would otherwise get a wave executed by running a command that is refused.
+        var verdict = await ExecutionGate.CheckAsync(execution.Store, new WaveJobRequest(plan.PlanId!, wave.Name, executor, Recovering: false), options.Execution.AllowSelfApproval, cancellationToken);
+        if (verdict.Refusal is not null)
+        {
+            throw new ExecutionRefusedException(verdict.Refusal);
+        }
+
         var entities = new List<EntityProgress>();
         await foreach (var entity in execution.Store.ReadEntitiesAsync(plan.PlanId!, wave.Name, cancellationToken))
         {

@@ -75,6 +75,7 @@ public static class StatusCommand
             latest?.Status ?? WaveStatus.NotStarted,
             pause?.Paused == true ? new PauseView(pause.By, pause.At) : null,
             latest?.StartedBy.Operator,
+            latest?.SelfApproved == true,
             latest?.StartedAt,
             latest?.CompletedAt,
             latest?.Reason,
@@ -110,6 +111,12 @@ public static class StatusCommand
         }
 
         console.Write(table);
+        foreach (var wave in waves.Where(w => w.SelfApproved))
+        {
+            // Four eyes waived (Execution:AllowSelfApproval): the reviewer of the evidence must see it here too.
+            console.WriteLine($"{wave.Wave}: self-approved: {PrintableText.Escape(wave.StartedBy ?? "-")} approved the plan and executed it (Execution:AllowSelfApproval)");
+        }
+
         foreach (var wave in waves.Where(w => w.Reason is not null && w.Status != WaveStatus.Completed))
         {
             console.WriteLine($"{wave.Wave}: {PrintableText.Escape(wave.Reason)}");
@@ -153,6 +160,7 @@ public static class StatusCommand
         WaveStatus Status,
         PauseView? Paused,
         string? StartedBy,
+        bool SelfApproved,
         DateTimeOffset? StartedAt,
         DateTimeOffset? CompletedAt,
         string? Reason,

@@ -19,8 +19,10 @@ public sealed class CrashResumeTests(ITestOutputHelper output)
     [Trait("Category", "Soak")]
     public Task A_wave_killed_25_times_at_random_moments_ends_as_an_uninterrupted_run() => KillAndResumeAsync(kills: 25, people: 1600, seed: 25);
 
-    [Fact]
-    public async Task Ctrl_C_during_a_run_exits_130_and_the_same_command_resumes_to_exit_0()
+    [Theory]
+    [InlineData(CliProcess.SigInt, 130)]
+    [InlineData(CliProcess.SigTerm, 143)]
+    public async Task Ctrl_C_or_SIGTERM_during_a_run_exits_130_or_143_and_the_same_command_resumes_to_exit_0(int signal, int exitCode)
     {
         await using var lab = await ExecutionLab.StartAsync(people: 300);
         var plan = await lab.PlanAsync();
@@ -32,9 +34,10 @@ public sealed class CrashResumeTests(ITestOutputHelper output)
         {
             await WaitForStartAsync(run);
             await Task.Delay(1500);
-            run.Signal(CliProcess.SigInt);
+            run.HasExited.Should().BeFalse("the signal arrives while the wave runs");
+            run.Signal(signal);
             var interrupted = await run.WaitAsync(TimeSpan.FromMinutes(2));
-            interrupted.ExitCode.Should().Be(130, interrupted.ToString());
+            interrupted.ExitCode.Should().Be(exitCode, interrupted.ToString());
             interrupted.Error.Should().Contain("resumes");
         }
 
@@ -95,5 +98,39 @@ public sealed class CrashResumeTests(ITestOutputHelper output)
         {
             await Task.Delay(50);
         }
+    }
+}
+
+/// <summary>Four eyes hold after a crash: the start-up recovery does not execute a killed operator's wave for someone else.</summary>
+public sealed class RecoveryFourEyesTests
+{
+    [Fact]
+    public async Task The_approver_running_a_wave_another_operator_left_killed_is_refused_and_nothing_more_is_done()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 300);
+        await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+        using (var run = lab.StartCli(lab.Run("hq", "bob")))
+        {
+            for (var i = 0; i < 600 && !run.HasExited && !run.OutputSoFar.Contains("remaining of", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            await Task.Delay(300);
+            run.Signal(9);
+            (await run.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode.Should().Be(137);
+        }
+
+        var directory = await lab.ReadDirectoryAsync();
+        var writes = lab.Emulator.Writes.Count;
+
+        var self = await lab.CliAsync(lab.Run("hq", "alice"));
+
+        self.ExitCode.Should().Be(12, self.ToString());
+        lab.Emulator.Writes.Should().HaveCount(writes, "alice's process executes nothing, not even bob's left-over run");
+        (await lab.ReadDirectoryAsync()).Keys.Should().BeEquivalentTo(directory.Keys);
+        var resumed = await lab.CliAsync(lab.Run("hq", "bob"));
+        resumed.ExitCode.Should().Be(0, resumed.ToString());
     }
 }

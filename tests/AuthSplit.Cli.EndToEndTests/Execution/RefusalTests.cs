@@ -59,6 +59,11 @@ public sealed class RefusalTests
         var allowed = await lab.CliAsync("run", "--config", single, "--plan", lab.PlanPath, "--wave", "hq", "--as", "alice");
         allowed.ExitCode.Should().Be(0, allowed.ToString());
         lab.Emulator.Writes.Should().NotBeEmpty();
+        var status = await lab.StatusAsync("hq");
+        status["waves"]![0]!["selfApproved"]!.GetValue<bool>().Should().BeTrue("the journal records a waived four-eyes check: " + status.ToJsonString());
+        status["waves"]![0]!["startedBy"]!.GetValue<string>().Should().Be("alice");
+        var table = await lab.CliAsync("status", "--config", lab.Config);
+        table.Output.Should().Contain("self-approved: alice");
     }
 
     [Fact]
