@@ -32,8 +32,6 @@ internal sealed partial class LdapSession : IDisposable
         _trustDirectory = trustDirectory;
     }
 
-    private static readonly SemaphoreSlim TlsOpenGate = new(1, 1);
-
     public static async Task<LdapSession> OpenAsync(LdapConnectionSettings settings, ILogger logger, CancellationToken cancellationToken)
     {
         await ProbeTcpAsync(settings, cancellationToken);
@@ -53,7 +51,6 @@ internal sealed partial class LdapSession : IDisposable
         };
         string? trustDirectory = null;
         var session = new LdapSession(connection, settings, null);
-        var gated = false;
         try
         {
             var options = connection.SessionOptions;
@@ -71,16 +68,8 @@ internal sealed partial class LdapSession : IDisposable
                 options.SecureSocketLayer = true;
             }
 
-            // libldap's TLS set-up is not safe to run on several connections at once in one process: with
-            // 16 opens at a time about 1 StartTLS in 200 failed with "operation error" (3 of 640), and a
-            // reader's connection opened beside a writer's failed the same way. Every TLS open in the
-            // process therefore takes this gate from the new TLS context to the end of the bind (where an
-            // LDAPS handshake happens). A silent server holds it at most until our own timeout fires.
             if ((settings.UseLdaps || settings.UseStartTls) && !OperatingSystem.IsWindows())
             {
-                await TlsOpenGate.WaitAsync(cancellationToken);
-                gated = true;
-
                 // Apply the TLS options above to a fresh libldap TLS context (Linux/macOS).
                 options.StartNewTlsSessionContext();
             }
@@ -109,13 +98,6 @@ internal sealed partial class LdapSession : IDisposable
         {
             session.Dispose();
             throw;
-        }
-        finally
-        {
-            if (gated)
-            {
-                TlsOpenGate.Release();
-            }
         }
     }
 
