@@ -78,7 +78,7 @@ internal sealed partial class LdapSession : IDisposable
             {
                 // The connection must be open before StartTLS: an anonymous read of the root DSE opens it.
                 await session.RunAsync(() => session.OffloadAsync(() => connection.SendRequest(new SearchRequest(string.Empty, "(objectClass=*)", SearchScope.Base, "supportedExtension")), cancellationToken), "open the connection");
-                await session.RunAsync(() => session.BlockingAsync(() => options.StartTransportLayerSecurity(null), cancellationToken), "start TLS (StartTLS)");
+                await session.RunAsync(() => session.BlockingAsync(() => StartTls(options), cancellationToken), "start TLS (StartTLS)");
             }
 
             if (settings.BindDn is not null)
@@ -100,6 +100,36 @@ internal sealed partial class LdapSession : IDisposable
             throw;
         }
     }
+
+    // slapd answers StartTLS with operationsError ("operations are outstanding") while the operation
+    // that opened the connection is still counted on it: the search's result is sent before slapd
+    // retires the operation, so under load the StartTLS can arrive in between (about 1 in 200 when 16
+    // sessions opened at once here, also with every open serialised in the process). The refusal changes
+    // nothing on the connection, so StartTLS is asked again after a short wait.
+    private static void StartTls(LdapSessionOptions options)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                options.StartTransportLayerSecurity(null);
+                return;
+            }
+            catch (Exception ex) when (attempt < StartTlsAttempts && IsOperationsError(ex))
+            {
+                Thread.Sleep(TimeSpan.FromMilliseconds(10 << attempt));
+            }
+        }
+    }
+
+    private const int StartTlsAttempts = 5;
+
+    private static bool IsOperationsError(Exception exception) => exception switch
+    {
+        DirectoryOperationException { Response.ResultCode: ResultCode.OperationsError } => true,
+        LdapException { ErrorCode: 1 } => true,
+        _ => false,
+    };
 
     public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken cancellationToken) =>
         (SearchResponse)await RunAsync(() => OffloadAsync(() => _connection.SendRequest(request), cancellationToken), "search");

@@ -2,7 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace AuthSplit.Ldap.IntegrationTests;
 
-internal sealed class CollectingLogger : ILogger<LdapLegacyDirectory>
+/// <summary>Collects what an adapter logs, to prove what it says (and what it never says).</summary>
+internal sealed class CollectingLogger<T> : ILogger<T>
 {
     public List<string> Messages { get; } = [];
 

@@ -135,7 +135,7 @@ public sealed class LdapLegacyDirectoryTests(SlapdFixture fixture)
         var options = Options(url: fixture.Server.LdapUrl);
         options.StartTls = false;
         options.AllowPlainLdap = true;
-        var logger = new CollectingLogger();
+        var logger = new CollectingLogger<LdapLegacyDirectory>();
 
         var entries = new List<DirectoryEntry>();
         await foreach (var entry in new LdapLegacyDirectory(options, logger).ReadEntriesAsync(CancellationToken.None))

@@ -27,22 +27,7 @@ public sealed class WholeWaveTests(ITestOutputHelper output)
         run.Output.Split('\n').Count(l => l.StartsWith("wave hq:", StringComparison.Ordinal) && l.Contains(" 0 remaining", StringComparison.Ordinal))
             .Should().Be(1, "the redirected progress shows the end state once: " + run.Output);
         var after = await lab.ReadDirectoryAsync();
-        var removed = removals.Select(e => e.Dn.ToLowerInvariant()).ToHashSet();
-        before.Keys.Except(after.Keys).Should().BeEquivalentTo(removed, "exactly the planned removals are gone");
-        after.Keys.Except(before.Keys).Should().BeEmpty();
-        foreach (var (dn, entry) in after)
-        {
-            if (entry.Values("objectClass").Contains("groupOfNames", StringComparer.OrdinalIgnoreCase))
-            {
-                var expected = before[dn].Values("member").Where(m => !removed.Contains(m.ToLowerInvariant()));
-                entry.Values("member").Should().BeEquivalentTo(expected, $"{dn} keeps every member but the removed");
-                entry.Content("member").Should().Be(before[dn].Content("member"), $"{dn} is otherwise untouched");
-            }
-            else
-            {
-                entry.Content().Should().Be(before[dn].Content(), $"{dn} is untouched");
-            }
-        }
+        ExecutionLab.ShouldBeTheOutcome(before, after, removals);
 
         var writes = lab.Emulator.Writes;
         writes.Where(w => w.Path.Contains("onPremisesSyncBehavior", StringComparison.Ordinal)).Select(w => w.Path)

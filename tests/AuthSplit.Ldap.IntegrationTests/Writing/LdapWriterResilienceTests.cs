@@ -29,7 +29,7 @@ public sealed class LdapWriterResilienceTests
         return (server, people);
     }
 
-    private static LdapLegacyDirectoryWriter Writer(SlapdServer server, WriterLog log, int attempts, int timeoutSeconds, bool ldaps = true) =>
+    private static LdapLegacyDirectoryWriter Writer(SlapdServer server, CollectingLogger<LdapLegacyDirectoryWriter> log, int attempts, int timeoutSeconds, bool ldaps = true) =>
         new(WriterSlapdFixture.SourceOptionsFor(server, ldaps, baseDn: Suffix), new ExecutionOptions { LdapMaxRetries = attempts, LdapOperationTimeoutSeconds = timeoutSeconds }, log);
 
     private static void Kill(int pid)
@@ -66,7 +66,7 @@ public sealed class LdapWriterResilienceTests
     {
         var (server, people) = await StartWithPeopleAsync(300);
         await using var _ = server;
-        var log = new WriterLog();
+        var log = new CollectingLogger<LdapLegacyDirectoryWriter>();
         using var writer = Writer(server, log, attempts: 6, timeoutSeconds: 5, ldaps);
         var halfway = new TaskCompletionSource();
         var restart = Task.Run(async () =>
@@ -105,7 +105,7 @@ public sealed class LdapWriterResilienceTests
     {
         var (server, people) = await StartWithPeopleAsync(3);
         await using var _ = server;
-        var log = new WriterLog();
+        var log = new CollectingLogger<LdapLegacyDirectoryWriter>();
         using var writer = Writer(server, log, attempts: 3, timeoutSeconds: 5);
         (await writer.DeleteAsync(people[0], CancellationToken.None)).Status.Should().Be(LegacyWriteStatus.Done);
         Kill(server.Pid);
@@ -129,7 +129,7 @@ public sealed class LdapWriterResilienceTests
     {
         var (server, people) = await StartWithPeopleAsync(2);
         await using var _ = server;
-        var log = new WriterLog();
+        var log = new CollectingLogger<LdapLegacyDirectoryWriter>();
         using var writer = Writer(server, log, attempts: 2, timeoutSeconds: 1);
         (await writer.ReadEntryAsync(people[0], CancellationToken.None)).Should().NotBeNull();
         await ProcessRunner.RunCheckedAsync("kill", ["-STOP", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], null, TimeSpan.FromSeconds(10), CancellationToken.None);

@@ -118,22 +118,3 @@ public sealed class WriterSlapdFixture : IAsyncLifetime
 
     public static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 }
-
-/// <summary>Collects what the writer logs, to prove what it says (and what it never says).</summary>
-internal sealed class WriterLog : ILogger<LdapLegacyDirectoryWriter>
-{
-    public List<string> Messages { get; } = [];
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        lock (Messages)
-        {
-            Messages.Add(formatter(state, exception));
-        }
-    }
-}
