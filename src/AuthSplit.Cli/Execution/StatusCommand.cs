@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using AuthSplit.Cli.Configuration;
+using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
 using Spectre.Console;
 
@@ -33,7 +35,7 @@ public static class StatusCommand
             var waves = new List<WaveStatusView>();
             foreach (var name in options.Waves.OrderBy(w => w.Order).Select(w => w.Name!).Where(n => waveName is null || n == waveName))
             {
-                waves.Add(await ReadWaveAsync(state.Store, name, withEntities: waveName is not null, ct));
+                waves.Add(await ReadWaveAsync(state.Store, options, name, withEntities: waveName is not null, ct));
             }
 
             if (parse.GetValue(format) == "json")
@@ -50,22 +52,35 @@ public static class StatusCommand
         return command;
     }
 
-    private static async Task<WaveStatusView> ReadWaveAsync(IExecutionStore store, string wave, bool withEntities, CancellationToken cancellationToken)
+    private static async Task<WaveStatusView> ReadWaveAsync(IExecutionStore store, AuthSplitOptions options, string wave, bool withEntities, CancellationToken cancellationToken)
     {
         var runs = await store.GetWaveRunsAsync(wave, cancellationToken);
         var pause = await store.GetPauseAsync(wave, cancellationToken);
         var latest = runs.Count > 0 ? runs[0] : null;
         var counts = Enum.GetValues<EntityState>().ToDictionary(s => s, _ => 0);
         var entities = new List<EntityStatusView>();
+        var journal = new List<EntityProgress>();
+        string? forecast = null;
         if (latest is not null)
         {
             await foreach (var entity in store.ReadEntitiesAsync(latest.PlanId, wave, cancellationToken))
             {
+                journal.Add(entity);
                 counts[entity.State]++;
                 if (withEntities)
                 {
                     entities.Add(new EntityStatusView(entity.EntityId, entity.Dn, entity.Kind.ToString(), entity.State, entity.LastStep is { } step ? WireName.Of(step) : null, entity.Attempts, entity.Reason, entity.HoldUntil, entity.UpdatedAt));
                 }
+            }
+        }
+
+        if (latest is not null && await store.GetPlanAsync(latest.PlanId, cancellationToken) is { } planJson)
+        {
+            // The work still ahead of this plan's wave, at the configured Graph limit and LDAP rate, against its deadline.
+            var plan = PlanSerializer.Deserialize(planJson, "the state store's copy of plan " + latest.PlanId);
+            if (plan.Settings.Waves.Any(w => w.Name == wave))
+            {
+                forecast = DeadlineForecast.Compute(plan, wave, journal, ForecastRates.From(options, null), TimeProvider.System.GetUtcNow()).Describe();
             }
         }
 
@@ -80,7 +95,8 @@ public static class StatusCommand
             latest?.CompletedAt,
             latest?.Reason,
             counts.Where(c => c.Value > 0 || c.Key is EntityState.Done or EntityState.Failed).ToDictionary(c => c.Key, c => c.Value),
-            withEntities ? entities : null);
+            withEntities ? entities : null,
+            forecast);
     }
 
     private static void WriteTables(TextWriter output, string store, IReadOnlyList<WaveStatusView> waves)
@@ -111,6 +127,11 @@ public static class StatusCommand
         }
 
         console.Write(table);
+        foreach (var wave in waves.Where(w => w.Forecast is not null))
+        {
+            console.WriteLine($"{wave.Wave}: {wave.Forecast}");
+        }
+
         foreach (var wave in waves.Where(w => w.SelfApproved))
         {
             // Four eyes waived (Execution:AllowSelfApproval): the reviewer of the evidence must see it here too.
@@ -165,5 +186,6 @@ public static class StatusCommand
         DateTimeOffset? CompletedAt,
         string? Reason,
         IReadOnlyDictionary<EntityState, int> Entities,
-        IReadOnlyList<EntityStatusView>? EntityList);
+        IReadOnlyList<EntityStatusView>? EntityList,
+        string? Forecast);
 }

@@ -41,8 +41,14 @@ public sealed class CrashResumeTests(ITestOutputHelper output)
             interrupted.Error.Should().Contain("resumes");
         }
 
+        // status forecasts the work the interrupted wave still has ahead, against its deadline.
+        var stopped = (await lab.StatusAsync("hq"))["waves"]![0]!["forecast"]!.GetValue<string>();
+        stopped.Should().MatchRegex("^needs ~[1-9][0-9]* (s|min|h)", "steps are left after the interrupt");
+        stopped.Should().Contain("deadline");
+
         var resumed = await lab.CliAsync(lab.Run("hq"));
         resumed.ExitCode.Should().Be(0, resumed.ToString());
+        (await lab.StatusAsync("hq"))["waves"]![0]!["forecast"]!.GetValue<string>().Should().StartWith("needs ~0 s of execution", "nothing is left once the wave completed");
         ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
         await lab.ShouldAllBeFinalAsync(plan, "hq");
         await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
