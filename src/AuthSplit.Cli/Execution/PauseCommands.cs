@@ -1,8 +1,6 @@
 using System.CommandLine;
 using AuthSplit.Cli.Configuration;
-using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
-using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Cli.Execution;
 
@@ -29,7 +27,7 @@ public static class PauseCommands
             var waveName = parse.GetRequiredValue(wave);
             if (options.Waves.All(w => w.Name != waveName))
             {
-                throw new InputException("wave-unknown", $"the config has no wave \"{PrintableText.Escape(waveName)}\" (it has {PrintableText.Escape(string.Join(", ", options.Waves.Select(w => w.Name)))})", configPath);
+                throw UnknownWave.Error(waveName, options.Waves.Select(w => w.Name), "config", configPath);
             }
 
             var who = OperatorName.Resolve(parse.GetValue(by), "--as");

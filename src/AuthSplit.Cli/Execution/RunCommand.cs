@@ -40,7 +40,7 @@ public static class RunCommand
         var plan = file.Plan;
         PlanAgainstConfig.Check(plan, options, planPath);
         var wave = plan.Settings.Waves.FirstOrDefault(w => w.Name == waveName)
-            ?? throw new InputException("wave-unknown", $"the plan has no wave \"{PrintableText.Escape(waveName)}\" (it has {PrintableText.Escape(string.Join(", ", plan.Settings.Waves.Select(w => w.Name)))})", planPath);
+            ?? throw UnknownWave.Error(waveName, plan.Settings.Waves.Select(w => w.Name), "plan", planPath);
         if (options.Target is null && plan.Entities.Any(e => e.Wave == wave.Name && e.Disposition == Disposition.Remove && e.Steps.Any(s => s.Action == StepAction.StopPasswordSync)))
         {
             throw new InputException("target-missing", "this wave switches people's source of authority in the target, and the config has no Target section: configure Target (the Graph connector)", configPath);

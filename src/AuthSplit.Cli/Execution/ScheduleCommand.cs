@@ -43,7 +43,7 @@ public static class ScheduleCommand
             var waveName = parse.GetRequiredValue(wave);
             if (plan.Settings.Waves.All(w => w.Name != waveName))
             {
-                throw new InputException("wave-unknown", $"the plan has no wave \"{PrintableText.Escape(waveName)}\"", parse.GetRequiredValue(planPath));
+                throw UnknownWave.Error(waveName, plan.Settings.Waves.Select(w => w.Name), "plan", parse.GetRequiredValue(planPath));
             }
 
             await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: false, ct);

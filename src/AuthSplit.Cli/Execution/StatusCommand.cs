@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Output;
 using AuthSplit.Core.Configuration;
-using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
@@ -28,7 +28,7 @@ public static class StatusCommand
             var waveName = parse.GetValue(wave);
             if (waveName is not null && options.Waves.All(w => w.Name != waveName))
             {
-                throw new InputException("wave-unknown", $"the config has no wave \"{PrintableText.Escape(waveName)}\" (it has {PrintableText.Escape(string.Join(", ", options.Waves.Select(w => w.Name)))})", configPath);
+                throw UnknownWave.Error(waveName, options.Waves.Select(w => w.Name), "config", configPath);
             }
 
             await using var state = await StateComposition.OpenAsync(options, configPath, ct);
@@ -101,8 +101,7 @@ public static class StatusCommand
 
     private static void WriteTables(TextWriter output, string store, IReadOnlyList<WaveStatusView> waves)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
-        console.Profile.Width = Math.Max(console.Profile.Width, 160);
+        var console = PlanTables.ConsoleFor(output);
         var table = new Table().Border(TableBorder.Rounded).Title($"AuthSplit execution status ({Markup.Escape(store)})");
         foreach (var column in new[] { "wave", "status", "plan", "pending", "held", "done", "stale", "refused", "failed", "started", "completed" })
         {

@@ -90,7 +90,8 @@ public static class PlanTables
 
     private static string Number(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    private static IAnsiConsole ConsoleFor(TextWriter output)
+    /// <summary>A Spectre console over <paramref name="output"/>: colour on a terminal, plain and unwrapped when redirected.</summary>
+    public static IAnsiConsole ConsoleFor(TextWriter output)
     {
         var interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var console = AnsiConsole.Create(new AnsiConsoleSettings

@@ -40,7 +40,7 @@ public static class PlanShowCommand
             var waveName = parse.GetValue(wave);
             if (waveName is not null && plan.Summary.Waves.All(w => w.Name != waveName))
             {
-                throw new InputException("wave-unknown", $"the plan has no wave \"{PrintableText.Escape(waveName)}\" (it has {PrintableText.Escape(string.Join(", ", plan.Summary.Waves.Select(w => w.Name)))})");
+                throw UnknownWave.Error(waveName, plan.Summary.Waves.Select(w => w.Name), "plan", null);
             }
 
             var entities = plan.Entities.Where(e => waveName is null || e.Wave == waveName).ToArray();
