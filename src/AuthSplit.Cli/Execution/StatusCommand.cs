@@ -33,9 +33,11 @@ public static class StatusCommand
 
             await using var state = await StateComposition.OpenAsync(options, configPath, ct);
             var waves = new List<WaveStatusView>();
+            // Waves of one plan share it: read and parse each plan once (a 100k-entity plan takes seconds).
+            var plans = new Dictionary<string, PlanDocument?>(StringComparer.Ordinal);
             foreach (var name in options.Waves.OrderBy(w => w.Order).Select(w => w.Name!).Where(n => waveName is null || n == waveName))
             {
-                waves.Add(await ReadWaveAsync(state.Store, options, name, withEntities: waveName is not null, ct));
+                waves.Add(await ReadWaveAsync(state.Store, options, plans, name, withEntities: waveName is not null, ct));
             }
 
             if (parse.GetValue(format) == "json")
@@ -52,7 +54,7 @@ public static class StatusCommand
         return command;
     }
 
-    private static async Task<WaveStatusView> ReadWaveAsync(IExecutionStore store, AuthSplitOptions options, string wave, bool withEntities, CancellationToken cancellationToken)
+    private static async Task<WaveStatusView> ReadWaveAsync(IExecutionStore store, AuthSplitOptions options, Dictionary<string, PlanDocument?> plans, string wave, bool withEntities, CancellationToken cancellationToken)
     {
         var runs = await store.GetWaveRunsAsync(wave, cancellationToken);
         var pause = await store.GetPauseAsync(wave, cancellationToken);
@@ -74,10 +76,18 @@ public static class StatusCommand
             }
         }
 
-        if (latest is not null && await store.GetPlanAsync(latest.PlanId, cancellationToken) is { } planJson)
+        PlanDocument? plan = null;
+        if (latest is not null && !plans.TryGetValue(latest.PlanId, out plan))
+        {
+            plan = await store.GetPlanAsync(latest.PlanId, cancellationToken) is { } planJson
+                ? PlanSerializer.Deserialize(planJson, "the state store's copy of plan " + latest.PlanId)
+                : null;
+            plans[latest.PlanId] = plan;
+        }
+
+        if (plan is not null)
         {
             // The work still ahead of this plan's wave, at the configured Graph limit and LDAP rate, against its deadline.
-            var plan = PlanSerializer.Deserialize(planJson, "the state store's copy of plan " + latest.PlanId);
             if (plan.Settings.Waves.Any(w => w.Name == wave))
             {
                 forecast = DeadlineForecast.Compute(plan, wave, journal, ForecastRates.From(options, null), TimeProvider.System.GetUtcNow()).Describe();
