@@ -6,7 +6,7 @@ namespace AuthSplit.Benchmarks;
 /// <c>dotnet run -c Release --project bench/AuthSplit.Benchmarks -- &lt;command&gt;</c>:
 /// <c>plan-offline [people]</c>, <c>plan-live [people]</c>, <c>serve-live [people]</c> (the live benchmark's slapd, kept running until Enter, for profiling), <c>phases [people]</c>,
 /// <c>graph-read [users]</c>, <c>graph-switch [users] [quota] [window-seconds]</c> (default 10,000 users under Graph's 3,000 writes per 150 s: about 8.5 minutes),
-/// <c>wave [people] [concurrency]</c> (default 10,000 people, <c>Execution:Concurrency</c> 8: plan, approve and run of one wave against slapd and the emulator beside <c>ldapdelete -c</c>),
+/// <c>wave [people] [concurrency] [write-quota] [window-seconds]</c> (default 10,000 people, <c>Execution:Concurrency</c> 32, the emulator's write limit off: plan, approve and run of one wave against slapd and the emulator beside <c>ldapdelete -c</c>; with a quota, the emulator enforces it and the run is compared with what the limit alone dictates),
 /// <c>micro</c> (BenchmarkDotNet), <c>all</c> (the plan benchmarks and graph-read).
 /// Figures go to stdout; docs/benchmarks.md records what was measured on the reference machine.
 /// </summary>
@@ -40,7 +40,11 @@ public static class BenchmarkCommands
                     args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 150);
                 return 0;
             case "wave":
-                await WaveBenchmarks.RunAsync(args.Length > 1 ? people : 10_000, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 8);
+                await WaveBenchmarks.RunAsync(
+                    args.Length > 1 ? people : 10_000,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32,
+                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0,
+                    args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 150);
                 return 0;
             case "micro":
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkCommands).Assembly).Run(args.Skip(1).ToArray());

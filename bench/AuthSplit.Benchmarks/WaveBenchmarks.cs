@@ -22,14 +22,14 @@ public static class WaveBenchmarks
     private const string Token = "wave-benchmark-token-7c21";
     private const string Wave = "bench";
 
-    public static async Task RunAsync(int people, int concurrency)
+    public static async Task RunAsync(int people, int concurrency, int writeQuota = 0, int writeWindowSeconds = 150)
     {
         // The wave takes everyone but the partner's people (a quarter of the generated organisation, protected and outside the filter).
         var generated = (int)Math.Ceiling(people * 4 / 3.0);
         var work = Directory.CreateTempSubdirectory("authsplit-bench-wave-").FullName;
         try
         {
-            await RunInAsync(work, people, generated, concurrency);
+            await RunInAsync(work, people, generated, concurrency, writeQuota, writeWindowSeconds);
         }
         finally
         {
@@ -37,8 +37,10 @@ public static class WaveBenchmarks
         }
     }
 
-    private static async Task RunInAsync(string work, int people, int generated, int concurrency)
+    private static async Task RunInAsync(string work, int people, int generated, int concurrency, int writeQuota, int writeWindowSeconds)
     {
+        var limited = writeQuota > 0;
+        var window = TimeSpan.FromSeconds(writeWindowSeconds);
         var clock = Stopwatch.StartNew();
         var ldif = Path.Combine(work, "source.ldif");
         var target = Path.Combine(work, "target");
@@ -47,7 +49,7 @@ public static class WaveBenchmarks
         Console.WriteLine($"# wave execution: {generated:N0} people generated (no groups), the wave takes the {people:N0}-odd that are not the partner's; generated in {clock.Elapsed.TotalSeconds:0.00} s; Execution:Concurrency {concurrency}");
 
         var slapdOptions = new SlapdServerOptions { Suffix = GeneratedOrganization.Suffix, CreateSuffixEntry = false, NoSync = true, PasswordPolicy = true, Log = Console.Out };
-        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(target), Faults = GraphFaults.None }, CancellationToken.None);
+        await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(target), Faults = limited ? new GraphFaults { WriteQuota = writeQuota, WriteQuotaWindow = window } : GraphFaults.None }, CancellationToken.None);
 
         // The executor's server.
         await using var slapd = await SlapdServer.StartAsync(slapdOptions, CancellationToken.None);
@@ -58,7 +60,11 @@ public static class WaveBenchmarks
         var token = await SecretFileAsync(Path.Combine(secrets, "graph-token"), Token);
         var key = await SecretFileAsync(Path.Combine(secrets, "backup.key"), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         var config = Path.Combine(work, "authsplit.json");
-        await File.WriteAllTextAsync(config, Config(slapd, password, emulator.BaseUrl, token, key, people, concurrency));
+        await File.WriteAllTextAsync(config, Config(slapd, password, emulator.BaseUrl, token, key, people, concurrency, limited ? writeQuota : 100000, limited ? writeWindowSeconds : 1));
+        if (limited)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# write limit ON: the emulator answers 429 beyond {writeQuota:N0} writes per {writeWindowSeconds} s (Graph's documented limit is 3,000 per 150 s), and Target:Limits says the same"));
+        }
 
         var plan = Path.Combine(work, "plan.json");
         var planned = await CliAsync(work, "plan", "--config", config, "--out", plan);
@@ -80,7 +86,11 @@ public static class WaveBenchmarks
             await AssertGoneAsync(fresh, freshPassword, dns.Count, "ldapdelete");
         }
 
+        var slapdCpuBefore = ProcessCpu(slapd.Pid);
+        var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var run = await CliAsync(work, "run", "--config", config, "--plan", plan, "--wave", Wave, "--as", "benchmark-operator");
+        var slapdCpu = ProcessCpu(slapd.Pid) - slapdCpuBefore;
+        var emulatorCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
         var summary = run.Output.Split('\n').LastOrDefault(l => l.StartsWith($"Wave {Wave}", StringComparison.Ordinal))?.Trim() ?? "(no summary line)";
         await AssertGoneAsync(slapd, password, dns.Count, "the wave");
         var switches = emulator.Writes.Count;
@@ -90,7 +100,15 @@ public static class WaveBenchmarks
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ldapdelete -c of the same {dns.Count:N0} DNs (fresh identical slapd, one connection, LDAPS): {raw:0.00} s = {rawRate:N0} entries/s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"authsplit run (process start to exit: precondition, source-of-authority switch and read-back, backup, disable, delete, verify, journal and ledger): {run.Seconds:0.00} s = {waveRate:N0} entities/s = {waveRate / rawRate:P0} of ldapdelete"));
         Console.WriteLine($"  {summary}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  CPU: authsplit run {run.CpuSeconds:0.00} s, slapd {slapdCpu.TotalSeconds:0.00} s, Graph emulator (benchmark process) {emulatorCpu.TotalSeconds:0.00} s; per person {1000 * run.CpuSeconds / dns.Count:0.00} / {1000 * slapdCpu.TotalSeconds / dns.Count:0.00} / {1000 * emulatorCpu.TotalSeconds / dns.Count:0.00} ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Graph writes applied by the emulator: {switches:N0} ({emulator.RequestCount:N0} HTTP requests); state store {new FileInfo(Path.Combine(work, "authsplit-state.db")).Length / 1e6:0.0} MB"));
+
+        if (limited)
+        {
+            var writes = emulator.Writes.OrderBy(w => w.Sequence).ToList();
+            var dictated = switches * window.TotalSeconds / writeQuota;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  write limit: {switches:N0} writes at the allowed {writeQuota / window.TotalSeconds:0.##}/s take {dictated:0.0} s by the limit alone; the run took {run.Seconds:0.0} s = {run.Seconds / dictated:P1} of that; most writes in any {writeWindowSeconds} s window {MaxInWindow(writes, window):N0} (limit {writeQuota:N0}); 429 answered {emulator.ThrottledCount:N0}"));
+        }
 
         await StepLatenciesAsync(Path.Combine(work, "authsplit-state.db"));
 
@@ -126,7 +144,24 @@ public static class WaveBenchmarks
         Console.WriteLine("  mean time before each step's journal record, per entity (ms): " + string.Join(", ", totals.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key} {t.Value.Milliseconds / t.Value.Count:0}"))));
     }
 
-    private static string Config(SlapdServer slapd, string passwordFile, Uri graph, string tokenFile, string keyFile, int people, int concurrency) => $$"""
+    private static int MaxInWindow(List<EmulatorWrite> writes, TimeSpan window)
+    {
+        var most = 0;
+        var start = 0;
+        for (var end = 0; end < writes.Count; end++)
+        {
+            while (writes[end].At - writes[start].At >= window)
+            {
+                start++;
+            }
+
+            most = Math.Max(most, end - start + 1);
+        }
+
+        return most;
+    }
+
+    private static string Config(SlapdServer slapd, string passwordFile, Uri graph, string tokenFile, string keyFile, int people, int concurrency, int writesPerWindow, int writeWindowSeconds) => $$"""
         {
           "Source": { "Url": {{Json(slapd.LdapsUrl)}}, "BindDn": {{Json(slapd.AdminDn)}}, "PasswordFile": {{Json(passwordFile)}}, "CaFile": {{Json(slapd.CaFile)}}, "BaseDn": "{{GeneratedOrganization.Suffix}}", "Dialect": "OpenLdap", "PageSize": 1000 },
           "Waves": [
@@ -136,7 +171,7 @@ public static class WaveBenchmarks
           "Safety": { "ProtectedFilter": "(employeeType=partner)", "ProtectedDns": [ "ou=partner,{{GeneratedOrganization.Suffix}}" ], "MaxDeletesPerWave": {{people * 2}} },
           "Removal": { "HoldDays": 0, "OpenLdapDisable": "PasswordPolicyLock" },
           "Target": { "Kind": "Graph", "BaseUrl": {{Json(graph.ToString())}}, "Auth": "StaticToken", "TokenFile": {{Json(tokenFile)}}, "AllowInsecureLoopback": true,
-                      "Limits": { "WritesPerWindow": 100000, "WriteWindowSeconds": 1 } },
+                      "Limits": { "WritesPerWindow": {{writesPerWindow}}, "WriteWindowSeconds": {{writeWindowSeconds}} } },
           "State": { "Provider": "Sqlite", "BackupKeyFile": {{Json(keyFile)}} },
           "Execution": { "Concurrency": {{concurrency}} }
         }
@@ -182,12 +217,27 @@ public static class WaveBenchmarks
         }
     }
 
+    // utime + stime of a running process, from /proc (clock ticks of 1/100 s on Linux).
+    private static TimeSpan ProcessCpu(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
     private static Dictionary<string, string> TlsEnvironment(SlapdServer slapd) => new() { ["LDAPTLS_CACERT"] = slapd.CaFile, ["LDAPTLS_REQCERT"] = "demand" };
 
-    private static async Task<(double Seconds, string Output)> CliAsync(string work, params string[] arguments)
+    private static async Task<(double Seconds, string Output, double CpuSeconds)> CliAsync(string work, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = work };
-        info.ArgumentList.Add(PlanBenchmarks.CliAssembly());
+        // Under /usr/bin/time for the child's CPU (user + system), which a loaded machine does not inflate as it does wall time.
+        var cpuFile = Path.Combine(work, "cpu.txt");
+        var info = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = work };
+        foreach (var argument in new[] { "-q", "-f", "%U %S", "-o", cpuFile, "dotnet", PlanBenchmarks.CliAssembly() })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         foreach (var argument in arguments.Concat(["--log-dir", Path.Combine(work, "logs")]))
         {
             info.ArgumentList.Add(argument);
@@ -199,8 +249,9 @@ public static class WaveBenchmarks
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = File.ReadAllText(cpuFile).Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(v => double.Parse(v, CultureInfo.InvariantCulture));
         return process.ExitCode == 0
-            ? (seconds, await output)
+            ? (seconds, await output, cpu)
             : throw new InvalidOperationException($"authsplit {arguments[0]} exited {process.ExitCode}:\n{await error}\n{await output}");
     }
 }

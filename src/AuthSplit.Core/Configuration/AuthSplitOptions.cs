@@ -282,8 +282,11 @@ public sealed class ExecutionOptions
     /// <summary>Lets the approver of a plan also execute it (one-operator teams); the journal and the ledger record that it happened.</summary>
     public bool AllowSelfApproval { get; set; }
 
-    /// <summary>Entities worked on at once (each entity's steps stay in order).</summary>
+    /// <summary>Entities worked on at once (each entity's steps stay in order); their target calls are gathered into Graph <c>$batch</c>es.</summary>
     public int Concurrency { get; set; } = ExecutionDefaults.Concurrency;
+
+    /// <summary>LDAP operations in flight at once against the legacy directory, each on its own connection (the bound on what the executor asks of the directory).</summary>
+    public int LdapConnections { get; set; } = ExecutionDefaults.LdapConnections;
 
     /// <summary>Attempts per LDAP operation before the directory counts as unreachable (the wave then stops, resumable).</summary>
     public int LdapMaxRetries { get; set; } = ExecutionDefaults.LdapMaxRetries;
@@ -297,8 +300,10 @@ public sealed class ExecutionOptions
 
 public static class ExecutionDefaults
 {
-    public const int Concurrency = 8;
-    public const int MaxConcurrency = 64;
+    public const int Concurrency = 32;
+    public const int MaxConcurrency = 256;
+    public const int LdapConnections = 8;
+    public const int MaxLdapConnections = 64;
     public const int LdapMaxRetries = 6;
     public const int LdapOperationTimeoutSeconds = 30;
     public const double ForecastLdapOperationsPerSecond = 200;

@@ -369,6 +369,11 @@ public static partial class AuthSplitOptionsValidator
             errors.Add(new("Execution:Concurrency", $"must be between 1 and {ExecutionDefaults.MaxConcurrency} (got {execution.Concurrency})"));
         }
 
+        if (execution.LdapConnections is < 1 or > ExecutionDefaults.MaxLdapConnections)
+        {
+            errors.Add(new("Execution:LdapConnections", $"must be between 1 and {ExecutionDefaults.MaxLdapConnections} (got {execution.LdapConnections})"));
+        }
+
         if (execution.LdapMaxRetries is < 0 or > 100)
         {
             errors.Add(new("Execution:LdapMaxRetries", $"must be between 0 and 100 (got {execution.LdapMaxRetries})"));

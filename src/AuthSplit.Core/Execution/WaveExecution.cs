@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Execution.Batching;
 using AuthSplit.Core.Execution.Safety;
 using AuthSplit.Core.Execution.Steps;
 using AuthSplit.Core.Planning;
@@ -37,7 +38,8 @@ public sealed class WaveExecution : IWaveExecution
     {
         _store = store;
         _legacy = legacy;
-        _target = target;
+        // Many entities' single-user calls gathered into the adapter's $batches.
+        _target = settings.TargetBatchSize > 1 ? new CoalescingTargetTenant(target, settings.TargetBatchSize, settings.TargetBatchLinger) : target;
         _settings = settings;
         _time = time;
         _progress = progress;

@@ -28,6 +28,12 @@ public sealed record WaveExecutionSettings
     /// <summary>Wait before the second read; doubled before each further one (<c>Target:Limits:ReadBackDelaySeconds</c>).</summary>
     public TimeSpan CloudManagedReadDelay { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Users gathered into one target call from entities in flight at once (Graph takes 20 per <c>$batch</c>); 1 sends each entity's call alone.</summary>
+    public int TargetBatchSize { get; init; } = 20;
+
+    /// <summary>How long the first of a gathering waits for others before its call goes anyway.</summary>
+    public TimeSpan TargetBatchLinger { get; init; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>How often a running wave looks at its pause flag.</summary>
     public TimeSpan PauseCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
 

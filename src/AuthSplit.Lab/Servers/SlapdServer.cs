@@ -371,6 +371,7 @@ public sealed class SlapdServer : IAsyncDisposable
             olcDbIndex: objectClass eq
             olcDbIndex: uid,mail,cn,employeeNumber eq
             olcDbIndex: entryUUID eq
+            olcDbIndex: member,uniqueMember eq
             olcSizeLimit: size.soft=unlimited size.hard=unlimited size.prtotal=unlimited
             olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
             olcAccess: {1}to * by users read by * none

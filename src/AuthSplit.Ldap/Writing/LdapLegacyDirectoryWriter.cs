@@ -41,6 +41,9 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
     private readonly ResiliencePipeline _pipeline;
     private readonly int _attempts;
 
+    // Execution:LdapConnections: operations (and so connections) in flight at once, however many entities the wave works on.
+    private readonly SemaphoreSlim _inFlight;
+
     public LdapLegacyDirectoryWriter(SourceOptions source, ExecutionOptions execution, ILogger<LdapLegacyDirectoryWriter> logger, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -50,6 +53,7 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
         _logger = logger;
         _pool = new LdapSessionPool(_settings, logger);
         _attempts = Math.Max(1, execution.LdapMaxRetries);
+        _inFlight = new SemaphoreSlim(Math.Max(1, execution.LdapConnections));
         var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider ?? TimeProvider.System };
         if (_attempts > 1)
         {
@@ -202,7 +206,11 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
         return WriteAsync("add", entry.Dn, request, null, cancellationToken);
     }
 
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _inFlight.Dispose();
+    }
 
     private async Task<LegacyWriteResult> WriteAsync(string what, string dn, DirectoryRequest request, string? newDn, CancellationToken cancellationToken)
     {
@@ -285,6 +293,19 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
 
     /// <summary>Runs one operation through the pipeline on a session of its own; after the last attempt, the directory is unreachable.</summary>
     private async Task<T> ExecuteAsync<T>(string what, string dn, Func<LdapSession, int, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        await _inFlight.WaitAsync(cancellationToken);
+        try
+        {
+            return await ExecuteInSlotAsync(what, dn, operation, cancellationToken);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task<T> ExecuteInSlotAsync<T>(string what, string dn, Func<LdapSession, int, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
         var attempt = 0;
         try

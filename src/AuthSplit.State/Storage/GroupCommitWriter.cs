@@ -24,6 +24,10 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Func<DbException, Exception> _translate;
     private readonly Task _loop;
 
+    // The writer's own connection, kept between commits (opening one runs the dialect's set-up each time);
+    // dropped after any failure, so the next commit starts on a fresh one.
+    private DbConnection? _connection;
+
     public GroupCommitWriter(Func<CancellationToken, Task<DbConnection>> open, IStoreDialect dialect, Func<DbException, Exception> translate)
     {
         _open = open;
@@ -43,6 +47,16 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        await DropConnectionAsync().ConfigureAwait(false);
+    }
+
+    private async Task DropConnectionAsync()
+    {
+        if (_connection is { } connection)
+        {
+            _connection = null;
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task RunAsync()
@@ -76,7 +90,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         try
         {
             // Not the callers' tokens: the transaction serves all of them; each write's own statements take its token.
-            await using var connection = await _open(CancellationToken.None).ConfigureAwait(false);
+            var connection = _connection ??= await _open(CancellationToken.None).ConfigureAwait(false);
             await using var transaction = await _dialect.BeginWriteAsync(connection, CancellationToken.None).ConfigureAwait(false);
             foreach (var pending in batch)
             {
@@ -108,6 +122,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         {
             // The transaction did not commit (or a single write failed): every write not already failed fails with it.
             var failure = ex is DbException db ? _translate(db) : ex;
+            await DropConnectionAsync().ConfigureAwait(false);
             foreach (var pending in batch)
             {
                 pending.Fail(failure);

@@ -155,6 +155,25 @@ public sealed class WaveExecutionTests
         scenario.Tenant.Changes.Should().HaveCount(40);
     }
 
+    [Fact]
+    public async Task Entities_in_flight_together_share_their_target_writes()
+    {
+        var scenario = new ExecutionScenario();
+        for (var i = 0; i < 12; i++)
+        {
+            scenario.Person($"p{i:00}");
+        }
+
+        // A long linger, so a loaded machine still gathers the twelve entities' calls.
+        scenario.Settings = scenario.Settings with { Concurrency = 12, TargetBatchLinger = TimeSpan.FromMilliseconds(500) };
+
+        var result = await scenario.ApproveAndRunAsync();
+
+        result.Entities[EntityState.Done].Should().Be(12);
+        scenario.Tenant.Changes.Should().HaveCount(12);
+        scenario.Tenant.WriteCalls.Should().BeLessThan(12, "the twelve switches are written in gathered calls, not one call per person");
+    }
+
     /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, which a test cannot wait for).</summary>
     private sealed class Synchronous<T>(Action<T> report) : IProgress<T>
     {

@@ -24,6 +24,7 @@ public sealed class FakeTargetTenant : ITargetTenant
     private readonly List<SoaChange> _changes = [];
     private int _throttled;
     private int _writeRequests;
+    private int _writeCalls;
 
     public string Description => "graph://fake-tenant";
 
@@ -44,6 +45,9 @@ public sealed class FakeTargetTenant : ITargetTenant
     }
 
     public int WriteRequests => Volatile.Read(ref _writeRequests);
+
+    /// <summary>Calls of <see cref="SetSourceOfAuthorityAsync"/> (each may carry many users).</summary>
+    public int WriteCalls => Volatile.Read(ref _writeCalls);
 
     public void AddUser(string id, string userPrincipalName, bool cloudManaged = false)
     {
@@ -116,6 +120,7 @@ public sealed class FakeTargetTenant : ITargetTenant
 
     public Task<IReadOnlyList<TargetWriteOutcome>> SetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, bool cloudManaged, CancellationToken cancellationToken) => Call<IReadOnlyList<TargetWriteOutcome>>(throttled =>
     [
+        .. CountWriteCall(),
         .. userIds.Select(id =>
         {
             Interlocked.Increment(ref _writeRequests);
@@ -145,6 +150,12 @@ public sealed class FakeTargetTenant : ITargetTenant
             return new TargetWriteOutcome(id, ReplicationDelayReads > 0 ? TargetWriteStatus.Mismatch : TargetWriteStatus.Verified);
         }),
     ]);
+
+    private TargetWriteOutcome[] CountWriteCall()
+    {
+        Interlocked.Increment(ref _writeCalls);
+        return [];
+    }
 
     public Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken) =>
         Call<IReadOnlyList<TargetUser>>(_ => [.. userIds.Where(_users.ContainsKey).Select(id => _users[id])], throttleable: false);
