@@ -138,6 +138,21 @@ public sealed partial class AdoExecutionStore
         ReadSingleAsync(_dialect.SelectPause, reader => new WavePause(reader.GetString(0), reader.GetBoolean(1), reader.GetString(2), Sql.ParseTime(reader.GetString(3))),
             cancellationToken, ("@wave", wave));
 
+    public Task RecordRefusalAsync(WaveRefusal refusal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(refusal);
+        return WriteAsync((connection, transaction) => AppendLedgerAsync(connection, transaction, new LedgerDraft(LedgerKind.WaveRefused, refusal.PlanId, refusal.Actor.Operator, refusal.Actor.Node)
+        {
+            Wave = refusal.Wave,
+            Data = Json(writer =>
+            {
+                writer.WriteString("code", Sql.Wire(refusal.Code));
+                writer.WriteString("reason", refusal.Reason);
+                writer.WriteString("at", Sql.Time(refusal.At));
+            }),
+        }, cancellationToken), cancellationToken);
+    }
+
     public Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pause);

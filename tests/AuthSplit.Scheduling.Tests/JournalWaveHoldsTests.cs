@@ -74,6 +74,8 @@ public sealed class JournalWaveHoldsTests
 
         public Task<WavePause?> GetPauseAsync(string wave, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task RecordRefusalAsync(WaveRefusal refusal, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

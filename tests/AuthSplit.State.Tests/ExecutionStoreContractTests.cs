@@ -306,6 +306,25 @@ public abstract class ExecutionStoreContractTests : IAsyncLifetime
         (await LedgerAsync()).Select(r => (r.Kind, r.Wave, r.Actor)).Should().Equal((LedgerKind.Pause, "wave-1", "carol"), (LedgerKind.Pause, "wave-1", "dave"), (LedgerKind.Pause, "wave-2", "carol"));
     }
 
+    [Fact]
+    public async Task A_refused_run_is_a_chained_ledger_record_with_who_tried_and_why()
+    {
+        var plan = Some.PlanId();
+        await Store.ApproveAsync(new Approval(plan, "alice", Some.Start, null), Ct);
+
+        await Store.RecordRefusalAsync(new WaveRefusal(plan, "wave-1", ExecutionRefusalCode.SelfApproval, "alice approved the plan and may not execute it", new ExecutionActor("alice", "node-a"), Some.Start.AddMinutes(1)), Ct);
+
+        var ledger = await LedgerAsync();
+        ledger.Should().HaveCount(2);
+        var refusal = ledger[1];
+        (refusal.Kind, refusal.PlanId, refusal.Wave, refusal.Actor, refusal.Node).Should().Be((LedgerKind.WaveRefused, plan, "wave-1", "alice", "node-a"));
+        refusal.PreviousHash.Should().Be(ledger[0].Hash);
+        using var data = System.Text.Json.JsonDocument.Parse(refusal.Data!);
+        data.RootElement.GetProperty("code").GetString().Should().Be("self-approval");
+        data.RootElement.GetProperty("reason").GetString().Should().Contain("may not execute");
+        (await Store.GetWaveAsync(plan, "wave-1", Ct)).Should().BeNull("a refusal starts nothing");
+    }
+
     // ---- transactions and concurrency
 
     [Theory]

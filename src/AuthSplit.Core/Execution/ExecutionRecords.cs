@@ -198,7 +198,13 @@ public enum LedgerKind
     WaveCompleted,
     Pause,
     Restore,
+
+    /// <summary>A wave the gate refused to start (not approved, plan edited, self-approval, dependency, paused): who tried, why.</summary>
+    WaveRefused,
 }
+
+/// <summary>A run the gate refused: on record in the ledger, so evidence shows attempts as well as runs.</summary>
+public sealed record WaveRefusal(string PlanId, string Wave, ExecutionRefusalCode Code, string Reason, ExecutionActor Actor, DateTimeOffset At);
 
 /// <summary>
 /// One record of the append-only, hash-chained ledger per-wave evidence is exported from. Each record

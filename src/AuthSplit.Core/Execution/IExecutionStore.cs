@@ -62,6 +62,9 @@ public interface IWaveJournal
     /// <summary>How many <c>delete-legacy-entry</c> steps of this plan's wave are done: what <c>MaxDeletesPerWave</c> is checked against.</summary>
     Task<int> CountDeletesAsync(string planId, string wave, CancellationToken cancellationToken);
 
+    /// <summary>Records a refused run of a wave as a ledger record (<see cref="LedgerKind.WaveRefused"/>); durable when the call returns.</summary>
+    Task RecordRefusalAsync(WaveRefusal refusal, CancellationToken cancellationToken);
+
     Task<WavePause?> GetPauseAsync(string wave, CancellationToken cancellationToken);
 
     Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken);

@@ -51,6 +51,15 @@ public sealed class WaveExecution : IWaveExecution
         var verdict = await ExecutionGate.CheckAsync(_store, request, _settings.AllowSelfApproval, cancellationToken);
         if (verdict.Refusal is not null)
         {
+            // On record before the answer: an auditor sees the attempts the gate stopped, not only the runs.
+            // A plan the store does not know has no chain to join, so only a known plan's refusal is kept.
+            if (verdict.Refusal.Code is not (ExecutionRefusalCode.PlanNotFound or ExecutionRefusalCode.WaveUnknown))
+            {
+                await _store.RecordRefusalAsync(
+                    new WaveRefusal(request.PlanId, request.Wave, verdict.Refusal.Code, verdict.Refusal.Message, new ExecutionActor(request.Operator, _settings.Node), _time.GetUtcNow()),
+                    cancellationToken);
+            }
+
             return new WaveResult
             {
                 Kind = WaveResultKind.Refused,

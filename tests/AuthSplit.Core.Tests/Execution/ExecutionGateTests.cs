@@ -23,6 +23,16 @@ public sealed class ExecutionGateTests
         scenario.Tenant.WriteRequests.Should().Be(0);
         scenario.Store.Steps.Should().BeEmpty();
         (await scenario.Store.GetWaveAsync(scenario.Plan.PlanId!, result.Wave, CancellationToken.None)).Should().BeNull("a refused wave does not even start");
+        var refusals = scenario.Store.Ledger.Where(r => r.Kind == LedgerKind.WaveRefused).ToList();
+        if (code is ExecutionRefusalCode.PlanNotFound or ExecutionRefusalCode.WaveUnknown)
+        {
+            refusals.Should().BeEmpty("a plan the store does not know has no chain to join");
+        }
+        else
+        {
+            refusals.Should().ContainSingle("the attempt the gate stopped is on the ledger").Which.Should().Match<LedgerRecord>(r =>
+                r.Wave == result.Wave && !string.IsNullOrWhiteSpace(r.Actor) && r.Data!.Contains(code.ToString()));
+        }
     }
 
     [Fact]

@@ -210,6 +210,12 @@ public sealed class InMemoryExecutionStore : IExecutionStore
     public Task<WavePause?> GetPauseAsync(string wave, CancellationToken cancellationToken) =>
         Read(() => _pauses.GetValueOrDefault(wave));
 
+    public Task RecordRefusalAsync(WaveRefusal refusal, CancellationToken cancellationToken) => Commit(() =>
+    {
+        Append(LedgerKind.WaveRefused, refusal.PlanId, refusal.Wave, null, null, null, refusal.Actor.Operator, refusal.Actor.Node, $"{refusal.Code}: {refusal.Reason}");
+        return 0;
+    });
+
     public Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken) => Commit(() =>
     {
         _pauses[pause.Wave] = pause;
