@@ -23,6 +23,15 @@ internal sealed class ChildProcessChurn : IAsyncDisposable
     /// <summary>Children that have started and ended so far (each one a SIGCHLD).</summary>
     public int Ended => Volatile.Read(ref _ended);
 
+    /// <summary>Waits until <paramref name="count"/> children have ended (the pool has warmed up).</summary>
+    public async Task WaitForChildrenAsync(int count)
+    {
+        while (Ended < count)
+        {
+            await Task.Delay(10);
+        }
+    }
+
     private async Task LoopAsync(string seconds)
     {
         while (!_stop.IsCancellationRequested)

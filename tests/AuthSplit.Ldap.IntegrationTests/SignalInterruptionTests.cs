@@ -16,9 +16,10 @@ namespace AuthSplit.Ldap.IntegrationTests;
 /// openssl...). A child's SIGCHLD interrupts the thread that started it; when that pool thread was waiting
 /// inside libldap, libldap called the connection dead (LDAP_OPT_RESTART off): the full suite once saw a
 /// 40,000-entry read "lost after 12,600 entries" and a silent server reported down after 966 ms instead
-/// of timing out. Without the fix (LibLdapRestart) the ldap:// silent server and the paged read failed
-/// here in 3 runs of 3, with those very messages; the ldaps:// silent server passed either way (its TLS
-/// handshake blocks in read(2), which the kernel restarts) and guards that path.
+/// of timing out. Without the fix (LibLdapRestart) the ldap:// silent server failed here in 4 runs of 4
+/// (1 to 4 of its 6 reads "down" after 0.5 s, the children's lifetime) and the paged read in 3 of 3 (1 to
+/// 4 reads lost after 400-3,000 entries), with those very messages; the ldaps:// silent server passed
+/// either way (its TLS handshake blocks in read(2), which the kernel restarts) and guards that path.
 /// </summary>
 public sealed class SignalInterruptionTests(ITestOutputHelper output)
 {
@@ -42,12 +43,13 @@ public sealed class SignalInterruptionTests(ITestOutputHelper output)
         int ended;
         (string Message, TimeSpan Elapsed)[] results;
 
-        // Four reads at once, so four pool threads wait in libldap while the children end. The listener
-        // never accepts: the kernel completes the handshakes, and nobody answers (the connection's data
-        // stays in the backlog).
-        await using (var churn = new ChildProcessChurn(loops: 8, TimeSpan.FromMilliseconds(50)))
+        // Six reads at once, each on a pool thread that has likely just started a child: that child ends
+        // while the thread waits in libldap for an answer. The listener never accepts: the kernel completes
+        // the TCP handshakes, and nobody ever answers.
+        await using (var churn = new ChildProcessChurn(loops: 8, TimeSpan.FromMilliseconds(500)))
         {
-            results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => ReadExpectingFailureAsync(options))));
+            await churn.WaitForChildrenAsync(8);
+            results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => ReadExpectingFailureAsync(options))));
             ended = churn.Ended;
         }
 
