@@ -19,7 +19,10 @@ namespace AuthSplit.Ldap.IntegrationTests;
 /// of timing out. Without the fix (LibLdapRestart) the ldap:// silent server failed here in 4 runs of 4
 /// (1 to 4 of its 6 reads "down" after 0.5 s, the children's lifetime) and the paged read in 3 of 3 (1 to
 /// 4 reads lost after 400-3,000 entries), with those very messages; the ldaps:// silent server passed
-/// either way (its TLS handshake blocks in read(2), which the kernel restarts) and guards that path.
+/// either way (its TLS handshake blocks in read(2), which the kernel restarts) and guards that path. The
+/// soak (3 minutes of 43,217-entry reads in pages of 200): without the fix 45 of 62 reads failed, some in
+/// the bind as "TLS session failed, certificate not trusted"; with it 32 of 32 read every entry while
+/// 38,691 children ended.
 /// </summary>
 public sealed class SignalInterruptionTests(ITestOutputHelper output)
 {
