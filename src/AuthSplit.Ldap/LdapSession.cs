@@ -40,6 +40,7 @@ internal sealed partial class LdapSession : IDisposable
             LogPlainLdap(logger, settings.Server);
         }
 
+        LibLdapRestart.EnsureApplied();
         var identifier = new LdapDirectoryIdentifier(settings.Url.Host, settings.Port, fullyQualifiedDnsHostName: false, connectionless: false);
         var connection = new LdapConnection(identifier)
         {
