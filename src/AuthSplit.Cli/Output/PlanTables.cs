@@ -1,4 +1,6 @@
 using System.Globalization;
+using AuthSplit.Cli.Planning;
+using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
 using Spectre.Console;
@@ -8,11 +10,18 @@ namespace AuthSplit.Cli.Output;
 /// <summary>Tables for people: the per-wave summary and the entity list.</summary>
 public static class PlanTables
 {
-    public static void WriteWaveSummary(TextWriter output, PlanDocument plan)
+    /// <summary>
+    /// One row per wave with its deadline forecast (the work of the whole wave, the execution time it
+    /// needs, the time left), then a line per wave in words. A wave that cannot finish before its
+    /// deadline, or whose deadline has passed, says so in words as well as in red, so that redirected
+    /// output and logs without colour show it too.
+    /// </summary>
+    public static void WriteWaveSummary(TextWriter output, PlanDocument plan, PlanForecast forecast)
     {
+        ArgumentNullException.ThrowIfNull(forecast);
         var console = ConsoleFor(output);
         var table = new Table().Border(TableBorder.Rounded).Title("AuthSplit dry-run plan");
-        foreach (var column in new[] { "wave", "order", "deadline", "in scope", "remove", "protected", "blocked", "kept", "deletes / budget" })
+        foreach (var column in new[] { "wave", "order", "deadline", "in scope", "remove", "protected", "blocked", "kept", "deletes / budget", "Graph writes / reads", "LDAP ops", "needs", "deadline in" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -21,6 +30,7 @@ public static class PlanTables
         foreach (var wave in plan.Summary.Waves)
         {
             var budget = $"{wave.PlannedDeletes} / {wave.MaxDeletes}";
+            var ahead = forecast.For(wave.Name);
             table.AddRow(
                 Cell(wave.Name),
                 Number(wave.Order),
@@ -30,7 +40,11 @@ public static class PlanTables
                 Number(wave.Protected),
                 wave.Blocked > 0 ? $"[yellow]{Number(wave.Blocked)}[/]" : "0",
                 Number(wave.Kept),
-                wave.DeleteBudgetExceeded ? $"[red]{budget} OVER BUDGET[/]" : budget);
+                wave.DeleteBudgetExceeded ? $"[red]{budget} OVER BUDGET[/]" : budget,
+                ahead is null ? "-" : $"{Number(ahead.GraphWrites)} / {Number(ahead.GraphReads)}",
+                ahead is null ? "-" : Number(ahead.LdapOperations),
+                ahead is null ? "-" : Needs(ahead),
+                ahead is null ? "-" : TimeLeft(ahead));
         }
 
         console.Write(table);
@@ -39,6 +53,35 @@ public static class PlanTables
         {
             console.MarkupLine($"[red]Wave {Cell(wave.Name)} plans {wave.PlannedDeletes} deletions, more than Safety:MaxDeletesPerWave {wave.MaxDeletes}: execution will stop at the budget.[/]");
         }
+
+        console.WriteLine($"Deadline forecast, the whole of each wave ahead, at {forecast.Rates}.");
+        foreach (var wave in plan.Summary.Waves)
+        {
+            if (forecast.For(wave.Name) is not { } ahead)
+            {
+                continue;
+            }
+
+            var blocked = wave.Blocked > 0 ? $"; {Number(wave.Blocked)} blocked not counted until decided" : "";
+            var line = Markup.Escape($"{PrintableText.Escape(wave.Name)}: {ahead.Describe()} ({ahead.DescribeWork()}{blocked})");
+            console.MarkupLine(ahead.Flag is null ? line : $"[red]{line}[/]");
+        }
+    }
+
+    // "~2 h 10 min", with the hold when the plan holds before deleting.
+    private static string Needs(WaveForecast forecast) =>
+        "~" + DeadlineForecast.Format(forecast.Execution) + (forecast.Hold > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $" + {forecast.Hold.TotalDays:0} d hold") : "");
+
+    // "41 days", "passed 3 days ago DEADLINE PASSED", "20 days CANNOT FINISH BEFORE THE DEADLINE".
+    private static string TimeLeft(WaveForecast forecast)
+    {
+        var text = forecast.TimeLeft switch
+        {
+            null => "-",
+            { } left when left < TimeSpan.Zero => "passed " + DeadlineForecast.Format(-left) + " ago",
+            { } left => DeadlineForecast.Format(left),
+        };
+        return forecast.Flag is { } flag ? $"[red]{Markup.Escape(text)} {flag}[/]" : Markup.Escape(text);
     }
 
     /// <summary>
@@ -88,7 +131,7 @@ public static class PlanTables
     // Directory text is printed escaped: neither Spectre markup nor terminal control sequences.
     private static string Cell(string? text) => Markup.Escape(PrintableText.Escape(text));
 
-    private static string Number(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>A Spectre console over <paramref name="output"/>: colour on a terminal, plain and unwrapped when redirected.</summary>
     public static IAnsiConsole ConsoleFor(TextWriter output)
