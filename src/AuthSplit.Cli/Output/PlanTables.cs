@@ -11,17 +11,17 @@ namespace AuthSplit.Cli.Output;
 public static class PlanTables
 {
     /// <summary>
-    /// One row per wave with its deadline forecast (the work of the whole wave, the execution time it
-    /// needs, the time left), then a line per wave in words. A wave that cannot finish before its
-    /// deadline, or whose deadline has passed, says so in words as well as in red, so that redirected
-    /// output and logs without colour show it too.
+    /// One row per wave, then the deadline forecast: a second table (the work of the whole wave, the
+    /// execution time it needs, the time left) and a line per wave in words. A wave that cannot finish
+    /// before its deadline, or whose deadline has passed, says so in words as well as in red, so that
+    /// redirected output and logs without colour show it too.
     /// </summary>
     public static void WriteWaveSummary(TextWriter output, PlanDocument plan, PlanForecast forecast)
     {
         ArgumentNullException.ThrowIfNull(forecast);
         var console = ConsoleFor(output);
         var table = new Table().Border(TableBorder.Rounded).Title("AuthSplit dry-run plan");
-        foreach (var column in new[] { "wave", "order", "deadline", "in scope", "remove", "protected", "blocked", "kept", "deletes / budget", "Graph writes / reads", "LDAP ops", "needs", "deadline in" })
+        foreach (var column in new[] { "wave", "order", "deadline", "in scope", "remove", "protected", "blocked", "kept", "deletes / budget" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -30,7 +30,6 @@ public static class PlanTables
         foreach (var wave in plan.Summary.Waves)
         {
             var budget = $"{wave.PlannedDeletes} / {wave.MaxDeletes}";
-            var ahead = forecast.For(wave.Name);
             table.AddRow(
                 Cell(wave.Name),
                 Number(wave.Order),
@@ -40,11 +39,7 @@ public static class PlanTables
                 Number(wave.Protected),
                 wave.Blocked > 0 ? $"[yellow]{Number(wave.Blocked)}[/]" : "0",
                 Number(wave.Kept),
-                wave.DeleteBudgetExceeded ? $"[red]{budget} OVER BUDGET[/]" : budget,
-                ahead is null ? "-" : $"{Number(ahead.GraphWrites)} / {Number(ahead.GraphReads)}",
-                ahead is null ? "-" : Number(ahead.LdapOperations),
-                ahead is null ? "-" : Needs(ahead),
-                ahead is null ? "-" : TimeLeft(ahead));
+                wave.DeleteBudgetExceeded ? $"[red]{budget} OVER BUDGET[/]" : budget);
         }
 
         console.Write(table);
@@ -54,16 +49,43 @@ public static class PlanTables
             console.MarkupLine($"[red]Wave {Cell(wave.Name)} plans {wave.PlannedDeletes} deletions, more than Safety:MaxDeletesPerWave {wave.MaxDeletes}: execution will stop at the budget.[/]");
         }
 
-        console.WriteLine($"Deadline forecast, the whole of each wave ahead, at {forecast.Rates}.");
-        foreach (var wave in plan.Summary.Waves)
-        {
-            if (forecast.For(wave.Name) is not { } ahead)
-            {
-                continue;
-            }
+        WriteForecast(console, plan, forecast);
+    }
 
-            var blocked = wave.Blocked > 0 ? $"; {Number(wave.Blocked)} blocked not counted until decided" : "";
-            var line = Markup.Escape($"{PrintableText.Escape(wave.Name)}: {ahead.Describe()} ({ahead.DescribeWork()}{blocked})");
+    // A table of its own: beside the nine columns above, the five of the forecast would not fit a terminal.
+    private static void WriteForecast(IAnsiConsole console, PlanDocument plan, PlanForecast forecast)
+    {
+        var waves = plan.Summary.Waves.Select(w => (Summary: w, Forecast: forecast.For(w.Name))).Where(w => w.Forecast is not null).ToList();
+        if (waves.Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Title("Deadline forecast (the whole wave ahead)");
+        foreach (var column in new[] { "wave", "Graph writes / reads", "LDAP ops", "needs", "deadline in", "" })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        table.Columns[0].LeftAligned();
+        table.Columns[^1].LeftAligned();
+        foreach (var (summary, ahead) in waves)
+        {
+            table.AddRow(
+                Cell(summary.Name),
+                $"{Number(ahead!.GraphWrites)} / {Number(ahead.GraphReads)}",
+                Number(ahead.LdapOperations),
+                Needs(ahead),
+                TimeLeft(ahead),
+                ahead.Flag is { } flag ? $"[red]{flag}[/]" : "");
+        }
+
+        console.Write(table);
+        console.WriteLine($"Forecast at {forecast.Rates}.");
+        foreach (var (summary, ahead) in waves)
+        {
+            var blocked = summary.Blocked > 0 ? $"; {Number(summary.Blocked)} blocked not counted until decided" : "";
+            var line = Markup.Escape($"{PrintableText.Escape(summary.Name)}: {ahead!.Describe()} ({ahead.DescribeWork()}{blocked})");
             console.MarkupLine(ahead.Flag is null ? line : $"[red]{line}[/]");
         }
     }
@@ -72,17 +94,13 @@ public static class PlanTables
     private static string Needs(WaveForecast forecast) =>
         "~" + DeadlineForecast.Format(forecast.Execution) + (forecast.Hold > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $" + {forecast.Hold.TotalDays:0} d hold") : "");
 
-    // "41 days", "passed 3 days ago DEADLINE PASSED", "20 days CANNOT FINISH BEFORE THE DEADLINE".
-    private static string TimeLeft(WaveForecast forecast)
+    // "41 days", "passed 3 days ago".
+    private static string TimeLeft(WaveForecast forecast) => forecast.TimeLeft switch
     {
-        var text = forecast.TimeLeft switch
-        {
-            null => "-",
-            { } left when left < TimeSpan.Zero => "passed " + DeadlineForecast.Format(-left) + " ago",
-            { } left => DeadlineForecast.Format(left),
-        };
-        return forecast.Flag is { } flag ? $"[red]{Markup.Escape(text)} {flag}[/]" : Markup.Escape(text);
-    }
+        null => "-",
+        { } left when left < TimeSpan.Zero => "passed " + DeadlineForecast.Format(-left) + " ago",
+        { } left => DeadlineForecast.Format(left),
+    };
 
     /// <summary>
     /// One row per entity. A blocked entity shows what a decision needs: its id, its blocker codes

@@ -166,6 +166,7 @@ public sealed class DeadlineForecastTests
     [InlineData(45, "45 s")]
     [InlineData(61, "2 min")]
     [InlineData(41 * 86400 + 100, "41 days")]
+    [InlineData(2693 * 86400, "2,693 days")]
     public void Durations_read_the_way_an_operator_says_them(int seconds, string text)
     {
         DeadlineForecast.Format(TimeSpan.FromSeconds(seconds)).Should().Be(text);

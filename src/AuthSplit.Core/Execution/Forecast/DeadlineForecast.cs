@@ -186,7 +186,7 @@ public static class DeadlineForecast
     {
         if (span.TotalDays >= 2)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(span.TotalDays):0} days");
+            return string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(span.TotalDays):#,0} days");
         }
 
         if (span.TotalHours >= 1)
