@@ -155,4 +155,23 @@ public sealed class PlanForecastTests
         Line(text, "domestic:").Should().EndWith("; deadline in 2 days; CANNOT FINISH BEFORE THE DEADLINE (1,000 Graph writes, 4,000 Graph reads, 12,345 LDAP operations for 1,200 entities; 1 blocked not counted until decided)");
         Line(text, "overseas:").Should().Contain("deadline passed 3 days ago; CANNOT FINISH BEFORE THE DEADLINE");
     }
+
+    [Fact]
+    public async Task The_forecast_names_the_configured_Graph_limit_when_a_Target_is_configured()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var planPath = Path.Combine(work, "plan.json");
+        (await CliRunner.RunAsync(PlanArgs(Path.Combine(CliRunner.Samples, "authsplit.json"), planPath))).ExitCode.Should().Be(0);
+        var plan = PlanSerializer.Deserialize(await File.ReadAllBytesAsync(planPath), planPath);
+        var options = new Core.Configuration.AuthSplitOptions { Target = new Core.Configuration.TargetOptions { Limits = { WritesPerWindow = 1, WriteWindowSeconds = 3600 } } };
+        options.Execution.ForecastLdapOperationsPerSecond = 120;
+
+        var forecast = PlanForecast.Configured(plan, options, new DateTimeOffset(2026, 4, 1, 0, 0, 0, TimeSpan.Zero));
+
+        forecast.Rates.Should().Be("Graph 1 write per 3,600 s (Target:Limits), LDAP 120 operations/s (Execution:ForecastLdapOperationsPerSecond: no rate is measured before a run)");
+        var overseas = forecast.For("overseas")!;
+        overseas.Execution.Should().Be(TimeSpan.FromHours(3), "3 source-of-authority switches at one an hour outlast 36 LDAP operations");
+        overseas.Flag.Should().BeNull("overseas has until the end of 2026-04-30");
+        forecast.For("hq")!.Flag.Should().Be("DEADLINE PASSED");
+    }
 }

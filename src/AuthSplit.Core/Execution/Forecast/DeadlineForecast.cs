@@ -29,7 +29,7 @@ public sealed record ForecastRates(int GraphWritesPerWindow, TimeSpan GraphWrite
     /// </summary>
     public string Describe(string? graphOrigin = null, string? ldapOrigin = null) => string.Create(
         CultureInfo.InvariantCulture,
-        $"Graph {GraphWritesPerWindow:N0} writes per {GraphWriteWindow.TotalSeconds:#,0.##} s{Origin(graphOrigin)}, LDAP {LdapOperationsPerSecond:#,0.####} operations/s{Origin(ldapOrigin)}");
+        $"Graph {GraphWritesPerWindow:N0} write{(GraphWritesPerWindow == 1 ? "" : "s")} per {GraphWriteWindow.TotalSeconds:#,0.##} s{Origin(graphOrigin)}, LDAP {LdapOperationsPerSecond:#,0.####} operations/s{Origin(ldapOrigin)}");
 
     private static string Origin(string? origin) => origin is null ? "" : $" ({origin})";
 }
