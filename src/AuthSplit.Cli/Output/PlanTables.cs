@@ -1,4 +1,6 @@
 using System.Globalization;
+using AuthSplit.Cli.Planning;
+using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
 using Spectre.Console;
@@ -8,8 +10,15 @@ namespace AuthSplit.Cli.Output;
 /// <summary>Tables for people: the per-wave summary and the entity list.</summary>
 public static class PlanTables
 {
-    public static void WriteWaveSummary(TextWriter output, PlanDocument plan)
+    /// <summary>
+    /// One row per wave, then the deadline forecast: a second table (the work of the whole wave, the
+    /// execution time it needs, the time left) and a line per wave in words. A wave that cannot finish
+    /// before its deadline, or whose deadline has passed, says so in words as well as in red, so that
+    /// redirected output and logs without colour show it too.
+    /// </summary>
+    public static void WriteWaveSummary(TextWriter output, PlanDocument plan, PlanForecast forecast)
     {
+        ArgumentNullException.ThrowIfNull(forecast);
         var console = ConsoleFor(output);
         var table = new Table().Border(TableBorder.Rounded).Title("AuthSplit dry-run plan");
         foreach (var column in new[] { "wave", "order", "deadline", "in scope", "remove", "protected", "blocked", "kept", "deletes / budget" })
@@ -39,7 +48,59 @@ public static class PlanTables
         {
             console.MarkupLine($"[red]Wave {Cell(wave.Name)} plans {wave.PlannedDeletes} deletions, more than Safety:MaxDeletesPerWave {wave.MaxDeletes}: execution will stop at the budget.[/]");
         }
+
+        WriteForecast(console, plan, forecast);
     }
+
+    // A table of its own: beside the nine columns above, the five of the forecast would not fit a terminal.
+    private static void WriteForecast(IAnsiConsole console, PlanDocument plan, PlanForecast forecast)
+    {
+        var waves = plan.Summary.Waves.Select(w => (Summary: w, Forecast: forecast.For(w.Name))).Where(w => w.Forecast is not null).ToList();
+        if (waves.Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Title("Deadline forecast (the whole wave ahead)");
+        foreach (var column in new[] { "wave", "Graph writes / reads", "LDAP ops", "needs", "deadline in", "" })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        table.Columns[0].LeftAligned();
+        table.Columns[^1].LeftAligned();
+        foreach (var (summary, ahead) in waves)
+        {
+            table.AddRow(
+                Cell(summary.Name),
+                $"{Number(ahead!.GraphWrites)} / {Number(ahead.GraphReads)}",
+                Number(ahead.LdapOperations),
+                Needs(ahead),
+                TimeLeft(ahead),
+                ahead.Flag is { } flag ? $"[red]{flag}[/]" : "");
+        }
+
+        console.Write(table);
+        console.WriteLine($"Forecast at {forecast.Rates}.");
+        foreach (var (summary, ahead) in waves)
+        {
+            var blocked = summary.Blocked > 0 ? $"; {Number(summary.Blocked)} blocked not counted until decided" : "";
+            var line = Markup.Escape($"{PrintableText.Escape(summary.Name)}: {ahead!.Describe()} ({ahead.DescribeWork()}{blocked})");
+            console.MarkupLine(ahead.Flag is null ? line : $"[red]{line}[/]");
+        }
+    }
+
+    // "~2 h 10 min", with the hold when the plan holds before deleting.
+    private static string Needs(WaveForecast forecast) =>
+        "~" + DeadlineForecast.Format(forecast.Execution) + (forecast.Hold > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $" + {forecast.Hold.TotalDays:0} d hold") : "");
+
+    // "41 days", "passed 3 days ago".
+    private static string TimeLeft(WaveForecast forecast) => forecast.TimeLeft switch
+    {
+        null => "-",
+        { } left when left < TimeSpan.Zero => "passed " + DeadlineForecast.Format(-left) + " ago",
+        { } left => DeadlineForecast.Format(left),
+    };
 
     /// <summary>
     /// One row per entity. A blocked entity shows what a decision needs: its id, its blocker codes
@@ -88,7 +149,7 @@ public static class PlanTables
     // Directory text is printed escaped: neither Spectre markup nor terminal control sequences.
     private static string Cell(string? text) => Markup.Escape(PrintableText.Escape(text));
 
-    private static string Number(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>A Spectre console over <paramref name="output"/>: colour on a terminal, plain and unwrapped when redirected.</summary>
     public static IAnsiConsole ConsoleFor(TextWriter output)

@@ -18,7 +18,7 @@ public static class PlanCommand
         var logDir = new Option<string?>("--log-dir") { Description = "Directory for the structured log files (default: $AUTHSPLIT_LOG_DIR or ~/.local/state/authsplit/logs)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
 
-        var plan = new Command("plan", "Make the dry-run migration plan (read-only), print it per wave and write it as JSON.")
+        var plan = new Command("plan", "Make the dry-run migration plan (read-only), print it per wave with each wave's deadline forecast, and write it as JSON.")
         {
             config, sourceLdif, targetSnapshot, decisions, saveSnapshot, previous, acceptDrop, output, logDir, verbose,
             PlanShowCommand.Create(console),

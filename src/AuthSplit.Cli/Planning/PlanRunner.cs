@@ -78,7 +78,9 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             Environment.WorkingSet / 1048576);
         // With --out - the plan itself is on stdout; the summary goes beside the diagnostics.
         var results = output.Mode == OutputMode.StandardOutput ? console.Error : console.Output;
-        PlanTables.WriteWaveSummary(results, plan);
+        var forecast = PlanForecast.Configured(plan, options, TimeProvider.System.GetUtcNow());
+        LogForecast(forecast);
+        PlanTables.WriteWaveSummary(results, plan, forecast);
         await results.WriteLineAsync($"Plan {plan.PlanId} written to {request.OutputPath}.");
         foreach (var record in plan.Decisions.Where(d => d.Status != DecisionStatus.Applied))
         {
@@ -87,6 +89,27 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         }
 
         return ExitCodes.Success;
+    }
+
+    // The log (JSON) carries the forecast too, a wave that cannot make its deadline as a warning.
+    private void LogForecast(PlanForecast forecast)
+    {
+        foreach (var wave in forecast.Waves)
+        {
+            var level = wave.Flag is null ? Serilog.Events.LogEventLevel.Information : Serilog.Events.LogEventLevel.Warning;
+            log.FileOnly().Write(
+                level,
+                "Deadline forecast for wave {Wave}: {GraphWrites} Graph writes, {GraphReads} Graph reads, {LdapOperations} LDAP operations need {ExecutionSeconds} s of execution and {HoldDays} hold days; deadline {Deadline}, {Flag}; at {Rates}",
+                wave.Wave,
+                wave.GraphWrites,
+                wave.GraphReads,
+                wave.LdapOperations,
+                wave.Execution.TotalSeconds,
+                wave.Hold.TotalDays,
+                wave.Deadline,
+                wave.Flag ?? "fits",
+                forecast.Rates);
+        }
     }
 
     private static async Task<(IReadOnlyList<Decision> List, InputDescription? Description)> ReadDecisionsAsync(string? path, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using AuthSplit.Cli.Configuration;
 using AuthSplit.Cli.Output;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Planning.Decisions;
@@ -21,8 +22,9 @@ public static class PlanShowCommand
         var format = new Option<string>("--format", "-f") { Description = "table, json, csv, or decisions (a decisions file to fill in for the blocked entities; needs --out).", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json", "csv", "decisions");
         var output = new Option<string?>("--out", "-o") { Description = "With --format decisions: the new file to write (owner-only; an existing file is never overwritten)." };
-        var command = new Command("show", "Show a plan's entities (the plan's id is verified first).") { file, wave, format, output };
-        command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, null, false, async (_, ct) =>
+        var config = new Option<string?>("--config", "-c") { Description = "The config whose Target:Limits and Execution:ForecastLdapOperationsPerSecond the table's deadline forecast uses (without it: Graph's documented limit and 200 LDAP operations/s)." };
+        var command = new Command("show", "Show a plan's waves with their deadline forecast, and its entities (the plan's id is verified first).") { file, wave, format, output, config };
+        command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, null, false, async (log, ct) =>
         {
             var chosen = parse.GetValue(format);
             var outPath = parse.GetValue(output);
@@ -58,8 +60,12 @@ public static class PlanShowCommand
                     await console.Output.WriteLineAsync($"Wrote {blocked.Count} blocked entities to {outPath}: fill in decision, reason and decidedBy (and targetId or wave), delete the entries you do not decide, then run authsplit plan --decisions {outPath}.");
                     break;
                 default:
+                    var now = TimeProvider.System.GetUtcNow();
+                    var forecast = parse.GetValue(config) is { } configPath
+                        ? PlanForecast.Configured(plan, ConfigLoader.Load(configPath, requireLiveSource: false, log), now)
+                        : PlanForecast.Defaults(plan, now);
                     await console.Output.WriteLineAsync($"Plan {PrintableText.Escape(plan.PlanId)}");
-                    PlanTables.WriteWaveSummary(console.Output, plan with { Summary = plan.Summary with { Waves = [.. plan.Summary.Waves.Where(w => waveName is null || w.Name == waveName)] } });
+                    PlanTables.WriteWaveSummary(console.Output, plan with { Summary = plan.Summary with { Waves = [.. plan.Summary.Waves.Where(w => waveName is null || w.Name == waveName)] } }, forecast);
                     PlanTables.WriteEntities(console.Output, entities);
                     break;
             }

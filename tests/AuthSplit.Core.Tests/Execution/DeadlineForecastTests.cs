@@ -122,12 +122,51 @@ public sealed class DeadlineForecastTests
         forecast.Describe().Should().Contain("deadline passed 3 days ago");
     }
 
+    [Fact]
+    public void A_plan_forecasts_every_wave_with_the_whole_wave_ahead()
+    {
+        var scenario = new ExecutionScenario().Person("p1").Person("p2").Person("abroad", parent: "ou=abroad," + ExecutionScenario.Base, country: "US");
+
+        var forecasts = DeadlineForecast.ForPlan(scenario.Plan, GraphDefault, new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+
+        forecasts.Select(f => f.Wave).Should().Equal("hq", "overseas");
+        forecasts[0].Entities.Should().Be(2);
+        forecasts[0].LdapOperations.Should().Be(24, "12 LDAP operations per person, none done yet");
+        forecasts[0].Flag.Should().Be("DEADLINE PASSED", "hq's deadline was 2025-04-30");
+        forecasts[1].Entities.Should().Be(1);
+        forecasts[1].GraphWrites.Should().Be(1);
+        forecasts[1].Flag.Should().BeNull("overseas has until 2026-04-30 and needs seconds");
+    }
+
+    [Fact]
+    public void The_flag_tells_a_passed_deadline_from_one_the_wave_cannot_make()
+    {
+        var plan = People(1000);
+        var slow = GraphDefault with { GraphWritesPerWindow = 1 };
+
+        DeadlineForecast.Compute(plan, "hq", [], GraphDefault, Days(41)).Flag.Should().BeNull();
+        DeadlineForecast.Compute(plan, "hq", [], slow, Days(1)).Flag.Should().Be("CANNOT FINISH BEFORE THE DEADLINE");
+        DeadlineForecast.Compute(plan, "hq", [], slow, Days(-1)).Flag.Should().Be("DEADLINE PASSED");
+        DeadlineForecast.Compute(plan, "hq", [], slow, Days(-1)).DeadlinePassed.Should().BeTrue();
+        DeadlineForecast.Compute(plan, "hq", [], slow, Days(1)).DeadlinePassed.Should().BeFalse();
+    }
+
+    [Fact]
+    public void The_work_ahead_is_said_in_words()
+    {
+        DeadlineForecast.Compute(People(1000), "hq", [], GraphDefault, Days(41)).DescribeWork()
+            .Should().Be("1,000 Graph writes, 4,000 Graph reads, 12,000 LDAP operations for 1,000 entities");
+        DeadlineForecast.Compute(People(1), "hq", [], GraphDefault, Days(41)).DescribeWork()
+            .Should().Be("1 Graph write, 4 Graph reads, 12 LDAP operations for 1 entity");
+    }
+
     [Theory]
     [InlineData(7800, "2 h 10 min")]
     [InlineData(3600, "1 h")]
     [InlineData(45, "45 s")]
     [InlineData(61, "2 min")]
     [InlineData(41 * 86400 + 100, "41 days")]
+    [InlineData(2693 * 86400, "2,693 days")]
     public void Durations_read_the_way_an_operator_says_them(int seconds, string text)
     {
         DeadlineForecast.Format(TimeSpan.FromSeconds(seconds)).Should().Be(text);
@@ -145,5 +184,15 @@ public sealed class ForecastRatesTests
         ForecastRates.From(options).Should().Be(new ForecastRates(1500, TimeSpan.FromSeconds(150), 120));
         ForecastRates.From(options, measuredLdapOperationsPerSecond: 640).LdapOperationsPerSecond.Should().Be(640);
         ForecastRates.From(options).GraphWritesPerSecond.Should().Be(10);
+    }
+
+    [Fact]
+    public void Rates_are_described_with_where_each_came_from()
+    {
+        var rates = new ForecastRates(3000, TimeSpan.FromSeconds(150), 0.25);
+
+        rates.Describe().Should().Be("Graph 3,000 writes per 150 s, LDAP 0.25 operations/s");
+        rates.Describe("Target:Limits", "Execution:ForecastLdapOperationsPerSecond")
+            .Should().Be("Graph 3,000 writes per 150 s (Target:Limits), LDAP 0.25 operations/s (Execution:ForecastLdapOperationsPerSecond)");
     }
 }

@@ -22,6 +22,16 @@ public sealed record ForecastRates(int GraphWritesPerWindow, TimeSpan GraphWrite
     }
 
     public double GraphWritesPerSecond => GraphWriteWindow > TimeSpan.Zero ? GraphWritesPerWindow / GraphWriteWindow.TotalSeconds : double.PositiveInfinity;
+
+    /// <summary>
+    /// "Graph 3,000 writes per 150 s (Target:Limits), LDAP 200 operations/s (measured)": what the forecast
+    /// assumed, each rate with where it came from when given, for the reader to judge the forecast.
+    /// </summary>
+    public string Describe(string? graphOrigin = null, string? ldapOrigin = null) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"Graph {GraphWritesPerWindow:N0} write{(GraphWritesPerWindow == 1 ? "" : "s")} per {GraphWriteWindow.TotalSeconds:#,0.##} s{Origin(graphOrigin)}, LDAP {LdapOperationsPerSecond:#,0.####} operations/s{Origin(ldapOrigin)}");
+
+    private static string Origin(string? origin) => origin is null ? "" : $" ({origin})";
 }
 
 /// <summary>The work ahead in one wave and whether it fits before the wave's deadline.</summary>
@@ -52,6 +62,18 @@ public sealed record WaveForecast
 
     /// <summary>False when execution plus the hold ends after the deadline.</summary>
     public required bool FitsDeadline { get; init; }
+
+    /// <summary>The deadline is already behind us.</summary>
+    public bool DeadlinePassed => TimeLeft < TimeSpan.Zero;
+
+    /// <summary>What must catch the eye, in plain words that survive redirected output without colour; null when the wave fits.</summary>
+    public string? Flag => DeadlinePassed ? "DEADLINE PASSED" : FitsDeadline ? null : "CANNOT FINISH BEFORE THE DEADLINE";
+
+    /// <summary>"12 Graph writes, 48 Graph reads, 144 LDAP operations for 12 entities".</summary>
+    public string DescribeWork() =>
+        $"{Count(GraphWrites, "Graph write")}, {Count(GraphReads, "Graph read")}, {Count(LdapOperations, "LDAP operation")} for {(Entities == 1 ? "1 entity" : string.Create(CultureInfo.InvariantCulture, $"{Entities:N0} entities"))}";
+
+    private static string Count(long count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count:N0} {noun}{(count == 1 ? "" : "s")}");
 
     /// <summary>"needs ~2 h 10 min of execution; deadline in 41 days", plus the hold and a warning when it cannot fit.</summary>
     public string Describe()
@@ -149,12 +171,22 @@ public static class DeadlineForecast
         };
     }
 
+    /// <summary>
+    /// Every wave of a plan before it runs: the whole wave is ahead (its entities to remove; blocked
+    /// ones are not counted until a decision makes them removals). Wave order as in the plan's summary.
+    /// </summary>
+    public static IReadOnlyList<WaveForecast> ForPlan(PlanDocument plan, ForecastRates rates, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return [.. plan.Summary.Waves.Select(w => Compute(plan, w.Name, [], rates, now))];
+    }
+
     /// <summary>"2 h 10 min", "41 days", "45 s": the two largest units that matter.</summary>
     public static string Format(TimeSpan span)
     {
         if (span.TotalDays >= 2)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(span.TotalDays):0} days");
+            return string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(span.TotalDays):#,0} days");
         }
 
         if (span.TotalHours >= 1)
