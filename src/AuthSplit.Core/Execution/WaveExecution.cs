@@ -114,7 +114,7 @@ public sealed class WaveExecution : IWaveExecution
             Time = _time,
             Actor = actor,
             Protection = ProtectionPolicy.FromPlan(plan.Settings, _settings.BindDn),
-            Budget = new DeleteBudget(plan.Settings.Safety.MaxDeletesPerWave, await _store.CountDeletesAsync(request.PlanId, wave.Name, cancellationToken)),
+            Budget = new DeleteBudget(plan.Settings.Safety.MaxDeletesPerWave, await BudgetUsedAsync(request.PlanId, wave.Name, entities, cancellationToken)),
             Dialect = Enum.Parse<DirectoryDialect>(plan.Settings.Dialect, ignoreCase: true),
             SourceBase = DistinguishedName.Parse(plan.Settings.BaseDn),
             WaveBase = DistinguishedName.Parse(wave.BaseDn),
@@ -168,6 +168,35 @@ public sealed class WaveExecution : IWaveExecution
         return failed > 0
             ? (WaveResultKind.CompletedWithFailures, WaveStatus.Completed, $"{failed} entit{(failed == 1 ? "y" : "ies")} failed; run the wave again to retry {(failed == 1 ? "it" : "them")} once the reasons are dealt with{budgetNote}")
             : (WaveResultKind.Completed, WaveStatus.Completed, budgetNote.Length > 0 ? budgetNote[2..] : null);
+    }
+
+    // The deletes done, plus the entities begun in earlier runs (held, or unfinished) whose delete is still
+    // ahead: they were switched and disabled under a slot they keep until they are deleted or end final.
+    private async Task<int> BudgetUsedAsync(string planId, string wave, IReadOnlyList<PlannedEntity> entities, CancellationToken cancellationToken)
+    {
+        var used = await _store.CountDeletesAsync(planId, wave, cancellationToken);
+        var withDelete = entities.Where(e => e.Steps.Any(s => s.Action == StepAction.DeleteLegacyEntry)).Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        await foreach (var entity in _store.ReadEntitiesAsync(planId, wave, cancellationToken))
+        {
+            if (!withDelete.Contains(entity.EntityId) || !EntityRun.HoldsSlot(entity.State))
+            {
+                continue;
+            }
+
+            if (entity.State == EntityState.Held)
+            {
+                used++; // a hold comes before the delete
+                continue;
+            }
+
+            var steps = await _store.GetStepsAsync(planId, entity.EntityId, cancellationToken);
+            if (!steps.Any(s => s.Step == StepAction.DeleteLegacyEntry && s.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone))
+            {
+                used++;
+            }
+        }
+
+        return used;
     }
 
     private static EntityProgress Registration(string planId, PlannedEntity entity)

@@ -119,4 +119,47 @@ public sealed class RunTimeSafetyTests
 
         (await scenario.RunAsync()).NothingToDo.Should().BeTrue("raising the budget needs a new plan and a new approval");
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task With_a_hold_the_delete_budget_admits_only_its_number_of_people_and_they_keep_their_slots_across_runs(int concurrency)
+    {
+        var scenario = new ExecutionScenario();
+        foreach (var name in new[] { "a1", "a2", "a3", "a4", "a5" })
+        {
+            scenario.Person(name);
+        }
+
+        scenario.Planning.Options.Safety.MaxDeletesPerWave = 2;
+        scenario.Planning.Options.Removal.HoldDays = 3;
+        scenario.Settings = scenario.Settings with { Concurrency = concurrency };
+
+        var first = await scenario.ApproveAndRunAsync();
+
+        first.Entities[EntityState.Held].Should().Be(2, "a held person keeps the slot it reserved: its delete is still to come");
+        first.Entities[EntityState.Refused].Should().Be(3);
+        var beyond = scenario.Plan.Entities.Where(e => scenario.EntityById(e.Id).State == EntityState.Refused).ToArray();
+        foreach (var entity in beyond)
+        {
+            scenario.Directory.Get(entity.Dn)!.Has("pwdAccountLockedTime").Should().BeFalse("a person beyond the budget is not disabled");
+            scenario.Tenant.IsCloudManaged(entity.Match.TargetId!).Should().BeFalse("a person beyond the budget is not switched");
+        }
+
+        // A run during the hold counts the held people as begun: nothing new is admitted.
+        var during = await scenario.RunAsync();
+        during.Entities[EntityState.Held].Should().Be(2);
+        scenario.Tenant.Changes.Should().HaveCount(2);
+
+        scenario.Clock.Advance(TimeSpan.FromDays(3));
+        var after = await scenario.RunAsync();
+
+        after.Entities[EntityState.Done].Should().Be(2);
+        scenario.Directory.Writes.Count(w => w.Operation == "delete").Should().Be(2);
+        scenario.Tenant.Changes.Should().HaveCount(2, "only the admitted people were ever switched");
+        foreach (var entity in beyond)
+        {
+            scenario.Directory.Get(entity.Dn).Should().NotBeNull();
+        }
+    }
 }

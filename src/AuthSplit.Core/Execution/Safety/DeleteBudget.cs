@@ -2,9 +2,12 @@ namespace AuthSplit.Core.Execution.Safety;
 
 /// <summary>
 /// <c>Safety:MaxDeletesPerWave</c> as the approved plan carries it. An entity that still has its delete
-/// ahead reserves a slot before its first step, so entities running at once can never overshoot; a slot is
-/// given back when the entity ends without deleting. Once a reservation is refused the budget is spent:
-/// no later entity starts, and the wave's result says so.
+/// ahead reserves a slot before its first step, so entities running at once can never overshoot. The slot
+/// stays the entity's while it is unfinished, held or interrupted (it was switched and disabled and its
+/// delete is still to come, in this run or a later one); it is given back only when the entity ends final
+/// without deleting (stale, refused, failed). A run starts from the deletes done plus the entities
+/// already begun whose delete is ahead. Once a reservation is refused the budget is spent: no later entity
+/// starts, and the wave's result says so.
 /// </summary>
 internal sealed class DeleteBudget
 {
@@ -14,11 +17,11 @@ internal sealed class DeleteBudget
     private bool _exhausted;
 
     /// <param name="max">The plan's MaxDeletesPerWave.</param>
-    /// <param name="alreadyDone">Deletes of this plan's wave the journal shows done.</param>
-    public DeleteBudget(int max, int alreadyDone)
+    /// <param name="alreadyUsed">Deletes of this plan's wave the journal shows done, plus the entities already begun (held or unfinished) whose delete is still ahead: they keep the slots they reserved.</param>
+    public DeleteBudget(int max, int alreadyUsed)
     {
         _max = max;
-        _used = alreadyDone;
+        _used = alreadyUsed;
     }
 
     public int Max => _max;

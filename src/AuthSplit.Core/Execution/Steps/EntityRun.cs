@@ -90,7 +90,10 @@ internal sealed partial class EntityRun
             return EntityRunEnd.Final;
         }
 
-        var reserved = steps.Skip(next).Contains(StepAction.DeleteLegacyEntry);
+        // An entity begun in an earlier run (held, or unfinished) already holds its slot: the run counted it.
+        var deleteAhead = steps.Skip(next).Contains(StepAction.DeleteLegacyEntry);
+        var countedAtStart = deleteAhead && HoldsSlot(State);
+        var reserved = deleteAhead && !countedAtStart;
         if (reserved && !_wave.Budget.TryReserve())
         {
             var budget = StepResult.Refused(ReasonCodes.Format(ReasonCodes.DeleteBudget, $"the wave reached Safety:MaxDeletesPerWave ({_wave.Budget.Max}) of the approved plan; the entity was not touched. Raising the budget needs a new plan and a new approval"));
@@ -99,6 +102,7 @@ internal sealed partial class EntityRun
         }
 
         var deleted = false;
+        var end = EntityRunEnd.Final;
         try
         {
             for (var i = next; i < steps.Length; i++)
@@ -128,25 +132,34 @@ internal sealed partial class EntityRun
                     case StepOutcome.Done or StepOutcome.AlreadyDone:
                         continue;
                     case StepOutcome.Waiting:
-                        return EntityRunEnd.Held;
+                        return end = EntityRunEnd.Held;
                     case StepOutcome.Failed when result.Transient:
-                        return EntityRunEnd.Transient;
+                        return end = EntityRunEnd.Transient;
                     default:
-                        return EntityRunEnd.Final;
+                        return end = EntityRunEnd.Final;
                 }
             }
 
-            return EntityRunEnd.Final;
+            return end = EntityRunEnd.Final;
+        }
+        catch
+        {
+            end = EntityRunEnd.Stopped;
+            throw;
         }
         finally
         {
-            // A reserved slot not spent on a delete goes back (held, stale, failed, stopped).
-            if (reserved && !deleted)
+            // The slot stays with an entity whose delete is still to come (held, unfinished, stopped: the
+            // next run counts it as begun); it goes back when the entity ended final without deleting.
+            if ((reserved || countedAtStart) && !deleted && end == EntityRunEnd.Final)
             {
                 _wave.Budget.Release();
             }
         }
     }
+
+    /// <summary>Whether an entity in this state was counted by the run's budget as begun with its delete ahead.</summary>
+    internal static bool HoldsSlot(EntityState state) => state is EntityState.InProgress or EntityState.Held;
 
     // Before anything is done to the entity: inside its wave, the live entry still the one planned,
     // and not protected by the rails as they stand now.
