@@ -85,7 +85,7 @@ public static class RunCommand
             // A wave left running by a killed process is fired again at start-up (Quartz's recovery or the
             // journal's resume) before this run's own firing, which then finds it complete: the work was
             // done by this process all the same, and "nothing was changed" would be false.
-            result = result with { NothingToDo = false };
+            result = result with { NothingToDo = false, Reason = null };
         }
 
         return await ReportAsync(console, log, result, configPath, planPath, console.Interruption, cancellationToken);
