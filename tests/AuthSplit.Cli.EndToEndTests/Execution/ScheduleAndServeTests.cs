@@ -86,6 +86,47 @@ public sealed class ScheduleAndServeTests(ITestOutputHelper output)
         await StopAsync(lab, serve);
     }
 
+    [Fact]
+    public async Task SIGTERM_while_serve_runs_a_wave_stops_it_between_steps_with_143_and_the_next_serve_finishes_it()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 300);
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+        var schedule = await lab.CliAsync(Schedule(lab, "hq", TimeProvider.System.GetUtcNow().AddSeconds(3)));
+        schedule.ExitCode.Should().Be(0, schedule.ToString());
+
+        using (var serve = lab.StartCli("serve", "--config", lab.Config))
+        {
+            var running = await WaitForWaveAsync(lab, "hq", "running");
+            output.WriteLine("running: " + running["entities"]!.ToJsonString());
+            serve.Signal(CliProcess.SigTerm);
+            var stopped = await serve.WaitAsync(TimeSpan.FromSeconds(60));
+            stopped.ExitCode.Should().Be(143, stopped.ToString());
+        }
+
+        var interrupted = (await lab.StatusAsync("hq"))["waves"]![0]!;
+        output.WriteLine("after SIGTERM: " + interrupted["status"] + " " + interrupted["entities"]!.ToJsonString() + " " + interrupted["reason"]);
+        interrupted["status"]!.GetValue<string>().Should().NotBe("running", "the wave stopped with the process");
+        var unfinished = interrupted["entityList"]!.AsArray().Count(e => e!["state"]!.GetValue<string>() is "pending" or "in-progress");
+        unfinished.Should().BeGreaterThan(0, "the signal landed while the wave ran: " + interrupted["entities"]!.ToJsonString());
+        interrupted["entityList"]!.AsArray().Select(e => e!["state"]!.GetValue<string>()).Should().OnlyContain(s => s == "done" || s == "pending" || s == "in-progress");
+
+        // systemd starts the unit again: the wave cut short is fired again, as recovering, and finishes.
+        using (var serve = lab.StartCli("serve", "--config", lab.Config))
+        {
+            await WaitForWaveAsync(lab, "hq", "completed");
+            await StopAsync(lab, serve);
+        }
+
+        ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
+        (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done");
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+        var log = string.Join('\n', Directory.GetFiles(Path.Combine(lab.Work, "logs"), "authsplit-*.log").Select(File.ReadAllText));
+        log.Should().Contain("\"Recovering\":true", "the second serve fired the wave as recovering");
+    }
+
     private static string[] Schedule(ExecutionLab lab, string wave, DateTimeOffset at) =>
         ["schedule", "--config", lab.Config, "--plan", lab.PlanPath, "--wave", wave, "--at", at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), "--as", "bob"];
 
