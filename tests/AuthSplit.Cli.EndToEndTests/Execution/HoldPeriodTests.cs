@@ -137,6 +137,50 @@ public sealed class HoldPeriodTests(ITestOutputHelper output)
         output.WriteLine($"{removals.Count} entities held until {held.Values.Min():O}..{held.Values.Max():O}, deleted at {clock.GetUtcNow():O} (executor's clock)");
     }
 
+    [Fact]
+    public async Task A_hold_expiry_trigger_firing_in_serve_before_the_hold_ends_deletes_nothing_and_is_set_again_for_the_holds_end()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 40, configure: WithHold);
+        var plan = await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+        var run = await lab.CliAsync(lab.Run("hq"));
+        run.ExitCode.Should().Be(6, run.ToString());
+        var first = (await lab.StatusAsync("hq"))["waves"]![0]!;
+        var held = Held(first);
+        var database = Path.Combine(lab.Work, "authsplit-state.db");
+        (await HoldExpiryTrigger.NextFireAsync(database, plan.PlanId!, "hq")).Should().BeCloseTo(held.Values.Min(), TimeSpan.FromSeconds(1));
+        var directory = await lab.ReadDirectoryAsync();
+        var writes = lab.Emulator.Writes.Count;
+
+        // The trigger due now, the hold a week away (a clock set wrong, a trigger edited by hand): serve fires it.
+        await HoldExpiryTrigger.MoveAsync(database, plan.PlanId!, "hq", TimeProvider.System.GetUtcNow().AddSeconds(-1) - held.Values.Min());
+        using (var serve = lab.StartCli("serve", "--config", lab.Config))
+        {
+            var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
+            JsonNode wave = first;
+            while (wave["startedAt"]!.GetValue<DateTimeOffset>() == first["startedAt"]!.GetValue<DateTimeOffset>() || wave["status"]!.GetValue<string>() != "holding")
+            {
+                TimeProvider.System.GetUtcNow().Should().BeBefore(deadline, "serve fires the due trigger: " + serve.OutputSoFar);
+                await Task.Delay(500);
+                wave = (await lab.StatusAsync("hq"))["waves"]![0]!;
+            }
+
+            serve.Signal(CliProcess.SigTerm);
+            (await serve.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode.Should().Be(143);
+            Held(wave).Should().Equal(held, "the hold is not cut short, nor moved");
+        }
+
+        lab.Emulator.Writes.Should().HaveCount(writes, "nothing is written to Graph");
+        var after = await lab.ReadDirectoryAsync();
+        after.Keys.Should().BeEquivalentTo(directory.Keys, "nothing is deleted");
+        foreach (var (dn, entry) in after)
+        {
+            string.Join('\n', entry.Attributes).Should().Be(string.Join('\n', directory[dn].Attributes), $"{dn} is not written");
+        }
+
+        (await HoldExpiryTrigger.NextFireAsync(database, plan.PlanId!, "hq")).Should().BeCloseTo(held.Values.Min(), TimeSpan.FromSeconds(1), "the trigger is set again for the hold's end");
+    }
+
     private static void WithHold(JsonObject config) => config["Removal"]!["HoldDays"] = HoldDays;
 
     private static Dictionary<string, DateTimeOffset> Held(JsonNode wave) => wave["entityList"]!.AsArray()
@@ -201,18 +245,7 @@ internal sealed class InProcessExecution : IAsyncDisposable
     }
 
     /// <summary>Shifts the wave's hold-expiry trigger, as the clock moving on while no scheduler runs would.</summary>
-    public async Task MoveHoldExpiryAsync(string planId, string wave, TimeSpan by)
-    {
-        var key = WaveJobKeys.HoldExpiry(planId, wave);
-        await using var connection = new SqliteConnection("Data Source=" + _database);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE QRTZ_TRIGGERS SET NEXT_FIRE_TIME = NEXT_FIRE_TIME + $by, START_TIME = START_TIME + $by WHERE TRIGGER_NAME = $name AND TRIGGER_GROUP = $group";
-        command.Parameters.AddWithValue("$by", by.Ticks);
-        command.Parameters.AddWithValue("$name", key.Name);
-        command.Parameters.AddWithValue("$group", key.Group);
-        (await command.ExecuteNonQueryAsync()).Should().Be(1);
-    }
+    public Task MoveHoldExpiryAsync(string planId, string wave, TimeSpan by) => HoldExpiryTrigger.MoveAsync(_database, planId, wave, by);
 
     public async Task<WaveRun> WaitForWaveAsync(string planId, string wave, TimeSpan patience)
     {
@@ -259,5 +292,35 @@ internal sealed class InProcessExecution : IAsyncDisposable
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
+
+/// <summary>The hold-expiry trigger's row in Quartz's table of the state store's file, read and moved as the clock would move it.</summary>
+internal static class HoldExpiryTrigger
+{
+    public static async Task MoveAsync(string database, string planId, string wave, TimeSpan by)
+    {
+        var key = WaveJobKeys.HoldExpiry(planId, wave);
+        await using var connection = new SqliteConnection("Data Source=" + database);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE QRTZ_TRIGGERS SET NEXT_FIRE_TIME = NEXT_FIRE_TIME + $by, START_TIME = START_TIME + $by WHERE TRIGGER_NAME = $name AND TRIGGER_GROUP = $group";
+        command.Parameters.AddWithValue("$by", by.Ticks);
+        command.Parameters.AddWithValue("$name", key.Name);
+        command.Parameters.AddWithValue("$group", key.Group);
+        (await command.ExecuteNonQueryAsync()).Should().Be(1, "the run left one hold-expiry trigger");
+    }
+
+    /// <summary>When the trigger fires next, or null when it is gone or fired for good.</summary>
+    public static async Task<DateTimeOffset?> NextFireAsync(string database, string planId, string wave)
+    {
+        var key = WaveJobKeys.HoldExpiry(planId, wave);
+        await using var connection = new SqliteConnection("Data Source=" + database);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT NEXT_FIRE_TIME FROM QRTZ_TRIGGERS WHERE TRIGGER_NAME = $name AND TRIGGER_GROUP = $group AND TRIGGER_STATE <> 'COMPLETE'";
+        command.Parameters.AddWithValue("$name", key.Name);
+        command.Parameters.AddWithValue("$group", key.Group);
+        return await command.ExecuteScalarAsync() is long ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
     }
 }
