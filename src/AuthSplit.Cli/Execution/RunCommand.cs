@@ -85,7 +85,7 @@ public static class RunCommand
             // A wave left running by a killed process is fired again at start-up (Quartz's recovery or the
             // journal's resume) before this run's own firing, which then finds it complete: the work was
             // done by this process all the same, and "nothing was changed" would be false.
-            result = result with { NothingToDo = false };
+            result = result with { NothingToDo = false, Reason = null };
         }
 
         return await ReportAsync(console, log, result, configPath, planPath, console.Interruption, cancellationToken);
@@ -106,7 +106,9 @@ public static class RunCommand
                 await console.Output.WriteLineAsync($"Wave {result.Wave} was already complete: nothing was changed ({counts}).");
                 return ExitCodes.Success;
             case WaveResultKind.Completed:
-                await console.Output.WriteLineAsync($"Wave {result.Wave} complete: {counts}. authsplit status --config {configPath} --wave {result.Wave} lists every entity.");
+                // A completed wave carries a reason only when a rail stopped it short (the delete budget): say so here, not only in status.
+                var note = result.Reason is { Length: > 0 } reason ? $" {char.ToUpperInvariant(reason[0])}{reason[1..]}." : "";
+                await console.Output.WriteLineAsync($"Wave {result.Wave} complete: {counts}.{note} authsplit status --config {configPath} --wave {result.Wave} lists every entity.");
                 return ExitCodes.Success;
             case WaveResultKind.CompletedWithFailures:
                 await console.Error.WriteLineAsync($"Wave {result.Wave} ended with failures: {counts}. authsplit status --config {configPath} --wave {result.Wave} gives each reason; after fixing the cause, {again} retries the failed ones.");

@@ -93,8 +93,11 @@ public static class ScheduleCommand
             log.Information("Serving scheduled waves from {Store} on {Node}", execution.Store.Description, Environment.MachineName);
             await console.Output.WriteLineAsync($"Serving scheduled waves from {execution.Store.Description}; SIGTERM or Ctrl-C stops after the step in progress.");
             await execution.Host.ServeWavesAsync(ct);
+            // Stopped by a signal, the one way serve ends: 143 for SIGTERM (systemd's stop), 130 for Ctrl-C, as docs/exit-codes.md says.
+            var signal = console.Interruption?.Signal?.ToString() ?? "cancellation";
+            log.Information("Stopped serving scheduled waves ({Signal}); every step that finished is journalled", signal);
             await console.Output.WriteLineAsync("Stopped; every step that finished is journalled, and a wave cut short resumes at the next start.");
-            return ExitCodes.Success;
+            return ct.IsCancellationRequested ? console.Interruption?.ExitCode ?? ExitCodes.Cancelled : ExitCodes.Success;
         }, cancellationToken));
         return command;
     }

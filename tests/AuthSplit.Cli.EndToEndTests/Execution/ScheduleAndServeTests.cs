@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using AuthSplit.Core.Planning.Format;
+using Xunit.Abstractions;
+
+namespace AuthSplit.Cli.EndToEndTests.Execution;
+
+/// <summary>
+/// <c>authsplit schedule</c> and <c>authsplit serve</c> as an operator uses them: the trigger written by one
+/// process, the wave fired by a serving one at its time, on slapd and the Graph emulator, and serve stopped
+/// by SIGTERM as systemd stops it.
+/// </summary>
+public sealed class ScheduleAndServeTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_wave_scheduled_ahead_is_run_by_serve_at_its_time_and_serve_stops_cleanly_on_SIGTERM()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 60);
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        removals.Should().NotBeEmpty();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+
+        var now = TimeProvider.System.GetUtcNow();
+        // Whole seconds: the time as the operator types it on the command line.
+        var at = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero).AddSeconds(12);
+        var schedule = await lab.CliAsync(Schedule(lab, "hq", at));
+        schedule.ExitCode.Should().Be(0, schedule.ToString());
+        schedule.Output.Should().Contain($"scheduled for {at:yyyy-MM-dd HH:mm:ss}").And.Contain("to be executed as bob").And.Contain("authsplit serve");
+        lab.Emulator.Writes.Should().BeEmpty("schedule only writes the trigger");
+        (await WaveStatusAsync(lab, "hq")).Should().Be("not-started");
+
+        using var serve = lab.StartCli("serve", "--config", lab.Config);
+        await WaitForAsync(() => serve.OutputSoFar.Contains("Serving scheduled waves", StringComparison.Ordinal) || serve.HasExited, "serve to start");
+        serve.HasExited.Should().BeFalse(serve.OutputSoFar);
+        if (TimeProvider.System.GetUtcNow() < at.AddSeconds(-1))
+        {
+            (await WaveStatusAsync(lab, "hq")).Should().Be("not-started", "the wave waits for its time");
+            lab.Emulator.Writes.Should().BeEmpty();
+        }
+
+        var completed = await WaitForWaveAsync(lab, "hq", "completed");
+        var startedAt = completed["startedAt"]!.GetValue<DateTimeOffset>();
+        output.WriteLine($"scheduled for {at:O}, started {startedAt:O}, completed {completed["completedAt"]}");
+        startedAt.Should().BeOnOrAfter(at, "not before its time").And.BeBefore(at.AddSeconds(15), "and soon after it");
+        completed["startedBy"]!.GetValue<string>().Should().Be("bob", "the operator named when it was scheduled executes it");
+
+        ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
+        (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done");
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+
+        await StopAsync(lab, serve);
+    }
+
+    [Fact]
+    public async Task A_wave_scheduled_while_serve_is_running_is_picked_up_without_a_restart()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 40);
+        var plan = await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+        using var serve = lab.StartCli("serve", "--config", lab.Config);
+        await WaitForAsync(() => serve.OutputSoFar.Contains("Serving scheduled waves", StringComparison.Ordinal) || serve.HasExited, "serve to start");
+        serve.HasExited.Should().BeFalse(serve.OutputSoFar);
+
+        // Two waves, one depending on the other, scheduled by another process while serve idles.
+        var now = TimeProvider.System.GetUtcNow();
+        var hqAt = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero).AddSeconds(4);
+        var hq = await lab.CliAsync(Schedule(lab, "hq", hqAt));
+        hq.ExitCode.Should().Be(0, hq.ToString());
+        var completedHq = await WaitForWaveAsync(lab, "hq", "completed");
+        var delay = completedHq["startedAt"]!.GetValue<DateTimeOffset>() - hqAt;
+        output.WriteLine($"hq started {delay.TotalSeconds:F1} s after its time (the serving scheduler polls the store every 5 s)");
+        delay.Should().BeGreaterThanOrEqualTo(TimeSpan.Zero, "not before its time").And.BeLessThan(TimeSpan.FromSeconds(15));
+
+        var domestic = await lab.CliAsync(Schedule(lab, "domestic", TimeProvider.System.GetUtcNow().AddSeconds(3)));
+        domestic.ExitCode.Should().Be(0, domestic.ToString());
+        domestic.Error.Should().NotContain("warning", "hq is complete, so the dependency holds now");
+        await WaitForWaveAsync(lab, "domestic", "completed");
+
+        var removals = plan.Entities.Where(e => e.Disposition == Disposition.Remove).ToList();
+        ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
+        (await lab.ShouldAllBeFinalAsync(plan, "domestic")).Values.Should().AllBe("done");
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+
+        await StopAsync(lab, serve);
+    }
+
+    [Fact]
+    public async Task SIGTERM_while_serve_runs_a_wave_stops_it_between_steps_with_143_and_the_next_serve_finishes_it()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 300);
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+        var schedule = await lab.CliAsync(Schedule(lab, "hq", TimeProvider.System.GetUtcNow().AddSeconds(3)));
+        schedule.ExitCode.Should().Be(0, schedule.ToString());
+
+        using (var serve = lab.StartCli("serve", "--config", lab.Config))
+        {
+            var running = await WaitForWaveAsync(lab, "hq", "running");
+            output.WriteLine("running: " + running["entities"]!.ToJsonString());
+            serve.Signal(CliProcess.SigTerm);
+            var stopped = await serve.WaitAsync(TimeSpan.FromSeconds(60));
+            stopped.ExitCode.Should().Be(143, stopped.ToString());
+        }
+
+        var interrupted = (await lab.StatusAsync("hq"))["waves"]![0]!;
+        output.WriteLine("after SIGTERM: " + interrupted["status"] + " " + interrupted["entities"]!.ToJsonString() + " " + interrupted["reason"]);
+        interrupted["status"]!.GetValue<string>().Should().NotBe("running", "the wave stopped with the process");
+        var unfinished = interrupted["entityList"]!.AsArray().Count(e => e!["state"]!.GetValue<string>() is "pending" or "in-progress");
+        unfinished.Should().BeGreaterThan(0, "the signal landed while the wave ran: " + interrupted["entities"]!.ToJsonString());
+        interrupted["entityList"]!.AsArray().Select(e => e!["state"]!.GetValue<string>()).Should().OnlyContain(s => s == "done" || s == "pending" || s == "in-progress");
+
+        // systemd starts the unit again: the wave cut short is fired again, as recovering, and finishes.
+        using (var serve = lab.StartCli("serve", "--config", lab.Config))
+        {
+            await WaitForWaveAsync(lab, "hq", "completed");
+            await StopAsync(lab, serve);
+        }
+
+        ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
+        (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done");
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+        var log = string.Join('\n', Directory.GetFiles(Path.Combine(lab.Work, "logs"), "authsplit-*.log").Select(File.ReadAllText));
+        log.Should().Contain("\"Recovering\":true", "the second serve fired the wave as recovering");
+    }
+
+    private static string[] Schedule(ExecutionLab lab, string wave, DateTimeOffset at) =>
+        ["schedule", "--config", lab.Config, "--plan", lab.PlanPath, "--wave", wave, "--at", at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), "--as", "bob"];
+
+    /// <summary>SIGTERM, as systemd stops the unit: exit 143 (docs/exit-codes.md), no wave left running, and the log says it stopped.</summary>
+    private async Task StopAsync(ExecutionLab lab, CliProcess serve)
+    {
+        serve.HasExited.Should().BeFalse("serve runs until it is stopped: " + serve.OutputSoFar);
+        serve.Signal(CliProcess.SigTerm);
+        var stopped = await serve.WaitAsync(TimeSpan.FromSeconds(30));
+        output.WriteLine(stopped.ToString());
+        stopped.ExitCode.Should().Be(143, "docs/exit-codes.md: SIGTERM, as run or serve under systemd stop: " + stopped);
+        stopped.Output.Should().Contain("Stopped; every step that finished is journalled");
+
+        var status = await lab.CliAsync("status", "--config", lab.Config, "--format", "json");
+        status.ExitCode.Should().Be(0, status.ToString());
+        JsonNode.Parse(status.Output)!["waves"]!.AsArray().Select(w => w!["status"]!.GetValue<string>()).Should().NotContain("running", status.Output);
+
+        var log = string.Join('\n', Directory.GetFiles(Path.Combine(lab.Work, "logs"), "authsplit-*.log").Select(File.ReadAllText));
+        log.Should().Contain("Serving scheduled waves");
+        log.Should().Contain("Stopped serving scheduled waves").And.Contain("\"Signal\":\"SIGTERM\"", "serve's log records the stop and why");
+    }
+
+    private static async Task<string> WaveStatusAsync(ExecutionLab lab, string wave) =>
+        (await lab.StatusAsync(wave))["waves"]![0]!["status"]!.GetValue<string>();
+
+    private static async Task<JsonNode> WaitForWaveAsync(ExecutionLab lab, string wave, string status)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + Patience;
+        JsonNode? last = null;
+        while (TimeProvider.System.GetUtcNow() < deadline)
+        {
+            last = (await lab.StatusAsync(wave))["waves"]![0]!;
+            if (last["status"]!.GetValue<string>() == status)
+            {
+                return last;
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"wave {wave} did not become {status} within {Patience}: {last?.ToJsonString()}");
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + Patience;
+        while (!condition())
+        {
+            if (TimeProvider.System.GetUtcNow() > deadline)
+            {
+                throw new TimeoutException("waited too long for " + what);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
