@@ -121,7 +121,7 @@ public static class GraphBenchmarks
         }
     }
 
-    private static int MaxInWindow(List<EmulatorWrite> writes, TimeSpan window)
+    internal static int MaxInWindow(List<EmulatorWrite> writes, TimeSpan window)
     {
         var most = 0;
         var start = 0;
