@@ -86,6 +86,30 @@ public static class WaveBenchmarks
             await AssertGoneAsync(fresh, freshPassword, dns.Count, "ldapdelete");
         }
 
+        // The executor's own LDAP writes without anything else: a disable (the ppolicy lock) then a delete per
+        // person, with the OpenLDAP tools, on another fresh server: the floor for any executor that disables
+        // before it deletes.
+        double writesOnly;
+        await using (var fresh = await SlapdServer.StartAsync(slapdOptions, CancellationToken.None))
+        {
+            await fresh.LoadLdifAsync(ldif, CancellationToken.None);
+            await fresh.AddPasswordPolicyAsync(CancellationToken.None);
+            var freshPassword = await SecretFileAsync(Path.Combine(secrets, "fresh-password-2"), fresh.AdminPassword);
+            var disable = Path.Combine(work, "disable.ldif");
+            await File.WriteAllTextAsync(disable, string.Concat(dns.Select(dn => $"dn: {dn}\nchangetype: modify\nreplace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n\n")));
+            var list = Path.Combine(work, "dns.txt");
+            var writesClock = Stopwatch.StartNew();
+            var modified = await ProcessRunner.RunAsync("ldapmodify", ["-x", "-c", "-H", fresh.LdapsUrl, "-D", fresh.AdminDn, "-y", freshPassword, "-f", disable], TlsEnvironment(fresh), TimeSpan.FromMinutes(30), CancellationToken.None);
+            if (modified.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"ldapmodify exited {modified.ExitCode}: {modified.Error}");
+            }
+
+            await LdapdeleteAsync(fresh, freshPassword, list);
+            writesOnly = writesClock.Elapsed.TotalSeconds;
+            await AssertGoneAsync(fresh, freshPassword, dns.Count, "ldapmodify + ldapdelete");
+        }
+
         var slapdCpuBefore = ProcessCpu(slapd.Pid);
         var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var run = await CliAsync(work, "run", "--config", config, "--plan", plan, "--wave", Wave, "--as", "benchmark-operator");
@@ -98,6 +122,7 @@ public static class WaveBenchmarks
         var rawRate = dns.Count / raw;
         var waveRate = dns.Count / run.Seconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ldapdelete -c of the same {dns.Count:N0} DNs (fresh identical slapd, one connection, LDAPS): {raw:0.00} s = {rawRate:N0} entries/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ldapmodify -c (the ppolicy lock) then ldapdelete -c of the same DNs (the executor's LDAP writes alone, another fresh slapd): {writesOnly:0.00} s = {dns.Count / writesOnly:N0} people/s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"authsplit run (process start to exit: precondition, source-of-authority switch and read-back, backup, disable, delete, verify, journal and ledger): {run.Seconds:0.00} s = {waveRate:N0} entities/s = {waveRate / rawRate:P0} of ldapdelete"));
         Console.WriteLine($"  {summary}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  CPU: authsplit run {run.CpuSeconds:0.00} s, slapd {slapdCpu.TotalSeconds:0.00} s, Graph emulator (benchmark process) {emulatorCpu.TotalSeconds:0.00} s; per person {1000 * run.CpuSeconds / dns.Count:0.00} / {1000 * slapdCpu.TotalSeconds / dns.Count:0.00} / {1000 * emulatorCpu.TotalSeconds / dns.Count:0.00} ms"));
