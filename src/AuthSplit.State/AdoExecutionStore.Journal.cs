@@ -65,7 +65,8 @@ public sealed partial class AdoExecutionStore
                 ("@last_step", null), ("@attempts", 0), ("@reason", null), ("@hold_until", null), ("@updated_at", null));
             foreach (var entity in entities)
             {
-                SetEntity(command, entity with { State = EntityState.Pending, LastStep = null, Attempts = 0, Reason = null, HoldUntil = null });
+                // The state the executor registers is kept: pending for a removal, excluded (with the plan's reason) for the others.
+                SetEntity(command, entity with { LastStep = null, Attempts = 0, HoldUntil = null });
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 

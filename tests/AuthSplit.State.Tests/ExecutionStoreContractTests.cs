@@ -231,6 +231,18 @@ public abstract class ExecutionStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_entity_registered_as_excluded_stays_excluded_with_the_plans_reason()
+    {
+        var plan = Some.PlanId();
+        var excluded = Some.Entity(plan, "wave-1", "partner", EntityState.Excluded) with { Reason = "excluded-protected: ProtectedFilter: (employeeType=partner)" };
+
+        await Store.RegisterEntitiesAsync([Some.Entity(plan, "wave-1", "a"), excluded], Ct);
+
+        var entities = await Store.ReadEntitiesAsync(plan, "wave-1", Ct).ToListAsync(Ct);
+        entities.Should().Equal(Some.Entity(plan, "wave-1", "a"), excluded);
+    }
+
+    [Fact]
     public async Task Entities_are_read_per_plan_and_wave_and_one_by_id()
     {
         await Store.RegisterEntitiesAsync([Some.Entity(Some.PlanId(), "wave-1", "a"), Some.Entity(Some.PlanId(), "wave-2", "b"), Some.Entity(Some.PlanId(2), "wave-1", "c")], Ct);

@@ -7,6 +7,9 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
+using AuthSplit.Scheduling.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Quartz;
 using Spectre.Console;
 
 namespace AuthSplit.Cli.Execution;
@@ -31,27 +34,44 @@ public static class StatusCommand
                 throw UnknownWave.Error(waveName, options.Waves.Select(w => w.Name), "config", configPath);
             }
 
-            await using var state = await StateComposition.OpenAsync(options, configPath, ct);
+            await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: false, ct);
+            var scheduled = await ScheduledAsync(execution, waveName, ct);
             var waves = new List<WaveStatusView>();
             // Waves of one plan share it: read and parse each plan once (a 100k-entity plan takes seconds).
             var plans = new Dictionary<string, PlanDocument?>(StringComparer.Ordinal);
             foreach (var name in options.Waves.OrderBy(w => w.Order).Select(w => w.Name!).Where(n => waveName is null || n == waveName))
             {
-                waves.Add(await ReadWaveAsync(state.Store, options, plans, name, withEntities: waveName is not null, ct));
+                waves.Add(await ReadWaveAsync(execution.Store, options, plans, name, withEntities: waveName is not null, ct));
             }
 
             if (parse.GetValue(format) == "json")
             {
-                await console.Output.WriteLineAsync(JsonSerializer.Serialize(new { store = state.Store.Description, waves }, PlanSerializer.Options));
+                await console.Output.WriteLineAsync(JsonSerializer.Serialize(new { store = execution.Store.Description, waves, scheduled }, PlanSerializer.Options));
             }
             else
             {
-                WriteTables(console.Output, state.Store.Description, waves);
+                WriteTables(console.Output, execution.Store.Description, waves, scheduled);
             }
 
             return ExitCodes.Success;
         }, cancellationToken));
         return command;
+    }
+
+    // What the scheduler will still fire (schedule's times and hold expiries), from Quartz's tables in the same store.
+    private static async Task<IReadOnlyList<ScheduledView>> ScheduledAsync(ExecutionHost execution, string? waveName, CancellationToken cancellationToken)
+    {
+        var scheduler = execution.Host.Services.GetRequiredService<IWaveScheduler>();
+        try
+        {
+            return [.. (await scheduler.ListAsync(cancellationToken))
+                .Where(s => waveName is null || s.Wave == waveName)
+                .Select(s => new ScheduledView(s.Wave, s.PlanId, WireName.Of(s.Kind), s.At, s.Operator))];
+        }
+        finally
+        {
+            await (await execution.Host.Services.GetRequiredService<ISchedulerFactory>().GetScheduler(CancellationToken.None)).Shutdown(false, CancellationToken.None);
+        }
     }
 
     private static async Task<WaveStatusView> ReadWaveAsync(IExecutionStore store, AuthSplitOptions options, Dictionary<string, PlanDocument?> plans, string wave, bool withEntities, CancellationToken cancellationToken)
@@ -109,7 +129,7 @@ public static class StatusCommand
             forecast);
     }
 
-    private static void WriteTables(TextWriter output, string store, IReadOnlyList<WaveStatusView> waves)
+    private static void WriteTables(TextWriter output, string store, IReadOnlyList<WaveStatusView> waves, IReadOnlyList<ScheduledView> scheduled)
     {
         var console = PlanTables.ConsoleFor(output);
         var table = new Table().Border(TableBorder.Rounded).Title($"AuthSplit execution status ({Markup.Escape(store)})");
@@ -136,6 +156,12 @@ public static class StatusCommand
         }
 
         console.Write(table);
+        foreach (var next in scheduled)
+        {
+            var what = next.Kind == WireName.Of(ScheduledWaveKind.HoldExpiry) ? "its hold expires" : next.Kind;
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{next.Wave}: scheduled ({what}) for {next.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, plan {next.PlanId[..Math.Min(next.PlanId.Length, 19)]}, as {PrintableText.Escape(next.Operator)}; authsplit serve must be running then"));
+        }
+
         foreach (var wave in waves.Where(w => w.Forecast is not null))
         {
             console.WriteLine($"{wave.Wave}: {wave.Forecast}");
@@ -181,6 +207,8 @@ public static class StatusCommand
     private static string Time(DateTimeOffset? at) => at is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z" : "-";
 
     private sealed record PauseView(string By, DateTimeOffset At);
+
+    private sealed record ScheduledView(string Wave, string PlanId, string Kind, DateTimeOffset At, string Operator);
 
     private sealed record EntityStatusView(string Id, string Dn, string Kind, EntityState State, string? LastStep, int Attempts, string? Reason, DateTimeOffset? HoldUntil, DateTimeOffset UpdatedAt);
 

@@ -43,7 +43,11 @@ public interface IWaveJournal
     /// <summary>Records the wave's new status (and its ledger record: started, stopped or completed).</summary>
     Task SaveWaveAsync(WaveRun run, CancellationToken cancellationToken);
 
-    /// <summary>Registers the wave's entities as <see cref="EntityState.Pending"/>; entities already registered keep their state (resume).</summary>
+    /// <summary>
+    /// Registers the wave's entities in the state and with the reason given (<see cref="EntityState.Pending"/>
+    /// for a removal, <see cref="EntityState.Excluded"/> with the plan's reason for the others); entities
+    /// already registered keep their state (resume).
+    /// </summary>
     Task RegisterEntitiesAsync(IReadOnlyList<EntityProgress> entities, CancellationToken cancellationToken);
 
     IAsyncEnumerable<EntityProgress> ReadEntitiesAsync(string planId, string wave, CancellationToken cancellationToken);
