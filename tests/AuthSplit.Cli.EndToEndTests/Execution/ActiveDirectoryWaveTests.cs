@@ -1,0 +1,303 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Directory;
+using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Restoring;
+using AuthSplit.Core.Planning.Format;
+using AuthSplit.Testing;
+using Xunit.Abstractions;
+
+namespace AuthSplit.Cli.EndToEndTests.Execution;
+
+/// <summary>
+/// The executor on a real Active Directory (Samba AD DC) through the CLI: plan (dialect ActiveDirectory),
+/// approve, run with the Graph emulator as the target, restore. Every outcome is checked against the DC's
+/// own answer (ldapsearch), with <c>uSNChanged</c> as the witness that an entry was not written. Needs
+/// root, as every Samba AD test does (CI runs as root).
+/// </summary>
+[Collection(SambaAdFixture.Collection)]
+public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutputHelper output)
+{
+    private const int AccountDisable = 0x2;
+    private static readonly string[] ChangeStamps = ["uSNChanged", "whenChanged"];
+
+    [Fact]
+    public async Task A_wave_on_Active_Directory_disables_then_deletes_exactly_the_planned_people_leaves_group_links_to_AD_and_a_second_run_writes_nothing()
+    {
+        var names = new (string Cn, int Uac)[] { ("Ann Abe", 512), ("Ben Baba", 66048), ("Cho Chiba", 514), ("Smith, Jane", 512), ("山田 花子", 512), ("*)(cn=*", 512) };
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l =>
+            {
+                var people = names.Select(n => ActiveDirectoryLab.Dn(n.Cn, l.Ou)).ToList();
+                var other = $"OU=exec-{l.Tag}-other,{l.Domain}";
+                var kept = ActiveDirectoryLab.Dn("Kai Kept", l.Ou);
+                var legal = ActiveDirectoryLab.Dn("Lee Legal", l.Ou);
+                var computer = ActiveDirectoryLab.Dn("PC-" + l.Tag, l.Ou);
+                var outsider = ActiveDirectoryLab.Dn("Oda Outside", other);
+                return string.Concat(names.Select((n, i) => ActiveDirectoryLab.User(people[i], $"x{l.Tag}p{i}", n.Uac, $"E-{l.Tag}-{i}", $"p{i}.{l.Tag}@corp.example")))
+                    + ActiveDirectoryLab.User(kept, $"x{l.Tag}k", 512, $"E-{l.Tag}-k", $"k.{l.Tag}@corp.example")
+                    + ActiveDirectoryLab.User(legal, $"x{l.Tag}l", 512, $"E-{l.Tag}-l", $"l.{l.Tag}@corp.example", department: "Legal")
+                    + $"dn: {computer}\nobjectClass: computer\nsAMAccountName: PC{l.Tag}$\n\n"
+                    + $"dn: {other}\nobjectClass: organizationalUnit\n\n"
+                    + ActiveDirectoryLab.User(outsider, $"x{l.Tag}o", 512, $"E-{l.Tag}-o", $"o.{l.Tag}@corp.example")
+                    + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-all", l.Ou), $"x{l.Tag}gall", [.. people, kept, legal, computer])
+                    + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-one", l.Ou), $"x{l.Tag}gone", [people[0]])
+                    + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-parent", l.Ou), $"x{l.Tag}gpar", [ActiveDirectoryLab.Dn("g-all", l.Ou)])
+                    + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-outside", other), $"x{l.Tag}gout", [people[0], people[3], outsider]);
+            },
+            // Kai Kept has no cloud account (the plan blocks him); Lee Legal and Oda Outside have one.
+            l => names.Select((_, i) => ($"E-{l.Tag}-{i}", $"p{i}.{l.Tag}@corp.example")).Append(($"E-{l.Tag}-l", $"l.{l.Tag}@corp.example")).Append(($"E-{l.Tag}-o", $"o.{l.Tag}@corp.example")));
+        var plan = await lab.PlanAsync();
+        var wave = plan.Entities.Where(e => e.Wave == "staff").ToList();
+        var removals = wave.Where(e => e.Disposition == Disposition.Remove).ToList();
+        var planned = names.Select(n => DistinguishedName.Normalize(ActiveDirectoryLab.Dn(n.Cn, lab.Ou))).ToHashSet();
+        removals.Select(e => DistinguishedName.Normalize(e.Dn)).Should().BeEquivalentTo(planned, "the six matched people of the OU, and nobody else, are planned for removal");
+        wave.Single(e => e.Dn.StartsWith("CN=Lee Legal", StringComparison.Ordinal)).Protection!.Reason.Should().Be("protected-filter");
+        wave.Single(e => e.Dn.StartsWith("CN=Kai Kept", StringComparison.Ordinal)).Disposition.Should().NotBe(Disposition.Remove);
+        wave.Should().NotContain(e => e.Dn.StartsWith("CN=PC-", StringComparison.Ordinal), "objectCategory=person leaves the computer out");
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDomainAsync();
+
+        var clock = Stopwatch.StartNew();
+        var run = await lab.CliAsync(lab.Run("staff"));
+        clock.Stop();
+
+        run.ExitCode.Should().Be(0, run + (await lab.StatusAsync("staff")).ToJsonString());
+        output.WriteLine($"{removals.Count} removals on Samba AD in {clock.Elapsed.TotalSeconds:F1} s (CLI process included)\n{run.Output}");
+        var after = await lab.ReadDomainAsync();
+        before.Keys.Except(after.Keys).Should().BeEquivalentTo(planned, "exactly the planned people are gone from the domain");
+        after.Keys.Except(before.Keys).Should().BeEmpty();
+        var groupsOf = planned.ToDictionary(dn => dn, dn => before.Where(g => g.Value.Strings("member").Any(m => DistinguishedName.Normalize(m) == dn)).Select(g => g.Key).ToHashSet());
+        groupsOf.Values.SelectMany(g => g).Distinct().Should().HaveCount(3, "g-all, g-one and g-outside listed the removed people");
+        foreach (var (dn, entry) in after)
+        {
+            var was = before[dn];
+            if (groupsOf.Values.Any(g => g.Contains(dn)))
+            {
+                entry.Strings("member").Select(DistinguishedName.Normalize).Should().BeEquivalentTo(
+                    was.Strings("member").Select(DistinguishedName.Normalize).Where(m => !planned.Contains(m)), $"AD took the deleted people's links out of {dn}");
+                entry.Content([.. ChangeStamps, "member"]).Should().Be(was.Content([.. ChangeStamps, "member"]), $"{dn} is otherwise as it was");
+            }
+            else
+            {
+                entry.Content().Should().Be(was.Content(), $"{dn} was not written (its uSNChanged included)");
+            }
+        }
+
+        var store = await lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            foreach (var entity in removals)
+            {
+                var dn = DistinguishedName.Normalize(entity.Dn);
+                var control = int.Parse(before[dn].String("userAccountControl")!, CultureInfo.InvariantCulture);
+                var steps = (await store.GetStepsAsync(plan.PlanId!, entity.Id, CancellationToken.None)).ToList();
+                var disable = steps.Single(s => s.Step == StepAction.DisableLegacyAccount);
+                var delete = steps.Single(s => s.Step == StepAction.DeleteLegacyEntry && s.Outcome == StepOutcome.Done);
+                steps.IndexOf(disable).Should().BeLessThan(steps.IndexOf(delete), $"{entity.Dn} was disabled before it was deleted");
+                JsonNode.Parse(disable.Before!)!["userAccountControl"]!.GetValue<string>().Should().Be(control.ToString(CultureInfo.InvariantCulture), "the journal keeps the value read before the disable");
+                if ((control & AccountDisable) == 0)
+                {
+                    disable.Outcome.Should().Be(StepOutcome.Done);
+                    JsonNode.Parse(disable.After!)!["userAccountControl"]!.GetValue<string>().Should().Be((control | AccountDisable).ToString(CultureInfo.InvariantCulture), $"{entity.Dn}: ACCOUNTDISABLE set, every other flag kept, as read back from the DC");
+                }
+                else
+                {
+                    disable.Outcome.Should().Be(StepOutcome.AlreadyDone, $"{entity.Dn} was disabled already (514): nothing written");
+                }
+
+                JsonNode.Parse(delete.After!)!["groupsCleaned"]!.AsArray().Should().BeEmpty("on Active Directory the executor leaves the link values to the server and writes to no group");
+                steps.Should().ContainSingle(s => s.Step == StepAction.VerifyLegacyAbsent && s.Outcome == StepOutcome.Done);
+                var backup = (await store.GetBackupAsync(entity.Id, CancellationToken.None))!;
+                backup.Entry.GetString("userAccountControl").Should().Be(control.ToString(CultureInfo.InvariantCulture), "the backup holds the entry before any write");
+                backup.Groups.Select(g => DistinguishedName.Normalize(g.GroupDn)).Should().BeEquivalentTo(groupsOf[dn], $"the backup lists every group that listed {entity.Dn}");
+            }
+        }
+
+        var states = await lab.EntityStatesAsync("staff");
+        removals.Select(e => states[e.Id].State).Should().OnlyContain(s => s == "done");
+        states.Where(s => !removals.Any(e => e.Id == s.Key)).Select(s => s.Value.State).Should().OnlyContain(s => s == "excluded");
+        var switches = lab.Emulator.Writes.Where(w => w.Path.Contains("onPremisesSyncBehavior", StringComparison.Ordinal)).Select(w => w.Path).ToList();
+        switches.Should().OnlyHaveUniqueItems().And.HaveCount(removals.Count, "one source-of-authority switch per removed person");
+        foreach (var person in removals)
+        {
+            switches.Should().ContainSingle(p => p.Contains(person.Match.TargetId!, StringComparison.Ordinal), person.Dn);
+        }
+
+        var writes = lab.Emulator.Writes.Count;
+        var again = await lab.CliAsync(lab.Run("staff"));
+        again.ExitCode.Should().Be(0, again.ToString());
+        again.Output.Should().Contain("already complete").And.Contain("nothing was changed");
+        lab.Emulator.Writes.Should().HaveCount(writes, "a second run writes nothing to Graph");
+        var third = await lab.ReadDomainAsync();
+        third.Keys.Should().BeEquivalentTo(after.Keys);
+        foreach (var (dn, entry) in third)
+        {
+            entry.Content().Should().Be(after[dn].Content(), $"{dn} is not written by the second run (uSNChanged included)");
+        }
+    }
+
+    [Fact]
+    public async Task An_AD_admin_a_critical_system_object_and_a_well_known_SID_forged_into_a_rehashed_and_approved_plan_are_refused_at_run_time_and_left_untouched()
+    {
+        // A RID of the well-known range (below 1000) not used by the domain (Samba's built-ins end at 572).
+        var rid = 700 + RandomNumberGenerator.GetInt32(200);
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => ActiveDirectoryLab.User(ActiveDirectoryLab.Dn("Rae Regular", l.Ou), $"x{l.Tag}r", 512, $"E-{l.Tag}-r", $"r.{l.Tag}@corp.example")
+                + ActiveDirectoryLab.User(ActiveDirectoryLab.Dn("Ada Admin", l.Ou), $"x{l.Tag}a", 512, $"E-{l.Tag}-a", $"a.{l.Tag}@corp.example", adminCount: 1),
+            l => [($"E-{l.Tag}-r", $"r.{l.Tag}@corp.example"), ($"E-{l.Tag}-a", $"a.{l.Tag}@corp.example")],
+            l =>
+            [
+                new JsonObject { ["Name"] = "staff", ["Order"] = 1, ["Deadline"] = "2027-04-30", ["BaseDn"] = l.Ou, ["Filter"] = "(&(objectCategory=person)(objectClass=user))" },
+                new JsonObject
+                {
+                    ["Name"] = "accounts", ["Order"] = 2, ["Deadline"] = "2027-04-30", ["BaseDn"] = "CN=Users," + l.Domain,
+                    ["Filter"] = "(&(objectCategory=person)(objectClass=user)(|(sAMAccountName=Administrator)(sAMAccountName=Guest)(sAMAccountName=krbtgt)))",
+                },
+            ]);
+        var wellKnown = ActiveDirectoryLab.Dn("Wes WellKnown", lab.Ou);
+        await lab.AddUserWithRidAsync(wellKnown, $"x{lab.Tag}w", rid);
+        var plan = await lab.PlanAsync();
+        var regular = plan.Entities.Single(e => e.Dn.StartsWith("CN=Rae Regular", StringComparison.Ordinal));
+        regular.Disposition.Should().Be(Disposition.Remove);
+        var guarded = plan.Entities.Where(e => e.Disposition == Disposition.Protected).ToList();
+        guarded.ToDictionary(e => e.Dn.Split(',')[0], e => e.Protection!.Reason).Should().BeEquivalentTo(new Dictionary<string, string>
+        {
+            ["CN=Ada Admin"] = "builtin-admin-count",
+            ["CN=Wes WellKnown"] = "builtin-well-known-sid",
+            ["CN=Administrator"] = "builtin-bind-account",
+            ["CN=Guest"] = "builtin-critical-system-object",
+            ["CN=krbtgt"] = "builtin-admin-count",
+        }, "the planner protects them; the forger below undoes that");
+
+        // The forger knows the format: every protected entry made a removal, the steps of a real one copied, the planId recomputed.
+        var forged = PlanSerializer.WithPlanId(plan with
+        {
+            PlanId = null,
+            Entities = [.. plan.Entities.Select(e => e.Disposition == Disposition.Protected ? e with { Disposition = Disposition.Remove, Protection = null, Blockers = [], Steps = regular.Steps } : e)],
+        });
+        var forgedPath = Path.Combine(lab.Work, "forged-plan.json");
+        await File.WriteAllBytesAsync(forgedPath, PlanSerializer.Serialize(forged));
+        await lab.ApproveAsync("alice", forgedPath);
+        var before = await lab.ReadDomainAsync();
+
+        var staff = await lab.CliAsync(lab.Run("staff", forgedPath));
+        var accounts = await lab.CliAsync(lab.Run("accounts", forgedPath));
+
+        staff.ExitCode.Should().Be(0, "refused is a final state, not a failure: " + staff);
+        staff.Output.Should().Contain("1 done, 0 stale, 2 refused", staff.ToString());
+        accounts.ExitCode.Should().Be(0, accounts.ToString());
+        accounts.Output.Should().Contain("0 done, 0 stale, 3 refused", accounts.ToString());
+        var states = (await lab.EntityStatesAsync("staff")).Concat(await lab.EntityStatesAsync("accounts")).ToDictionary();
+        var after = await lab.ReadDomainAsync();
+        var store = await lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            foreach (var entity in guarded)
+            {
+                var (state, reason) = states[entity.Id];
+                state.Should().Be("refused", entity.Dn);
+                reason.Should().StartWith("protected").And.Contain(entity.Protection!.Reason, "the run-time rail names the same rule as the planner").And.Contain("refused at run time");
+                var dn = DistinguishedName.Normalize(entity.Dn);
+                after[dn].Content().Should().Be(before[dn].Content(), $"{entity.Dn} is not written at all, not even disabled (uSNChanged included)");
+                var steps = await store.GetStepsAsync(forged.PlanId!, entity.Id, CancellationToken.None);
+                steps.Should().ContainSingle().Which.Outcome.Should().Be(StepOutcome.Refused, "refused before its first step, and journalled");
+                (await store.GetBackupAsync(entity.Id, CancellationToken.None)).Should().BeNull("nothing was read for a backup either");
+            }
+        }
+
+        after.Should().NotContainKey(DistinguishedName.Normalize(regular.Dn), "the wave's real removal went ahead");
+        states[regular.Id].State.Should().Be("done");
+        lab.Emulator.Writes.Where(w => w.Path.Contains("onPremisesSyncBehavior", StringComparison.Ordinal)).Should().ContainSingle()
+            .Which.Path.Should().Contain(regular.Match.TargetId!, "the only switch in the target is the regular person's");
+    }
+
+    [Fact]
+    public async Task Restore_on_Active_Directory_re_creates_the_person_as_a_new_object_with_its_memberships_and_names_the_Recycle_Bin_for_the_original()
+    {
+        string Smith(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Smith, Jane", l.Ou);
+        string Ann(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Ann Abe", l.Ou);
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => ActiveDirectoryLab.User(Smith(l), $"x{l.Tag}s", 66048, $"E-{l.Tag}-s", $"s.{l.Tag}@corp.example", "Sales", null,
+                    ("givenName", "Jane"), ("sn", "Smith"), ("displayName", "Smith, Jane"), ("description", "Sales, Tokyo office"), ("telephoneNumber", "+81 3 0000 0000"), ("title", "営業部長"))
+                + ActiveDirectoryLab.User(Ann(l), $"x{l.Tag}a", 512, $"E-{l.Tag}-a", $"a.{l.Tag}@corp.example")
+                + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-sales", l.Ou), $"x{l.Tag}g1", [Smith(l), Ann(l)])
+                + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-tokyo", l.Ou), $"x{l.Tag}g2", [Smith(l)]),
+            l => [($"E-{l.Tag}-s", $"s.{l.Tag}@corp.example"), ($"E-{l.Tag}-a", $"a.{l.Tag}@corp.example")]);
+        var plan = await lab.PlanAsync();
+        var smith = plan.Entities.Single(e => e.Disposition == Disposition.Remove && e.Dn.StartsWith("CN=Smith", StringComparison.Ordinal));
+        var dn = DistinguishedName.Normalize(smith.Dn);
+        var groups = new[] { ActiveDirectoryLab.Dn("g-sales", lab.Ou), ActiveDirectoryLab.Dn("g-tokyo", lab.Ou) }.Select(DistinguishedName.Normalize).ToList();
+        await lab.ApproveAsync("alice");
+        var run = await lab.CliAsync(lab.Run("staff"));
+        run.ExitCode.Should().Be(0, run.ToString());
+        (await lab.ReadEntryAsync(smith.Dn)).Should().BeNull();
+        var deleted = await lab.ReadDomainAsync();
+        EntryBackup backup;
+        var store = await lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            backup = (await store.GetBackupAsync(smith.Id, CancellationToken.None))!;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var restore = await lab.CliAsync("restore", "--config", lab.Config, "--entity", smith.Id, "--as", "carol");
+        clock.Stop();
+
+        restore.ExitCode.Should().Be(0, restore.ToString());
+        output.WriteLine($"restore in {clock.Elapsed.TotalSeconds:F1} s (CLI process included)\n{restore.Output}");
+        restore.Output.Should().Contain("Restored").And.Contain("2 group membership(s)")
+            .And.Contain("new objectGUID and objectSid", "the output says it is a new object")
+            .And.Contain("AD Recycle Bin restores the original object", "and how the original comes back");
+        var restored = (await lab.ReadEntryAsync(smith.Dn))!;
+        restored.Should().NotBeNull();
+        restored.Values("objectGUID").Single().Should().NotEqual(backup.Entry.GetValues("objectGUID")[0], "Active Directory gives the re-created object a new objectGUID");
+        restored.Values("objectSid").Single().Should().NotEqual(backup.Entry.GetValues("objectSid")[0], "and a new objectSid");
+        new Guid(backup.Entry.GetValues("objectGUID")[0]).ToString("D").Should().Be(smith.Id, "the backup is of the planned object");
+
+        // What AD lets a client restore: every attribute of the backup it does not manage itself, equal value for value.
+        var compared = new List<string>();
+        foreach (var (name, values) in backup.Entry.Attributes)
+        {
+            if (ServerManagedAttributes.IsLeftOut(name, DirectoryDialect.ActiveDirectory, keepIdentity: false))
+            {
+                continue;
+            }
+
+            compared.Add(name);
+            if (name.Equals("userAccountControl", StringComparison.OrdinalIgnoreCase))
+            {
+                restored.String(name).Should().Be((66048 | AccountDisable).ToString(CultureInfo.InvariantCulture), "the account comes back disabled (its password cannot be read from AD), its other flags kept");
+                continue;
+            }
+
+            restored.Values(name).Select(Convert.ToBase64String).Should().BeEquivalentTo(values.Select(Convert.ToBase64String), $"{name} is restored as backed up");
+        }
+
+        compared.Select(n => n.ToLowerInvariant()).Should().Contain(
+            ["objectclass", "cn", "samaccountname", "mail", "employeeid", "department", "givenname", "sn", "displayname", "description", "telephonenumber", "title", "useraccountcontrol"]);
+        restored.Strings("memberOf").Select(DistinguishedName.Normalize).Should().BeEquivalentTo(groups, "its memberships are back");
+        backup.Groups.Select(g => DistinguishedName.Normalize(g.GroupDn)).Should().BeEquivalentTo(groups);
+        var now = await lab.ReadDomainAsync();
+        now.Keys.Except(deleted.Keys).Should().Equal(dn);
+        foreach (var group in groups)
+        {
+            now[group].Strings("member").Select(DistinguishedName.Normalize).Should().Contain(dn, $"{group} lists the person again");
+        }
+
+        var again = await lab.CliAsync("restore", "--config", lab.Config, "--entity", smith.Id, "--as", "carol");
+        again.ExitCode.Should().Be(0, "a second restore finds it back and changes nothing: " + again);
+        again.Output.Should().Contain("already back");
+        var last = await lab.ReadDomainAsync();
+        foreach (var key in groups.Append(dn))
+        {
+            last[key].Content().Should().Be(now[key].Content(), $"{key} is not written by the second restore (uSNChanged included)");
+        }
+    }
+}
