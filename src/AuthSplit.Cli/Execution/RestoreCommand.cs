@@ -103,13 +103,35 @@ public static class RestoreCommand
         return ExitCodes.Success;
     }
 
+    // What an operator is told to change on a restored account (enable it, set a password): not evidence against it being ours.
+    private static readonly HashSet<string> ChangedAfterRestore = new(StringComparer.OrdinalIgnoreCase) { "userAccountControl", "userPassword" };
+
+    /// <summary>
+    /// Whether the entry found at the backup's DN is this backup's restored entry. With a kept identity
+    /// (OpenLDAP's entryUUID) that decides. Without one (Active Directory always, OpenLDAP when the Relax add
+    /// was refused) the DN alone cannot tell it from another entry created there since the delete, a new
+    /// hire of the same name, who would then be given the deleted entry's group memberships: on AD the
+    /// account name (sAMAccountName, unique in the domain) must be the backup's, otherwise every value the
+    /// restore writes must be there.
+    /// </summary>
     private static bool SameIdentity(Core.Model.DirectoryEntry present, RestoreRecipe recipe, DirectoryDialect dialect)
     {
         var attribute = Core.Planning.Preconditions.EntityIdentity.AttributeFor(dialect);
         var wanted = recipe.Entry.GetValues(attribute);
-        var found = present.GetValues(attribute);
-        // Without a kept identity (AD, or a refused Relax add) the DN is all there is to compare.
-        return wanted.Count == 0 || (found.Count == 1 && wanted[0].AsSpan().SequenceEqual(found[0]));
+        if (wanted.Count > 0)
+        {
+            var found = present.GetValues(attribute);
+            return found.Count == 1 && wanted[0].AsSpan().SequenceEqual(found[0]);
+        }
+
+        if (dialect == DirectoryDialect.ActiveDirectory && recipe.Entry.GetString("sAMAccountName") is { } account)
+        {
+            return string.Equals(present.GetString("sAMAccountName"), account, StringComparison.OrdinalIgnoreCase);
+        }
+
+        return recipe.Entry.Attributes
+            .Where(a => !ChangedAfterRestore.Contains(a.Key))
+            .All(a => a.Value.All(value => present.GetValues(a.Key).Any(p => p.AsSpan().SequenceEqual(value))));
     }
 
     private sealed record RestoreData(string Dn, IReadOnlyList<string> Groups, IReadOnlyList<string> MissingGroups, bool KeptIdentity, bool CreatedDisabled, IReadOnlyList<string> LeftOut, IReadOnlyList<string> Notes);

@@ -300,4 +300,34 @@ public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutput
             last[key].Content().Should().Be(now[key].Content(), $"{key} is not written by the second restore (uSNChanged included)");
         }
     }
+
+    [Fact]
+    public async Task Restore_on_Active_Directory_refuses_when_another_account_now_holds_the_DN_and_gives_it_none_of_the_memberships()
+    {
+        string Smith(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Smith, Jane", l.Ou);
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => ActiveDirectoryLab.User(Smith(l), $"x{l.Tag}s", 512, $"E-{l.Tag}-s", $"s.{l.Tag}@corp.example")
+                + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-finance-admins", l.Ou), $"x{l.Tag}g1", [Smith(l)]),
+            l => [($"E-{l.Tag}-s", $"s.{l.Tag}@corp.example")]);
+        var plan = await lab.PlanAsync();
+        var smith = plan.Entities.Single(e => e.Disposition == Disposition.Remove);
+        await lab.ApproveAsync("alice");
+        var run = await lab.CliAsync(lab.Run("staff"));
+        run.ExitCode.Should().Be(0, run.ToString());
+        // A new hire of the same name, created by an administrator after the wave: another account at the same DN.
+        await lab.Server.AddLdifTextAsync(ActiveDirectoryLab.User(smith.Dn, $"x{lab.Tag}n", 512, $"E-{lab.Tag}-n", $"n.{lab.Tag}@corp.example"), CancellationToken.None);
+        var before = await lab.ReadDomainAsync();
+
+        var restore = await lab.CliAsync("restore", "--config", lab.Config, "--entity", smith.Id, "--as", "carol");
+
+        restore.ExitCode.Should().Be(2, "the DN is taken by another account: " + restore);
+        restore.Error.Should().Contain("an entry other than the backup's already exists");
+        var after = await lab.ReadDomainAsync();
+        after.Keys.Should().BeEquivalentTo(before.Keys);
+        foreach (var (dn, entry) in after)
+        {
+            entry.Content().Should().Be(before[dn].Content(), $"{dn} is not written: the new hire gets none of the deleted person's groups");
+        }
+    }
 }
