@@ -55,7 +55,13 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
     /// <param name="ldif">The lab's entries as LDIF (<see cref="User"/>, <see cref="Group"/>), added after its OU.</param>
     /// <param name="targetUsers">The Graph users, as (employeeId, mail) pairs; each gets a fresh id.</param>
     /// <param name="waves">The config's waves; null gives one wave <c>staff</c> over the lab's OU, people only.</param>
-    public static async Task<ActiveDirectoryLab> StartAsync(SambaAdFixture fixture, Func<ActiveDirectoryLab, string> ldif, Func<ActiveDirectoryLab, IEnumerable<(string EmployeeId, string Mail)>> targetUsers, Func<ActiveDirectoryLab, JsonArray>? waves = null)
+    /// <param name="configure">Changes to the config before it is written.</param>
+    public static async Task<ActiveDirectoryLab> StartAsync(
+        SambaAdFixture fixture,
+        Func<ActiveDirectoryLab, string> ldif,
+        Func<ActiveDirectoryLab, IEnumerable<(string EmployeeId, string Mail)>> targetUsers,
+        Func<ActiveDirectoryLab, JsonArray>? waves = null,
+        Action<ActiveDirectoryLab, JsonObject>? configure = null)
     {
         var tag = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         var backupKeyVariable = "AUTHSPLIT_E2E_AD_BACKUP_KEY_" + tag;
@@ -79,10 +85,12 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
         try
         {
             await fixture.Server.AddLdifTextAsync($"dn: {lab.Ou}\nobjectClass: organizationalUnit\n\n" + ldif(lab), CancellationToken.None);
-            await lab.WriteConfigAsync(waves?.Invoke(lab) ?? new JsonArray
-            {
-                new JsonObject { ["Name"] = "staff", ["Order"] = 1, ["Deadline"] = "2027-04-30", ["BaseDn"] = lab.Ou, ["Filter"] = "(&(objectCategory=person)(objectClass=user))" },
-            });
+            await lab.WriteConfigAsync(
+                waves?.Invoke(lab) ?? new JsonArray
+                {
+                    new JsonObject { ["Name"] = "staff", ["Order"] = 1, ["Deadline"] = "2027-04-30", ["BaseDn"] = lab.Ou, ["Filter"] = "(&(objectCategory=person)(objectClass=user))" },
+                },
+                config => configure?.Invoke(lab, config));
             return lab;
         }
         catch
@@ -92,7 +100,7 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
         }
     }
 
-    private async Task WriteConfigAsync(JsonArray waves)
+    private async Task WriteConfigAsync(JsonArray waves, Action<JsonObject> configure)
     {
         var config = new JsonObject
         {
@@ -121,6 +129,7 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
             ["Removal"] = new JsonObject { ["HoldDays"] = 0 },
             ["State"] = new JsonObject { ["BackupKeyEnvVar"] = _backupKeyVariable },
         };
+        configure(config);
         await File.WriteAllTextAsync(Config, config.ToJsonString());
     }
 

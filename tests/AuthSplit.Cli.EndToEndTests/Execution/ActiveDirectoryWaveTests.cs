@@ -330,4 +330,62 @@ public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutput
             entry.Content().Should().Be(before[dn].Content(), $"{dn} is not written: the new hire gets none of the deleted person's groups");
         }
     }
+
+    [Fact]
+    public async Task With_a_quarantine_OU_on_Active_Directory_each_person_is_disabled_moved_there_and_then_deleted_and_its_groups_lose_only_that_link()
+    {
+        var names = new[] { "Ann Abe", "Smith, Jane", "山田 花子" };
+        string Quarantine(ActiveDirectoryLab l) => $"OU=quarantine-{l.Tag},{l.Domain}";
+        string Kept(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Kai Kept", $"OU=exec-{l.Tag}-other,{l.Domain}");
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => string.Concat(names.Select((n, i) => ActiveDirectoryLab.User(ActiveDirectoryLab.Dn(n, l.Ou), $"x{l.Tag}p{i}", 512, $"E-{l.Tag}-{i}", $"p{i}.{l.Tag}@corp.example")))
+                + $"dn: OU=exec-{l.Tag}-other,{l.Domain}\nobjectClass: organizationalUnit\n\n"
+                + ActiveDirectoryLab.User(Kept(l), $"x{l.Tag}k", 512, $"E-{l.Tag}-k", $"k.{l.Tag}@corp.example")
+                + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-all", l.Ou), $"x{l.Tag}g", [.. names.Select(n => ActiveDirectoryLab.Dn(n, l.Ou)), Kept(l)])
+                + $"dn: {Quarantine(l)}\nobjectClass: organizationalUnit\n\n",
+            l => names.Select((_, i) => ($"E-{l.Tag}-{i}", $"p{i}.{l.Tag}@corp.example")),
+            configure: (l, config) => config["Removal"]!["QuarantineDn"] = Quarantine(l));
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Disposition == Disposition.Remove).ToList();
+        removals.Should().HaveCount(3);
+        removals.Should().OnlyContain(e => e.Steps.Any(s => s.Action == StepAction.QuarantineLegacyEntry), "Removal:QuarantineDn adds the move to each removal");
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDomainAsync();
+
+        var run = await lab.CliAsync(lab.Run("staff"));
+
+        run.ExitCode.Should().Be(0, run + (await lab.StatusAsync("staff")).ToJsonString());
+        var after = await lab.ReadDomainAsync();
+        var planned = removals.Select(e => DistinguishedName.Normalize(e.Dn)).ToHashSet();
+        before.Keys.Except(after.Keys).Should().BeEquivalentTo(planned);
+        after.Keys.Except(before.Keys).Should().BeEmpty("nothing is left in the quarantine OU");
+        var group = DistinguishedName.Normalize(ActiveDirectoryLab.Dn("g-all", lab.Ou));
+        after[group].Strings("member").Select(DistinguishedName.Normalize).Should().Equal(DistinguishedName.Normalize(Kept(lab)));
+        foreach (var (dn, entry) in after.Where(e => e.Key != group))
+        {
+            entry.Content().Should().Be(before[dn].Content(), $"{dn} was not written");
+        }
+
+        var store = await lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            foreach (var entity in removals)
+            {
+                var steps = (await store.GetStepsAsync(plan.PlanId!, entity.Id, CancellationToken.None)).Where(s => s.Outcome != StepOutcome.Started).ToList();
+                steps.Select(s => s.Step).Should().Equal(entity.Steps.Select(s => s.Action), "each planned step once, in order");
+                steps.Should().OnlyContain(s => s.Outcome == StepOutcome.Done, string.Join("\n", steps.Select(s => $"{s.Step} {s.Outcome} {s.Reason}")));
+                var moved = JsonNode.Parse(steps.Single(s => s.Step == StepAction.QuarantineLegacyEntry).After!)!["dn"]!.GetValue<string>();
+                DistinguishedName.Parse(moved).IsWithin(DistinguishedName.Parse(Quarantine(lab))).Should().BeTrue(moved);
+                var deleted = JsonNode.Parse(steps.Single(s => s.Step == StepAction.DeleteLegacyEntry).After!)!["deleted"]!.GetValue<string>();
+                DistinguishedName.Normalize(deleted).Should().Be(DistinguishedName.Normalize(moved), "the delete took the quarantined entry");
+                var backup = (await store.GetBackupAsync(entity.Id, CancellationToken.None))!;
+                backup.Groups.Select(g => DistinguishedName.Normalize(g.GroupDn)).Should().Equal(group);
+            }
+        }
+
+        var again = await lab.CliAsync(lab.Run("staff"));
+        again.ExitCode.Should().Be(0, again.ToString());
+        again.Output.Should().Contain("nothing was changed");
+    }
 }
