@@ -388,4 +388,61 @@ public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutput
         again.ExitCode.Should().Be(0, again.ToString());
         again.Output.Should().Contain("nothing was changed");
     }
+
+    [Fact]
+    public async Task A_person_with_a_child_object_on_Active_Directory_fails_disabled_but_present_and_the_rerun_after_the_child_is_gone_deletes_it_without_writing_anything_twice()
+    {
+        // Devices and the like live under user objects in real domains (AD refuses to delete a non-leaf
+        // without the tree-delete control, which would take children the backup does not hold). The wave
+        // takes enabled people only, as AD operators write it: the executor's own disable must not make the
+        // person drop out of the plan (stale) when the wave is run again.
+        string Ann(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Ann Abe", l.Ou);
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => ActiveDirectoryLab.User(Ann(l), $"x{l.Tag}a", 512, $"E-{l.Tag}-a", $"a.{l.Tag}@corp.example")
+                + $"dn: CN=device-1,{Ann(l)}\nobjectClass: classStore\n\n"
+                + ActiveDirectoryLab.User(ActiveDirectoryLab.Dn("Ben Baba", l.Ou), $"x{l.Tag}b", 512, $"E-{l.Tag}-b", $"b.{l.Tag}@corp.example"),
+            l => [($"E-{l.Tag}-a", $"a.{l.Tag}@corp.example"), ($"E-{l.Tag}-b", $"b.{l.Tag}@corp.example")],
+            l =>
+            [
+                new JsonObject
+                {
+                    ["Name"] = "staff", ["Order"] = 1, ["Deadline"] = "2027-04-30", ["BaseDn"] = l.Ou,
+                    ["Filter"] = "(&(objectCategory=person)(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
+                },
+            ]);
+        var plan = await lab.PlanAsync();
+        plan.Entities.Where(e => e.Disposition == Disposition.Remove).Should().HaveCount(2);
+        var ann = plan.Entities.Single(e => e.Dn.StartsWith("CN=Ann", StringComparison.Ordinal));
+        await lab.ApproveAsync("alice");
+
+        var first = await lab.CliAsync(lab.Run("staff"));
+
+        first.ExitCode.Should().Be(5, "an entity failed: " + first);
+        var states = await lab.EntityStatesAsync("staff");
+        states[ann.Id].State.Should().Be("failed");
+        states[ann.Id].Reason.Should().Contain("notAllowedOnNonLeaf");
+        states.Where(s => s.Key != ann.Id).Select(s => s.Value.State).Should().Equal("done");
+        var held = (await lab.ReadEntryAsync(ann.Dn))!;
+        int.Parse(held.String("userAccountControl")!, CultureInfo.InvariantCulture).Should().Be(512 | AccountDisable, "the person is disabled, and still there");
+        (await lab.ReadEntryAsync($"CN=device-1,{ann.Dn}")).Should().NotBeNull("no child was deleted");
+
+        await lab.Server.ModifyAsync($"dn: CN=device-1,{ann.Dn}\nchangetype: delete\n", CancellationToken.None);
+        var second = await lab.CliAsync(lab.Run("staff"));
+
+        second.ExitCode.Should().Be(0, second + (await lab.StatusAsync("staff")).ToJsonString());
+        (await lab.ReadEntryAsync(ann.Dn)).Should().BeNull();
+        (await lab.EntityStatesAsync("staff")).Values.Select(v => v.State).Should().OnlyContain(s => s == "done");
+        var store = await lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            var steps = await store.GetStepsAsync(plan.PlanId!, ann.Id, CancellationToken.None);
+            steps.Where(s => s.Step == StepAction.DisableLegacyAccount).Should().ContainSingle("the disable of the first run stands; the rerun does not write it again")
+                .Which.Outcome.Should().Be(StepOutcome.Done);
+            steps.Where(s => s.Step == StepAction.DeleteLegacyEntry).Select(s => s.Outcome).Should().Contain([StepOutcome.Failed, StepOutcome.Done]);
+            steps.Should().NotContain(s => s.Outcome == StepOutcome.Stale, "its own disable does not take it out of an enabled-only wave");
+        }
+
+        lab.Emulator.Writes.Where(w => w.Path.Contains(ann.Match.TargetId!, StringComparison.Ordinal)).Should().ContainSingle("the source-of-authority switch is not written again");
+    }
 }
