@@ -86,7 +86,14 @@ public static class RestoreCommand
             }
         }
 
-        var data = JsonSerializer.Serialize(new RestoreData(recipe.Entry.Dn, groups, missingGroups, recipe.KeepsIdentity, recipe.CreatedDisabled, recipe.LeftOut, recipe.Notes));
+        var notes = recipe.Notes.ToList();
+        var primaryGroup = dialect == DirectoryDialect.ActiveDirectory ? await PrimaryGroupNotRestoredAsync(writer, backup.Entry, recipe.Entry.Dn, cancellationToken) : null;
+        if (primaryGroup is not null)
+        {
+            notes.Add(primaryGroup);
+        }
+
+        var data = JsonSerializer.Serialize(new RestoreData(recipe.Entry.Dn, groups, missingGroups, recipe.KeepsIdentity, recipe.CreatedDisabled, recipe.LeftOut, notes));
         var record = await state.Store.RecordRestoreAsync(new RestoreRecord(backup.PlanId, backup.Wave, backup.EntityId, new ExecutionActor(who, Environment.MachineName), TimeProvider.System.GetUtcNow(), data), cancellationToken);
         log.Information("Entity {EntityId} restored to {Dn} by {Operator} (ledger record {Sequence})", backup.EntityId, recipe.Entry.Dn, who, record.Sequence);
         await console.Output.WriteLineAsync($"Restored {recipe.Entry.Dn} from its backup of {backup.TakenAt:yyyy-MM-dd HH:mm}Z with {groups.Count} group membership(s); recorded in the ledger (record {record.Sequence}).");
@@ -100,7 +107,30 @@ public static class RestoreCommand
             await console.Output.WriteLineAsync("note: " + note);
         }
 
+        if (primaryGroup is not null)
+        {
+            await console.Error.WriteLineAsync("warning: " + primaryGroup);
+        }
+
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// AD keeps the membership in an account's primary group in its primaryGroupID, not in the group's
+    /// member values, so the backup's group list does not hold it and the add leaves primaryGroupID to AD
+    /// (Domain Users). Null when the re-created account has the backup's primary group; otherwise what to do.
+    /// </summary>
+    private static async Task<string?> PrimaryGroupNotRestoredAsync(ILegacyDirectoryWriter writer, Core.Model.DirectoryEntry backedUp, string dn, CancellationToken cancellationToken)
+    {
+        if (backedUp.GetString("primaryGroupID") is not { } wanted || await writer.ReadEntryAsync(dn, cancellationToken) is not { } restored)
+        {
+            return null;
+        }
+
+        var now = restored.GetString("primaryGroupID");
+        return now == wanted
+            ? null
+            : $"its primary group was not restored: primaryGroupID was {wanted} (the group whose objectSid ends in -{wanted}) and is {now ?? "unset"} now; add the account to that group and set its primaryGroupID to {wanted} if it is to be as it was";
     }
 
     // What an operator is told to change on a restored account (enable it, set a password): not evidence against it being ours.

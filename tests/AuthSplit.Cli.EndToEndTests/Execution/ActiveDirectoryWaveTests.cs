@@ -445,4 +445,46 @@ public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutput
 
         lab.Emulator.Writes.Where(w => w.Path.Contains(ann.Match.TargetId!, StringComparison.Ordinal)).Should().ContainSingle("the source-of-authority switch is not written again");
     }
+
+    [Fact]
+    public async Task Restore_on_Active_Directory_of_a_person_with_another_primary_group_brings_back_its_memberships_and_the_primary_group_or_says_how()
+    {
+        // Setting primaryGroupID makes AD list the former primary group (Domain Users) as a member value and
+        // drop the new one from its member values: the backup then lists Domain Users, which a re-created
+        // account is already in through its default primaryGroupID (AD answers entryAlreadyExists).
+        string Ann(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Ann Abe", l.Ou);
+        string Primary(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("g-primary", l.Ou);
+        string Other(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("g-other", l.Ou);
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => ActiveDirectoryLab.User(Ann(l), $"x{l.Tag}a", 512, $"E-{l.Tag}-a", $"a.{l.Tag}@corp.example")
+                + ActiveDirectoryLab.Group(Primary(l), $"x{l.Tag}gp", [Ann(l)])
+                + ActiveDirectoryLab.Group(Other(l), $"x{l.Tag}go", [Ann(l)]),
+            l => [($"E-{l.Tag}-a", $"a.{l.Tag}@corp.example")]);
+        var sid = (await lab.ReadEntryAsync(Primary(lab)))!.Values("objectSid").Single();
+        var rid = BitConverter.ToUInt32(sid, sid.Length - 4).ToString(CultureInfo.InvariantCulture);
+        await lab.Server.ModifyAsync($"dn: {Ann(lab)}\nchangetype: modify\nreplace: primaryGroupID\nprimaryGroupID: {rid}\n", CancellationToken.None);
+        var domainUsers = DistinguishedName.Normalize("CN=Domain Users,CN=Users," + lab.Domain);
+        (await lab.ReadEntryAsync(Ann(lab)))!.Strings("memberOf").Select(DistinguishedName.Normalize).Should().BeEquivalentTo([domainUsers, DistinguishedName.Normalize(Other(lab))]);
+        var plan = await lab.PlanAsync();
+        var ann = plan.Entities.Single(e => e.Disposition == Disposition.Remove);
+        await lab.ApproveAsync("alice");
+        var run = await lab.CliAsync(lab.Run("staff"));
+        run.ExitCode.Should().Be(0, run.ToString());
+
+        var restore = await lab.CliAsync("restore", "--config", lab.Config, "--entity", ann.Id, "--as", "carol");
+
+        restore.ExitCode.Should().Be(0, "Domain Users through the default primaryGroupID is that membership already: " + restore);
+        output.WriteLine(restore.ToString());
+        restore.Output.Should().Contain("with 2 group membership(s)");
+        var restored = (await lab.ReadEntryAsync(Ann(lab)))!;
+        restored.Strings("memberOf").Select(DistinguishedName.Normalize).Should().Contain(DistinguishedName.Normalize(Other(lab)));
+        if (restored.String("primaryGroupID") != rid)
+        {
+            restore.Error.Should().Contain($"its primary group was not restored: primaryGroupID was {rid}", "the operator is told what did not come back and how to do it");
+        }
+
+        var again = await lab.CliAsync("restore", "--config", lab.Config, "--entity", ann.Id, "--as", "carol");
+        again.ExitCode.Should().Be(0, again.ToString());
+    }
 }
