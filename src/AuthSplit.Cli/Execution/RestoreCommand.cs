@@ -3,6 +3,7 @@ using System.Text.Json;
 using AuthSplit.Cli.Configuration;
 using AuthSplit.Cli.Planning;
 using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Directory;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Restoring;
@@ -49,6 +50,24 @@ public static class RestoreCommand
             added = await writer.AddAsync(recipe.Entry, cancellationToken);
         }
 
+        var leftOutLinks = new List<string>();
+        if ((added.Status == LegacyWriteStatus.NoSuchObject || added.Detail?.StartsWith("constraintViolation (19)", StringComparison.Ordinal) == true)
+            && DistinguishedName.Parse(recipe.Entry.Dn).Parent is { Rdns.Count: > 0 } parent
+            && await writer.ReadEntryAsync(parent.Original, cancellationToken) is not null)
+        {
+            // The parent is there, so a value may name an entry that is not: AD refuses an add whose link
+            // values point at deleted objects (Samba: noSuchObject for a member, constraintViolation
+            // "Referenced object not found" for a manager), e.g. a group member who left after the group's
+            // backup, or a manager who left in the same wave. Those values are left out, and said so.
+            var (entry, missing) = await WithoutLinksToMissingEntriesAsync(writer, recipe.Entry, options.Source.BaseDn, cancellationToken);
+            if (missing.Count > 0)
+            {
+                recipe = recipe with { Entry = entry };
+                leftOutLinks = missing;
+                added = await writer.AddAsync(recipe.Entry, cancellationToken);
+            }
+        }
+
         switch (added.Status)
         {
             case LegacyWriteStatus.Done:
@@ -87,6 +106,7 @@ public static class RestoreCommand
         }
 
         var notes = recipe.Notes.ToList();
+        notes.AddRange(leftOutLinks.Select(link => $"left out {link}: no such entry any more (deleted since the backup was taken)"));
         var primaryGroup = dialect == DirectoryDialect.ActiveDirectory ? await PrimaryGroupNotRestoredAsync(writer, backup.Entry, recipe.Entry.Dn, cancellationToken) : null;
         if (primaryGroup is not null)
         {
@@ -112,7 +132,47 @@ public static class RestoreCommand
             await console.Error.WriteLineAsync("warning: " + primaryGroup);
         }
 
+        foreach (var link in leftOutLinks)
+        {
+            await console.Error.WriteLineAsync($"warning: left out {link}: no such entry any more (deleted since the backup was taken); the rest of the entry is restored.");
+        }
+
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The entry without the values that name an entry (a DN under Source:BaseDn) which no longer exists,
+    /// and those values as "attribute value" for the operator.
+    /// </summary>
+    private static async Task<(Core.Model.DirectoryEntry Entry, List<string> Missing)> WithoutLinksToMissingEntriesAsync(ILegacyDirectoryWriter writer, Core.Model.DirectoryEntry entry, string? baseDn, CancellationToken cancellationToken)
+    {
+        var scope = baseDn is not null && DistinguishedName.TryParse(baseDn, out var parsed, out _) ? parsed : null;
+        var attributes = new Dictionary<string, IReadOnlyList<byte[]>>(StringComparer.OrdinalIgnoreCase);
+        var missing = new List<string>();
+        foreach (var (name, values) in entry.Attributes)
+        {
+            var kept = new List<byte[]>();
+            foreach (var value in values)
+            {
+                var text = System.Text.Encoding.UTF8.GetString(value);
+                if (DistinguishedName.TryParse(text, out var dn, out _) && dn.Rdns.Count > 1 && (scope is null || dn.IsWithin(scope))
+                    && await writer.ReadEntryAsync(text, cancellationToken) is null)
+                {
+                    missing.Add($"{name} {text}");
+                }
+                else
+                {
+                    kept.Add(value);
+                }
+            }
+
+            if (kept.Count > 0)
+            {
+                attributes[name] = kept;
+            }
+        }
+
+        return (new Core.Model.DirectoryEntry(entry.Dn, attributes), missing);
     }
 
     /// <summary>

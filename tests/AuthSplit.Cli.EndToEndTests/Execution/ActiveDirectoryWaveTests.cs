@@ -487,4 +487,63 @@ public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutput
         var again = await lab.CliAsync("restore", "--config", lab.Config, "--entity", ann.Id, "--as", "carol");
         again.ExitCode.Should().Be(0, again.ToString());
     }
+
+    [Fact]
+    public async Task Restore_on_Active_Directory_leaves_out_links_to_objects_deleted_since_the_backup_and_names_them()
+    {
+        // A manager and a report leave in one wave, their team's group in the next, and one more member of
+        // the group leaves afterwards: the report's manager and that member are gone when the report and the
+        // group are restored, and AD refuses an add that links to a missing object.
+        string Mgr(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Mia Manager", l.Ou);
+        string Rep(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Rex Report", l.Ou);
+        string Stay(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Sam Stays", $"OU=exec-{l.Tag}-other,{l.Domain}");
+        string Later(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Lou Later", $"OU=exec-{l.Tag}-other,{l.Domain}");
+        string Team(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("g-team", l.Ou);
+        string Parent(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("g-parent", l.Ou);
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => ActiveDirectoryLab.User(Mgr(l), $"x{l.Tag}m", 512, $"E-{l.Tag}-m", $"m.{l.Tag}@corp.example")
+                + ActiveDirectoryLab.User(Rep(l), $"x{l.Tag}r", 512, $"E-{l.Tag}-r", $"r.{l.Tag}@corp.example", null, null, ("manager", Mgr(l)))
+                + $"dn: OU=exec-{l.Tag}-other,{l.Domain}\nobjectClass: organizationalUnit\n\n"
+                + ActiveDirectoryLab.User(Stay(l), $"x{l.Tag}s", 512, null, null)
+                + ActiveDirectoryLab.User(Later(l), $"x{l.Tag}l", 512, null, null)
+                + ActiveDirectoryLab.Group(Team(l), $"x{l.Tag}gt", [Mgr(l), Rep(l), Stay(l), Later(l)])
+                + ActiveDirectoryLab.Group(Parent(l), $"x{l.Tag}gp", [Team(l)]),
+            l => [($"E-{l.Tag}-m", $"m.{l.Tag}@corp.example"), ($"E-{l.Tag}-r", $"r.{l.Tag}@corp.example")],
+            l =>
+            [
+                new JsonObject { ["Name"] = "people", ["Order"] = 1, ["Deadline"] = "2027-04-30", ["BaseDn"] = l.Ou, ["Filter"] = "(&(objectCategory=person)(objectClass=user))" },
+                new JsonObject { ["Name"] = "groups", ["Order"] = 2, ["Deadline"] = "2027-04-30", ["BaseDn"] = l.Ou, ["Filter"] = "(&(objectCategory=group)(cn=g-team))", ["DependsOn"] = new JsonArray("people") },
+            ]);
+        var plan = await lab.PlanAsync();
+        plan.Entities.Where(e => e.Disposition == Disposition.Remove).Select(e => e.Dn.Split(',')[0]).Should().BeEquivalentTo(["CN=Mia Manager", "CN=Rex Report", "CN=g-team"]);
+        await lab.ApproveAsync("alice");
+        foreach (var wave in new[] { "people", "groups" })
+        {
+            var run = await lab.CliAsync(lab.Run(wave));
+            run.ExitCode.Should().Be(0, run.ToString());
+        }
+
+        await lab.Server.ModifyAsync($"dn: {Later(lab)}\nchangetype: delete\n", CancellationToken.None);
+        var before = await lab.ReadDomainAsync();
+        before.Keys.Should().NotContain(new[] { Mgr(lab), Rep(lab), Team(lab) }.Select(DistinguishedName.Normalize));
+        var team = plan.Entities.Single(e => e.Dn.StartsWith("CN=g-team", StringComparison.Ordinal));
+        var report = plan.Entities.Single(e => e.Dn.StartsWith("CN=Rex", StringComparison.Ordinal));
+
+        var group = await lab.CliAsync("restore", "--config", lab.Config, "--entity", team.Id, "--as", "carol");
+
+        group.ExitCode.Should().Be(0, group.ToString());
+        output.WriteLine(group.ToString());
+        group.Error.Should().Contain($"left out member {Later(lab)}: no such entry any more").And.NotContain("Mia").And.NotContain("Rex", "AD had taken the people of the first wave out of the group before its backup");
+        var restoredTeam = (await lab.ReadEntryAsync(Team(lab)))!;
+        restoredTeam.Strings("member").Select(DistinguishedName.Normalize).Should().BeEquivalentTo([DistinguishedName.Normalize(Stay(lab))], "the member still there is restored");
+        restoredTeam.Strings("memberOf").Select(DistinguishedName.Normalize).Should().BeEquivalentTo([DistinguishedName.Normalize(Parent(lab))], "and the group is back in its parent group");
+        var person = await lab.CliAsync("restore", "--config", lab.Config, "--entity", report.Id, "--as", "carol");
+        person.ExitCode.Should().Be(0, person.ToString());
+        person.Error.Should().Contain($"left out manager {Mgr(lab)}");
+        var restoredReport = (await lab.ReadEntryAsync(Rep(lab)))!;
+        restoredReport.Strings("manager").Should().BeEmpty();
+        restoredReport.Strings("memberOf").Select(DistinguishedName.Normalize).Should().BeEquivalentTo([DistinguishedName.Normalize(Team(lab))], "the report is back in the restored team");
+        restoredReport.String("mail").Should().Be($"r.{lab.Tag}@corp.example");
+    }
 }
