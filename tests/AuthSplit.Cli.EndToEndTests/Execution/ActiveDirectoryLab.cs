@@ -197,6 +197,8 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
 
     public Task<CliResult> CliAsync(params string[] args) => CliProcess.RunAsync(Work, "077", _environment, args);
 
+    public CliProcess StartCli(params string[] args) => CliProcess.Start(Work, "077", _environment, args);
+
     public async Task<PlanDocument> PlanAsync()
     {
         var result = await CliAsync("plan", "--config", Config, "--out", PlanPath);

@@ -546,4 +546,88 @@ public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutput
         restoredReport.Strings("memberOf").Select(DistinguishedName.Normalize).Should().BeEquivalentTo([DistinguishedName.Normalize(Team(lab))], "the report is back in the restored team");
         restoredReport.String("mail").Should().Be($"r.{lab.Tag}@corp.example");
     }
+
+    [Fact]
+    public async Task A_wave_on_Active_Directory_killed_4_times_at_random_moments_ends_as_an_uninterrupted_run()
+    {
+        const int People = 40;
+        const int SigKill = 9;
+        var random = new Random(4);
+        string Person(ActiveDirectoryLab l, int i) => ActiveDirectoryLab.Dn($"Person {i:D2}", l.Ou);
+        string Kept(ActiveDirectoryLab l) => ActiveDirectoryLab.Dn("Kai Kept", $"OU=exec-{l.Tag}-other,{l.Domain}");
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => string.Concat(Enumerable.Range(0, People).Select(i => ActiveDirectoryLab.User(Person(l, i), $"x{l.Tag}p{i}", i % 5 == 0 ? 66048 : 512, $"E-{l.Tag}-{i}", $"p{i}.{l.Tag}@corp.example")))
+                + $"dn: OU=exec-{l.Tag}-other,{l.Domain}\nobjectClass: organizationalUnit\n\n"
+                + ActiveDirectoryLab.User(Kept(l), $"x{l.Tag}k", 512, null, null)
+                + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-even", l.Ou), $"x{l.Tag}ge", [.. Enumerable.Range(0, People).Where(i => i % 2 == 0).Select(i => Person(l, i)), Kept(l)])
+                + ActiveDirectoryLab.Group(ActiveDirectoryLab.Dn("g-all", l.Ou), $"x{l.Tag}ga", [.. Enumerable.Range(0, People).Select(i => Person(l, i)), Kept(l)]),
+            l => Enumerable.Range(0, People).Select(i => ($"E-{l.Tag}-{i}", $"p{i}.{l.Tag}@corp.example")));
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Disposition == Disposition.Remove).ToList();
+        removals.Should().HaveCount(People);
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDomainAsync();
+
+        var killed = 0;
+        for (var attempt = 0; attempt < 12 && killed < 4; attempt++)
+        {
+            using var run = lab.StartCli(lab.Run("staff"));
+            for (var i = 0; i < 600 && !run.HasExited && !run.OutputSoFar.Contains("remaining of", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            await Task.Delay(random.Next(100, 700));
+            if (run.HasExited)
+            {
+                break;
+            }
+
+            run.Signal(SigKill);
+            (await run.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode.Should().Be(128 + SigKill);
+            killed++;
+            output.WriteLine($"kill {killed}: {lab.Emulator.Writes.Count} Graph writes, {People - (await lab.ReadDomainAsync()).Keys.Count(k => k.StartsWith("cn=person", StringComparison.Ordinal))} people deleted so far");
+        }
+
+        var final = await lab.CliAsync(lab.Run("staff"));
+
+        final.ExitCode.Should().Be(0, final + (await lab.StatusAsync("staff")).ToJsonString());
+        killed.Should().BeGreaterThan(2, "the kills landed while the wave was running");
+        var after = await lab.ReadDomainAsync();
+        var planned = removals.Select(e => DistinguishedName.Normalize(e.Dn)).ToHashSet();
+        before.Keys.Except(after.Keys).Should().BeEquivalentTo(planned);
+        after.Keys.Except(before.Keys).Should().BeEmpty();
+        foreach (var (dn, entry) in after)
+        {
+            if (before[dn].Strings("member").Any(m => planned.Contains(DistinguishedName.Normalize(m))))
+            {
+                entry.Strings("member").Select(DistinguishedName.Normalize).Should().BeEquivalentTo([DistinguishedName.Normalize(Kept(lab))], dn);
+                entry.Content([.. ChangeStamps, "member"]).Should().Be(before[dn].Content([.. ChangeStamps, "member"]), dn);
+            }
+            else
+            {
+                entry.Content().Should().Be(before[dn].Content(), $"{dn} was not written (uSNChanged included)");
+            }
+        }
+
+        (await lab.EntityStatesAsync("staff")).Values.Select(v => v.State).Should().OnlyContain(s => s == "done");
+        lab.Emulator.Writes.Where(w => w.Path.Contains("onPremisesSyncBehavior", StringComparison.Ordinal)).Select(w => w.Path)
+            .Should().OnlyHaveUniqueItems("no source-of-authority write is applied twice").And.HaveCount(People);
+        var store = await lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            foreach (var entity in removals)
+            {
+                var steps = await store.GetStepsAsync(plan.PlanId!, entity.Id, CancellationToken.None);
+                var journal = string.Join("\n", steps.Select(s => $"{s.Step} {s.Outcome} #{s.Attempt} {s.Before} {s.After}"));
+
+                // A kill between the write and its journal row leaves the next run to find it done (already-done).
+                steps.Count(s => s.Step == StepAction.DisableLegacyAccount && s.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone).Should().Be(1, $"{entity.Dn} is disabled once:\n{journal}");
+                steps.Count(s => s.Step == StepAction.DeleteLegacyEntry && s.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone).Should().Be(1, $"{entity.Dn} is deleted once:\n{journal}");
+                steps.Should().NotContain(s => s.Outcome == StepOutcome.Stale || s.Outcome == StepOutcome.Refused || s.Outcome == StepOutcome.Failed, journal);
+                (await store.GetBackupAsync(entity.Id, CancellationToken.None)).Should().NotBeNull($"{entity.Dn} was deleted, so its backup is stored");
+            }
+        }
+    }
 }
