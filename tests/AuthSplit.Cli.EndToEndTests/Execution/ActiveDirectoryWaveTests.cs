@@ -630,4 +630,53 @@ public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutput
             }
         }
     }
+
+    [Fact]
+    public async Task A_plan_rehashed_without_the_configured_protection_is_refused_by_approve_and_by_run_and_the_protected_person_is_left_untouched_and_approve_counts_what_it_really_removes()
+    {
+        // The executor re-checks protection with the rules the plan carries: a forger who drops
+        // Safety:ProtectedFilter from a plan and has it approved under a config without it must not get a
+        // protected person removed by an operator whose config protects them.
+        await using var lab = await ActiveDirectoryLab.StartAsync(
+            fixture,
+            l => ActiveDirectoryLab.User(ActiveDirectoryLab.Dn("Rae Regular", l.Ou), $"x{l.Tag}r", 512, $"E-{l.Tag}-r", $"r.{l.Tag}@corp.example")
+                + ActiveDirectoryLab.User(ActiveDirectoryLab.Dn("Lee Legal", l.Ou), $"x{l.Tag}l", 512, $"E-{l.Tag}-l", $"l.{l.Tag}@corp.example", department: "Legal"),
+            l => [($"E-{l.Tag}-r", $"r.{l.Tag}@corp.example"), ($"E-{l.Tag}-l", $"l.{l.Tag}@corp.example")]);
+        var plan = await lab.PlanAsync();
+        var regular = plan.Entities.Single(e => e.Disposition == Disposition.Remove);
+        var legal = plan.Entities.Single(e => e.Disposition == Disposition.Protected);
+        legal.Protection!.Reason.Should().Be("protected-filter");
+        var forged = PlanSerializer.WithPlanId(plan with
+        {
+            PlanId = null,
+            Settings = plan.Settings with { Safety = plan.Settings.Safety with { ProtectedFilter = null } },
+            Entities = [.. plan.Entities.Select(e => e.Id == legal.Id ? e with { Disposition = Disposition.Remove, Protection = null, Steps = regular.Steps } : e)],
+        });
+        var forgedPath = Path.Combine(lab.Work, "forged-plan.json");
+        await File.WriteAllBytesAsync(forgedPath, PlanSerializer.Serialize(forged));
+        var weak = JsonNode.Parse(await File.ReadAllTextAsync(lab.Config))!.AsObject();
+        weak["Safety"]!.AsObject().Remove("ProtectedFilter");
+        var weakConfig = Path.Combine(lab.Work, "weak.json");
+        await File.WriteAllTextAsync(weakConfig, weak.ToJsonString());
+        var before = await lab.ReadDomainAsync();
+
+        var approve = await lab.CliAsync("approve", "--config", lab.Config, "--plan", forgedPath, "--by", "alice");
+        var approveWeak = await lab.CliAsync("approve", "--config", weakConfig, "--plan", forgedPath, "--by", "alice");
+        var run = await lab.CliAsync(lab.Run("staff", forgedPath));
+
+        approve.ExitCode.Should().Be(2, approve.ToString());
+        approve.Error.Should().Contain("Safety:ProtectedFilter").And.Contain("(department=Legal)");
+        approveWeak.ExitCode.Should().Be(0, "that config matches the forged plan: " + approveWeak);
+        approveWeak.Output.Should().Contain("wave staff: 2 to remove", "the approver is shown what the entities remove, not the plan's own summary");
+        approveWeak.Error.Should().Contain("the plan's summary says 1 to remove").And.Contain("edited after planning");
+        run.ExitCode.Should().Be(2, "the operator's config protects more than the plan: " + run);
+        run.Error.Should().Contain("Safety:ProtectedFilter");
+        lab.Emulator.Writes.Should().BeEmpty();
+        var after = await lab.ReadDomainAsync();
+        after.Keys.Should().BeEquivalentTo(before.Keys);
+        foreach (var (dn, entry) in after)
+        {
+            entry.Content().Should().Be(before[dn].Content(), $"{dn} was not written");
+        }
+    }
 }
