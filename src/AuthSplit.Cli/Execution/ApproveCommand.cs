@@ -40,8 +40,17 @@ public static class ApproveCommand
                 $"Plan {plan.PlanId} approved by {approval.ApprovedBy} at {approval.ApprovedAt:yyyy-MM-dd HH:mm:ss}Z ({state.Store.Description})."));
             foreach (var wave in plan.Summary.Waves)
             {
+                // Counted from the entities, which are what runs: the summary is the plan's own account of
+                // them, and a plan edited and re-hashed after planning may not have kept it true.
+                var remove = plan.Entities.Count(e => e.Wave == wave.Name && e.Disposition == Disposition.Remove);
+                var blocked = plan.Entities.Count(e => e.Wave == wave.Name && e.Disposition == Disposition.Blocked);
                 await console.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"  wave {wave.Name}: {wave.Remove} to remove, {wave.Blocked} blocked (not executed), deadline {wave.Deadline}{(wave.DeleteBudgetExceeded ? $"; {wave.PlannedDeletes} deletes exceed the budget of {wave.MaxDeletes}: the wave will stop there" : "")}"));
+                    $"  wave {wave.Name}: {remove} to remove, {blocked} blocked (not executed), deadline {wave.Deadline}{(wave.DeleteBudgetExceeded ? $"; {wave.PlannedDeletes} deletes exceed the budget of {wave.MaxDeletes}: the wave will stop there" : "")}"));
+                if (remove != wave.Remove || blocked != wave.Blocked)
+                {
+                    await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"warning: wave {wave.Name}: the plan's summary says {wave.Remove} to remove and {wave.Blocked} blocked, its entities {remove} and {blocked}: the plan was edited after planning; check what it removes (authsplit plan show) before it runs"));
+                }
             }
 
             await console.Output.WriteLineAsync($"Next: another operator runs a wave with authsplit run --config {configPath} --plan <plan> --wave <wave>.");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using AuthSplit.Cli.Configuration;
 using AuthSplit.Cli.Planning;
 using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Directory;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Restoring;
@@ -49,6 +50,24 @@ public static class RestoreCommand
             added = await writer.AddAsync(recipe.Entry, cancellationToken);
         }
 
+        var leftOutLinks = new List<string>();
+        if ((added.Status == LegacyWriteStatus.NoSuchObject || added.Detail?.StartsWith("constraintViolation (19)", StringComparison.Ordinal) == true)
+            && DistinguishedName.Parse(recipe.Entry.Dn).Parent is { Rdns.Count: > 0 } parent
+            && await writer.ReadEntryAsync(parent.Original, cancellationToken) is not null)
+        {
+            // The parent is there, so a value may name an entry that is not: AD refuses an add whose link
+            // values point at deleted objects (Samba: noSuchObject for a member, constraintViolation
+            // "Referenced object not found" for a manager), e.g. a group member who left after the group's
+            // backup, or a manager who left in the same wave. Those values are left out, and said so.
+            var (entry, missing) = await WithoutLinksToMissingEntriesAsync(writer, recipe.Entry, options.Source.BaseDn, cancellationToken);
+            if (missing.Count > 0)
+            {
+                recipe = recipe with { Entry = entry };
+                leftOutLinks = missing;
+                added = await writer.AddAsync(recipe.Entry, cancellationToken);
+            }
+        }
+
         switch (added.Status)
         {
             case LegacyWriteStatus.Done:
@@ -86,7 +105,15 @@ public static class RestoreCommand
             }
         }
 
-        var data = JsonSerializer.Serialize(new RestoreData(recipe.Entry.Dn, groups, missingGroups, recipe.KeepsIdentity, recipe.CreatedDisabled, recipe.LeftOut, recipe.Notes));
+        var notes = recipe.Notes.ToList();
+        notes.AddRange(leftOutLinks.Select(link => $"left out {link}: no such entry any more (deleted since the backup was taken)"));
+        var primaryGroup = dialect == DirectoryDialect.ActiveDirectory ? await PrimaryGroupNotRestoredAsync(writer, backup.Entry, recipe.Entry.Dn, cancellationToken) : null;
+        if (primaryGroup is not null)
+        {
+            notes.Add(primaryGroup);
+        }
+
+        var data = JsonSerializer.Serialize(new RestoreData(recipe.Entry.Dn, groups, missingGroups, recipe.KeepsIdentity, recipe.CreatedDisabled, recipe.LeftOut, notes));
         var record = await state.Store.RecordRestoreAsync(new RestoreRecord(backup.PlanId, backup.Wave, backup.EntityId, new ExecutionActor(who, Environment.MachineName), TimeProvider.System.GetUtcNow(), data), cancellationToken);
         log.Information("Entity {EntityId} restored to {Dn} by {Operator} (ledger record {Sequence})", backup.EntityId, recipe.Entry.Dn, who, record.Sequence);
         await console.Output.WriteLineAsync($"Restored {recipe.Entry.Dn} from its backup of {backup.TakenAt:yyyy-MM-dd HH:mm}Z with {groups.Count} group membership(s); recorded in the ledger (record {record.Sequence}).");
@@ -100,16 +127,101 @@ public static class RestoreCommand
             await console.Output.WriteLineAsync("note: " + note);
         }
 
+        if (primaryGroup is not null)
+        {
+            await console.Error.WriteLineAsync("warning: " + primaryGroup);
+        }
+
+        foreach (var link in leftOutLinks)
+        {
+            await console.Error.WriteLineAsync($"warning: left out {link}: no such entry any more (deleted since the backup was taken); the rest of the entry is restored.");
+        }
+
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// The entry without the values that name an entry (a DN under Source:BaseDn) which no longer exists,
+    /// and those values as "attribute value" for the operator.
+    /// </summary>
+    private static async Task<(Core.Model.DirectoryEntry Entry, List<string> Missing)> WithoutLinksToMissingEntriesAsync(ILegacyDirectoryWriter writer, Core.Model.DirectoryEntry entry, string? baseDn, CancellationToken cancellationToken)
+    {
+        var scope = baseDn is not null && DistinguishedName.TryParse(baseDn, out var parsed, out _) ? parsed : null;
+        var attributes = new Dictionary<string, IReadOnlyList<byte[]>>(StringComparer.OrdinalIgnoreCase);
+        var missing = new List<string>();
+        foreach (var (name, values) in entry.Attributes)
+        {
+            var kept = new List<byte[]>();
+            foreach (var value in values)
+            {
+                var text = System.Text.Encoding.UTF8.GetString(value);
+                if (DistinguishedName.TryParse(text, out var dn, out _) && dn.Rdns.Count > 1 && (scope is null || dn.IsWithin(scope))
+                    && await writer.ReadEntryAsync(text, cancellationToken) is null)
+                {
+                    missing.Add($"{name} {text}");
+                }
+                else
+                {
+                    kept.Add(value);
+                }
+            }
+
+            if (kept.Count > 0)
+            {
+                attributes[name] = kept;
+            }
+        }
+
+        return (new Core.Model.DirectoryEntry(entry.Dn, attributes), missing);
+    }
+
+    /// <summary>
+    /// AD keeps the membership in an account's primary group in its primaryGroupID, not in the group's
+    /// member values, so the backup's group list does not hold it and the add leaves primaryGroupID to AD
+    /// (Domain Users). Null when the re-created account has the backup's primary group; otherwise what to do.
+    /// </summary>
+    private static async Task<string?> PrimaryGroupNotRestoredAsync(ILegacyDirectoryWriter writer, Core.Model.DirectoryEntry backedUp, string dn, CancellationToken cancellationToken)
+    {
+        if (backedUp.GetString("primaryGroupID") is not { } wanted || await writer.ReadEntryAsync(dn, cancellationToken) is not { } restored)
+        {
+            return null;
+        }
+
+        var now = restored.GetString("primaryGroupID");
+        return now == wanted
+            ? null
+            : $"its primary group was not restored: primaryGroupID was {wanted} (the group whose objectSid ends in -{wanted}) and is {now ?? "unset"} now; add the account to that group and set its primaryGroupID to {wanted} if it is to be as it was";
+    }
+
+    // What an operator is told to change on a restored account (enable it, set a password): not evidence against it being ours.
+    private static readonly HashSet<string> ChangedAfterRestore = new(StringComparer.OrdinalIgnoreCase) { "userAccountControl", "userPassword" };
+
+    /// <summary>
+    /// Whether the entry found at the backup's DN is this backup's restored entry. With a kept identity
+    /// (OpenLDAP's entryUUID) that decides. Without one (Active Directory always, OpenLDAP when the Relax add
+    /// was refused) the DN alone cannot tell it from another entry created there since the delete, a new
+    /// hire of the same name, who would then be given the deleted entry's group memberships: on AD the
+    /// account name (sAMAccountName, unique in the domain) must be the backup's, otherwise every value the
+    /// restore writes must be there.
+    /// </summary>
     private static bool SameIdentity(Core.Model.DirectoryEntry present, RestoreRecipe recipe, DirectoryDialect dialect)
     {
         var attribute = Core.Planning.Preconditions.EntityIdentity.AttributeFor(dialect);
         var wanted = recipe.Entry.GetValues(attribute);
-        var found = present.GetValues(attribute);
-        // Without a kept identity (AD, or a refused Relax add) the DN is all there is to compare.
-        return wanted.Count == 0 || (found.Count == 1 && wanted[0].AsSpan().SequenceEqual(found[0]));
+        if (wanted.Count > 0)
+        {
+            var found = present.GetValues(attribute);
+            return found.Count == 1 && wanted[0].AsSpan().SequenceEqual(found[0]);
+        }
+
+        if (dialect == DirectoryDialect.ActiveDirectory && recipe.Entry.GetString("sAMAccountName") is { } account)
+        {
+            return string.Equals(present.GetString("sAMAccountName"), account, StringComparison.OrdinalIgnoreCase);
+        }
+
+        return recipe.Entry.Attributes
+            .Where(a => !ChangedAfterRestore.Contains(a.Key))
+            .All(a => a.Value.All(value => present.GetValues(a.Key).Any(p => p.AsSpan().SequenceEqual(value))));
     }
 
     private sealed record RestoreData(string Dn, IReadOnlyList<string> Groups, IReadOnlyList<string> MissingGroups, bool KeptIdentity, bool CreatedDisabled, IReadOnlyList<string> LeftOut, IReadOnlyList<string> Notes);

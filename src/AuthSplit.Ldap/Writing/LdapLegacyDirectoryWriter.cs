@@ -137,15 +137,49 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
         // and every value to delete is gone is the modify already in state.
         if ((result.Status == LegacyWriteStatus.AlreadyExists || result.Detail?.StartsWith("unwillingToPerform (53)", StringComparison.Ordinal) == true)
             && changes.All(c => c.Kind != AttributeChangeKind.Replace && c.Values.Count > 0)
-            && await ReadEntryAsync(dn, cancellationToken) is { } entry
-            && changes.All(c => IsInState(entry, c)))
+            && await ReadEntryAsync(dn, cancellationToken) is { } entry)
         {
-            return new LegacyWriteResult(LegacyWriteStatus.AlreadyInState, result.Detail, dn);
+            if (changes.All(c => IsInState(entry, c)))
+            {
+                return new LegacyWriteResult(LegacyWriteStatus.AlreadyInState, result.Detail, dn);
+            }
+
+            // AD also answers entryAlreadyExists when the member is in the group through its primaryGroupID
+            // (Samba: "already set via primaryGroupID"), a membership no member value shows: a restored
+            // account's default primary group (Domain Users) is one, when the backup listed it as a value.
+            if (result.Status == LegacyWriteStatus.AlreadyExists && await MembersThroughPrimaryGroupAsync(entry, changes, cancellationToken))
+            {
+                return new LegacyWriteResult(LegacyWriteStatus.AlreadyInState, result.Detail + " (a member through its primaryGroupID)", dn);
+            }
         }
 
         return result.Status == LegacyWriteStatus.AlreadyExists
             ? new LegacyWriteResult(LegacyWriteStatus.Rejected, result.Detail)
             : result;
+    }
+
+    // Every member value to add that the group does not list names an entry whose primaryGroupID is the
+    // group's RID (the last sub-authority of its objectSid).
+    private async Task<bool> MembersThroughPrimaryGroupAsync(DirectoryEntry group, IReadOnlyList<AttributeChange> changes, CancellationToken cancellationToken)
+    {
+        if (Dialect != DirectoryDialect.ActiveDirectory
+            || !changes.All(c => c.Kind == AttributeChangeKind.Add && c.Attribute.Equals("member", StringComparison.OrdinalIgnoreCase))
+            || group.GetValues("objectSid") is not [{ Length: >= 12 } sid])
+        {
+            return false;
+        }
+
+        var rid = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(sid.AsSpan(sid.Length - 4)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var value in changes.SelectMany(c => c.Values).Where(v => !group.GetValues("member").Any(p => SameValue(p, v))))
+        {
+            var member = await ReadEntryAsync(Encoding.UTF8.GetString(value), cancellationToken);
+            if (member?.GetString("primaryGroupID") != rid)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsInState(DirectoryEntry entry, AttributeChange change)
