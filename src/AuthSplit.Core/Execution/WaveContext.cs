@@ -30,6 +30,9 @@ internal sealed class WaveContext
 
     public required ProtectionPolicy Protection { get; init; }
 
+    /// <summary>The running configuration's <c>Safety</c> protection, checked beside the plan's: a protection added (or a plan re-hashed without one) after approval still refuses.</summary>
+    public ProtectionPolicy? ConfiguredProtection { get; init; }
+
     public required DeleteBudget Budget { get; init; }
 
     public required DirectoryDialect Dialect { get; init; }

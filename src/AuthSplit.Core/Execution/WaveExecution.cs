@@ -114,6 +114,9 @@ public sealed class WaveExecution : IWaveExecution
             Time = _time,
             Actor = actor,
             Protection = ProtectionPolicy.FromPlan(plan.Settings, _settings.BindDn),
+            ConfiguredProtection = _settings.ConfiguredSafety is { } safety
+                ? ProtectionPolicy.FromPlan(plan.Settings with { Safety = plan.Settings.Safety with { ProtectedFilter = safety.ProtectedFilter, ProtectedDns = [.. safety.ProtectedDns] } }, _settings.BindDn)
+                : null,
             Budget = new DeleteBudget(plan.Settings.Safety.MaxDeletesPerWave, await BudgetUsedAsync(request.PlanId, wave.Name, entities, cancellationToken)),
             Dialect = Enum.Parse<DirectoryDialect>(plan.Settings.Dialect, ignoreCase: true),
             SourceBase = DistinguishedName.Parse(plan.Settings.BaseDn),

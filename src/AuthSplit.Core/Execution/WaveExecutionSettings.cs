@@ -34,6 +34,9 @@ public sealed record WaveExecutionSettings
     /// <summary>How long the first of a gathering waits for others before its call goes anyway.</summary>
     public TimeSpan TargetBatchLinger { get; init; } = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>The running configuration's protection (<c>Safety:ProtectedFilter</c>, <c>ProtectedDns</c>), refused at run time beside the approved plan's own.</summary>
+    public ConfiguredSafety? ConfiguredSafety { get; init; }
+
     /// <summary>How often a running wave looks at its pause flag.</summary>
     public TimeSpan PauseCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -53,6 +56,10 @@ public sealed record WaveExecutionSettings
             CloudManagedReadAttempts = Math.Max(1, limits.ReadBackAttempts),
             CloudManagedReadDelay = TimeSpan.FromSeconds(Math.Max(0, limits.ReadBackDelaySeconds)),
             Node = node,
+            ConfiguredSafety = new ConfiguredSafety(string.IsNullOrWhiteSpace(options.Safety.ProtectedFilter) ? null : options.Safety.ProtectedFilter, [.. options.Safety.ProtectedDns]),
         };
     }
 }
+
+/// <summary>The protection a configuration declares, as the executor re-checks it on each live entry.</summary>
+public sealed record ConfiguredSafety(string? ProtectedFilter, IReadOnlyList<string> ProtectedDns);

@@ -35,6 +35,23 @@ public sealed class RunTimeSafetyTests
     }
 
     [Fact]
+    public async Task A_protection_the_running_configuration_adds_after_approval_is_refused_at_run_time()
+    {
+        var scenario = new ExecutionScenario().Person("akira").Person("yuki", country: "JP");
+        scenario.Plan.Entities.Where(e => e.Disposition == Disposition.Remove).Should().HaveCount(2, "the plan was made without this protection");
+        scenario.Settings = scenario.Settings with { ConfiguredSafety = new ConfiguredSafety("(c=JP)", []) };
+
+        var result = await scenario.ApproveAndRunAsync();
+
+        scenario.Entity("yuki").State.Should().Be(EntityState.Refused);
+        scenario.Entity("yuki").Reason.Should().StartWith("protected: protected-filter").And.Contain("running configuration");
+        scenario.Tenant.Changes.Should().NotContain(c => c.UserId == "t-yuki");
+        scenario.Directory.Get(ExecutionScenario.DnOf("yuki")).Should().NotBeNull();
+        scenario.Entity("akira").State.Should().Be(EntityState.Done);
+        result.Entities[EntityState.Done].Should().Be(1);
+    }
+
+    [Fact]
     public async Task The_account_the_tool_binds_with_is_refused_even_when_the_plan_removes_it()
     {
         var scenario = new ExecutionScenario().Person("akira").Person("yuki");

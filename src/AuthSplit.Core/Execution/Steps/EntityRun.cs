@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Execution.Safety;
+using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Core.Planning.Preconditions;
 
@@ -176,7 +177,7 @@ internal sealed partial class EntityRun
             return located.Stale;
         }
 
-        if (located.AsPlanned is { } entry && _wave.Protection.Check(entry, _plannedDn) is { } protection)
+        if (located.AsPlanned is { } entry && (_wave.Protection.Check(entry, _plannedDn) ?? ConfiguredProtection(entry)) is { } protection)
         {
             return StepResult.Refused(
                 ReasonCodes.Format(ReasonCodes.Protected, $"{protection.Reason}: {protection.Detail}; refused at run time although the approved plan lists the entity for removal"),
@@ -185,6 +186,11 @@ internal sealed partial class EntityRun
 
         return null;
     }
+
+    private ProtectionRecord? ConfiguredProtection(DirectoryEntry entry) =>
+        _wave.ConfiguredProtection?.Check(entry, _plannedDn) is { } configured
+            ? configured with { Detail = configured.Detail + " of the running configuration (not of the approved plan)" }
+            : null;
 
     private Task<StepResult> RunStepAsync(StepAction step, int attempt, StepAction[] steps) => step switch
     {
