@@ -158,8 +158,10 @@ public static class StatusCommand
         console.Write(table);
         foreach (var next in scheduled)
         {
-            var what = next.Kind == WireName.Of(ScheduledWaveKind.HoldExpiry) ? "its hold expires" : next.Kind;
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{next.Wave}: scheduled ({what}) for {next.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, plan {next.PlanId[..Math.Min(next.PlanId.Length, 19)]}, as {PrintableText.Escape(next.Operator)}; authsplit serve must be running then"));
+            var what = next.Kind == WireName.Of(ScheduledWaveKind.HoldExpiry) ? "fires when its hold expires"
+                : next.Kind == WireName.Of(ScheduledWaveKind.Scheduled) ? "scheduled"
+                : $"will fire ({next.Kind})";
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{next.Wave}: {what} at {next.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, plan {next.PlanId[..Math.Min(next.PlanId.Length, 19)]}, as {PrintableText.Escape(next.Operator)}; authsplit serve must be running then"));
         }
 
         foreach (var wave in waves.Where(w => w.Forecast is not null))

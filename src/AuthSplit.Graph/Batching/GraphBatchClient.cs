@@ -158,6 +158,16 @@ public sealed partial class GraphBatchClient
             }
         }
 
+        // The next round sends what is left in another order, batched differently: a fault that keeps
+        // falling on one position of a batch of one size (a throttling pattern, a gateway's request count)
+        // does not then fall on the same request round after round until its budget is spent.
+        if (retry.Count > 1)
+        {
+            var shuffled = retry.ToArray();
+            Random.Shared.Shuffle(shuffled);
+            retry = [.. shuffled];
+        }
+
         state.Pending = retry;
         return new Round(retry, retryAfter, failure);
     }

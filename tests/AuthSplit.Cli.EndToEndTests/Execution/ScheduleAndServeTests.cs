@@ -26,12 +26,18 @@ public sealed class ScheduleAndServeTests(ITestOutputHelper output)
 
         var now = TimeProvider.System.GetUtcNow();
         // Whole seconds: the time as the operator types it on the command line.
-        var at = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero).AddSeconds(12);
+        var at = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero).AddSeconds(20);
         var schedule = await lab.CliAsync(Schedule(lab, "hq", at));
         schedule.ExitCode.Should().Be(0, schedule.ToString());
         schedule.Output.Should().Contain($"scheduled for {at:yyyy-MM-dd HH:mm:ss}").And.Contain("to be executed as bob").And.Contain("authsplit serve");
         lab.Emulator.Writes.Should().BeEmpty("schedule only writes the trigger");
         (await WaveStatusAsync(lab, "hq")).Should().Be("not-started");
+        var listed = await lab.CliAsync("status", "--config", lab.Config, "--format", "json");
+        var firing = JsonNode.Parse(listed.Output)!["scheduled"]!.AsArray().Should().ContainSingle("status lists what the scheduler will fire").Which!;
+        (firing["wave"]!.GetValue<string>(), firing["kind"]!.GetValue<string>(), firing["operator"]!.GetValue<string>(), firing["at"]!.GetValue<DateTimeOffset>())
+            .Should().Be(("hq", "scheduled", "bob", at));
+        var table = await lab.CliAsync("status", "--config", lab.Config);
+        table.Output.Should().Contain($"hq: scheduled at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z").And.Contain("as bob");
 
         using var serve = lab.StartCli("serve", "--config", lab.Config);
         await WaitForAsync(() => serve.OutputSoFar.Contains("Serving scheduled waves", StringComparison.Ordinal) || serve.HasExited, "serve to start");
@@ -51,6 +57,8 @@ public sealed class ScheduleAndServeTests(ITestOutputHelper output)
         ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
         (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done");
         await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+        var after = await lab.CliAsync("status", "--config", lab.Config, "--format", "json");
+        JsonNode.Parse(after.Output)!["scheduled"]!.AsArray().Should().BeEmpty("the firing is spent");
 
         await StopAsync(lab, serve);
     }
