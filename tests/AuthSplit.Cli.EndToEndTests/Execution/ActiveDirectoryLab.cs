@@ -114,15 +114,7 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
                 ["CaFile"] = Server.CaFile,
                 ["TimeoutSeconds"] = 30,
             },
-            ["Target"] = new JsonObject
-            {
-                ["Kind"] = "Graph",
-                ["BaseUrl"] = Emulator.BaseUrl.ToString(),
-                ["Auth"] = "StaticToken",
-                ["TokenEnvVar"] = "AUTHSPLIT_E2E_GRAPH_TOKEN",
-                ["AllowInsecureLoopback"] = true,
-                ["Limits"] = new JsonObject { ["MaxRetries"] = 8, ["RetryBaseDelaySeconds"] = 0.05, ["MaxRetryDelaySeconds"] = 2, ["ReadBackDelaySeconds"] = 0.05 },
-            },
+            ["Target"] = ExecutionLab.EmulatorTarget(Emulator.BaseUrl),
             ["Waves"] = waves,
             ["Matching"] = new JsonArray { new JsonObject { ["Source"] = "employeeID", ["Target"] = "employeeId" } },
             ["Safety"] = new JsonObject { ["ProtectedFilter"] = "(department=Legal)", ["MaxDeletesPerWave"] = 100 },

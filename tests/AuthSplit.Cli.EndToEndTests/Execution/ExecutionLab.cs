@@ -108,6 +108,17 @@ internal sealed class ExecutionLab : IAsyncDisposable
         await server.ModifyAsync(changes.ToString(), CancellationToken.None);
     }
 
+    /// <summary>The config's Target for the Graph emulator: a static token from the environment, quick retries for tests.</summary>
+    public static JsonObject EmulatorTarget(Uri baseUrl) => new()
+    {
+        ["Kind"] = "Graph",
+        ["BaseUrl"] = baseUrl.ToString(),
+        ["Auth"] = "StaticToken",
+        ["TokenEnvVar"] = "AUTHSPLIT_E2E_GRAPH_TOKEN",
+        ["AllowInsecureLoopback"] = true,
+        ["Limits"] = new JsonObject { ["MaxRetries"] = 8, ["RetryBaseDelaySeconds"] = 0.05, ["MaxRetryDelaySeconds"] = 2, ["ReadBackDelaySeconds"] = 0.05 },
+    };
+
     private async Task WriteConfigAsync(Action<JsonObject>? configure)
     {
         var config = new JsonObject
@@ -122,15 +133,7 @@ internal sealed class ExecutionLab : IAsyncDisposable
                 ["CaFile"] = Server.CaFile,
                 ["TimeoutSeconds"] = 10,
             },
-            ["Target"] = new JsonObject
-            {
-                ["Kind"] = "Graph",
-                ["BaseUrl"] = Emulator.BaseUrl.ToString(),
-                ["Auth"] = "StaticToken",
-                ["TokenEnvVar"] = "AUTHSPLIT_E2E_GRAPH_TOKEN",
-                ["AllowInsecureLoopback"] = true,
-                ["Limits"] = new JsonObject { ["MaxRetries"] = 8, ["RetryBaseDelaySeconds"] = 0.05, ["MaxRetryDelaySeconds"] = 2, ["ReadBackDelaySeconds"] = 0.05 },
-            },
+            ["Target"] = ExecutionLab.EmulatorTarget(Emulator.BaseUrl),
             ["Waves"] = new JsonArray
             {
                 new JsonObject { ["Name"] = "hq", ["Order"] = 1, ["Deadline"] = "2027-04-30", ["BaseDn"] = $"ou=hq,{Suffix}", ["Filter"] = "(objectClass=inetOrgPerson)" },
