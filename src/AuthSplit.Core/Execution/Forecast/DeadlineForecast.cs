@@ -89,7 +89,7 @@ public sealed record WaveForecast
             text += left >= TimeSpan.Zero ? $"; deadline in {DeadlineForecast.Format(left)}" : $"; deadline passed {DeadlineForecast.Format(-left)} ago";
         }
 
-        return FitsDeadline ? text : text + "; CANNOT FINISH BEFORE THE DEADLINE";
+        return Flag is { } flag ? text + "; " + flag : text;
     }
 }
 
