@@ -14,6 +14,24 @@ public static class LdapConnectionCheck
 {
     private const int NoSuchObject = 32;
 
+    /// <summary>The LDAP password policy control (draft-behera-ldap-password-policy), announced by slapd when its ppolicy overlay is loaded.</summary>
+    public const string PasswordPolicyControlOid = "1.3.6.1.4.1.42.2.27.8.5.1";
+
+    /// <summary>
+    /// Whether the server's root DSE announces the password policy control: without it slapd's ppolicy
+    /// overlay is not loaded, and a <c>pwdAccountLockedTime</c> lock (<c>Removal:OpenLdapDisable:
+    /// PasswordPolicyLock</c>) would not stop a bind.
+    /// </summary>
+    public static async Task<bool> AnnouncesPasswordPolicyAsync(SourceOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var settings = LdapConnectionSettings.From(options);
+        using var session = await LdapSession.OpenAsync(settings, logger, cancellationToken);
+        var response = await session.SearchAsync(new SearchRequest(string.Empty, "(objectClass=*)", SearchScope.Base, "supportedControl"), cancellationToken);
+        return response.Entries.Count == 1
+            && response.Entries[0].Attributes["supportedControl"] is { } controls
+            && controls.GetValues(typeof(string)).OfType<string>().Contains(PasswordPolicyControlOid, StringComparer.Ordinal);
+    }
+
     /// <summary>Binds and reads <c>Source:BaseDn</c> (no attributes); returns what was reached, e.g. <c>ldaps://host:636, dc=example,dc=jp</c>.</summary>
     public static async Task<string> ReadBaseEntryAsync(SourceOptions options, ILogger logger, CancellationToken cancellationToken)
     {

@@ -103,6 +103,10 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
         result.Output.Should().Contain("config OK")
             .And.Contain($"source reachable: {fixture.Server.LdapsUrl}, dc=example,dc=jp")
             .And.Contain($"target reachable: {emulator.BaseUrl.GetLeftPart(UriPartial.Authority)}, users readable");
+
+        // The fixture's slapd has no ppolicy overlay, and the sample config disables by a ppolicy lock.
+        result.Error.Should().Contain("warning: source: Removal:OpenLdapDisable is PasswordPolicyLock, but")
+            .And.Contain("does not announce the password policy control (1.3.6.1.4.1.42.2.27.8.5.1)");
     }
 
     [Fact]

@@ -58,13 +58,42 @@ public sealed class ConfigCheck(CliConsole console, ILogger log)
         }
 
         var failures = 0;
-        failures += await ConnectAsync("source", () => adapters.CheckSourceAsync(options.Source, cancellationToken));
+        var sourceFailed = await ConnectAsync("source", () => adapters.CheckSourceAsync(options.Source, cancellationToken));
+        failures += sourceFailed;
+        if (sourceFailed == 0 && options.Source.Dialect == DirectoryDialect.OpenLdap && options.Removal.OpenLdapDisable == OpenLdapDisableMethod.PasswordPolicyLock)
+        {
+            failures += await PasswordPolicyAsync(adapters, options, cancellationToken);
+        }
         if (options.Target is not null)
         {
             failures += await ConnectAsync("target", () => adapters.CheckTargetAsync(options.Target, cancellationToken));
         }
 
         return failures == 0 ? ExitCodes.Success : ExitCodes.ExternalFailure;
+    }
+
+    // The executor's OpenLDAP disable is a ppolicy lock: said now, not when the first account of a wave
+    // fails to lock. A warning, not a failure: a server may hide its root DSE from the bind account.
+    private async Task<int> PasswordPolicyAsync(AdapterFactory adapters, AuthSplitOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await adapters.AnnouncesPasswordPolicyAsync(options.Source, cancellationToken))
+            {
+                await console.Output.WriteLineAsync("source: announces the password policy control: Removal:OpenLdapDisable PasswordPolicyLock can lock accounts (where the ppolicy overlay is configured on the database)");
+                return 0;
+            }
+
+            await console.Error.WriteLineAsync(
+                $"warning: source: Removal:OpenLdapDisable is PasswordPolicyLock, but {options.Source.Url} does not announce the password policy control ({AdapterFactory.PasswordPolicyControlOid}): "
+                + "if the ppolicy overlay is not loaded, a wave's disable step fails (pwdAccountLockedTime is unknown) and nothing is deleted. Load ppolicy on the database, or set Removal:OpenLdapDisable to UnusablePassword");
+        }
+        catch (ExternalSystemException ex)
+        {
+            await console.Error.WriteLineAsync($"warning: source: could not read the root DSE's supportedControl: {ex.Message}");
+        }
+
+        return 0;
     }
 
     private static void Collect(Action resolve, List<string> faults)

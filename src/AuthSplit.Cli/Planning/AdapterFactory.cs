@@ -75,6 +75,12 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     public Task<string> CheckSourceAsync(SourceOptions options, CancellationToken cancellationToken) =>
         LdapConnectionCheck.ReadBaseEntryAsync(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), cancellationToken);
 
+    public const string PasswordPolicyControlOid = LdapConnectionCheck.PasswordPolicyControlOid;
+
+    /// <summary><c>config check --connect</c>: whether the directory announces the password policy control (slapd's ppolicy overlay).</summary>
+    public Task<bool> AnnouncesPasswordPolicyAsync(SourceOptions options, CancellationToken cancellationToken) =>
+        LdapConnectionCheck.AnnouncesPasswordPolicyAsync(options, _loggerFactory.CreateLogger<LdapLegacyDirectory>(), cancellationToken);
+
     /// <summary><c>config check --connect</c>: read one page of one Graph user.</summary>
     public Task<string> CheckTargetAsync(TargetOptions options, CancellationToken cancellationToken) =>
         GraphConnectionCheck.ReadOneUserAsync(OpenTargetConnection(options), cancellationToken);
