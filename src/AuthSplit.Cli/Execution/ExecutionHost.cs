@@ -3,10 +3,12 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Execution;
 using AuthSplit.Scheduling;
 using AuthSplit.Scheduling.Hosting;
+using AuthSplit.Scheduling.Jobs;
 using AuthSplit.Scheduling.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Quartz;
 using Serilog;
 
 namespace AuthSplit.Cli.Execution;
@@ -35,6 +37,22 @@ public sealed class ExecutionHost : IAsyncDisposable
     public IHost Host { get; }
 
     public IExecutionStore Store => _state.Store;
+
+    /// <summary>
+    /// Uses the wave scheduler without starting it (<c>schedule</c> writes a trigger, <c>status</c> lists
+    /// them), then shuts the scheduler down, so a command that only looks never fires a wave.
+    /// </summary>
+    public async Task<T> UseSchedulerAsync<T>(Func<IWaveScheduler, Task<T>> use)
+    {
+        try
+        {
+            return await use(Host.Services.GetRequiredService<IWaveScheduler>());
+        }
+        finally
+        {
+            await (await Host.Services.GetRequiredService<ISchedulerFactory>().GetScheduler(CancellationToken.None)).Shutdown(false, CancellationToken.None);
+        }
+    }
 
     /// <param name="progress">The live display of a foreground run; null for serve and schedule.</param>
     /// <param name="withAdapters">False for <c>schedule</c>, which only writes a trigger and connects to nothing.</param>

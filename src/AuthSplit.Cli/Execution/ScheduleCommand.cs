@@ -5,9 +5,6 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Scheduling.Hosting;
-using AuthSplit.Scheduling.Jobs;
-using Microsoft.Extensions.DependencyInjection;
-using Quartz;
 
 namespace AuthSplit.Cli.Execution;
 
@@ -54,16 +51,7 @@ public static class ScheduleCommand
                 throw new ExecutionRefusedException(refusal);
             }
 
-            var scheduler = execution.Host.Services.GetRequiredService<IWaveScheduler>();
-            ScheduledWave scheduled;
-            try
-            {
-                scheduled = await scheduler.ScheduleAsync(plan.PlanId!, waveName, executor, when, ct);
-            }
-            finally
-            {
-                await (await execution.Host.Services.GetRequiredService<ISchedulerFactory>().GetScheduler(CancellationToken.None)).Shutdown(false, CancellationToken.None);
-            }
+            var scheduled = await execution.UseSchedulerAsync(scheduler => scheduler.ScheduleAsync(plan.PlanId!, waveName, executor, when, ct));
 
             log.Information("Wave {Wave} of plan {PlanId} scheduled for {At} as {Operator}", waveName, plan.PlanId, when, executor);
             await console.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

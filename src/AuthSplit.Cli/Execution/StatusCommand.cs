@@ -8,8 +8,6 @@ using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Scheduling.Jobs;
-using Microsoft.Extensions.DependencyInjection;
-using Quartz;
 using Spectre.Console;
 
 namespace AuthSplit.Cli.Execution;
@@ -59,20 +57,10 @@ public static class StatusCommand
     }
 
     // What the scheduler will still fire (schedule's times and hold expiries), from Quartz's tables in the same store.
-    private static async Task<IReadOnlyList<ScheduledView>> ScheduledAsync(ExecutionHost execution, string? waveName, CancellationToken cancellationToken)
-    {
-        var scheduler = execution.Host.Services.GetRequiredService<IWaveScheduler>();
-        try
-        {
-            return [.. (await scheduler.ListAsync(cancellationToken))
-                .Where(s => waveName is null || s.Wave == waveName)
-                .Select(s => new ScheduledView(s.Wave, s.PlanId, WireName.Of(s.Kind), s.At, s.Operator))];
-        }
-        finally
-        {
-            await (await execution.Host.Services.GetRequiredService<ISchedulerFactory>().GetScheduler(CancellationToken.None)).Shutdown(false, CancellationToken.None);
-        }
-    }
+    private static async Task<IReadOnlyList<ScheduledView>> ScheduledAsync(ExecutionHost execution, string? waveName, CancellationToken cancellationToken) =>
+        [.. (await execution.UseSchedulerAsync(scheduler => scheduler.ListAsync(cancellationToken)))
+            .Where(s => waveName is null || s.Wave == waveName)
+            .Select(s => new ScheduledView(s.Wave, s.PlanId, WireName.Of(s.Kind), s.At, s.Operator))];
 
     private static async Task<WaveStatusView> ReadWaveAsync(IExecutionStore store, AuthSplitOptions options, Dictionary<string, PlanDocument?> plans, string wave, bool withEntities, CancellationToken cancellationToken)
     {
