@@ -117,7 +117,7 @@ public sealed class WaveExecution : IWaveExecution
             ConfiguredProtection = _settings.ConfiguredSafety is { } safety
                 ? ProtectionPolicy.FromPlan(plan.Settings with { Safety = plan.Settings.Safety with { ProtectedFilter = safety.ProtectedFilter, ProtectedDns = [.. safety.ProtectedDns] } }, _settings.BindDn)
                 : null,
-            Budget = new DeleteBudget(plan.Settings.Safety.MaxDeletesPerWave, await BudgetUsedAsync(request.PlanId, wave.Name, entities, cancellationToken)),
+            Budget = new DeleteBudget(plan.Settings.Safety.MaxDeletesPerWave, await BudgetUsedAsync(request.PlanId, wave.Name, states, entities, cancellationToken)),
             Dialect = Enum.Parse<DirectoryDialect>(plan.Settings.Dialect, ignoreCase: true),
             SourceBase = DistinguishedName.Parse(plan.Settings.BaseDn),
             WaveBase = DistinguishedName.Parse(wave.BaseDn),
@@ -175,24 +175,24 @@ public sealed class WaveExecution : IWaveExecution
 
     // The deletes done, plus the entities begun in earlier runs (held, or unfinished) whose delete is still
     // ahead: they were switched and disabled under a slot they keep until they are deleted or end final.
-    private async Task<int> BudgetUsedAsync(string planId, string wave, IReadOnlyList<PlannedEntity> entities, CancellationToken cancellationToken)
+    // The wave's states, as the run has just read them from the journal.
+    private async Task<int> BudgetUsedAsync(string planId, string wave, Dictionary<string, EntityState> states, IReadOnlyList<PlannedEntity> entities, CancellationToken cancellationToken)
     {
         var used = await _store.CountDeletesAsync(planId, wave, cancellationToken);
-        var withDelete = entities.Where(e => e.Steps.Any(s => s.Action == StepAction.DeleteLegacyEntry)).Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
-        await foreach (var entity in _store.ReadEntitiesAsync(planId, wave, cancellationToken))
+        foreach (var entity in entities.Where(e => e.Steps.Any(s => s.Action == StepAction.DeleteLegacyEntry)))
         {
-            if (!withDelete.Contains(entity.EntityId) || !EntityRun.HoldsSlot(entity.State))
+            if (!states.TryGetValue(entity.Id, out var state) || !EntityRun.HoldsSlot(state))
             {
                 continue;
             }
 
-            if (entity.State == EntityState.Held)
+            if (state == EntityState.Held)
             {
                 used++; // a hold comes before the delete
                 continue;
             }
 
-            var steps = await _store.GetStepsAsync(planId, entity.EntityId, cancellationToken);
+            var steps = await _store.GetStepsAsync(planId, entity.Id, cancellationToken);
             if (!steps.Any(s => s.Step == StepAction.DeleteLegacyEntry && s.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone))
             {
                 used++;

@@ -103,7 +103,9 @@ internal sealed partial class EntityRun
         }
 
         var deleted = false;
-        var end = EntityRunEnd.Final;
+        // Stopped unless a return below says otherwise: a stop between steps or an exception leaves the
+        // entity unfinished, and it keeps its slot.
+        var end = EntityRunEnd.Stopped;
         try
         {
             for (var i = next; i < steps.Length; i++)
@@ -142,11 +144,6 @@ internal sealed partial class EntityRun
             }
 
             return end = EntityRunEnd.Final;
-        }
-        catch
-        {
-            end = EntityRunEnd.Stopped;
-            throw;
         }
         finally
         {
