@@ -288,7 +288,7 @@ public sealed class ExecutionOptions
     /// <summary>LDAP operations in flight at once against the legacy directory, each on its own connection (the bound on what the executor asks of the directory).</summary>
     public int LdapConnections { get; set; } = ExecutionDefaults.LdapConnections;
 
-    /// <summary>Attempts per LDAP operation before the directory counts as unreachable (the wave then stops, resumable).</summary>
+    /// <summary>Attempts per LDAP operation before the directory counts as unreachable (the wave then stops, resumable). The default, 10, with backoff from 250 ms doubling to at most 8 s, rides out about 40 s of a server restarting.</summary>
     public int LdapMaxRetries { get; set; } = ExecutionDefaults.LdapMaxRetries;
 
     /// <summary>Seconds per LDAP operation before it is given up on and retried.</summary>
@@ -304,7 +304,7 @@ public static class ExecutionDefaults
     public const int MaxConcurrency = 256;
     public const int LdapConnections = 8;
     public const int MaxLdapConnections = 64;
-    public const int LdapMaxRetries = 6;
+    public const int LdapMaxRetries = 10;
     public const int LdapOperationTimeoutSeconds = 30;
     public const double ForecastLdapOperationsPerSecond = 200;
 }
