@@ -27,6 +27,12 @@ public sealed class AuthSplitOptions
 
     /// <summary>How waves are executed.</summary>
     public ExecutionOptions Execution { get; set; } = new();
+
+    /// <summary>The systems still authenticating against the legacy directory, each cut over in one wave.</summary>
+    public IList<SystemOptions> Systems { get; init; } = [];
+
+    /// <summary>How each person's password sync from the legacy platform is stopped.</summary>
+    public PasswordSyncOptions PasswordSync { get; set; } = new();
 }
 
 public enum DirectoryDialect

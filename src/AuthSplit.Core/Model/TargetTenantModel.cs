@@ -35,3 +35,20 @@ public sealed record TargetGroup(string Id, string? DisplayName, bool? SecurityE
 public sealed record TargetApplication(string Id, string? AppId, string? DisplayName, IReadOnlyList<string> IdentifierUris);
 
 public sealed record TargetServicePrincipal(string Id, string? AppId, string? DisplayName, bool? AccountEnabled, string? ServicePrincipalType);
+
+/// <summary>
+/// What the planner reads of the target besides its users: the groups still synchronised from
+/// on-premises with their members, and the applications and service principals systems cut over to.
+/// </summary>
+public sealed record TargetInventory
+{
+    /// <summary>Every group; <see cref="TargetGroupMembers.MemberIds"/> is read only for the synchronised ones.</summary>
+    public required IReadOnlyList<TargetGroupMembers> Groups { get; init; }
+
+    public required IReadOnlyList<TargetApplication> Applications { get; init; }
+
+    public required IReadOnlyList<TargetServicePrincipal> ServicePrincipals { get; init; }
+}
+
+/// <summary>A group and, when it is synchronised from on-premises, the ids of its user members (direct).</summary>
+public sealed record TargetGroupMembers(TargetGroup Group, IReadOnlyList<string> MemberIds);

@@ -14,4 +14,15 @@ public interface ITargetDirectorySource
     /// <summary>The plan's record of the last read: kind, location, user count and the hash of exactly the pages read.</summary>
     /// <exception cref="InvalidOperationException">No read has completed (never started, still running, or failed).</exception>
     InputDescription DescribeRead();
+
+    /// <summary>
+    /// The tenant's groups (members of the synchronised ones), applications and service principals: live
+    /// from Graph, or from the snapshot's inventory files (a snapshot saved without them answers with an
+    /// <see cref="Errors.InputException"/> that says to save the snapshot again).
+    /// </summary>
+    Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken);
+
+    /// <summary>The plan's record of the inventory read (kind <c>graph-inventory</c>, count of objects, hash of what was read).</summary>
+    /// <exception cref="InvalidOperationException">No inventory read has completed.</exception>
+    InputDescription DescribeInventoryRead();
 }

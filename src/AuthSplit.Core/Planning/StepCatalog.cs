@@ -46,14 +46,41 @@ public static class StepCatalog
         new(StepAction.VerifyLegacyAbsent, "legacy", Destructive: false, DryRunCheck.Unchecked,
             "Only meaningful after delete-legacy-entry has run.",
             _ => "Search the legacy directory by the entry's identity and DN and record that nothing is found."),
+        new(StepAction.SwitchGroupSourceOfAuthority, "target", Destructive: false, DryRunCheck.Checked,
+            "The target read found the group synchronised from on-premises (onPremisesSyncEnabled true) with members among the plan's people; the write is not tried by a dry run.",
+            _ => "Move the cloud group's source of authority to the cloud (PATCH /v1.0/groups/{id}/onPremisesSyncBehavior isCloudManaged=true) before the wave's people are deleted, so they do not drop out of it when their legacy entries go.",
+            _ => new Reversal("PATCH onPremisesSyncBehavior isCloudManaged=false (the next sync takes the group back)", "until the legacy group or its members' legacy entries are deleted")),
+        new(StepAction.VerifyGroupCloudManaged, "target", Destructive: false, DryRunCheck.Unchecked,
+            "Only meaningful after switch-group-source-of-authority has run.",
+            _ => "Read the group's onPremisesSyncBehavior back; the wave's people are deleted only once it reads isCloudManaged true (or a decision accepts the loss)."),
+        new(StepAction.VerifyTargetApp, "target", Destructive: false, DryRunCheck.Checked,
+            "The target read found the system's service principal and whether it is enabled.",
+            _ => "Re-read the system's service principal and check that it exists and is enabled before anything is switched."),
+        new(StepAction.Cutover, "system", Destructive: false, DryRunCheck.Unchecked,
+            "A dry run never calls the cutover hook.",
+            _ => "Run the system's configured cutover (a command, or an HTTP call) that points it at the target IdP; its exit code or status, duration and a hash of its output are journalled.",
+            _ => new Reversal("the system owner's own rollback (the journal holds what the hook printed); once its legacy accounts are disabled, re-enable them from their backups first", "as long as the legacy directory is kept")),
+        new(StepAction.ProbeTarget, "system", Destructive: false, DryRunCheck.Unchecked,
+            "Probes run only at execution.",
+            _ => "Run the system's probes of the new path (LDAP bind, HTTP or command); a failing probe keeps the system failed, with its output in the journal."),
+        new(StepAction.VerifyLegacyQuiet, "legacy", Destructive: false, DryRunCheck.Probed,
+            "The dry run read the accounts; whether they authenticated after the cutover is only known at execution.",
+            _ => "Read the legacy accounts' last authentication (AD lastLogonTimestamp, OpenLDAP pwdLastSuccess or authTimestamp where the server keeps them) and check none is after the cutover; where the server keeps none, say that it cannot be checked here."),
+        new(StepAction.ProbeLegacyRefused, "legacy", Destructive: false, DryRunCheck.Unchecked,
+            "Only meaningful after disable-legacy-account has run.",
+            _ => "Try a bind as each disabled legacy account when its credential is supplied, and require it to fail; otherwise read the disabled state back."),
     ];
 
     // One immutable step per action (indexed by the action), shared by every entity's step list.
     private static readonly PlannedStep[] Steps = [.. Enum.GetValues<StepAction>().Select(a => Definitions.Single(d => d.Action == a)).Select(d => new PlannedStep(d.Action, d.DryRun))];
 
-    public static IReadOnlyList<StepDescription> Describe(RemovalSettings removal) =>
+    /// <summary>
+    /// The catalog a plan carries: the entity steps always; the group and system steps only when the plan
+    /// has synchronised groups or systems (a plan without them reads exactly as before they existed).
+    /// </summary>
+    public static IReadOnlyList<StepDescription> Describe(RemovalSettings removal, bool groups = false, bool systems = false) =>
     [
-        .. Definitions.Select(d => new StepDescription
+        .. Definitions.Where(d => IsEntityStep(d.Action) || (groups && IsGroupSwitchStep(d.Action)) || (systems && IsSystemStep(d.Action))).Select(d => new StepDescription
         {
             Action = d.Action,
             System = d.System,
@@ -64,6 +91,13 @@ public static class StepCatalog
             Reversal = d.Reversal?.Invoke(removal),
         }),
     ];
+
+    public static bool IsEntityStep(StepAction action) => action <= StepAction.VerifyLegacyAbsent;
+
+    public static bool IsGroupSwitchStep(StepAction action) => action is StepAction.SwitchGroupSourceOfAuthority or StepAction.VerifyGroupCloudManaged;
+
+    /// <summary>The steps of a system; <see cref="StepAction.BackupLegacyEntry"/> and <see cref="StepAction.DisableLegacyAccount"/> are shared with entities.</summary>
+    public static bool IsSystemStep(StepAction action) => action >= StepAction.VerifyTargetApp;
 
     /// <summary>How far a dry run checks <paramref name="action"/>.</summary>
     public static DryRunCheck DryRunOf(StepAction action) => Step(action).DryRun;

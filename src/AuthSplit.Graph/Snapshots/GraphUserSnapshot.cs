@@ -85,6 +85,11 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
     public InputDescription DescribeRead() =>
         _read ?? throw new InvalidOperationException($"the target snapshot {path} has not been read to its end");
 
+    // Replaced by the snapshot's inventory files (issue 11, in progress on a branch).
+    public Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken) => throw new NotSupportedException("the target inventory read is not built yet");
+
+    public InputDescription DescribeInventoryRead() => throw new InvalidOperationException("no inventory read");
+
     // Pages saved from Graph responses carry @odata.nextLink on every page but the last. A link on the
     // last page file means the page it names was never saved (or was deleted): the read is short. A page
     // without one before the last means the files are not one read. Pages without any links (our own

@@ -28,9 +28,10 @@ public sealed class WireNameTests
     public void The_step_catalog_describes_each_action_once_with_the_dry_run_every_entity_step_carries()
     {
         var removal = new RemovalSettings("ou=quarantine,dc=example,dc=com", 7, 400);
-        var catalog = StepCatalog.Describe(removal);
+        var catalog = StepCatalog.Describe(removal, groups: true, systems: true);
 
         catalog.Select(s => s.Action).Should().Equal(Enum.GetValues<StepAction>());
+        StepCatalog.Describe(removal).Select(s => s.Action).Should().Equal(Enum.GetValues<StepAction>().Where(StepCatalog.IsEntityStep), "a plan without systems or synchronised groups carries the entity steps only, as before they existed");
         foreach (var kind in Enum.GetValues<EntityKind>())
         {
             foreach (var step in StepCatalog.For(kind, hasTarget: true, removal))

@@ -32,4 +32,23 @@ public sealed class InMemoryTargetDirectory(IEnumerable<TargetUser> users) : ITa
     }
 
     public InputDescription DescribeRead() => _read ?? throw new InvalidOperationException("not read to its end");
+
+    /// <summary>The groups, applications and service principals <see cref="ReadInventoryAsync"/> answers with.</summary>
+    public TargetInventory Inventory { get; set; } = new() { Groups = [], Applications = [], ServicePrincipals = [] };
+
+    private InputDescription? _inventoryRead;
+
+    public async Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
+        var ids = Inventory.Groups.Select(g => "group:" + g.Group.Id + ":" + string.Join(',', g.MemberIds))
+            .Concat(Inventory.Applications.Select(a => "application:" + a.Id))
+            .Concat(Inventory.ServicePrincipals.Select(s => "servicePrincipal:" + s.Id + ":" + s.AccountEnabled));
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', ids)));
+        _inventoryRead = new InputDescription { Kind = "graph-inventory", Location = Description, Sha256 = "sha256:" + Convert.ToHexStringLower(hash), Count = Inventory.Groups.Count + Inventory.Applications.Count + Inventory.ServicePrincipals.Count };
+        return Inventory;
+    }
+
+    public InputDescription DescribeInventoryRead() => _inventoryRead ?? throw new InvalidOperationException("inventory not read");
 }

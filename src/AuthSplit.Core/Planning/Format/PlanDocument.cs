@@ -25,6 +25,12 @@ public sealed record PlanDocument
 
     public required IReadOnlyList<PlannedEntity> Entities { get; init; }
 
+    /// <summary>The configured systems, each cut over in its wave; null when none is configured (plans made before systems existed read the same).</summary>
+    public IReadOnlyList<PlannedSystem>? Systems { get; init; }
+
+    /// <summary>Cloud groups still synchronised from the legacy directory that the plan's people belong to; null when the target read found none.</summary>
+    public IReadOnlyList<PlannedGroupSwitch>? GroupSwitches { get; init; }
+
     public required IReadOnlyList<DecisionRecord> Decisions { get; init; }
 }
 
@@ -38,6 +44,9 @@ public sealed record PlanInputs
     public required string ConfigSha256 { get; init; }
 
     public InputDescription? Decisions { get; init; }
+
+    /// <summary>The target's groups, applications and service principals as read (kind <c>graph-inventory</c>); null when the plan has no systems and no synchronised groups were read.</summary>
+    public InputDescription? TargetInventory { get; init; }
 }
 
 /// <summary>Where an input came from and the hash of exactly what was read.</summary>
@@ -173,6 +182,9 @@ public sealed record PlannedEntity
     public required IReadOnlyList<PlannedStep> Steps { get; init; }
 
     public required Precondition Precondition { get; init; }
+
+    /// <summary>People with a target account: how their password sync is stopped and what the target read showed; null for other kinds (and in plans made before it existed: the Graph switch).</summary>
+    public PersonSyncPlan? PasswordSync { get; init; }
 }
 
 public enum MatchStatus

@@ -15,4 +15,16 @@ public enum StepAction
     Hold,
     DeleteLegacyEntry,
     VerifyLegacyAbsent,
+
+    // A synchronised cloud group the wave's people belong to, before their deletes.
+    SwitchGroupSourceOfAuthority,
+    VerifyGroupCloudManaged,
+
+    // A system (relying party), before its wave's deletes; backup-legacy-entry and
+    // disable-legacy-account above are reused for each of its legacy accounts.
+    VerifyTargetApp,
+    Cutover,
+    ProbeTarget,
+    VerifyLegacyQuiet,
+    ProbeLegacyRefused,
 }
