@@ -24,6 +24,7 @@ public static class AuthSplitCommandLine
             StatusCommand.Create(console),
             PauseCommands.Pause(console),
             PauseCommands.Resume(console),
+            GateCommand.Create(console),
         };
 
         var parseResult = root.Parse(args);

@@ -154,6 +154,62 @@ public sealed partial class AdoExecutionStore
         }, cancellationToken), cancellationToken);
     }
 
+    public Task RecordGateEventAsync(GateEvent gateEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(gateEvent);
+        return WriteAsync((connection, transaction) => AppendLedgerAsync(connection, transaction, new LedgerDraft(LedgerKind.Gate, AnyPlan, gateEvent.Actor.Operator, gateEvent.Actor.Node)
+        {
+            Wave = gateEvent.Wave,
+            EntityId = GateEntityId(gateEvent.Gate),
+            Data = Json(writer =>
+            {
+                writer.WriteString("gate", gateEvent.Gate);
+                writer.WriteString("event", Sql.Wire(gateEvent.Kind));
+                writer.WriteString("at", Sql.Time(gateEvent.At));
+                if (gateEvent.TenantId is not null)
+                {
+                    writer.WriteString("tenantId", gateEvent.TenantId);
+                }
+
+                if (gateEvent.PasswordSyncEnabled is { } enabled)
+                {
+                    writer.WriteBoolean("passwordSyncEnabled", enabled);
+                }
+
+                if (gateEvent.Reason is not null)
+                {
+                    writer.WriteString("reason", gateEvent.Reason);
+                }
+            }),
+        }, cancellationToken), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<GateEvent>> GetGateEventsAsync(string gate, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(gate);
+        var events = new List<GateEvent>();
+        await foreach (var record in StreamAsync(_dialect.SelectGateEvents, ReadLedgerRecord, cancellationToken, ("@kind", Sql.Wire(LedgerKind.Gate)), ("@entity_id", GateEntityId(gate))).ConfigureAwait(false))
+        {
+            using var data = System.Text.Json.JsonDocument.Parse(record.Data ?? "{}");
+            var root = data.RootElement;
+            events.Add(new GateEvent
+            {
+                Gate = gate,
+                Kind = Sql.ParseWire<GateEventKind>(root.GetProperty("event").GetString()!),
+                Wave = record.Wave ?? string.Empty,
+                Actor = new ExecutionActor(record.Actor, record.Node),
+                At = Sql.ParseTime(root.GetProperty("at").GetString()!),
+                TenantId = root.TryGetProperty("tenantId", out var tenant) ? tenant.GetString() : null,
+                PasswordSyncEnabled = root.TryGetProperty("passwordSyncEnabled", out var enabled) ? enabled.GetBoolean() : null,
+                Reason = root.TryGetProperty("reason", out var reason) ? reason.GetString() : null,
+            });
+        }
+
+        return events;
+    }
+
+    private static string GateEntityId(string gate) => "gate:" + gate;
+
     public Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pause);

@@ -337,6 +337,31 @@ public abstract class ExecutionStoreContractTests : IAsyncLifetime
         (await Store.GetWaveAsync(plan, "wave-1", Ct)).Should().BeNull("a refusal starts nothing");
     }
 
+    [Fact]
+    public async Task Gate_events_are_chained_ledger_records_in_the_last_waves_evidence_and_read_back_in_order()
+    {
+        var plan = Some.PlanId();
+        await Store.ApproveAsync(new Approval(plan, "alice", Some.Start, null), Ct);
+        var carol = new ExecutionActor("carol", "node-a");
+        await Store.RecordGateEventAsync(new GateEvent { Gate = GateNames.PasswordSync, Kind = GateEventKind.Refused, Wave = "wave-2", Actor = carol, At = Some.Start.AddMinutes(1), Reason = "wave wave-2 has never run" }, Ct);
+        await Store.RecordGateEventAsync(new GateEvent { Gate = GateNames.PasswordSync, Kind = GateEventKind.Waiting, Wave = "wave-2", Actor = carol, At = Some.Start.AddMinutes(2), TenantId = "tenant-1", PasswordSyncEnabled = true, Reason = "asked" }, Ct);
+        await Store.RecordGateEventAsync(new GateEvent { Gate = "another-gate", Kind = GateEventKind.Verified, Wave = "wave-2", Actor = carol, At = Some.Start.AddMinutes(3) }, Ct);
+        await Store.RecordGateEventAsync(new GateEvent { Gate = GateNames.PasswordSync, Kind = GateEventKind.Verified, Wave = "wave-2", Actor = new ExecutionActor("dave", "node-b"), At = Some.Start.AddMinutes(4), TenantId = "tenant-1", PasswordSyncEnabled = false, Reason = "read false" }, Ct);
+
+        var events = await Store.GetGateEventsAsync(GateNames.PasswordSync, Ct);
+
+        events.Select(e => (e.Kind, e.Actor.Operator, e.PasswordSyncEnabled, e.TenantId)).Should().Equal(
+            (GateEventKind.Refused, "carol", (bool?)null, (string?)null),
+            (GateEventKind.Waiting, "carol", true, "tenant-1"),
+            (GateEventKind.Verified, "dave", false, "tenant-1"));
+        events[2].At.Should().Be(Some.Start.AddMinutes(4));
+        events[2].Actor.Node.Should().Be("node-b");
+        var ledger = await LedgerAsync();
+        ledger.Where(r => r.Kind == LedgerKind.Gate).Should().HaveCount(4).And.OnlyContain(r => r.Wave == "wave-2");
+        LedgerChain.Verify(ledger).IsIntact.Should().BeTrue();
+        (await Store.ReadLedgerAsync("wave-2", Ct).ToListAsync(Ct)).Where(r => r.Kind == LedgerKind.Gate).Should().HaveCount(4, "the gate belongs to the last wave's evidence");
+    }
+
     // ---- transactions and concurrency
 
     [Theory]

@@ -201,6 +201,57 @@ public enum LedgerKind
 
     /// <summary>A wave the gate refused to start (not approved, plan edited, self-approval, dependency, paused): who tried, why.</summary>
     WaveRefused,
+
+    /// <summary>An event of a manual gate (the tenant's password-sync switch-off): refused, overridden, waiting, verified.</summary>
+    Gate,
+}
+
+/// <summary>The manual gates: steps only a person with rights the tool must not hold can take, which the tool checks and records.</summary>
+public static class GateNames
+{
+    /// <summary>The tenant's password hash sync switched off, after the last wave.</summary>
+    public const string PasswordSync = "password-sync";
+}
+
+public enum GateEventKind
+{
+    /// <summary>The gate would not open: waves are unfinished (listed in the reason).</summary>
+    Refused,
+
+    /// <summary>Opened although waves are unfinished, by a recorded decision: who, why.</summary>
+    Overridden,
+
+    /// <summary>The operator was told what the administrator must do; the tool waits for the read to show it done.</summary>
+    Waiting,
+
+    /// <summary>The read showed it done (what was read is in the record).</summary>
+    Verified,
+}
+
+/// <summary>
+/// One event of a manual gate, as a ledger record (entity id <c>gate:NAME</c>, in the last wave's
+/// evidence): who, when, what the tool read from the tenant, and why.
+/// </summary>
+public sealed record GateEvent
+{
+    public required string Gate { get; init; }
+
+    public required GateEventKind Kind { get; init; }
+
+    /// <summary>The wave whose evidence the event belongs to (the last wave by order).</summary>
+    public required string Wave { get; init; }
+
+    public required ExecutionActor Actor { get; init; }
+
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>What was read: the tenant's synchronisation object id.</summary>
+    public string? TenantId { get; init; }
+
+    /// <summary>What was read: <c>features.passwordSyncEnabled</c>.</summary>
+    public bool? PasswordSyncEnabled { get; init; }
+
+    public string? Reason { get; init; }
 }
 
 /// <summary>A run the gate refused: on record in the ledger, so evidence shows attempts as well as runs.</summary>

@@ -69,6 +69,12 @@ public interface IWaveJournal
     /// <summary>Records a refused run of a wave as a ledger record (<see cref="LedgerKind.WaveRefused"/>); durable when the call returns.</summary>
     Task RecordRefusalAsync(WaveRefusal refusal, CancellationToken cancellationToken);
 
+    /// <summary>Records an event of a manual gate as a ledger record; durable when the call returns.</summary>
+    Task RecordGateEventAsync(GateEvent gateEvent, CancellationToken cancellationToken);
+
+    /// <summary>Every recorded event of the gate, oldest first (a gate command resumes from them).</summary>
+    Task<IReadOnlyList<GateEvent>> GetGateEventsAsync(string gate, CancellationToken cancellationToken);
+
     Task<WavePause?> GetPauseAsync(string wave, CancellationToken cancellationToken);
 
     Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken);

@@ -87,4 +87,6 @@ public interface IStoreDialect
     string SelectLedger { get; }
 
     string SelectLedgerOfWave { get; }
+
+    string SelectGateEvents { get; }
 }

@@ -107,4 +107,7 @@ public abstract class StandardDialect : IStoreDialect
     public virtual string SelectLedgerOfWave =>
         $"SELECT {LedgerColumns} FROM authsplit_ledger WHERE wave = @wave "
         + "OR (kind = @approval AND plan_id IN (SELECT plan_id FROM authsplit_ledger WHERE wave = @wave)) ORDER BY sequence";
+
+    // A manual gate's events (kind gate, entity id gate:NAME); read once per gate command, so a scan will do.
+    public virtual string SelectGateEvents => $"SELECT {LedgerColumns} FROM authsplit_ledger WHERE kind = @kind AND entity_id = @entity_id ORDER BY sequence";
 }

@@ -163,8 +163,24 @@ public sealed class FakeTargetTenant : ITargetTenant
     public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) =>
         throw new NotSupportedException("not used by the executor's steps");
 
-    public Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(new TenantSyncState("fake-tenant", PasswordSyncEnabled: true));
+    /// <summary>The tenant's password hash sync as <see cref="GetTenantSyncStateAsync"/> reads it.</summary>
+    public bool PasswordSyncEnabled { get; set; } = true;
+
+    /// <summary>Called before each read of the tenant's sync state with the read's number (1-based): a test plays the administrator here.</summary>
+    public Action<int>? BeforeTenantSyncRead { get; set; }
+
+    private int _tenantSyncReads;
+
+    public int TenantSyncReads => Volatile.Read(ref _tenantSyncReads);
+
+    public Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken)
+    {
+        var read = Interlocked.Increment(ref _tenantSyncReads);
+        BeforeTenantSyncRead?.Invoke(read);
+        return Unreachable
+            ? throw new ExternalSystemException(Description, "the fake tenant is unreachable")
+            : Task.FromResult(new TenantSyncState("fake-tenant", PasswordSyncEnabled));
+    }
 
     public IAsyncEnumerable<TargetGroup> ReadGroupsAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<TargetGroup>();
 

@@ -216,6 +216,18 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         return 0;
     });
 
+    private readonly List<GateEvent> _gateEvents = [];
+
+    public Task RecordGateEventAsync(GateEvent gateEvent, CancellationToken cancellationToken) => Commit(() =>
+    {
+        _gateEvents.Add(gateEvent);
+        Append(LedgerKind.Gate, string.Empty, gateEvent.Wave, "gate:" + gateEvent.Gate, null, null, gateEvent.Actor.Operator, gateEvent.Actor.Node, $"{gateEvent.Kind}: {gateEvent.PasswordSyncEnabled} {gateEvent.Reason}");
+        return 0;
+    });
+
+    public Task<IReadOnlyList<GateEvent>> GetGateEventsAsync(string gate, CancellationToken cancellationToken) =>
+        Read<IReadOnlyList<GateEvent>>(() => [.. _gateEvents.Where(e => e.Gate == gate)]);
+
     public Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken) => Commit(() =>
     {
         _pauses[pause.Wave] = pause;
