@@ -32,6 +32,38 @@ public sealed class BadInputTests
         result.Error.Should().Contain("/nonexistent/authsplit.json").And.Contain("config file not found");
     }
 
+    [Theory]
+    [InlineData("directory", "it is a directory")]
+    [InlineData("fifo", "not a regular file")]
+    [InlineData("/dev/zero", "not a regular file")]
+    [InlineData("missing", "no such file")]
+    public async Task A_plan_path_that_is_not_a_plan_file_is_named_at_once_by_approve_and_plan_show(string what, string expected)
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var config = Path.Combine(work, "config.json");
+        await File.WriteAllTextAsync(config, await SampleConfigAsync());
+        var path = what switch
+        {
+            "directory" => Directory.CreateDirectory(Path.Combine(work, "plans")).FullName,
+            "fifo" => Path.Combine(work, "plan.fifo"),
+            "missing" => Path.Combine(work, "plan.json"),
+            _ => what,
+        };
+        if (what == "fifo")
+        {
+            (await CliProcess.RunShellAsync(work, "mkfifo plan.fifo")).Should().Be(0);
+        }
+
+        // A FIFO with no writer would block a reader forever, /dev/zero never ends: both must be refused before any read.
+        foreach (var args in new[] { new[] { "approve", "--config", config, "--plan", path, "--by", "bob" }, new[] { "plan", "show", path } })
+        {
+            var result = await CliRunner.RunAsync(args);
+
+            result.ExitCode.Should().Be(2, result.ToString());
+            result.Error.Should().Contain(path).And.Contain(expected).And.NotContain("Access to the path");
+        }
+    }
+
     [Fact]
     public async Task Config_that_is_not_json_names_the_file()
     {

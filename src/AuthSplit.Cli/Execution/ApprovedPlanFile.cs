@@ -10,6 +10,7 @@ public sealed record ApprovedPlanFile(byte[] Bytes, PlanDocument Plan)
     /// <summary>Reads and verifies the plan; an edited plan is a refusal (exit 11), an unreadable one bad input.</summary>
     public static async Task<ApprovedPlanFile> ReadAsync(string path, CancellationToken cancellationToken)
     {
+        Planning.PlanFiles.RequireRegularFile(path);
         byte[] bytes;
         try
         {
