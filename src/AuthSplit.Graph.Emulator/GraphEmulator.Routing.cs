@@ -52,7 +52,7 @@ public sealed partial class GraphEmulator
         var root = _options.NextLinkRoot?.GetLeftPart(UriPartial.Authority) ?? $"{request.Scheme}://{request.Host}";
         var response = path.EndsWith("/$batch", StringComparison.Ordinal) && HttpMethods.IsPost(request.Method)
             ? Batch(path[..^"/$batch".Length], body, root, clientRequestId, sequence, authorization)
-            : Dispatch(request.Method, pathAndQuery, body, root, clientRequestId, sequence);
+            : Dispatch(request.Method, pathAndQuery, body, root, clientRequestId, sequence, IsDelegatedAdmin(authorization));
         await WriteAsync(context, Answered(sequence, request.Method, pathAndQuery, authorization, inBatch: false, response));
     }
 
@@ -109,7 +109,7 @@ public sealed partial class GraphEmulator
             var subSequence = Interlocked.Increment(ref _requests);
             var subClientId = item?["headers"]?["client-request-id"]?.GetValue<string>();
             var subPath = versionPath + (url.StartsWith('/') ? url : "/" + url);
-            var result = Answered(subSequence, method, subPath, authorization, inBatch: true, Dispatch(method, subPath, item?["body"]?.DeepClone(), root, subClientId, subSequence));
+            var result = Answered(subSequence, method, subPath, authorization, inBatch: true, Dispatch(method, subPath, item?["body"]?.DeepClone(), root, subClientId, subSequence, IsDelegatedAdmin(authorization)));
             var headers = new JsonObject();
             foreach (var (name, value) in result.Headers)
             {
@@ -128,7 +128,7 @@ public sealed partial class GraphEmulator
         return new EmulatorResponse(HttpStatusCode.OK, new JsonObject { ["responses"] = responses });
     }
 
-    private EmulatorResponse Dispatch(string method, string pathAndQuery, JsonNode? body, string root, string? clientRequestId, long sequence)
+    private EmulatorResponse Dispatch(string method, string pathAndQuery, JsonNode? body, string root, string? clientRequestId, long sequence, bool delegatedAdmin)
     {
         var question = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         var path = (question < 0 ? pathAndQuery : pathAndQuery[..question]).Trim('/');
@@ -174,16 +174,24 @@ public sealed partial class GraphEmulator
                     return List(_collections[segments[1]], query, root, version, segments[1], context + "#" + segments[1], clientRequestId);
                 }
 
+            case ["groups", var id] when HttpMethods.IsGet(method):
+                return GetGroup(id, query, context, clientRequestId);
+            case ["groups", var id, "members"] when HttpMethods.IsGet(method):
+                return GroupMembers(id, usersOnly: false, query, root, version, context, clientRequestId);
+            case ["groups", var id, "members", "microsoft.graph.user"] when HttpMethods.IsGet(method):
+                return GroupMembers(id, usersOnly: true, query, root, version, context, clientRequestId);
+            case ["groups", var id, "onPremisesSyncBehavior"] when HttpMethods.IsGet(method):
+                return GroupSyncBehavior(id, query, context, clientRequestId);
+            case ["groups", var id, "onPremisesSyncBehavior"] when HttpMethods.IsPatch(method):
+                return PatchGroupSyncBehavior(id, body, pathAndQuery, clientRequestId);
+            case ["applications" or "servicePrincipals", var id] when HttpMethods.IsGet(method):
+                return GetDirectoryObject(segments[1], id, query, context, clientRequestId);
             case ["directory", "onPremisesSynchronization"] when HttpMethods.IsGet(method):
-                return new EmulatorResponse(HttpStatusCode.OK, new JsonObject
-                {
-                    ["@odata.context"] = context + "#directory/onPremisesSynchronization",
-                    ["value"] = new JsonArray(new JsonObject
-                    {
-                        ["id"] = _options.TenantId,
-                        ["features"] = new JsonObject { ["passwordSyncEnabled"] = _options.PasswordSyncEnabled, ["directoryExtensionsEnabled"] = false },
-                    }),
-                });
+                return GetSynchronization(null, context, clientRequestId);
+            case ["directory", "onPremisesSynchronization", var id] when HttpMethods.IsGet(method):
+                return GetSynchronization(id, context, clientRequestId);
+            case ["directory", "onPremisesSynchronization", var id] when HttpMethods.IsPatch(method):
+                return PatchSynchronization(id, body, delegatedAdmin, pathAndQuery, clientRequestId);
             default:
                 return Error(HttpStatusCode.NotFound, "Request_ResourceNotFound", $"Resource '/{path}' ({method}) is not supported by the emulator.", clientRequestId);
         }

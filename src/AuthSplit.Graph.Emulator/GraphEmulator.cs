@@ -39,6 +39,13 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     // What single-user reads return while a write replicates (ReadLagAfterWrite): the state before it.
     private readonly Dictionary<string, (DateTimeOffset Until, JsonObject User, bool CloudManaged)> _stale = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, List<JsonObject>> _collections = new(StringComparer.OrdinalIgnoreCase);
+    // The same objects by id, per collection.
+    private readonly Dictionary<string, Dictionary<string, JsonObject>> _byId = new(StringComparer.OrdinalIgnoreCase);
+    // A group's direct members (user or group ids), seeded from its "members"; served only through /members.
+    private readonly Dictionary<string, List<string>> _groupMembers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, bool> _groupCloudManaged = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, JsonNode?> _groupSyncedBeforeSwitch = new(StringComparer.OrdinalIgnoreCase);
+    private bool _passwordSyncEnabled;
     private readonly ConcurrentQueue<EmulatorWrite> _writes = new();
     private readonly ConcurrentQueue<EmulatorRequest> _received = new();
     private readonly Queue<DateTimeOffset> _recentWrites = new();
@@ -52,20 +59,52 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     {
         _options = options;
         Faults = options.Faults;
-        foreach (var user in options.Users)
+        _passwordSyncEnabled = options.PasswordSyncEnabled;
+        foreach (var seeded in options.Users)
         {
-            var id = user["id"]?.GetValue<string>() ?? throw new ArgumentException("every seeded user needs an id", nameof(options));
-            _users[id] = user.DeepClone().AsObject();
+            var id = seeded["id"]?.GetValue<string>() ?? throw new ArgumentException("every seeded user needs an id", nameof(options));
+            var user = seeded.DeepClone().AsObject();
+            // A user already cloud-only: "onPremisesSyncEnabled": null with "onPremisesSyncBehavior": {"isCloudManaged": true}.
+            if (TakeSyncBehavior(user) is { } cloudManaged)
+            {
+                _cloudManaged[id] = cloudManaged;
+            }
+
+            _users[id] = user;
         }
 
         _usersInOrder = [.. _users.Values.OrderBy(u => u["id"]!.GetValue<string>(), StringComparer.Ordinal)];
         _collections["groups"] = InOrder(options.Groups);
         _collections["applications"] = InOrder(options.Applications);
         _collections["servicePrincipals"] = InOrder(options.ServicePrincipals);
+        foreach (var (name, items) in _collections)
+        {
+            _byId[name] = items.ToDictionary(i => i["id"]?.GetValue<string>() ?? throw new ArgumentException($"every seeded object of {name} needs an id", nameof(options)), StringComparer.OrdinalIgnoreCase);
+        }
+
+        foreach (var (id, group) in _byId["groups"])
+        {
+            if (TakeSyncBehavior(group) is { } cloudManaged)
+            {
+                _groupCloudManaged[id] = cloudManaged;
+            }
+
+            if (group.Remove("members", out var members) && members is JsonArray list)
+            {
+                // Ids, or objects with an id (as $expand=members gives them).
+                _groupMembers[id] = [.. list.Select(m => m is JsonObject o ? o["id"]?.GetValue<string>() : m?.GetValue<string>()).OfType<string>().Order(StringComparer.Ordinal)];
+            }
+        }
     }
 
     private static List<JsonObject> InOrder(IEnumerable<JsonObject> items) =>
         [.. items.Select(i => i.DeepClone().AsObject()).OrderBy(i => i["id"]?.GetValue<string>(), StringComparer.Ordinal)];
+
+    // A seeded object's "onPremisesSyncBehavior" (a relationship Graph serves at its own URL, not as a property).
+    private static bool? TakeSyncBehavior(JsonObject item) =>
+        item.Remove("onPremisesSyncBehavior", out var behavior) && behavior?["isCloudManaged"] is JsonValue value && value.TryGetValue<bool>(out var cloudManaged)
+            ? cloudManaged
+            : null;
 
     /// <summary>The root, e.g. <c>http://127.0.0.1:41234/</c>; Graph's versions are under it (<c>v1.0/</c>, <c>beta/</c>).</summary>
     public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");

@@ -7,11 +7,19 @@ public sealed record GraphEmulatorOptions
     /// <summary>The bearer token every request must carry (the emulator's stand-in for Entra's tokens).</summary>
     public required string AccessToken { get; init; }
 
+    /// <summary>
+    /// A second bearer token standing for a delegated Global Administrator's: it may do everything the app
+    /// token may, and also write the tenant's <c>onPremisesSynchronization</c>. Null: no such token.
+    /// </summary>
+    public string? AdminAccessToken { get; init; }
+
     /// <summary>0 picks a free port on 127.0.0.1.</summary>
     public int Port { get; init; }
 
+    /// <summary>Users; one with <c>"onPremisesSyncBehavior": {"isCloudManaged": true}</c> (and <c>onPremisesSyncEnabled</c> null) is already cloud-only.</summary>
     public IReadOnlyList<JsonObject> Users { get; init; } = [];
 
+    /// <summary>Groups; <c>"members"</c> (ids, or objects with an id) are their direct members, served at <c>/groups/{id}/members</c>; <c>"onPremisesSyncBehavior"</c> as for users.</summary>
     public IReadOnlyList<JsonObject> Groups { get; init; } = [];
 
     public IReadOnlyList<JsonObject> Applications { get; init; } = [];

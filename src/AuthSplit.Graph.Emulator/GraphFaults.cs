@@ -51,6 +51,9 @@ public sealed record GraphFaults
 
     public TimeSpan WriteQuotaWindow { get; init; } = TimeSpan.FromSeconds(150);
 
+    /// <summary>Groups whose <c>onPremisesSyncBehavior</c> PATCH is answered 403 <c>Authorization_RequestDenied</c> (a switch Entra refuses).</summary>
+    public IReadOnlyList<string> RefuseGroupSyncBehavior { get; init; } = [];
+
     public static GraphFaults None { get; } = new();
 
     /// <summary>Graph's documented identity write limit.</summary>

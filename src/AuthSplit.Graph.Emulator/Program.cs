@@ -11,10 +11,15 @@ const string Usage = """
                                     [--throttle-every N] [--throttle-without-retry-after-every N] [--retry-after-seconds N]
                                     [--unavailable-every N] [--gateway-timeout-every N] [--drop-connection-every N]
                                     [--lose-write-every N] [--read-lag-ms N] [--latency-ms N] [--write-quota N] [--write-window-seconds N] [--documented-write-limit]
-                                    [--throttle-writes] [--no-v1-sync-behavior]
-    Seeds are Graph JSON pages ({"value":[...]}), a file or every *.json of a directory.
+                                    [--throttle-writes] [--no-v1-sync-behavior] [--refuse-group-sync-behavior ID[,ID...]]
+                                    [--admin-token-env NAME]
+    Seeds are Graph JSON pages ({"value":[...]}), a file or every *.json of a directory. A group's direct
+    members are its "members" (ids); a user or group with "onPremisesSyncBehavior": {"isCloudManaged": true}
+    is already cloud-managed.
     Faults are deterministic: every Nth request (and $batch sub-request) fails; 0 turns a fault off.
-    The bearer token clients must present is read from AUTHSPLIT_EMULATOR_TOKEN.
+    The bearer token clients must present is read from AUTHSPLIT_EMULATOR_TOKEN; --admin-token-env names the
+    variable holding a second token that stands for a delegated Global Administrator (the only one that may
+    PATCH directory/onPremisesSynchronization).
     """;
 
 EmulatorCommandLine parsed;
@@ -41,10 +46,21 @@ if (string.IsNullOrEmpty(token))
     return 2;
 }
 
+string? adminToken = null;
+if (parsed.AdminTokenVariable is { } adminVariable)
+{
+    adminToken = Environment.GetEnvironmentVariable(adminVariable);
+    if (string.IsNullOrEmpty(adminToken) || adminToken == token)
+    {
+        await Console.Error.WriteLineAsync($"set {adminVariable} to the delegated-admin bearer token (not the same as AUTHSPLIT_EMULATOR_TOKEN)");
+        return 2;
+    }
+}
+
 GraphEmulatorOptions options;
 try
 {
-    options = parsed.ToOptions(token);
+    options = parsed.ToOptions(token) with { AdminAccessToken = adminToken };
 }
 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
 {
@@ -54,7 +70,7 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or I
 
 await using var emulator = await GraphEmulator.StartAsync(options, CancellationToken.None);
 Console.WriteLine($"Graph emulator (a stand-in, not Microsoft Graph) listening on {emulator.BaseUrl}");
-Console.WriteLine(FormattableString.Invariant($"seeded: {options.Users.Count} users, {options.Groups.Count} groups, {options.Applications.Count} applications, {options.ServicePrincipals.Count} service principals; onPremisesSyncBehavior on v1.0: {(options.SyncBehaviorOnV1 ? "yes" : "no (beta only)")}; faults: {options.Faults}"));
+Console.WriteLine(FormattableString.Invariant($"seeded: {options.Users.Count} users, {options.Groups.Count} groups, {options.Applications.Count} applications, {options.ServicePrincipals.Count} service principals; onPremisesSyncBehavior on v1.0: {(options.SyncBehaviorOnV1 ? "yes" : "no (beta only)")}; delegated-admin token: {(options.AdminAccessToken is null ? "none" : "accepted")}; faults: {options.Faults}{(options.Faults.RefuseGroupSyncBehavior.Count == 0 ? string.Empty : "; refusing the switch of groups " + string.Join(", ", options.Faults.RefuseGroupSyncBehavior))}"));
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -93,6 +109,9 @@ internal sealed record EmulatorCommandLine
     public GraphFaults Faults { get; init; } = GraphFaults.None;
 
     public bool SyncBehaviorOnV1 { get; init; } = true;
+
+    /// <summary>The environment variable holding the delegated-admin token (never the token itself).</summary>
+    public string? AdminTokenVariable { get; init; }
 
     public static EmulatorCommandLine Parse(string[] args)
     {
@@ -163,6 +182,12 @@ internal sealed record EmulatorCommandLine
                     break;
                 case "--no-v1-sync-behavior":
                     result = result with { SyncBehaviorOnV1 = false };
+                    break;
+                case "--refuse-group-sync-behavior":
+                    faults = faults with { RefuseGroupSyncBehavior = [.. faults.RefuseGroupSyncBehavior, .. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] };
+                    break;
+                case "--admin-token-env":
+                    result = result with { AdminTokenVariable = Value() };
                     break;
                 case "--documented-write-limit":
                     faults = faults with { WriteQuota = GraphFaults.DocumentedWriteLimit.WriteQuota, WriteQuotaWindow = GraphFaults.DocumentedWriteLimit.WriteQuotaWindow };

@@ -28,6 +28,12 @@ internal sealed class MissingTargetTenant : ITargetTenant
 
     public IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken) => throw Missing();
 
+    public Task<IReadOnlyList<SourceOfAuthority>> GetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, CancellationToken cancellationToken) => throw Missing();
+
+    public Task<IReadOnlyList<TargetWriteOutcome>> SetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, bool cloudManaged, CancellationToken cancellationToken) => throw Missing();
+
+    public Task<TargetServicePrincipal?> GetServicePrincipalAsync(string? servicePrincipalId, string? appId, CancellationToken cancellationToken) => throw Missing();
+
     private static InputException Missing() =>
-        new("target-missing", "this wave switches people's source of authority in the target, and the config has no Target section: configure Target (the Graph connector) and run the wave again");
+        new("target-missing", "this wave switches sources of authority (people's or groups') or checks systems' service principals in the target, and the config has no Target section: configure Target (the Graph connector) and run the wave again");
 }

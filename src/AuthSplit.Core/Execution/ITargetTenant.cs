@@ -33,4 +33,23 @@ public interface ITargetTenant
     IAsyncEnumerable<TargetApplication> ReadApplicationsAsync(CancellationToken cancellationToken);
 
     IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Each group's source of authority (<c>onPremisesSyncBehavior</c>); the records' <see cref="SourceOfAuthority.UserId"/>
+    /// holds the group id. <see cref="TargetWriteStatus.NotFound"/> for a group the tenant does not have.
+    /// </summary>
+    Task<IReadOnlyList<SourceOfAuthority>> GetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets each group's source of authority, then reads it back (ids in <see cref="TargetWriteOutcome.UserId"/> are group ids).
+    /// A switch the tenant refuses (403: the group is not one Entra lets move, or the permission
+    /// <c>Group-OnPremisesSyncBehavior.ReadWrite.All</c> is missing) is <see cref="TargetWriteStatus.Rejected"/>.
+    /// </summary>
+    Task<IReadOnlyList<TargetWriteOutcome>> SetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, bool cloudManaged, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The service principal with object id <paramref name="servicePrincipalId"/>, or else the one of application
+    /// (client) id <paramref name="appId"/>, as it is now; null when the tenant has none. At least one must be given.
+    /// </summary>
+    Task<TargetServicePrincipal?> GetServicePrincipalAsync(string? servicePrincipalId, string? appId, CancellationToken cancellationToken);
 }

@@ -23,13 +23,21 @@ internal sealed class GraphSnapshotManifest
         _path = path;
         Users = contents.Users;
         _hashes = contents.Files.ToDictionary(f => f.Name, f => f.Sha256, StringComparer.Ordinal);
+        Inventory = contents.Inventory;
     }
 
     public int Users { get; }
 
-    public static byte[] Render(IReadOnlyList<(string Name, string Sha256, int Users)> pages) =>
+    /// <summary>The inventory files saved beside the pages (<c>inventory/*.json</c>), or null for a snapshot saved before they were.</summary>
+    public IReadOnlyList<InventoryFile>? Inventory { get; }
+
+    public string Location => _path;
+
+    /// <param name="pages">The user pages.</param>
+    /// <param name="inventory">The inventory files (an older reader ignores them: the pages stay readable).</param>
+    public static byte[] Render(IReadOnlyList<(string Name, string Sha256, int Users)> pages, IReadOnlyList<GraphInventoryFiles.File>? inventory = null) =>
         JsonSerializer.SerializeToUtf8Bytes(
-            new Contents(1, pages.Count, pages.Sum(p => p.Users), [.. pages.Select(p => new PageFile(p.Name, p.Sha256))]),
+            new Contents(1, pages.Count, pages.Sum(p => p.Users), [.. pages.Select(p => new PageFile(p.Name, p.Sha256))], inventory is null ? null : [.. inventory.Select(f => new InventoryFile(f.Name, f.Sha256, f.Objects))]),
             Options);
 
     /// <summary>The manifest of the snapshot directory <paramref name="directory"/>, checked against its page files; null when it has none.</summary>
@@ -97,7 +105,10 @@ internal sealed class GraphSnapshotManifest
         }
     }
 
-    private sealed record Contents(int FormatVersion, int Pages, int Users, List<PageFile> Files);
+    private sealed record Contents(int FormatVersion, int Pages, int Users, List<PageFile> Files, List<InventoryFile>? Inventory = null);
+
+    /// <summary>An inventory file: its name in <c>inventory/</c>, its SHA-256 and how many objects it holds.</summary>
+    public sealed record InventoryFile(string Name, string Sha256, int Objects);
 
     private sealed record PageFile(string Name, string Sha256);
 }

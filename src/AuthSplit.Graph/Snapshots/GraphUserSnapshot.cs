@@ -85,10 +85,85 @@ public sealed class GraphUserSnapshot(string path) : ITargetDirectorySource
     public InputDescription DescribeRead() =>
         _read ?? throw new InvalidOperationException($"the target snapshot {path} has not been read to its end");
 
-    // Replaced by the snapshot's inventory files (issue 11, in progress on a branch).
-    public Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken) => throw new NotSupportedException("the target inventory read is not built yet");
+    private InputDescription? _inventoryRead;
 
-    public InputDescription DescribeInventoryRead() => throw new InvalidOperationException("no inventory read");
+    /// <summary>
+    /// The inventory saved in the snapshot's <c>inventory/</c> (<see cref="GraphInventoryFiles"/>). With a
+    /// manifest (a snapshot saved by <c>--save-snapshot</c>) every file must be the one it lists, by SHA-256
+    /// and object count; without one (a hand-made directory) the files are taken as they are, as its pages are.
+    /// </summary>
+    /// <exception cref="InputException">The snapshot holds no inventory (saved before it was saved, or a single page file), or a file differs from what was saved.</exception>
+    public async Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken)
+    {
+        _inventoryRead = null;
+        var folder = System.IO.Directory.Exists(path) ? Path.Combine(path, GraphInventoryFiles.Folder) : null;
+        var manifest = folder is null ? null : GraphSnapshotManifest.ReadFor(path, Files(path));
+        if (folder is null || (manifest?.Inventory is null && !System.IO.Directory.Exists(folder)))
+        {
+            throw new InputException("target-snapshot-no-inventory", "this target snapshot holds the users only (it was saved before snapshots held the tenant's groups, applications and service principals): run the plan live once with --save-snapshot to save the snapshot again, then plan from the new one", path);
+        }
+
+        if (manifest is { Inventory: null })
+        {
+            throw new InputException("target-snapshot", $"{GraphInventoryFiles.Folder}/ is not in the snapshot's manifest: the snapshot was changed after it was saved", manifest.Location);
+        }
+
+        var files = new Dictionary<string, (byte[] Content, string Path)>(StringComparer.Ordinal);
+        var hashes = new List<GraphInventoryFiles.File>();
+        foreach (var name in GraphInventoryFiles.Names)
+        {
+            var file = Path.Combine(folder, name);
+            byte[] content;
+            try
+            {
+                content = await File.ReadAllBytesAsync(file, cancellationToken);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new InputException("target-snapshot", $"the snapshot's inventory has no {name}: it is incomplete. Save the snapshot again with --save-snapshot", file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new InputException("target-snapshot", $"cannot read: {ex.Message}", file);
+            }
+
+            var sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+            if (manifest?.Inventory is { } listed)
+            {
+                var saved = listed.FirstOrDefault(f => f.Name == name)
+                    ?? throw new InputException("target-snapshot", $"{GraphInventoryFiles.Folder}/{name} is not in the snapshot's manifest: the snapshot was changed after it was saved", manifest.Location);
+                if (!string.Equals(saved.Sha256, sha256, StringComparison.Ordinal))
+                {
+                    throw new InputException("target-snapshot", $"{GraphInventoryFiles.Folder}/{name} differs from the file that was saved (its SHA-256 is not the one in the manifest): the snapshot was changed or cut short after it was saved", manifest.Location);
+                }
+            }
+
+            files[name] = (content, file);
+            hashes.Add(new GraphInventoryFiles.File(name, content, sha256, 0));
+        }
+
+        var inventory = GraphInventoryFiles.Parse(files);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            [GraphInventoryFiles.Groups] = inventory.Groups.Count,
+            [GraphInventoryFiles.Applications] = inventory.Applications.Count,
+            [GraphInventoryFiles.ServicePrincipals] = inventory.ServicePrincipals.Count,
+        };
+        foreach (var saved in manifest?.Inventory ?? [])
+        {
+            if (counts.TryGetValue(saved.Name, out var count) && count != saved.Objects)
+            {
+                throw new InputException("target-snapshot", $"{GraphInventoryFiles.Folder}/{saved.Name} holds {count} objects but the manifest says {saved.Objects}", manifest!.Location);
+            }
+        }
+
+        _inventoryRead = GraphInventoryFiles.Describe(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) + "/" + GraphInventoryFiles.Folder, [.. hashes.Select(h => h with { Objects = counts[h.Name] })]);
+        return inventory;
+    }
+
+    /// <inheritdoc/>
+    public InputDescription DescribeInventoryRead() =>
+        _inventoryRead ?? throw new InvalidOperationException($"the inventory of the target snapshot {path} has not been read");
 
     // Pages saved from Graph responses carry @odata.nextLink on every page but the last. A link on the
     // last page file means the page it names was never saved (or was deleted): the read is short. A page

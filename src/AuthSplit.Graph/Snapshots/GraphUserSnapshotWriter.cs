@@ -5,13 +5,15 @@ namespace AuthSplit.Graph.Snapshots;
 /// <see cref="GraphUserSnapshot"/> reads). Pages go into a hidden folder beside the destination and
 /// replace it only on <see cref="Commit"/>, so a failed read leaves the old snapshot (or none), never
 /// half of a new one. <see cref="Commit"/> writes <c>manifest.json</c> (pages, users, each page's hash),
-/// which the reader checks, so a page file deleted later is refused by name.
+/// which the reader checks, so a page file deleted later is refused by name. The tenant's inventory
+/// (<see cref="WriteInventoryAsync"/>) goes in <c>inventory/</c> beside the pages, its files in the manifest too.
 /// </summary>
 public sealed class GraphUserSnapshotWriter : IDisposable
 {
     private readonly string _destination;
     private readonly string _staging;
     private readonly List<(string Name, string Sha256, int Users)> _pages = [];
+    private IReadOnlyList<GraphInventoryFiles.File>? _inventory;
     private bool _committed;
 
     public GraphUserSnapshotWriter(string destination)
@@ -35,6 +37,31 @@ public sealed class GraphUserSnapshotWriter : IDisposable
         _pages.Add((page.FileName, page.Sha256, page.Users.Count));
     }
 
+    /// <summary>
+    /// Stages the inventory's files in <c>inventory/</c> (replacing any staged before); the manifest lists
+    /// their hashes, so a file changed or cut short later is refused by name.
+    /// </summary>
+    public async Task WriteInventoryAsync(IReadOnlyList<GraphInventoryFiles.File> files, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        var folder = Path.Combine(_staging, GraphInventoryFiles.Folder);
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        CreateOwnerOnlyDirectory(folder);
+        foreach (var inventoryFile in files)
+        {
+            await using var file = new FileStream(Path.Combine(folder, inventoryFile.Name), OwnerOnlyNewFile(FileOptions.Asynchronous));
+            await file.WriteAsync(inventoryFile.Content, cancellationToken);
+            await file.FlushAsync(cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+
+        _inventory = files;
+    }
+
     // The pages and the manifest hold personal data (or describe it): owner-only from their creation, whatever the umask.
     private static FileStreamOptions OwnerOnlyNewFile(FileOptions fileOptions)
     {
@@ -53,7 +80,7 @@ public sealed class GraphUserSnapshotWriter : IDisposable
         ObjectDisposedException.ThrowIf(_committed, this);
         using (var manifest = new FileStream(Path.Combine(_staging, GraphSnapshotManifest.FileName), OwnerOnlyNewFile(FileOptions.None)))
         {
-            manifest.Write(GraphSnapshotManifest.Render(_pages));
+            manifest.Write(GraphSnapshotManifest.Render(_pages, _inventory));
             manifest.Flush(flushToDisk: true);
         }
 

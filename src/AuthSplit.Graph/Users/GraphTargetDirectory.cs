@@ -5,8 +5,10 @@ using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Graph.Auth;
+using AuthSplit.Graph.Inventory;
 using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
+using Microsoft.Extensions.Logging;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Serialization;
@@ -19,7 +21,7 @@ namespace AuthSplit.Graph.Users;
 /// (<see cref="GraphUserPage"/>) and its users are parsed by the snapshot's own parser, so a plan from
 /// the live tenant and a plan from the saved snapshot see exactly the same users.
 /// </summary>
-public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable<string> extraProperties) : ITargetDirectorySource
+public sealed partial class GraphTargetDirectory(GraphConnection connection, IEnumerable<string> extraProperties) : ITargetDirectorySource
 {
     /// <summary>What a target snapshot holds; matching rules may add more.</summary>
     public static readonly IReadOnlyList<string> SnapshotProperties = ["id", "userPrincipalName", "mail", "employeeId", "onPremisesImmutableId", "accountEnabled"];
@@ -28,7 +30,11 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
 
     private readonly string[] _select = [.. SnapshotProperties.Concat(extraProperties).Distinct(StringComparer.OrdinalIgnoreCase)];
     private readonly GraphUserSnapshotWriter? _saveTo;
+    private readonly GraphInventory _inventory = new(connection);
     private InputDescription? _read;
+    private InputDescription? _inventoryRead;
+    // With a snapshot being saved: the inventory read with the users, saved beside them and answered as the inventory.
+    private TargetInventory? _savedInventory;
 
     /// <param name="connection">The tenant.</param>
     /// <param name="extraProperties">The properties matching rules compare, beyond <see cref="SnapshotProperties"/>.</param>
@@ -46,8 +52,14 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
     /// <summary>The hash of the pages read, by the snapshot directory's rule; known once every page was read.</summary>
     public string? Sha256 { get; private set; }
 
+    /// <summary>
+    /// The users, page by page. With a snapshot being saved, the inventory is read too once the last page
+    /// is in (<see cref="ReadInventoryAsync"/>), so every saved snapshot holds it, whether or not this plan
+    /// needs it: a later plan from the snapshot can check systems and groups offline.
+    /// </summary>
     public async IAsyncEnumerable<TargetUser> ReadUsersAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        _savedInventory = null;
         await foreach (var page in ReadPagesAsync(cancellationToken))
         {
             if (_saveTo is not null)
@@ -59,6 +71,11 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
             {
                 yield return user;
             }
+        }
+
+        if (_saveTo is not null)
+        {
+            await ReadInventoryAsync(cancellationToken);
         }
     }
 
@@ -112,10 +129,42 @@ public sealed class GraphTargetDirectory(GraphConnection connection, IEnumerable
     public InputDescription DescribeRead() =>
         _read ?? throw new InvalidOperationException($"the read of {Description} did not reach its last page");
 
-    // Replaced by the inventory read (issue 11, in progress on a branch).
-    public Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken) => throw new NotSupportedException("the target inventory read is not built yet");
+    /// <summary>
+    /// The groups (with the user members of the synchronised ones), applications and service principals,
+    /// read live each time; with a snapshot being saved, the one read made with the users (the one saved),
+    /// so the plan and its snapshot hold the same inventory.
+    /// </summary>
+    public async Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken)
+    {
+        if (_savedInventory is not null)
+        {
+            return _savedInventory;
+        }
 
-    public InputDescription DescribeInventoryRead() => throw new InvalidOperationException("no inventory read");
+        _inventoryRead = null;
+        var inventory = await _inventory.ReadInventoryAsync(cancellationToken);
+        // The hash is over the files a snapshot saves (GraphInventoryFiles' canonical rendering), so a plan
+        // from the saved snapshot records the same inventory hash as this live read.
+        var files = GraphInventoryFiles.Render(inventory);
+        if (_saveTo is not null)
+        {
+            await _saveTo.WriteInventoryAsync(files, cancellationToken);
+            _savedInventory = inventory;
+        }
+
+        _inventoryRead = GraphInventoryFiles.Describe(Description, files);
+        var synchronised = inventory.Groups.Count(g => g.Group.OnPremisesSyncEnabled == true);
+        var memberships = inventory.Groups.Sum(g => g.MemberIds.Count);
+        LogInventory(connection.Logger, inventory.Groups.Count, synchronised, memberships, inventory.Applications.Count, inventory.ServicePrincipals.Count, Description);
+        return inventory;
+    }
+
+    /// <inheritdoc/>
+    public InputDescription DescribeInventoryRead() =>
+        _inventoryRead ?? throw new InvalidOperationException($"the inventory read of {Description} did not complete");
+
+    [LoggerMessage(EventId = 3120, Level = LogLevel.Information, Message = "Read the target's inventory from {Source}: {Groups} groups ({Synchronised} synchronised from on-premises, {Memberships} user memberships of those), {Applications} applications, {ServicePrincipals} service principals")]
+    private static partial void LogInventory(ILogger logger, int groups, int synchronised, int memberships, int applications, int servicePrincipals, string source);
 
     private async Task<byte[]> CallAsync(RequestInformation request, CancellationToken cancellationToken)
     {

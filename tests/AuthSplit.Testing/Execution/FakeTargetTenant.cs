@@ -22,6 +22,10 @@ public sealed class FakeTargetTenant : ITargetTenant
     private readonly Dictionary<string, int> _staleReads = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _rejected = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<SoaChange> _changes = [];
+    private readonly Dictionary<string, bool> _groupCloudManaged = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _rejectedGroups = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<SoaChange> _groupChanges = [];
+    private readonly List<TargetServicePrincipal> _servicePrincipals = [];
     private int _throttled;
     private int _writeRequests;
     private int _writeCalls;
@@ -186,7 +190,103 @@ public sealed class FakeTargetTenant : ITargetTenant
 
     public IAsyncEnumerable<TargetApplication> ReadApplicationsAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<TargetApplication>();
 
-    public IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<TargetServicePrincipal>();
+    public IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _servicePrincipals.ToArray().ToAsyncEnumerable();
+        }
+    }
+
+    /// <summary>A group of the tenant, synchronised from on-premises unless <paramref name="cloudManaged"/>.</summary>
+    public void AddGroup(string id, bool cloudManaged = false)
+    {
+        lock (_gate)
+        {
+            _groupCloudManaged[id] = cloudManaged;
+        }
+    }
+
+    /// <summary>The group's switch is refused (403), as Entra refuses a group it does not let move.</summary>
+    public void RejectGroup(string groupId)
+    {
+        lock (_gate)
+        {
+            _rejectedGroups.Add(groupId);
+        }
+    }
+
+    public bool? IsGroupCloudManaged(string id)
+    {
+        lock (_gate)
+        {
+            return _groupCloudManaged.TryGetValue(id, out var value) ? value : null;
+        }
+    }
+
+    /// <summary>Group switches applied, in order.</summary>
+    public IReadOnlyList<SoaChange> GroupChanges
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _groupChanges];
+            }
+        }
+    }
+
+    public void AddServicePrincipal(TargetServicePrincipal principal)
+    {
+        lock (_gate)
+        {
+            _servicePrincipals.RemoveAll(p => string.Equals(p.Id, principal.Id, StringComparison.OrdinalIgnoreCase));
+            _servicePrincipals.Add(principal);
+        }
+    }
+
+    public Task<IReadOnlyList<SourceOfAuthority>> GetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, CancellationToken cancellationToken) =>
+        Call<IReadOnlyList<SourceOfAuthority>>(_ =>
+        [
+            .. groupIds.Select(id => _groupCloudManaged.TryGetValue(id, out var value)
+                ? new SourceOfAuthority(id, value, TargetWriteStatus.Verified)
+                : new SourceOfAuthority(id, null, TargetWriteStatus.NotFound, "404 (fake)")),
+        ], throttleable: false);
+
+    public Task<IReadOnlyList<TargetWriteOutcome>> SetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, bool cloudManaged, CancellationToken cancellationToken) =>
+        Call<IReadOnlyList<TargetWriteOutcome>>(throttled =>
+        [
+            .. groupIds.Select(id =>
+            {
+                if (throttled)
+                {
+                    return new TargetWriteOutcome(id, TargetWriteStatus.Failed, "429 Too Many Requests (fake)");
+                }
+
+                if (!_groupCloudManaged.TryGetValue(id, out var current))
+                {
+                    return new TargetWriteOutcome(id, TargetWriteStatus.NotFound, "404 (fake)");
+                }
+
+                if (_rejectedGroups.Contains(id))
+                {
+                    return new TargetWriteOutcome(id, TargetWriteStatus.Rejected, "403 Authorization_RequestDenied (fake)");
+                }
+
+                if (current != cloudManaged)
+                {
+                    _groupCloudManaged[id] = cloudManaged;
+                    _groupChanges.Add(new SoaChange(id, cloudManaged));
+                }
+
+                return new TargetWriteOutcome(id, TargetWriteStatus.Verified);
+            }),
+        ]);
+
+    public Task<TargetServicePrincipal?> GetServicePrincipalAsync(string? servicePrincipalId, string? appId, CancellationToken cancellationToken) =>
+        Call(_ => servicePrincipalId is not null
+            ? _servicePrincipals.FirstOrDefault(p => string.Equals(p.Id, servicePrincipalId, StringComparison.OrdinalIgnoreCase))
+            : _servicePrincipals.FirstOrDefault(p => string.Equals(p.AppId, appId, StringComparison.OrdinalIgnoreCase)), throttleable: false);
 
     private Task<T> Call<T>(Func<bool, T> answer, bool throttleable = true)
     {

@@ -53,4 +53,14 @@ public sealed class CoalescingTargetTenant : ITargetTenant
     public IAsyncEnumerable<TargetApplication> ReadApplicationsAsync(CancellationToken cancellationToken) => _inner.ReadApplicationsAsync(cancellationToken);
 
     public IAsyncEnumerable<TargetServicePrincipal> ReadServicePrincipalsAsync(CancellationToken cancellationToken) => _inner.ReadServicePrincipalsAsync(cancellationToken);
+
+    // A wave switches a handful of groups and checks a few systems: passed through as they are called.
+    public Task<IReadOnlyList<SourceOfAuthority>> GetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, CancellationToken cancellationToken) =>
+        _inner.GetGroupSourceOfAuthorityAsync(groupIds, cancellationToken);
+
+    public Task<IReadOnlyList<TargetWriteOutcome>> SetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, bool cloudManaged, CancellationToken cancellationToken) =>
+        _inner.SetGroupSourceOfAuthorityAsync(groupIds, cloudManaged, cancellationToken);
+
+    public Task<TargetServicePrincipal?> GetServicePrincipalAsync(string? servicePrincipalId, string? appId, CancellationToken cancellationToken) =>
+        _inner.GetServicePrincipalAsync(servicePrincipalId, appId, cancellationToken);
 }
