@@ -74,6 +74,10 @@ public sealed class JournalWaveHoldsTests
 
         public Task<WavePause?> GetPauseAsync(string wave, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task RecordGateEventAsync(GateEvent gateEvent, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<GateEvent>> GetGateEventsAsync(string gate, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task RecordRefusalAsync(WaveRefusal refusal, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task SetPauseAsync(WavePause pause, CancellationToken cancellationToken) => throw new NotSupportedException();
