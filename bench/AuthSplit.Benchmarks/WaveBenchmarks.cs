@@ -110,11 +110,14 @@ public static class WaveBenchmarks
             await AssertGoneAsync(fresh, freshPassword, dns.Count, "ldapmodify + ldapdelete");
         }
 
+        var monitored = await AddMonitorAsync(slapd);
+        var operationsBefore = monitored ? await OperationsAsync(slapd) : null;
         var slapdCpuBefore = ProcessCpu(slapd.Pid);
         var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var run = await CliAsync(work, "run", "--config", config, "--plan", plan, "--wave", Wave, "--as", "benchmark-operator");
         var slapdCpu = ProcessCpu(slapd.Pid) - slapdCpuBefore;
         var emulatorCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
+        var operationsAfter = monitored ? await OperationsAsync(slapd) : null;
         var summary = run.Output.Split('\n').LastOrDefault(l => l.StartsWith($"Wave {Wave}", StringComparison.Ordinal))?.Trim() ?? "(no summary line)";
         await AssertGoneAsync(slapd, password, dns.Count, "the wave");
         var switches = emulator.Writes.Count;
@@ -126,6 +129,13 @@ public static class WaveBenchmarks
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"authsplit run (process start to exit: precondition, source-of-authority switch and read-back, backup, disable, delete, verify, journal and ledger): {run.Seconds:0.00} s = {waveRate:N0} entities/s = {waveRate / rawRate:P0} of ldapdelete"));
         Console.WriteLine($"  {summary}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  CPU: authsplit run {run.CpuSeconds:0.00} s, slapd {slapdCpu.TotalSeconds:0.00} s, Graph emulator (benchmark process) {emulatorCpu.TotalSeconds:0.00} s; per person {1000 * run.CpuSeconds / dns.Count:0.00} / {1000 * slapdCpu.TotalSeconds / dns.Count:0.00} / {1000 * emulatorCpu.TotalSeconds / dns.Count:0.00} ms"));
+        if (operationsBefore is not null && operationsAfter is not null)
+        {
+            var done = operationsAfter.ToDictionary(o => o.Key, o => operationsAfter[o.Key] - operationsBefore.GetValueOrDefault(o.Key));
+            var total = done.Where(o => o.Key != "Bind" && o.Key != "Unbind").Sum(o => o.Value);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  LDAP operations slapd completed for the run (cn=Monitor): {total:N0} = {(double)total / dns.Count:0.00} per person ({string.Join(", ", done.Where(o => o.Value > 0).Select(o => $"{o.Key} {(double)o.Value / dns.Count:0.00}"))})"));
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Graph writes applied by the emulator: {switches:N0} ({emulator.RequestCount:N0} HTTP requests); state store {new FileInfo(Path.Combine(work, "authsplit-state.db")).Length / 1e6:0.0} MB"));
 
         if (limited)
@@ -224,6 +234,45 @@ public static class WaveBenchmarks
             throw new InvalidOperationException($"after {who}, {left} of the {removed:N0} people are still in the directory (ldapsearch exit {result.ExitCode}: {result.Error})");
         }
     }
+
+    // slapd's monitor database (back-monitor is built into Debian's slapd), added to the running server through
+    // ldapi as root (the lab's cn=config grants uid 0 manage): its per-operation counters say how many LDAP
+    // operations the run cost. slapd counts operations whether or not the database is there, so it costs
+    // nothing while the run is measured. False (and no count) when the add is refused, e.g. not root.
+    private static async Task<bool> AddMonitorAsync(SlapdServer slapd)
+    {
+        var ldif = "dn: olcDatabase=monitor,cn=config\nobjectClass: olcDatabaseConfig\nolcDatabase: monitor\n";
+        var result = await ProcessRunner.RunAsync("ldapadd", ["-Q", "-Y", "EXTERNAL", "-H", Ldapi(slapd)], null, TimeSpan.FromMinutes(1), CancellationToken.None, ldif);
+        if (result.ExitCode != 0)
+        {
+            Console.WriteLine($"  (no operation count: adding cn=Monitor failed, exit {result.ExitCode}: {result.Error.Trim()})");
+        }
+
+        return result.ExitCode == 0;
+    }
+
+    // Completed operations per kind (Search, Modify, Delete, Modrdn, Bind...) since slapd started.
+    private static async Task<Dictionary<string, long>> OperationsAsync(SlapdServer slapd)
+    {
+        var result = await ProcessRunner.RunAsync("ldapsearch", ["-Q", "-LLL", "-Y", "EXTERNAL", "-H", Ldapi(slapd), "-b", "cn=Operations,cn=Monitor", "-s", "one", "(objectClass=*)", "monitorOpCompleted"], null, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        string? kind = null;
+        foreach (var line in result.Output.Split('\n'))
+        {
+            if (line.StartsWith("dn: cn=", StringComparison.Ordinal))
+            {
+                kind = line[7..line.IndexOf(',', StringComparison.Ordinal)];
+            }
+            else if (kind is not null && line.StartsWith("monitorOpCompleted: ", StringComparison.Ordinal))
+            {
+                counts[kind] = long.Parse(line["monitorOpCompleted: ".Length..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return counts;
+    }
+
+    private static string Ldapi(SlapdServer slapd) => "ldapi://" + Uri.EscapeDataString(Path.Combine(slapd.Directory, "ldapi"));
 
     // utime + stime of a running process, from /proc (clock ticks of 1/100 s on Linux).
     private static TimeSpan ProcessCpu(int pid)

@@ -22,6 +22,7 @@ internal sealed partial class EntityRun
 
         var live = located.Live!;
         var groups = await _wave.Legacy.FindGroupsListingAsync(live.Dn, CancellationToken.None);
+        _groupsAtBackup = (live.Dn, groups);
         var takenAt = _wave.Time.GetUtcNow();
         var stored = await _wave.Store.StoreBackupAsync(
             new EntryBackup { PlanId = _wave.PlanId, Wave = _wave.Wave.Name, EntityId = _entity.Id, Entry = live, Groups = groups, TakenAt = takenAt },
@@ -74,6 +75,7 @@ internal sealed partial class EntityRun
             change = Replace(DisableMarks.UserPassword, DisableMarks.UnusablePasswordPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
         }
 
+        _liveRead = null;
         var result = await _scope.ModifyEntryAsync(live.Dn, [change], CancellationToken.None);
         if (result.Status is not (LegacyWriteStatus.Done or LegacyWriteStatus.AlreadyInState))
         {
@@ -82,6 +84,7 @@ internal sealed partial class EntityRun
         }
 
         var readBack = await _wave.Legacy.ReadEntryAsync(live.Dn, CancellationToken.None);
+        _liveRead = readBack;
         return readBack is not null && DisableMarks.IsDisabled(readBack, _wave.Dialect, method)
             ? StepResult.Done(before, DisableState(readBack))
             : StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{_wave.Legacy.Description} accepted the disable of {live.Dn} but reading it back does not show it disabled"), before);
@@ -104,6 +107,9 @@ internal sealed partial class EntityRun
             return StepResult.AlreadyDone(before);
         }
 
+        // The groups the backup found were searched at the DN the entry leaves.
+        _liveRead = null;
+        _groupsAtBackup = null;
         var result = await _scope.MoveToQuarantineAsync(live.Dn, CancellationToken.None);
         if (result.Status != LegacyWriteStatus.Done)
         {
@@ -124,6 +130,7 @@ internal sealed partial class EntityRun
         }
 
         _currentDn = readBack.Dn;
+        _liveRead = readBack;
         return StepResult.Done(before, StepJson.Of(new JsonObject { ["dn"] = readBack.Dn }));
     }
 
@@ -183,7 +190,15 @@ internal sealed partial class EntityRun
         {
             foreach (var dn in new[] { live.Dn, _entity.Dn }.Distinct(StringComparer.Ordinal))
             {
-                foreach (var group in await _wave.Legacy.FindGroupsListingAsync(dn, CancellationToken.None))
+                // The backup step of this run searched this very DN (no move since, which forgets it), a
+                // journal commit or two ago: its answer is what a search now would give, short of a group
+                // gaining the member within those milliseconds (a gap a search here leaves open too, up to
+                // the delete). Whether a group would be left empty is decided below on the group as read
+                // now, under its lock, whatever the listing's age.
+                var groups = _groupsAtBackup is { } atBackup && string.Equals(atBackup.Dn, dn, StringComparison.Ordinal)
+                    ? atBackup.Groups
+                    : await _wave.Legacy.FindGroupsListingAsync(dn, CancellationToken.None);
+                foreach (var group in groups)
                 {
                     listings.Add((group, dn));
                 }
@@ -228,6 +243,8 @@ internal sealed partial class EntityRun
             }
 
             // On record before the irreversible part: an entry found absent later is this plan's own delete.
+            // The membership edits change the entry too (memberOf), so its last read no longer stands.
+            _liveRead = null;
             await RecordAsync(StepAction.DeleteLegacyEntry, attempt, new StepResult(StepOutcome.Started, before));
             foreach (var (group, memberDn) in listings)
             {

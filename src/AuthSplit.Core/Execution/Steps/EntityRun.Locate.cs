@@ -18,18 +18,36 @@ internal sealed partial class EntityRun
     /// </summary>
     private sealed record Location(DirectoryEntry? Live, DirectoryEntry? AsPlanned, StepResult? Stale);
 
+    /// <remarks>
+    /// The entry is read once per step, except that a legacy step uses the entry as the previous step of
+    /// the same run left it in <see cref="_liveRead"/>: the opening check's read, a step's read, or the
+    /// read-back after its write. That entry was read after this run's last write to it (every write forgets
+    /// it first, and only a read after the write sets it again), so the checks below give the answer a read
+    /// at that moment gives; and the run holds it only across the journal commits between two legacy steps
+    /// (the target steps, which can wait for seconds, forget it). What a second read a commit later would
+    /// add is a look at a change someone else makes within those milliseconds. No read closes that gap: a change can as well land
+    /// between a step's read and its write (the writes carry no assertion), and the next read at the entry,
+    /// the read-back or verify-legacy-absent, sees what is there. A new run (a resumed, held or retried
+    /// entity) starts without it and reads afresh.
+    /// </remarks>
     private async Task<Location> LocateAsync()
     {
         var io = CancellationToken.None;
-        var live = await _wave.Legacy.ReadEntryAsync(_currentDn, io);
-        var otherDn = OtherDn();
-        if (live is null && otherDn is not null)
+        var live = _liveRead;
+        if (live is null)
         {
-            live = await _wave.Legacy.ReadEntryAsync(otherDn, io);
-            if (live is not null)
+            live = await _wave.Legacy.ReadEntryAsync(_currentDn, io);
+            var otherDn = OtherDn();
+            if (live is null && otherDn is not null)
             {
-                _currentDn = otherDn;
+                live = await _wave.Legacy.ReadEntryAsync(otherDn, io);
+                if (live is not null)
+                {
+                    _currentDn = otherDn;
+                }
             }
+
+            _liveRead = live;
         }
 
         var backup = await BackupOfThisPlanAsync();

@@ -42,6 +42,14 @@ internal sealed partial class EntityRun
     private EntryBackup? _backup;
     private string _currentDn;
 
+    // The live entry as this run last read it, taken after this run's last write to it (null: read afresh).
+    // See LocateAsync for why the next legacy step of the same run may use it instead of reading again.
+    private DirectoryEntry? _liveRead;
+
+    // The groups this run's backup step found listing the entry, and the DN it searched: the delete step
+    // of the same run uses them for that DN (see DeleteAsync). Null after a move or when no backup ran.
+    private (string Dn, IReadOnlyList<GroupListing> Groups)? _groupsAtBackup;
+
     private EntityRun(WaveContext wave, PlannedEntity entity, EntityProgress progress, List<StepRecord> journal)
     {
         _wave = wave;
@@ -117,6 +125,11 @@ internal sealed partial class EntityRun
 
                 var step = steps[i];
                 var attempt = NextAttempt(step);
+                if (!KeepsLiveRead(step))
+                {
+                    _liveRead = null;
+                }
+
                 StepResult result;
                 try
                 {
@@ -155,6 +168,13 @@ internal sealed partial class EntityRun
             }
         }
     }
+
+    // The target steps wait on the tenant (its reads, the switch, the read-back with backoff, the pacing
+    // under Graph's write limit): seconds, minutes under the limit. The legacy entry is read afresh after
+    // them, so the backup and the first legacy write see the entry as it is after that wait. The legacy
+    // steps and the hold (no I/O, done at once when it has expired) are only a journal commit apart.
+    private static bool KeepsLiveRead(StepAction step) => step is StepAction.BackupLegacyEntry or StepAction.DisableLegacyAccount
+        or StepAction.QuarantineLegacyEntry or StepAction.Hold or StepAction.DeleteLegacyEntry or StepAction.VerifyLegacyAbsent;
 
     /// <summary>Whether an entity in this state was counted by the run's budget as begun with its delete ahead.</summary>
     internal static bool HoldsSlot(EntityState state) => state is EntityState.InProgress or EntityState.Held;
