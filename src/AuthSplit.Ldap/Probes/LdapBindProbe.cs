@@ -110,9 +110,19 @@ public sealed partial class LdapBindProbe(SourceOptions legacy, ILogger<LdapBind
         var reason = code == LdapResultCodes.InvalidCredentials
             ? ActiveDirectoryReason(message) ?? await LockedInLegacyDirectoryAsync(url, bindDn, cancellationToken)
             : null;
-        var described = LdapResultCodes.Describe(code, message);
+        var described = Describe(code, message);
         return Outcome(HookStatus.Refused, code, started, reason is null ? $"{what} refused: {described}" : $"{what} refused: {reason}; {described}");
     }
+
+    // S.DS.P's ResultCode enum has no member for the bind results (49 lives in its LdapError instead).
+    private static string Describe(int code, string? message) => code switch
+    {
+        LdapResultCodes.InvalidCredentials => "invalidCredentials (49)" + (string.IsNullOrWhiteSpace(message) ? string.Empty : ": " + message.Trim()),
+        InappropriateAuthentication => "inappropriateAuthentication (48)" + (string.IsNullOrWhiteSpace(message) ? string.Empty : ": " + message.Trim()),
+        _ => LdapResultCodes.Describe(code, message),
+    };
+
+    private const int InappropriateAuthentication = 48;
 
     /// <summary>Active Directory's reason for a refused bind, from the <c>data NNN</c> of its diagnostic (MS-ADTS, and Samba's copy of it).</summary>
     private static string? ActiveDirectoryReason(string? diagnostic)
