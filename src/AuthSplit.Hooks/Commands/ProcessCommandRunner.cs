@@ -33,6 +33,11 @@ public sealed class ProcessCommandRunner(HookSecrets secrets, TimeProvider time)
         cancellationToken.ThrowIfCancellationRequested();
         var mask = secrets.Resolve();
         var program = command[0];
+        if (string.IsNullOrWhiteSpace(program))
+        {
+            return Outcome(HookStatus.Unavailable, null, time.GetTimestamp(), null, mask, "no program given: the command's first element is empty");
+        }
+
         var what = mask.Apply(string.Join(' ', command.Select(Quote)));
         var started = time.GetTimestamp();
 

@@ -57,6 +57,7 @@ public sealed class HttpHookCaller : IHttpCaller, IDisposable
             return Unavailable(started, mask, $"{call.Method} {call.Url}: not an absolute http(s) URL");
         }
 
+        // The query is left out of every message: some endpoints take a key in it.
         var what = $"{call.Method.ToUpperInvariant()} {url.GetLeftPart(UriPartial.Path)}";
         if (url.Scheme == "http" && !url.IsLoopback)
         {
@@ -91,17 +92,16 @@ public sealed class HttpHookCaller : IHttpCaller, IDisposable
                 value = header.Value ?? string.Empty;
             }
 
-            if (!request.Headers.TryAddWithoutValidation(header.Name, value) && request.Content?.Headers.TryAddWithoutValidation(header.Name, value) != true)
+            if (request.Headers.TryAddWithoutValidation(header.Name, value))
             {
-                if (request.Content is not null && header.Name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-                {
-                    request.Content.Headers.Remove("Content-Type");
-                    request.Content.Headers.TryAddWithoutValidation(header.Name, value);
-                }
-                else
-                {
-                    return Unavailable(started, mask, $"{what} not sent: the header {header.Name} cannot be set on this request");
-                }
+                continue;
+            }
+
+            // A content header (Content-Type...): it replaces the default one of the body, if there is a body.
+            request.Content?.Headers.Remove(header.Name);
+            if (request.Content?.Headers.TryAddWithoutValidation(header.Name, value) != true)
+            {
+                return Unavailable(started, mask, $"{what} not sent: the header {header.Name} cannot be set on this request");
             }
         }
 

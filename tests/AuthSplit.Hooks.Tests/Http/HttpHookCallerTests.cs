@@ -113,6 +113,15 @@ public sealed class HttpHookCallerTests(LoopbackHttpServer server) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_configured_content_type_replaces_the_json_default_of_the_body()
+    {
+        var outcome = await _caller.CallAsync(Call("/echo", "POST", body: "{}", headers: [new("Content-Type", "application/vnd.cutover+json", null)]), Timeout, CancellationToken.None);
+
+        outcome.Status.Should().Be(HookStatus.Succeeded);
+        server.Requests.Last(r => r.Path == "/echo").Headers["Content-Type"].Should().Be("application/vnd.cutover+json");
+    }
+
+    [Fact]
     public async Task A_header_whose_variable_is_not_set_is_unavailable_naming_the_variable_and_nothing_is_sent()
     {
         var variable = "AUTHSPLIT_TEST_UNSET_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
