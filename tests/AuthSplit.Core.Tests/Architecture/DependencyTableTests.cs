@@ -22,6 +22,7 @@ public sealed class DependencyTableTests
     private const string Cli = "AuthSplit.Cli";
     private const string State = "AuthSplit.State";
     private const string Scheduling = "AuthSplit.Scheduling";
+    private const string Hooks = "AuthSplit.Hooks";
 
     /// <summary>The only assemblies the core may reference: all from the base class library.</summary>
     private static readonly string[] CoreAllowList =
@@ -41,13 +42,14 @@ public sealed class DependencyTableTests
     private static readonly Dictionary<string, (string Assembly, string[] Projects, string[] Packages)> Table = new()
     {
         [Core] = ("AuthSplit.Core", [], []),
-        [Ldap] = ("AuthSplit.Ldap", [Core], ["System.DirectoryServices.Protocols", "Microsoft.Extensions.Logging.Abstractions", "Polly"]),
+        [Ldap] = ("AuthSplit.Ldap", [Core], ["System.DirectoryServices.Protocols", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Extensions.DependencyInjection.Abstractions", "Polly"]),
         [Graph] = ("AuthSplit.Graph", [Core], ["Microsoft.Graph", "Microsoft.Kiota", "Azure", "Polly", "System.Threading.RateLimiting", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Identity"]),
         [Emulator] = ("authsplit-graph-emulator", [], ["Microsoft.AspNetCore", "Microsoft.Extensions"]),
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions"]),
         [State] = ("AuthSplit.State", [Core], ["Microsoft.Data.Sqlite"]),
         [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz"]),
         [Scheduling] = ("AuthSplit.Scheduling", [Core], ["Quartz", "Microsoft.Extensions", "Microsoft.Data.Sqlite"]),
+        [Hooks] = ("AuthSplit.Hooks", [Core], ["Microsoft.Extensions.DependencyInjection.Abstractions"]),
     };
 
     public static TheoryData<string> Projects() => [.. Table.Keys];
@@ -110,6 +112,12 @@ public sealed class DependencyTableTests
     [Fact]
     public void The_adapters_never_reference_each_other_nor_each_others_libraries()
     {
+        string[] adapters = [Ldap, Graph, State, Scheduling, Hooks];
+        foreach (var adapter in adapters)
+        {
+            References(Table[adapter].Assembly).Should().NotContain(adapters.Where(other => other != adapter).Select(other => Table[other].Assembly), $"{adapter} is an adapter: it meets the others only through the core's ports");
+        }
+
         References(Table[Ldap].Assembly).Should().NotContain(Table[Graph].Assembly).And.NotContain(name => name.StartsWith("Microsoft.Graph", StringComparison.Ordinal));
         References(Table[Graph].Assembly).Should().NotContain(Table[Ldap].Assembly).And.NotContain(name => name.StartsWith("System.DirectoryServices", StringComparison.Ordinal));
     }
