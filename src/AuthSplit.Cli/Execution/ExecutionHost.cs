@@ -1,6 +1,9 @@
 using AuthSplit.Cli.Planning;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Systems;
+using AuthSplit.Hooks;
+using AuthSplit.Ldap.Probes;
 using AuthSplit.Scheduling;
 using AuthSplit.Scheduling.Hosting;
 using AuthSplit.Scheduling.Jobs;
@@ -75,13 +78,16 @@ public sealed class ExecutionHost : IAsyncDisposable
                 var settings = WaveExecutionSettings.From(options, Environment.MachineName);
                 builder.Services.AddSingleton(_ => adapters.OpenLegacyWriter(options.Source, options.Execution));
                 builder.Services.AddSingleton(_ => options.Target is null ? new MissingTargetTenant() : adapters.OpenTargetTenant(options.Target));
+                builder.Services.AddSystemHooks(options);
+                builder.Services.AddLdapBindProbe(options.Source);
                 builder.Services.AddScoped<IWaveExecution>(services => new WaveExecution(
                     services.GetRequiredService<IExecutionStore>(),
                     services.GetRequiredService<ILegacyDirectoryWriter>(),
                     services.GetRequiredService<ITargetTenant>(),
                     settings,
                     services.GetRequiredService<TimeProvider>(),
-                    progress));
+                    progress,
+                    new SystemPorts(services.GetRequiredService<ICommandRunner>(), services.GetRequiredService<IHttpCaller>(), services.GetRequiredService<ILdapBindProbe>())));
             }
 
             builder.Services.AddWaveScheduling(new SchedulerStoreOptions { Provider = SchedulerStoreProvider.Sqlite, SqlitePath = StateComposition.SqlitePathOf(options, configPath) });

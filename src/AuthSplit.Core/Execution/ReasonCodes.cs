@@ -25,6 +25,15 @@ public static class ReasonCodes
     public const string Transient = "transient";
     public const string StillPresent = "still-present";
 
+    public const string DeleteHeld = "delete-held";
+    public const string TargetAppMissing = "target-app-missing";
+    public const string CutoverFailed = "cutover-failed";
+    public const string ProbeFailed = "probe-failed";
+    public const string LegacyNotQuiet = "legacy-not-quiet";
+    public const string LegacyBindAccepted = "legacy-bind-accepted";
+    public const string GroupSwitchRefused = "group-switch-refused";
+    public const string ExcludedExcepted = "excluded-excepted";
+
     public const string ExcludedProtected = "excluded-protected";
     public const string ExcludedBlocked = "excluded-blocked";
     public const string ExcludedKept = "excluded-kept";

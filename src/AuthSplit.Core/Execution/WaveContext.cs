@@ -53,6 +53,9 @@ internal sealed class WaveContext
     /// </summary>
     public ConcurrentDictionary<string, SemaphoreSlim> GroupLocks { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Why the wave's deletes must wait (systems not yet cut over), or null: set once the systems have run.</summary>
+    public string? DeletesHeld { get; set; }
+
     public int HoldDays => Plan.Settings.Removal.HoldDays;
 
     public IReadOnlyList<string> FingerprintAttributes => Plan.Settings.FingerprintAttributes;

@@ -6,6 +6,7 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution.Batching;
 using AuthSplit.Core.Execution.Safety;
 using AuthSplit.Core.Execution.Steps;
+using AuthSplit.Core.Execution.Systems;
 using AuthSplit.Core.Planning;
 using AuthSplit.Core.Planning.Format;
 
@@ -33,9 +34,12 @@ public sealed class WaveExecution : IWaveExecution
     private readonly WaveExecutionSettings _settings;
     private readonly TimeProvider _time;
     private readonly IProgress<WaveProgress>? _progress;
+    private readonly SystemPorts? _systems;
 
-    public WaveExecution(IExecutionStore store, ILegacyDirectoryWriter legacy, ITargetTenant target, WaveExecutionSettings settings, TimeProvider time, IProgress<WaveProgress>? progress = null)
+    /// <param name="systems">What the plan's systems are cut over with; needed only by a plan with systems in the wave.</param>
+    public WaveExecution(IExecutionStore store, ILegacyDirectoryWriter legacy, ITargetTenant target, WaveExecutionSettings settings, TimeProvider time, IProgress<WaveProgress>? progress = null, SystemPorts? systems = null)
     {
+        _systems = systems;
         _store = store;
         _legacy = legacy;
         // Many entities' single-user calls gathered into the adapter's $batches.
@@ -74,17 +78,23 @@ public sealed class WaveExecution : IWaveExecution
         var plan = verdict.Plan!;
         var wave = verdict.Wave!;
         var entities = plan.Entities.Where(e => e.Wave == wave.Name).ToArray();
+        var systems = (plan.Systems ?? []).Where(s => s.Wave == wave.Name).ToArray();
+        if (systems.Any(s => s.Disposition == Disposition.Remove) && _systems is null)
+        {
+            throw new InvalidOperationException("the wave has systems to cut over and the executor was composed without SystemPorts");
+        }
+
         var existing = await _store.GetWaveAsync(request.PlanId, wave.Name, cancellationToken);
         if (existing?.Status == WaveStatus.Completed)
         {
             var journalled = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
-            if (journalled.Count == entities.Length && journalled.Values.All(s => IsFinal(s) && s != EntityState.Failed))
+            if (journalled.Count == entities.Length + systems.Length && journalled.Values.All(s => IsFinal(s) && s != EntityState.Failed))
             {
                 return Result(WaveResultKind.Completed, request, journalled, "the wave is complete; nothing was changed") with { NothingToDo = true };
             }
         }
 
-        await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e))], cancellationToken);
+        await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e)), .. systems.Select(s => Registration(request.PlanId, s))], cancellationToken);
         var states = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
         var actor = new ExecutionActor(request.Operator, _settings.Node);
         var startedAt = _time.GetUtcNow();
@@ -126,10 +136,12 @@ public sealed class WaveExecution : IWaveExecution
         };
 
         var run = new Run(this, context, states, entities, cancellationToken);
+        await run.CutOverSystemsAsync(systems, _systems);
+        context.DeletesHeld = DeletesHeld(systems, run.States);
         await run.ExecuteAsync();
 
         var final = await ReadStatesAsync(request.PlanId, wave.Name, CancellationToken.None);
-        var (kind, status, reason) = Conclude(final, run.StopReason, context.Budget);
+        var (kind, status, reason) = Conclude(final, run.StopReason, context.Budget, context.DeletesHeld);
         await _store.SaveWaveAsync(
             new WaveRun
             {
@@ -147,10 +159,35 @@ public sealed class WaveExecution : IWaveExecution
         return Result(kind, request, final, reason);
     }
 
-    private static (WaveResultKind Kind, WaveStatus Status, string? Reason) Conclude(IReadOnlyDictionary<string, EntityState> states, string? stopReason, DeleteBudget budget)
+    // The wave's deletes wait for every system of the wave to be cut over (done), or excepted by a decision:
+    // an application still binding to the legacy directory would lose its users at the delete.
+    private static string? DeletesHeld(IReadOnlyList<PlannedSystem> systems, IReadOnlyDictionary<string, EntityState> states)
+    {
+        var waiting = systems
+            .Where(s => s.Disposition != Disposition.Kept)
+            .Where(s => !states.TryGetValue(SystemRun.JournalId(s.Id), out var state) || state != EntityState.Done)
+            .Select(s => s.Disposition == Disposition.Blocked
+                ? $"{s.Id} (blocked: {string.Join("; ", s.Blockers.Select(b => b.Message))})"
+                : $"{s.Id} ({(states.TryGetValue(SystemRun.JournalId(s.Id), out var state) ? state.ToString().ToLowerInvariant() : "not started")})")
+            .ToArray();
+        return waiting.Length == 0
+            ? null
+            : $"the wave's deletes wait until its systems are cut over or excepted by a decision (except-system): {string.Join(", ", waiting)}";
+    }
+
+    private static (WaveResultKind Kind, WaveStatus Status, string? Reason) Conclude(IReadOnlyDictionary<string, EntityState> states, string? stopReason, DeleteBudget budget, string? deletesHeld)
     {
         var count = (EntityState s) => states.Values.Count(v => v == s);
         var budgetNote = budget.Exhausted ? $"; the delete budget (Safety:MaxDeletesPerWave {budget.Max}) was reached: the entities beyond it were refused and left untouched" : string.Empty;
+        if (deletesHeld is not null && stopReason is null)
+        {
+            var held = count(EntityState.Pending) + count(EntityState.InProgress);
+            if (held > 0)
+            {
+                return (WaveResultKind.Interrupted, WaveStatus.Interrupted, $"{held} entit{(held == 1 ? "y waits" : "ies wait")} before the delete: {deletesHeld}; fix the systems (authsplit status) and run the wave again{budgetNote}");
+            }
+        }
+
         if (stopReason is not null)
         {
             return (WaveResultKind.Interrupted, WaveStatus.Interrupted, stopReason + budgetNote);
@@ -200,6 +237,28 @@ public sealed class WaveExecution : IWaveExecution
         }
 
         return used;
+    }
+
+    private static EntityProgress Registration(string planId, PlannedSystem system)
+    {
+        var (state, reason) = system.Disposition switch
+        {
+            Disposition.Remove => (EntityState.Pending, (string?)null),
+            Disposition.Blocked => (EntityState.Excluded, ReasonCodes.Format(ReasonCodes.ExcludedBlocked, string.Join("; ", system.Blockers.Select(b => $"{WireName.Of(b.Code)}: {b.Message}")))),
+            _ => (EntityState.Excluded, ReasonCodes.Format(ReasonCodes.ExcludedExcepted, system.Decision is { } d ? $"{d.Reason} (decided by {d.DecidedBy})" : "excepted by a decision")),
+        };
+        return new EntityProgress
+        {
+            PlanId = planId,
+            Wave = system.Wave,
+            EntityId = SystemRun.JournalId(system.Id),
+            Dn = system.LegacyAccounts.Count > 0 ? system.LegacyAccounts[0].Dn : string.Empty,
+            Kind = Model.EntityKind.System,
+            State = state,
+            Attempts = 0,
+            Reason = reason,
+            UpdatedAt = DateTimeOffset.UnixEpoch,
+        };
     }
 
     private static EntityProgress Registration(string planId, PlannedEntity entity)
@@ -280,6 +339,49 @@ public sealed class WaveExecution : IWaveExecution
 
             // Failed entities are tried again; every other final state stays as it is.
             _queue = new ConcurrentQueue<PlannedEntity>(entities.Where(e => e.Disposition == Disposition.Remove && states.TryGetValue(e.Id, out var s) && (!IsFinal(s) || s == EntityState.Failed)));
+        }
+
+        public IReadOnlyDictionary<string, EntityState> States
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return new Dictionary<string, EntityState>(_states, StringComparer.Ordinal);
+                }
+            }
+        }
+
+        /// <summary>The wave's systems first, one at a time (a handful per wave; their hooks are not meant to run at once).</summary>
+        public async Task CutOverSystemsAsync(IReadOnlyList<PlannedSystem> systems, SystemPorts? ports)
+        {
+            foreach (var system in systems.Where(s => s.Disposition == Disposition.Remove))
+            {
+                var id = SystemRun.JournalId(system.Id);
+                if (StopRequested() || (_states.TryGetValue(id, out var state) && IsFinal(state) && state != EntityState.Failed))
+                {
+                    continue;
+                }
+
+                if (await PausedAsync())
+                {
+                    Stop($"paused: wave {_context.Wave.Name} was paused while running; authsplit resume --wave {_context.Wave.Name}, then run it again");
+                    return;
+                }
+
+                try
+                {
+                    var progress = await _context.Store.GetEntityAsync(_context.PlanId, id, CancellationToken.None)
+                        ?? throw new InvalidOperationException($"system {system.Id} was not registered");
+                    var run = await SystemRun.LoadAsync(_context, system, ports!, progress, CancellationToken.None);
+                    await run.RunAsync(StopRequested);
+                    Finish(id, run.State);
+                }
+                catch (ExternalSystemException ex)
+                {
+                    Stop($"unreachable: {ex.Message}; the wave stopped between steps and resumes when run again");
+                }
+            }
         }
 
         public string? StopReason

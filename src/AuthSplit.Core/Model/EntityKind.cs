@@ -8,4 +8,10 @@ public enum EntityKind
     ServiceAccount,
     /// <summary>Anything else a wave filter selected (a computer, a contact...): never acted on without a decision.</summary>
     Other,
+
+    /// <summary>Not a legacy entry: a system (relying party) cut over in a wave, journalled as <c>system:ID</c> beside the entities.</summary>
+    System,
+
+    /// <summary>Not a legacy entry: a synchronised cloud group switched to cloud-managed before a wave's deletes, journalled as <c>group-switch:ID</c>.</summary>
+    GroupSwitch,
 }

@@ -47,7 +47,7 @@ public sealed class DependencyTableTests
         [Emulator] = ("authsplit-graph-emulator", [], ["Microsoft.AspNetCore", "Microsoft.Extensions"]),
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions"]),
         [State] = ("AuthSplit.State", [Core], ["Microsoft.Data.Sqlite"]),
-        [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz"]),
+        [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling, Hooks], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz"]),
         [Scheduling] = ("AuthSplit.Scheduling", [Core], ["Quartz", "Microsoft.Extensions", "Microsoft.Data.Sqlite"]),
         [Hooks] = ("AuthSplit.Hooks", [Core], ["Microsoft.Extensions.DependencyInjection.Abstractions"]),
     };

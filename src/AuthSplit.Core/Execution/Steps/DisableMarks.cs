@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
 
@@ -37,6 +39,48 @@ internal static class DisableMarks
     public static bool IsDisabled(DirectoryEntry entry, DirectoryDialect dialect, OpenLdapDisableMethod method) => dialect == DirectoryDialect.ActiveDirectory
         ? (UserAccountControlOf(entry) & AccountDisable) == AccountDisable
         : method == OpenLdapDisableMethod.PasswordPolicyLock ? IsLocked(entry) : HasUnusablePassword(entry);
+
+    /// <summary>
+    /// The one change that disables <paramref name="live"/>: AD <c>userAccountControl |= ACCOUNTDISABLE</c> from
+    /// the value read; OpenLDAP the ppolicy lock or a password nothing can match. Null when an AD entry has
+    /// no readable <c>userAccountControl</c> (nothing safe to write).
+    /// </summary>
+    public static AttributeChange? ChangeFor(DirectoryEntry live, DirectoryDialect dialect, OpenLdapDisableMethod method)
+    {
+        if (dialect == DirectoryDialect.ActiveDirectory)
+        {
+            return UserAccountControlOf(live) is { } uac
+                ? Replace(UserAccountControl, (uac | AccountDisable).ToString(CultureInfo.InvariantCulture))
+                : null;
+        }
+
+        return method == OpenLdapDisableMethod.PasswordPolicyLock
+            ? Replace(PasswordLockedTime, PermanentLock)
+            : Replace(UserPassword, UnusablePasswordPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+    }
+
+    /// <summary>What the journal records of an entry's disabled state: never a password value, not even a hash.</summary>
+    public static JsonObject StateOf(DirectoryEntry entry, DirectoryDialect dialect, OpenLdapDisableMethod method)
+    {
+        var state = new JsonObject { ["dn"] = entry.Dn };
+        if (dialect == DirectoryDialect.ActiveDirectory)
+        {
+            state[UserAccountControl] = entry.GetString(UserAccountControl);
+        }
+        else if (method == OpenLdapDisableMethod.PasswordPolicyLock)
+        {
+            state[PasswordLockedTime] = entry.GetString(PasswordLockedTime);
+        }
+        else
+        {
+            state[UserPassword] = HasUnusablePassword(entry) ? "unusable" : $"{entry.GetValues(UserPassword).Count} value(s), kept in the backup";
+        }
+
+        return state;
+    }
+
+    private static AttributeChange Replace(string attribute, string value) =>
+        new(AttributeChangeKind.Replace, attribute, [Encoding.UTF8.GetBytes(value)]);
 
     /// <summary>
     /// The live entry with the executor's own disable reverted to the backup's values, where the live value

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
@@ -56,23 +55,9 @@ internal sealed partial class EntityRun
             return StepResult.AlreadyDone(before);
         }
 
-        AttributeChange change;
-        if (_wave.Dialect == DirectoryDialect.ActiveDirectory)
+        if (DisableMarks.ChangeFor(live, _wave.Dialect, method) is not { } change)
         {
-            if (DisableMarks.UserAccountControlOf(live) is not { } uac)
-            {
-                return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{live.Dn} has no readable userAccountControl"), before);
-            }
-
-            change = Replace(DisableMarks.UserAccountControl, (uac | DisableMarks.AccountDisable).ToString(CultureInfo.InvariantCulture));
-        }
-        else if (method == OpenLdapDisableMethod.PasswordPolicyLock)
-        {
-            change = Replace(DisableMarks.PasswordLockedTime, DisableMarks.PermanentLock);
-        }
-        else
-        {
-            change = Replace(DisableMarks.UserPassword, DisableMarks.UnusablePasswordPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{live.Dn} has no readable userAccountControl"), before);
         }
 
         _liveRead = null;
@@ -321,25 +306,7 @@ internal sealed partial class EntityRun
         return DistinguishedName.TryParse(Encoding.UTF8.GetString(values[0]), out var only, out _) && only.Equals(member);
     }
 
-    private string DisableState(DirectoryEntry entry)
-    {
-        var state = new JsonObject { ["dn"] = entry.Dn };
-        if (_wave.Dialect == DirectoryDialect.ActiveDirectory)
-        {
-            state[DisableMarks.UserAccountControl] = entry.GetString(DisableMarks.UserAccountControl);
-        }
-        else if (_wave.Settings.OpenLdapDisable == OpenLdapDisableMethod.PasswordPolicyLock)
-        {
-            state[DisableMarks.PasswordLockedTime] = entry.GetString(DisableMarks.PasswordLockedTime);
-        }
-        else
-        {
-            // Never a password value, not even a hash: only whether it is the unusable one.
-            state[DisableMarks.UserPassword] = DisableMarks.HasUnusablePassword(entry) ? "unusable" : $"{entry.GetValues(DisableMarks.UserPassword).Count} value(s), kept in the backup";
-        }
-
-        return StepJson.Of(state);
-    }
+    private string DisableState(DirectoryEntry entry) => StepJson.Of(DisableMarks.StateOf(entry, _wave.Dialect, _wave.Settings.OpenLdapDisable));
 
     private static AttributeChange Replace(string attribute, string value) =>
         new(AttributeChangeKind.Replace, attribute, [Encoding.UTF8.GetBytes(value)]);

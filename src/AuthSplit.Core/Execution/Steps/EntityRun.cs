@@ -125,6 +125,14 @@ internal sealed partial class EntityRun
 
                 var step = steps[i];
                 var attempt = NextAttempt(step);
+                if (step == StepAction.DeleteLegacyEntry && _wave.DeletesHeld is { } held)
+                {
+                    // Everything up to the delete is done (switched, backed up, disabled); the delete waits
+                    // for the wave's systems, unfinished rather than failed, and the next run resumes here.
+                    await RecordAsync(step, attempt, StepResult.TransientFailure(ReasonCodes.Format(ReasonCodes.DeleteHeld, held)));
+                    return end = EntityRunEnd.Transient;
+                }
+
                 if (!KeepsLiveRead(step))
                 {
                     _liveRead = null;

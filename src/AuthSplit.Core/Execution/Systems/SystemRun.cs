@@ -1,0 +1,487 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using AuthSplit.Core.Directory;
+using AuthSplit.Core.Execution.Steps;
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning.Format;
+using AuthSplit.Core.Planning.Preconditions;
+
+namespace AuthSplit.Core.Execution.Systems;
+
+/// <summary>
+/// One system's planned steps in one run, resumed from its journal (entity id <c>system:ID</c>):
+/// verify-target-app, cutover, probe-target, verify-legacy-quiet, backup and disable of each legacy
+/// account, probe-legacy-refused. Each step is an ensure journalled before the next begins; a step
+/// whose journal shows it done is not run again, so a rerun after a fix does nothing twice. A step
+/// covers all the system's accounts; its before and after list each.
+/// </summary>
+internal sealed class SystemRun
+{
+    private readonly WaveContext _wave;
+    private readonly PlannedSystem _system;
+    private readonly SystemPorts _ports;
+    private readonly List<StepRecord> _journal;
+    private readonly EntityPrecondition _precondition;
+    private int _attempts;
+
+    private SystemRun(WaveContext wave, PlannedSystem system, SystemPorts ports, EntityProgress progress, List<StepRecord> journal)
+    {
+        _wave = wave;
+        _system = system;
+        _ports = ports;
+        _journal = journal;
+        _attempts = progress.Attempts;
+        _precondition = new EntityPrecondition(wave.FingerprintAttributes);
+        State = progress.State;
+    }
+
+    public EntityState State { get; private set; }
+
+    public string? Reason { get; private set; }
+
+    public static string JournalId(string systemId) => "system:" + systemId;
+
+    public static async Task<SystemRun> LoadAsync(WaveContext wave, PlannedSystem system, SystemPorts ports, EntityProgress progress, CancellationToken cancellationToken)
+    {
+        var journal = (await wave.Store.GetStepsAsync(wave.PlanId, JournalId(system.Id), cancellationToken)).ToList();
+        return new SystemRun(wave, system, ports, progress, journal);
+    }
+
+    public async Task<EntityRunEnd> RunAsync(Func<bool> stopRequested)
+    {
+        var steps = _system.Steps.Select(s => s.Action).ToArray();
+        var next = Array.FindIndex(steps, s => !Completed(s));
+        if (next < 0)
+        {
+            State = EntityState.Done;
+            return EntityRunEnd.Final;
+        }
+
+        for (var i = next; i < steps.Length; i++)
+        {
+            if (i > next && stopRequested())
+            {
+                return EntityRunEnd.Stopped;
+            }
+
+            var step = steps[i];
+            var attempt = NextAttempt(step);
+            var result = await RunStepAsync(step, attempt);
+            await RecordAsync(step, attempt, result, i == steps.Length - 1);
+            switch (result.Outcome)
+            {
+                case StepOutcome.Done or StepOutcome.AlreadyDone:
+                    continue;
+                case StepOutcome.Failed when result.Transient:
+                    return EntityRunEnd.Transient;
+                default:
+                    return EntityRunEnd.Final;
+            }
+        }
+
+        return EntityRunEnd.Final;
+    }
+
+    private Task<StepResult> RunStepAsync(StepAction step, int attempt) => step switch
+    {
+        StepAction.VerifyTargetApp => VerifyTargetAppAsync(),
+        StepAction.Cutover => CutoverAsync(attempt),
+        StepAction.ProbeTarget => ProbesAsync(StepAction.ProbeTarget, _system.Probes.Where(p => p.Expect == Configuration.ProbeExpectation.Success)),
+        StepAction.VerifyLegacyQuiet => VerifyLegacyQuietAsync(),
+        StepAction.BackupLegacyEntry => BackupAccountsAsync(),
+        StepAction.DisableLegacyAccount => DisableAccountsAsync(),
+        StepAction.ProbeLegacyRefused => ProbeLegacyRefusedAsync(),
+        _ => throw new ArgumentOutOfRangeException(nameof(step), step, "not a system step"),
+    };
+
+    // verify-target-app: the service principal exists and is enabled, read now (the plan's read may be days old).
+    private async Task<StepResult> VerifyTargetAppAsync()
+    {
+        var target = _system.Target;
+        var planned = StepJson.Of(new JsonObject { ["servicePrincipalId"] = target.ServicePrincipalId, ["appId"] = target.AppId });
+        var principal = await _wave.Target.GetServicePrincipalAsync(target.ServicePrincipalId, target.AppId, CancellationToken.None);
+        if (principal is null)
+        {
+            return StepResult.Failed(ReasonCodes.Format(ReasonCodes.TargetAppMissing, $"no service principal {target.ServicePrincipalId ?? "with appId " + target.AppId} in {_wave.Target.Description}; register the application, then run the wave again"), planned);
+        }
+
+        var found = StepJson.Of(new JsonObject { ["id"] = principal.Id, ["appId"] = principal.AppId, ["displayName"] = principal.DisplayName, ["accountEnabled"] = principal.AccountEnabled });
+        return principal.AccountEnabled == false
+            ? StepResult.Failed(ReasonCodes.Format(ReasonCodes.TargetAppMissing, $"service principal {principal.Id} ({principal.DisplayName}) is disabled in {_wave.Target.Description}; users could not sign in to {_system.Name} after the cutover"), found)
+            : StepResult.Done(planned, found);
+    }
+
+    // cutover: the configured command or HTTP call. On record as started first: a kill during the hook
+    // leaves a trace, and the rerun calls it again (a cutover hook must be safe to repeat).
+    private async Task<StepResult> CutoverAsync(int attempt)
+    {
+        var cutover = _system.Cutover!;
+        var timeout = TimeSpan.FromSeconds(cutover.TimeoutSeconds);
+        var what = cutover.Kind == CutoverKind.Command ? "command " + cutover.Command![0] : $"{cutover.Http!.Method} {UrlForRecord(cutover.Http.Url)}";
+        await RecordAsync(StepAction.Cutover, attempt, new StepResult(StepOutcome.Started, StepJson.Of(new JsonObject { ["cutover"] = what })));
+        var outcome = cutover.Kind == CutoverKind.Command
+            ? await _ports.Commands.RunAsync(cutover.Command!, Environment(), null, timeout, CancellationToken.None)
+            : await _ports.Http.CallAsync(cutover.Http!, timeout, CancellationToken.None);
+        var after = StepJson.Of(HookJson(what, outcome));
+        return outcome.Status switch
+        {
+            HookStatus.Succeeded => StepResult.Done(null, after),
+            HookStatus.Refused => new StepResult(StepOutcome.Failed, null, after, ReasonCodes.Format(ReasonCodes.CutoverFailed, $"{_system.Name}: {outcome.Detail}; fix it and run the wave again (the hook runs again)")),
+            _ => new StepResult(StepOutcome.Failed, null, after, ReasonCodes.Format(ReasonCodes.CutoverFailed, $"{_system.Name}: {outcome.Detail}; run the wave again")) { Transient = true },
+        };
+    }
+
+    // probe-target (probes expecting success) and the configured probes expecting failure in
+    // probe-legacy-refused: every probe runs, so the journal shows each one's answer.
+    private async Task<StepResult> ProbesAsync(StepAction step, IEnumerable<ProbeSpec> probes)
+    {
+        var results = new JsonArray();
+        var failed = new List<string>();
+        foreach (var probe in probes)
+        {
+            var outcome = await RunProbeAsync(probe);
+            var passed = Passed(probe.Expect, outcome);
+            results.Add(HookJson(probe.Name, outcome, passed));
+            if (!passed)
+            {
+                failed.Add($"{probe.Name}: {outcome.Detail}");
+            }
+        }
+
+        var after = StepJson.Of(new JsonObject { ["probes"] = results });
+        if (failed.Count == 0)
+        {
+            return StepResult.Done(null, after);
+        }
+
+        var code = step == StepAction.ProbeTarget ? ReasonCodes.ProbeFailed : ReasonCodes.LegacyBindAccepted;
+        // Failed, not unfinished, whatever the cause: the system waits for a person to look (a probe that could
+        // not reach its endpoint is as much a reason not to go on), and running the wave again retries it.
+        return new StepResult(StepOutcome.Failed, null, after, ReasonCodes.Format(code, $"{_system.Name}: {string.Join("; ", failed)}; the probe runs again when the wave runs again"));
+    }
+
+    private Task<HookOutcome> RunProbeAsync(ProbeSpec probe)
+    {
+        var timeout = TimeSpan.FromSeconds(probe.TimeoutSeconds);
+        return probe.Kind switch
+        {
+            Configuration.ProbeKind.LdapBind => _ports.LdapBind.BindAsync(probe.Url, probe.BindDn!, probe.CredentialSource!, probe.CaFile, timeout, CancellationToken.None),
+            Configuration.ProbeKind.Http => _ports.Http.CallAsync(probe.Http!, timeout, CancellationToken.None),
+            _ => _ports.Commands.RunAsync(probe.Command!, Environment(), null, timeout, CancellationToken.None),
+        };
+    }
+
+    // A probe of the old path passes when the other side says no (a bind refused), not when it cannot be reached.
+    private static bool Passed(Configuration.ProbeExpectation expect, HookOutcome outcome) =>
+        expect == Configuration.ProbeExpectation.Success ? outcome.Status == HookStatus.Succeeded : outcome.Status == HookStatus.Refused;
+
+    // verify-legacy-quiet: no legacy account authenticated after the cutover, as far as the server records it.
+    private async Task<StepResult> VerifyLegacyQuietAsync()
+    {
+        var since = CutoverAt();
+        var accounts = new JsonArray();
+        var noisy = new List<string>();
+        foreach (var account in _system.LegacyAccounts)
+        {
+            var live = await _wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
+            var record = new JsonObject { ["dn"] = account.Dn };
+            if (live is null)
+            {
+                return StepResult.Stale(ReasonCodes.Format(ReasonCodes.StaleVanished, $"legacy account {account.Dn} of {_system.Name} no longer exists"), StepJson.Of(record));
+            }
+
+            if (account.LastAuthenticationAttribute is not { } attribute)
+            {
+                record["lastAuthentication"] = "cannot be checked here: the server keeps no last-authentication time for this account";
+            }
+            else if (LastAuthentication(live, attribute) is not { } last)
+            {
+                record[attribute] = null;
+                record["lastAuthentication"] = "none recorded";
+            }
+            else
+            {
+                record[attribute] = last.ToString("O", CultureInfo.InvariantCulture);
+                if (attribute.Equals("lastLogonTimestamp", StringComparison.OrdinalIgnoreCase))
+                {
+                    record["note"] = "lastLogonTimestamp is replicated lazily (up to about 14 days behind); lastLogon on each DC is exact";
+                }
+
+                if (last > since)
+                {
+                    noisy.Add($"{account.Dn} authenticated at {last:u}, after the cutover at {since:u}");
+                }
+            }
+
+            accounts.Add(record);
+        }
+
+        var after = StepJson.Of(new JsonObject { ["since"] = since.ToString("O", CultureInfo.InvariantCulture), ["accounts"] = accounts });
+        return noisy.Count == 0
+            ? StepResult.Done(null, after)
+            : new StepResult(StepOutcome.Failed, null, after, ReasonCodes.Format(ReasonCodes.LegacyNotQuiet, $"{_system.Name} (or something else) still uses its legacy account: {string.Join("; ", noisy)}"));
+    }
+
+    // backup-legacy-entry: each account read whole and stored under its own identity before it is disabled.
+    private async Task<StepResult> BackupAccountsAsync()
+    {
+        var accounts = new JsonArray();
+        foreach (var account in _system.LegacyAccounts)
+        {
+            var (live, problem) = await LocateAsync(account);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var groups = await _wave.Legacy.FindGroupsListingAsync(live!.Dn, CancellationToken.None);
+            var stored = await _wave.Store.StoreBackupAsync(
+                new EntryBackup { PlanId = _wave.PlanId, Wave = _wave.Wave.Name, EntityId = account.Id!, Entry = live, Groups = groups, TakenAt = _wave.Time.GetUtcNow() },
+                CancellationToken.None);
+            accounts.Add(new JsonObject { ["dn"] = live.Dn, ["id"] = account.Id, ["sha256"] = stored.Sha256, ["groups"] = StepJson.Array(stored.Groups.Select(g => g.GroupDn)) });
+        }
+
+        return StepResult.Done(null, StepJson.Of(new JsonObject { ["accounts"] = accounts }));
+    }
+
+    // disable-legacy-account: each account, as an entity's disable (AD userAccountControl, OpenLDAP ppolicy lock or unusable password), read back.
+    private async Task<StepResult> DisableAccountsAsync()
+    {
+        var method = _wave.Settings.OpenLdapDisable;
+        var before = new JsonArray();
+        var after = new JsonArray();
+        foreach (var account in _system.LegacyAccounts)
+        {
+            var (live, problem) = await LocateAsync(account);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            before.Add(DisableMarks.StateOf(live!, _wave.Dialect, method));
+            if (DisableMarks.IsDisabled(live!, _wave.Dialect, method))
+            {
+                after.Add(DisableMarks.StateOf(live!, _wave.Dialect, method));
+                continue;
+            }
+
+            if (DisableMarks.ChangeFor(live!, _wave.Dialect, method) is not { } change)
+            {
+                return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{live!.Dn} has no readable userAccountControl"), Json(before));
+            }
+
+            // Only the DN the approved plan names for this system is written.
+            var result = await _wave.Legacy.ModifyAsync(account.Dn, [change], CancellationToken.None);
+            if (result.Status is not (LegacyWriteStatus.Done or LegacyWriteStatus.AlreadyInState))
+            {
+                return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{_wave.Legacy.Description} refused disabling {account.Dn}: {result.Status} {result.Detail}"), Json(before));
+            }
+
+            var readBack = await _wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
+            if (readBack is null || !DisableMarks.IsDisabled(readBack, _wave.Dialect, method))
+            {
+                return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{_wave.Legacy.Description} accepted the disable of {account.Dn} but reading it back does not show it disabled"), Json(before));
+            }
+
+            after.Add(DisableMarks.StateOf(readBack, _wave.Dialect, method));
+        }
+
+        return StepResult.Done(Json(before), Json(after));
+    }
+
+    // probe-legacy-refused: a bind as each account must now fail (when its credential is supplied),
+    // otherwise its disabled state is read back; then the configured probes expecting a refusal.
+    private async Task<StepResult> ProbeLegacyRefusedAsync()
+    {
+        var results = new JsonArray();
+        var accepted = new List<string>();
+        var unreachable = new List<string>();
+        foreach (var account in _system.LegacyAccounts)
+        {
+            if (account.CredentialSource is { } credential)
+            {
+                var outcome = await _ports.LdapBind.BindAsync(null, account.Dn, credential, null, TimeSpan.FromSeconds(Configuration.SystemDefaults.ProbeTimeoutSeconds), CancellationToken.None);
+                results.Add(HookJson("bind as " + account.Dn, outcome, outcome.Status == HookStatus.Refused));
+                if (outcome.Status == HookStatus.Succeeded)
+                {
+                    accepted.Add($"a bind as {account.Dn} still succeeds");
+                }
+                else if (outcome.Status != HookStatus.Refused)
+                {
+                    unreachable.Add($"{account.Dn}: {outcome.Detail}");
+                }
+
+                continue;
+            }
+
+            var live = await _wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
+            var disabled = live is not null && DisableMarks.IsDisabled(live, _wave.Dialect, _wave.Settings.OpenLdapDisable);
+            results.Add(new JsonObject { ["account"] = account.Dn, ["check"] = "no credential supplied: the disabled state was read back", ["disabled"] = disabled });
+            if (!disabled)
+            {
+                accepted.Add($"{account.Dn} does not read back disabled");
+            }
+        }
+
+        var probes = await ProbesAsync(StepAction.ProbeLegacyRefused, _system.Probes.Where(p => p.Expect == Configuration.ProbeExpectation.Failure));
+        results.Add(JsonNode.Parse(probes.After!)!["probes"]!.DeepClone());
+        var after = StepJson.Of(new JsonObject { ["checks"] = results });
+        if (accepted.Count > 0 || probes.Outcome == StepOutcome.Failed)
+        {
+            var reasons = accepted.Concat(probes.Reason is null ? [] : [probes.Reason]);
+            return new StepResult(StepOutcome.Failed, null, after, ReasonCodes.Format(ReasonCodes.LegacyBindAccepted, $"{_system.Name}: {string.Join("; ", reasons)}"));
+        }
+
+        return unreachable.Count > 0
+            ? new StepResult(StepOutcome.Failed, null, after, ReasonCodes.Format(ReasonCodes.Transient, $"{_system.Name}: the bind probe could not ask: {string.Join("; ", unreachable)}; run the wave again")) { Transient = true }
+            : StepResult.Done(null, after);
+    }
+
+    // The account's live entry, the plan's precondition checked (this executor's own disable taken back
+    // using the backup), and the rails re-evaluated on it.
+    private async Task<(DirectoryEntry? Live, StepResult? Problem)> LocateAsync(SystemLegacyAccount account)
+    {
+        var live = await _wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
+        if (live is null || account.Id is null || account.Precondition is null)
+        {
+            return (null, StepResult.Stale(ReasonCodes.Format(ReasonCodes.StaleVanished, $"legacy account {account.Dn} of {_system.Name} no longer exists"), StepJson.Of(new JsonObject { ["dn"] = account.Dn })));
+        }
+
+        var backup = await _wave.Store.GetBackupAsync(account.Id, CancellationToken.None);
+        var asPlanned = backup is not null && backup.PlanId == _wave.PlanId ? DisableMarks.RevertOwn(live, backup.Entry, live.Dn) : live;
+        if (_precondition.Check(account.Precondition, asPlanned) != PreconditionCheck.Holds)
+        {
+            return (null, StepResult.Stale(ReasonCodes.Format(ReasonCodes.StaleChanged, $"legacy account {account.Dn} of {_system.Name} changed since the plan (moved, replaced or an attribute the plan relied on)"), StepJson.Of(new JsonObject { ["dn"] = live.Dn })));
+        }
+
+        var dn = DistinguishedName.Parse(live.Dn);
+        var protection = _wave.Protection.Check(asPlanned, dn) ?? _wave.ConfiguredProtection?.Check(asPlanned, dn);
+        return protection is not null
+            ? (null, StepResult.Refused(ReasonCodes.Format(ReasonCodes.Protected, $"{protection.Reason}: {protection.Detail}; {account.Dn} is not disabled although the plan names it for {_system.Name}"), StepJson.Of(new JsonObject { ["dn"] = live.Dn })))
+            : (live, null);
+    }
+
+    private DateTimeOffset CutoverAt() =>
+        _journal.LastOrDefault(r => r.Step == StepAction.Cutover && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)?.At
+        ?? _journal.LastOrDefault(r => r.Step == StepAction.VerifyTargetApp && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)?.At
+        ?? _wave.Time.GetUtcNow();
+
+    /// <summary>AD's <c>lastLogonTimestamp</c> (a FILETIME) or OpenLDAP's <c>pwdLastSuccess</c>/<c>authTimestamp</c> (GeneralizedTime).</summary>
+    internal static DateTimeOffset? LastAuthentication(DirectoryEntry entry, string attribute)
+    {
+        var text = entry.GetString(attribute);
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var fileTime))
+        {
+            return fileTime <= 0 ? null : new DateTimeOffset(DateTime.FromFileTimeUtc(fileTime));
+        }
+
+        return DateTimeOffset.TryParseExact(text, ["yyyyMMddHHmmss'Z'", "yyyyMMddHHmmss.FFFFFF'Z'", "yyyyMMddHHmmss,FFFFFF'Z'"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+            ? at
+            : null;
+    }
+
+    private Dictionary<string, string> Environment() => new(StringComparer.Ordinal)
+    {
+        ["AUTHSPLIT_SYSTEM_ID"] = _system.Id,
+        ["AUTHSPLIT_WAVE"] = _wave.Wave.Name,
+        ["AUTHSPLIT_PLAN_ID"] = _wave.PlanId,
+    };
+
+    private static JsonObject HookJson(string what, HookOutcome outcome, bool? passed = null)
+    {
+        var json = new JsonObject
+        {
+            ["what"] = what,
+            ["status"] = outcome.Status.ToString().ToLowerInvariant(),
+            ["exitCode"] = outcome.ExitCode,
+            ["httpStatus"] = outcome.HttpStatus,
+            ["ldapResultCode"] = outcome.LdapResultCode,
+            ["durationMs"] = (long)outcome.Duration.TotalMilliseconds,
+            ["outputSha256"] = outcome.OutputSha256,
+            ["output"] = outcome.OutputExcerpt,
+            ["detail"] = outcome.Detail,
+        };
+        if (passed is { } value)
+        {
+            json["passed"] = value;
+        }
+
+        return json;
+    }
+
+    // A URL in the journal without its query (where tokens are sometimes put).
+    private static string UrlForRecord(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Path) : "(not a URL)";
+
+    private static string Json(JsonArray items) => StepJson.Of(new JsonObject { ["accounts"] = items });
+
+    private bool Completed(StepAction step)
+    {
+        for (var i = _journal.Count - 1; i >= 0; i--)
+        {
+            if (_journal[i].Step == step && _journal[i].Outcome != StepOutcome.Started)
+            {
+                return _journal[i].Outcome is StepOutcome.Done or StepOutcome.AlreadyDone;
+            }
+        }
+
+        return false;
+    }
+
+    private int NextAttempt(StepAction step) => _journal.Where(r => r.Step == step).Select(r => r.Attempt).DefaultIfEmpty(0).Max() + 1;
+
+    private async Task RecordAsync(StepAction step, int attempt, StepResult result, bool lastStep = false)
+    {
+        var state = result.Outcome switch
+        {
+            StepOutcome.Done or StepOutcome.AlreadyDone => lastStep ? EntityState.Done : EntityState.InProgress,
+            StepOutcome.Stale => EntityState.Stale,
+            StepOutcome.Refused => EntityState.Refused,
+            StepOutcome.Failed => result.Transient ? EntityState.InProgress : EntityState.Failed,
+            _ => EntityState.InProgress,
+        };
+        if (!_journal.Exists(r => r.Step == step && r.Attempt == attempt))
+        {
+            _attempts++;
+        }
+
+        var now = _wave.Time.GetUtcNow();
+        var record = new StepRecord
+        {
+            PlanId = _wave.PlanId,
+            Wave = _wave.Wave.Name,
+            EntityId = JournalId(_system.Id),
+            Step = step,
+            Outcome = result.Outcome,
+            Attempt = attempt,
+            Before = result.Before,
+            After = result.After,
+            Reason = result.Reason,
+            Actor = _wave.Actor,
+            At = now,
+        };
+        var progress = new EntityProgress
+        {
+            PlanId = _wave.PlanId,
+            Wave = _wave.Wave.Name,
+            EntityId = JournalId(_system.Id),
+            Dn = _system.LegacyAccounts.Count > 0 ? _system.LegacyAccounts[0].Dn : string.Empty,
+            Kind = EntityKind.System,
+            State = state,
+            LastStep = step,
+            Attempts = _attempts,
+            Reason = result.Reason,
+            UpdatedAt = now,
+        };
+
+        // Journalled whatever the run's token says: the step happened and must be on record.
+        await _wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
+        _journal.Add(record);
+        State = state;
+        Reason = result.Reason;
+    }
+}
