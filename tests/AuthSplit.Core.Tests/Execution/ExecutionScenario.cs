@@ -136,8 +136,14 @@ internal sealed class ExecutionScenario
         return planId;
     }
 
+    /// <summary>The systems' hooks and bind probe: a bind is refused once the account reads back locked or disabled.</summary>
+    public FakeSystemPorts Systems => _systems ??= new FakeSystemPorts(dn => Directory.Get(dn) is { } entry
+        && (entry.GetString("pwdAccountLockedTime") is not null || (long.TryParse(entry.GetString("userAccountControl"), out var uac) && (uac & 2) == 2)));
+
+    private FakeSystemPorts? _systems;
+
     public WaveExecution Executor(IProgress<WaveProgress>? progress = null) =>
-        new(Store, Directory, Tenant, Settings, Clock, progress);
+        new(Store, Directory, Tenant, Settings, Clock, progress, Systems.Ports);
 
     public Task<WaveResult> RunAsync(string wave = "hq", string by = Operator, IProgress<WaveProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Executor(progress).ExecuteAsync(new WaveJobRequest(Plan.PlanId!, wave, by, Recovering: false), cancellationToken);
