@@ -110,16 +110,7 @@ public sealed partial class GraphEmulator
 
             var was = _groupCloudManaged.GetValueOrDefault(id);
             _groupCloudManaged[id] = cloudManaged;
-            if (cloudManaged && !was)
-            {
-                _groupSyncedBeforeSwitch[id] = group["onPremisesSyncEnabled"]?.DeepClone();
-                group["onPremisesSyncEnabled"] = null;
-            }
-            else if (!cloudManaged && was)
-            {
-                group["onPremisesSyncEnabled"] = _groupSyncedBeforeSwitch.Remove(id, out var before) ? before : true;
-            }
-
+            FollowSourceOfAuthority(group, id, was, cloudManaged, _groupSyncedBeforeSwitch);
             Record("PATCH", path, body, clientRequestId);
         }
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace AuthSplit.Graph.Emulator;
 
-/// <summary>Single users: read, PATCH, and their <c>onPremisesSyncBehavior</c>; every applied write recorded.</summary>
+/// <summary>Single users: read, PATCH, and their <c>onPremisesSyncBehavior</c> (a user moved to cloud-managed reads <c>onPremisesSyncEnabled</c> null); every applied write recorded.</summary>
 public sealed partial class GraphEmulator
 {
     private EmulatorResponse GetUser(string id, Dictionary<string, string> query, string context, string? clientRequestId)
@@ -87,7 +87,7 @@ public sealed partial class GraphEmulator
 
         lock (_lock)
         {
-            if (!_users.ContainsKey(id))
+            if (!_users.TryGetValue(id, out var user))
             {
                 return Error(HttpStatusCode.NotFound, "Request_ResourceNotFound", $"Resource '{id}' does not exist.", clientRequestId);
             }
@@ -98,11 +98,28 @@ public sealed partial class GraphEmulator
             }
 
             KeepStale(id);
+            var was = _cloudManaged.GetValueOrDefault(id);
             _cloudManaged[id] = cloudManaged;
+            FollowSourceOfAuthority(user, id, was, cloudManaged, _userSyncedBeforeSwitch);
             Record("PATCH", path, body, clientRequestId);
         }
 
         return new EmulatorResponse(HttpStatusCode.NoContent, null);
+    }
+
+    // Under _lock. An object moved to cloud-managed no longer reads as synchronised (onPremisesSyncEnabled
+    // null, as Entra shows a cloud object); moved back, the next sync takes it again (here at once).
+    private static void FollowSourceOfAuthority(JsonObject item, string id, bool was, bool cloudManaged, HashSet<string> wasSynchronised)
+    {
+        if (cloudManaged && !was && item["onPremisesSyncEnabled"] is JsonValue synced && synced.TryGetValue<bool>(out var on) && on)
+        {
+            wasSynchronised.Add(id);
+            item["onPremisesSyncEnabled"] = null;
+        }
+        else if (!cloudManaged && was && wasSynchronised.Remove(id))
+        {
+            item["onPremisesSyncEnabled"] = true;
+        }
     }
 
     private void Record(string method, string path, JsonNode body, string? clientRequestId) =>

@@ -44,7 +44,9 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     // A group's direct members (user or group ids), seeded from its "members"; served only through /members.
     private readonly Dictionary<string, List<string>> _groupMembers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, bool> _groupCloudManaged = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, JsonNode?> _groupSyncedBeforeSwitch = new(StringComparer.OrdinalIgnoreCase);
+    // Objects that read onPremisesSyncEnabled true before they were moved to cloud-managed: moved back, they read true again.
+    private readonly HashSet<string> _groupSyncedBeforeSwitch = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _userSyncedBeforeSwitch = new(StringComparer.OrdinalIgnoreCase);
     private bool _passwordSyncEnabled;
     private readonly ConcurrentQueue<EmulatorWrite> _writes = new();
     private readonly ConcurrentQueue<EmulatorRequest> _received = new();

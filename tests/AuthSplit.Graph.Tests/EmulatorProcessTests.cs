@@ -89,6 +89,66 @@ public sealed class EmulatorProcessTests : IDisposable
         process.ExitCode.Should().Be(0);
     }
 
+    [Fact]
+    public async Task Groups_with_members_a_delegated_admin_token_and_refused_group_switches_are_given_on_the_command_line()
+    {
+        var groups = new JsonObject
+        {
+            ["value"] = new JsonArray(
+                new JsonObject { ["id"] = "g-sync", ["displayName"] = "Synced", ["onPremisesSyncEnabled"] = true, ["members"] = new JsonArray("u1") },
+                new JsonObject { ["id"] = "g-refused", ["displayName"] = "Refused", ["onPremisesSyncEnabled"] = true, ["members"] = new JsonArray("u1") }),
+        };
+        var users = new JsonObject { ["value"] = new JsonArray(new JsonObject { ["id"] = "u1", ["userPrincipalName"] = "u1@example.jp", ["onPremisesSyncEnabled"] = true }) };
+        var principals = new JsonObject { ["value"] = new JsonArray(new JsonObject { ["id"] = "sp1", ["appId"] = "a1", ["accountEnabled"] = false }) };
+        await File.WriteAllTextAsync(Path.Combine(_work, "groups.json"), groups.ToJsonString());
+        await File.WriteAllTextAsync(Path.Combine(_work, "users.json"), users.ToJsonString());
+        await File.WriteAllTextAsync(Path.Combine(_work, "sps.json"), principals.ToJsonString());
+        var info = Emulator("--users", Path.Combine(_work, "users.json"), "--groups", Path.Combine(_work, "groups.json"), "--service-principals", Path.Combine(_work, "sps.json"), "--port", "0", "--admin-token-env", "ADMIN_TOKEN_FOR_TEST", "--refuse-group-sync-behavior", "g-refused");
+        info.Environment["ADMIN_TOKEN_FOR_TEST"] = "admin-token-9a1f";
+        using var process = Process.Start(info)!;
+        try
+        {
+            var banner = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
+            var url = banner[(banner.LastIndexOf(' ') + 1)..];
+            var seeded = await process.StandardOutput.ReadLineAsync();
+            seeded.Should().Contain("2 groups").And.Contain("1 service principals").And.Contain("delegated-admin token: accepted").And.Contain("refusing the switch of groups g-refused").And.NotContain("admin-token-9a1f");
+
+            using var connection = GraphConnection.Create(new TargetOptions { BaseUrl = url, Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true }, new GraphResilienceOptions(), NullLogger.Instance, _ => Token);
+            var inventory = await new GraphTargetDirectory(connection, []).ReadInventoryAsync(CancellationToken.None);
+            inventory.Groups.Should().OnlyContain(g => g.MemberIds.SequenceEqual(new[] { "u1" }));
+            inventory.ServicePrincipals.Single().AccountEnabled.Should().BeFalse();
+            var outcomes = await new GraphTenant(connection).SetGroupSourceOfAuthorityAsync(["g-sync", "g-refused"], cloudManaged: true, CancellationToken.None);
+            outcomes.Select(o => o.Status).Should().Equal(Core.Model.TargetWriteStatus.Verified, Core.Model.TargetWriteStatus.Rejected);
+
+            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            using var request = new HttpRequestMessage(HttpMethod.Patch, "v1.0/directory/onPremisesSynchronization/00000000-0000-0000-0000-0000000000aa") { Content = new StringContent("{\"features\":{\"passwordSyncEnabled\":false}}", System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "admin-token-9a1f");
+            using var response = await http.SendAsync(request);
+            response.StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
+            (await new GraphTenant(connection).GetTenantSyncStateAsync(CancellationToken.None)).PasswordSyncEnabled.Should().BeFalse();
+        }
+        finally
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+
+        using var exited = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(exited.Token);
+        process.ExitCode.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task An_admin_token_variable_that_is_unset_is_exit_2_naming_it()
+    {
+        using var process = Process.Start(Emulator("--admin-token-env", "AUTHSPLIT_UNSET_ADMIN_TOKEN_VAR"))!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        process.ExitCode.Should().Be(2);
+        error.Should().Contain("AUTHSPLIT_UNSET_ADMIN_TOKEN_VAR");
+    }
+
     [Theory]
     [InlineData("--throttle-every", "often", "whole number")]
     [InlineData("--unknown-fault", "1", "unknown argument")]

@@ -215,6 +215,32 @@ public sealed class GraphInventoryTests : IDisposable
         users.Should().Be(UserCount);
     }
 
+    [Fact]
+    public async Task An_inventory_read_before_the_users_is_the_one_saved_and_not_read_again()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(Tenant(), CancellationToken.None);
+        using var connection = Connect(emulator);
+        var folder = Path.Combine(_work, "early", "target");
+        GraphTargetDirectory directory;
+        TargetInventory early;
+        using (var writer = new GraphUserSnapshotWriter(folder))
+        {
+            directory = new GraphTargetDirectory(connection, [], writer);
+            early = await directory.ReadInventoryAsync(CancellationToken.None);
+            var groupReads = emulator.Received.Count(r => r.PathAndQuery.StartsWith("/v1.0/groups?", StringComparison.Ordinal));
+            await foreach (var _ in directory.ReadUsersAsync(CancellationToken.None))
+            {
+            }
+
+            emulator.Received.Count(r => r.PathAndQuery.StartsWith("/v1.0/groups?", StringComparison.Ordinal)).Should().Be(groupReads, "the inventory is read once per saved snapshot");
+            writer.Commit();
+        }
+
+        var snapshot = new GraphUserSnapshot(folder);
+        (await snapshot.ReadInventoryAsync(CancellationToken.None)).Should().BeEquivalentTo(early, o => o.WithStrictOrdering());
+        snapshot.DescribeInventoryRead().Sha256.Should().Be(directory.DescribeInventoryRead().Sha256);
+    }
+
     [Theory]
     [InlineData("edited")]
     [InlineData("truncated")]

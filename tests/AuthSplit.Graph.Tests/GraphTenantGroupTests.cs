@@ -127,6 +127,21 @@ public sealed class GraphTenantGroupTests
         states.Select(s => s.IsCloudManaged).Should().Equal(false, true);
         emulator.User("u-cloud")!.ContainsKey("onPremisesSyncBehavior").Should().BeFalse("a relationship, served at its own URL");
         users.Should().ContainSingle().Which.Id.Should().Be("u-cloud");
+        users[0].Properties.Should().NotContainKey("onPremisesSyncBehavior");
+    }
+
+    [Fact]
+    public async Task A_user_switched_to_cloud_managed_no_longer_reads_as_synchronised_until_switched_back()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(Tenant(), CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+
+        (await tenant.SetSourceOfAuthorityAsync(["u-synced"], cloudManaged: true, CancellationToken.None)).Single().Verified.Should().BeTrue();
+        emulator.User("u-synced")!["onPremisesSyncEnabled"].Should().BeNull();
+
+        (await tenant.SetSourceOfAuthorityAsync(["u-synced"], cloudManaged: false, CancellationToken.None)).Single().Verified.Should().BeTrue();
+        emulator.User("u-synced")!["onPremisesSyncEnabled"]!.GetValue<bool>().Should().BeTrue();
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace AuthSplit.Cli.Planning;
 
 /// <summary>
 /// <c>--save-snapshot</c>'s directory: <c>source.ldif</c> (and <c>source-schema.json</c> for Active Directory)
-/// when the source is read live, <c>target/</c> when the target is. The adapters write into it as they read;
+/// when the source is read live, <c>target/</c> when the target is (its user pages, and in <c>target/inventory/</c>
+/// the tenant's groups, applications and service principals, read with the users by the Graph adapter). The adapters write into it as they read;
 /// everything stays in temporary files until <see cref="CommitAsync"/> (after both reads), and disposing
 /// without a commit leaves the previous snapshot as it was.
 /// </summary>

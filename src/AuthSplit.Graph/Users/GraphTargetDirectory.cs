@@ -33,7 +33,7 @@ public sealed partial class GraphTargetDirectory(GraphConnection connection, IEn
     private readonly GraphInventory _inventory = new(connection);
     private InputDescription? _read;
     private InputDescription? _inventoryRead;
-    // With a snapshot being saved: the inventory read with the users, saved beside them and answered as the inventory.
+    // With a snapshot being saved: the one inventory read, saved beside the users and answered as the inventory.
     private TargetInventory? _savedInventory;
 
     /// <param name="connection">The tenant.</param>
@@ -59,7 +59,6 @@ public sealed partial class GraphTargetDirectory(GraphConnection connection, IEn
     /// </summary>
     public async IAsyncEnumerable<TargetUser> ReadUsersAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        _savedInventory = null;
         await foreach (var page in ReadPagesAsync(cancellationToken))
         {
             if (_saveTo is not null)
@@ -73,7 +72,8 @@ public sealed partial class GraphTargetDirectory(GraphConnection connection, IEn
             }
         }
 
-        if (_saveTo is not null)
+        // Unless the planner already read it: one inventory read per saved snapshot, the one planned from.
+        if (_saveTo is not null && _savedInventory is null)
         {
             await ReadInventoryAsync(cancellationToken);
         }
@@ -131,8 +131,8 @@ public sealed partial class GraphTargetDirectory(GraphConnection connection, IEn
 
     /// <summary>
     /// The groups (with the user members of the synchronised ones), applications and service principals,
-    /// read live each time; with a snapshot being saved, the one read made with the users (the one saved),
-    /// so the plan and its snapshot hold the same inventory.
+    /// read live each time; with a snapshot being saved, read once (after the users, or earlier if asked
+    /// earlier), saved, and answered again after that, so the plan and its snapshot hold the same inventory.
     /// </summary>
     public async Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken)
     {
