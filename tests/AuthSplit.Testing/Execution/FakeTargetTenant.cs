@@ -245,6 +245,14 @@ public sealed class FakeTargetTenant : ITargetTenant
         }
     }
 
+    public void RemoveServicePrincipal(string id)
+    {
+        lock (_gate)
+        {
+            _servicePrincipals.RemoveAll(p => string.Equals(p.Id, id, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
     public Task<IReadOnlyList<SourceOfAuthority>> GetGroupSourceOfAuthorityAsync(IReadOnlyList<string> groupIds, CancellationToken cancellationToken) =>
         Call<IReadOnlyList<SourceOfAuthority>>(_ =>
         [

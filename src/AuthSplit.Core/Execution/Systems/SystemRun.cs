@@ -194,7 +194,7 @@ internal sealed class SystemRun
             {
                 record["lastAuthentication"] = "cannot be checked here: the server keeps no last-authentication time for this account";
             }
-            else if (LastAuthentication(live, attribute) is not { } last)
+            else if (LastAuthentication.Of(live, attribute) is not { } last)
             {
                 record[attribute] = null;
                 record["lastAuthentication"] = "none recorded";
@@ -365,25 +365,6 @@ internal sealed class SystemRun
         _journal.LastOrDefault(r => r.Step == StepAction.Cutover && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)?.At
         ?? _journal.LastOrDefault(r => r.Step == StepAction.VerifyTargetApp && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)?.At
         ?? _wave.Time.GetUtcNow();
-
-    /// <summary>AD's <c>lastLogonTimestamp</c> (a FILETIME) or OpenLDAP's <c>pwdLastSuccess</c>/<c>authTimestamp</c> (GeneralizedTime).</summary>
-    internal static DateTimeOffset? LastAuthentication(DirectoryEntry entry, string attribute)
-    {
-        var text = entry.GetString(attribute);
-        if (string.IsNullOrEmpty(text))
-        {
-            return null;
-        }
-
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var fileTime))
-        {
-            return fileTime <= 0 ? null : new DateTimeOffset(DateTime.FromFileTimeUtc(fileTime));
-        }
-
-        return DateTimeOffset.TryParseExact(text, ["yyyyMMddHHmmss'Z'", "yyyyMMddHHmmss.FFFFFF'Z'", "yyyyMMddHHmmss,FFFFFF'Z'"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
-            ? at
-            : null;
-    }
 
     private Dictionary<string, string> Environment() => new(StringComparer.Ordinal)
     {
