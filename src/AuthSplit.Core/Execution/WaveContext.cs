@@ -56,6 +56,23 @@ internal sealed class WaveContext
     /// <summary>Why the wave's deletes must wait (systems not yet cut over), or null: set once the systems have run.</summary>
     public string? DeletesHeld { get; set; }
 
+    /// <summary>Synchronised cloud groups of the plan not switched to cloud-managed yet, by id, with why: their members' deletes wait.</summary>
+    public IReadOnlyDictionary<string, string> UnswitchedGroups { get; set; } = new Dictionary<string, string>();
+
+    /// <summary>Why this entity's delete must wait now, or null.</summary>
+    public string? DeleteHoldOf(PlannedEntity entity)
+    {
+        if (DeletesHeld is not null)
+        {
+            return DeletesHeld;
+        }
+
+        var waiting = (entity.PasswordSync?.SynchronisedGroups ?? []).Where(UnswitchedGroups.ContainsKey).Select(g => UnswitchedGroups[g]).ToArray();
+        return waiting.Length == 0
+            ? null
+            : $"the person is in synchronised cloud groups not yet switched to cloud-managed (deleting the legacy entry would drop them from these groups): {string.Join("; ", waiting)}; switch them or record accept-group-loss";
+    }
+
     public int HoldDays => Plan.Settings.Removal.HoldDays;
 
     public IReadOnlyList<string> FingerprintAttributes => Plan.Settings.FingerprintAttributes;

@@ -4,6 +4,7 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution.Batching;
+using AuthSplit.Core.Execution.Groups;
 using AuthSplit.Core.Execution.Safety;
 using AuthSplit.Core.Execution.Steps;
 using AuthSplit.Core.Execution.Systems;
@@ -79,6 +80,7 @@ public sealed class WaveExecution : IWaveExecution
         var wave = verdict.Wave!;
         var entities = plan.Entities.Where(e => e.Wave == wave.Name).ToArray();
         var systems = (plan.Systems ?? []).Where(s => s.Wave == wave.Name).ToArray();
+        var groups = (plan.GroupSwitches ?? []).Where(g => g.Wave == wave.Name).ToArray();
         if (systems.Any(s => s.Disposition == Disposition.Remove) && _systems is null)
         {
             throw new InvalidOperationException("the wave has systems to cut over and the executor was composed without SystemPorts");
@@ -88,13 +90,13 @@ public sealed class WaveExecution : IWaveExecution
         if (existing?.Status == WaveStatus.Completed)
         {
             var journalled = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
-            if (journalled.Count == entities.Length + systems.Length && journalled.Values.All(s => IsFinal(s) && s != EntityState.Failed))
+            if (journalled.Count == entities.Length + systems.Length + groups.Length && journalled.Values.All(s => IsFinal(s) && s != EntityState.Failed))
             {
                 return Result(WaveResultKind.Completed, request, journalled, "the wave is complete; nothing was changed") with { NothingToDo = true };
             }
         }
 
-        await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e)), .. systems.Select(s => Registration(request.PlanId, s))], cancellationToken);
+        await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e)), .. systems.Select(s => Registration(request.PlanId, s)), .. groups.Select(g => Registration(request.PlanId, g))], cancellationToken);
         var states = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
         var actor = new ExecutionActor(request.Operator, _settings.Node);
         var startedAt = _time.GetUtcNow();
@@ -137,11 +139,15 @@ public sealed class WaveExecution : IWaveExecution
 
         var run = new Run(this, context, states, entities, cancellationToken);
         await run.CutOverSystemsAsync(systems, _systems);
+        await run.SwitchGroupsAsync(groups);
         context.DeletesHeld = DeletesHeld(systems, run.States);
+        context.UnswitchedGroups = await UnswitchedGroupsAsync(request.PlanId, plan, run.States, cancellationToken);
         await run.ExecuteAsync();
 
         var final = await ReadStatesAsync(request.PlanId, wave.Name, CancellationToken.None);
-        var (kind, status, reason) = Conclude(final, run.StopReason, context.Budget, context.DeletesHeld);
+        var held = context.DeletesHeld
+            ?? (context.UnswitchedGroups.Count > 0 ? $"synchronised cloud groups are not switched to cloud-managed yet: {string.Join("; ", context.UnswitchedGroups.Values)} (their members' deletes wait; switch them or record accept-group-loss)" : null);
+        var (kind, status, reason) = Conclude(final, run.StopReason, context.Budget, held);
         await _store.SaveWaveAsync(
             new WaveRun
             {
@@ -173,6 +179,24 @@ public sealed class WaveExecution : IWaveExecution
         return waiting.Length == 0
             ? null
             : $"the wave's deletes wait until its systems are cut over or excepted by a decision (except-system): {string.Join(", ", waiting)}";
+    }
+
+    // Every synchronised group of the plan (whichever wave switches it) whose switch is not done: its
+    // members' deletes wait, in any wave. A group whose loss a decision accepts is not waited for.
+    private async Task<IReadOnlyDictionary<string, string>> UnswitchedGroupsAsync(string planId, PlanDocument plan, IReadOnlyDictionary<string, EntityState> states, CancellationToken cancellationToken)
+    {
+        var unswitched = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var group in (plan.GroupSwitches ?? []).Where(g => g.Disposition == Disposition.Remove))
+        {
+            var id = GroupSwitchRun.JournalId(group.GroupId);
+            var state = states.TryGetValue(id, out var known) ? known : (await _store.GetEntityAsync(planId, id, cancellationToken))?.State;
+            if (state != EntityState.Done)
+            {
+                unswitched[group.GroupId] = $"{group.DisplayName ?? group.GroupId} ({(state is { } s ? s.ToString().ToLowerInvariant() : "switched in wave " + group.Wave + ", not run yet")})";
+            }
+        }
+
+        return unswitched;
     }
 
     private static (WaveResultKind Kind, WaveStatus Status, string? Reason) Conclude(IReadOnlyDictionary<string, EntityState> states, string? stopReason, DeleteBudget budget, string? deletesHeld)
@@ -260,6 +284,19 @@ public sealed class WaveExecution : IWaveExecution
             UpdatedAt = DateTimeOffset.UnixEpoch,
         };
     }
+
+    private static EntityProgress Registration(string planId, PlannedGroupSwitch group) => new()
+    {
+        PlanId = planId,
+        Wave = group.Wave,
+        EntityId = GroupSwitchRun.JournalId(group.GroupId),
+        Dn = group.DisplayName ?? group.GroupId,
+        Kind = Model.EntityKind.GroupSwitch,
+        State = group.Disposition == Disposition.Remove ? EntityState.Pending : EntityState.Excluded,
+        Attempts = 0,
+        Reason = group.Disposition == Disposition.Remove ? null : ReasonCodes.Format(ReasonCodes.ExcludedExcepted, group.Decision is { } d ? $"the loss of this group's membership is accepted: {d.Reason} (decided by {d.DecidedBy})" : "accepted by a decision"),
+        UpdatedAt = DateTimeOffset.UnixEpoch,
+    };
 
     private static EntityProgress Registration(string planId, PlannedEntity entity)
     {
@@ -374,6 +411,32 @@ public sealed class WaveExecution : IWaveExecution
                     var progress = await _context.Store.GetEntityAsync(_context.PlanId, id, CancellationToken.None)
                         ?? throw new InvalidOperationException($"system {system.Id} was not registered");
                     var run = await SystemRun.LoadAsync(_context, system, ports!, progress, CancellationToken.None);
+                    await run.RunAsync(StopRequested);
+                    Finish(id, run.State);
+                }
+                catch (ExternalSystemException ex)
+                {
+                    Stop($"unreachable: {ex.Message}; the wave stopped between steps and resumes when run again");
+                }
+            }
+        }
+
+        /// <summary>The wave's synchronised groups, switched before its deletes (a few per wave, one at a time).</summary>
+        public async Task SwitchGroupsAsync(IReadOnlyList<PlannedGroupSwitch> groups)
+        {
+            foreach (var group in groups.Where(g => g.Disposition == Disposition.Remove))
+            {
+                var id = GroupSwitchRun.JournalId(group.GroupId);
+                if (StopRequested() || (_states.TryGetValue(id, out var state) && IsFinal(state) && state != EntityState.Failed))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var progress = await _context.Store.GetEntityAsync(_context.PlanId, id, CancellationToken.None)
+                        ?? throw new InvalidOperationException($"group switch {group.GroupId} was not registered");
+                    var run = await GroupSwitchRun.LoadAsync(_context, group, progress, CancellationToken.None);
                     await run.RunAsync(StopRequested);
                     Finish(id, run.State);
                 }

@@ -125,7 +125,7 @@ internal sealed partial class EntityRun
 
                 var step = steps[i];
                 var attempt = NextAttempt(step);
-                if (step == StepAction.DeleteLegacyEntry && _wave.DeletesHeld is { } held)
+                if (step == StepAction.DeleteLegacyEntry && _wave.DeleteHoldOf(_entity) is { } held)
                 {
                     // Everything up to the delete is done (switched, backed up, disabled); the delete waits
                     // for the wave's systems, unfinished rather than failed, and the next run resumes here.

@@ -15,29 +15,19 @@ namespace AuthSplit.Core.Execution.Systems;
 /// whose journal shows it done is not run again, so a rerun after a fix does nothing twice. A step
 /// covers all the system's accounts; its before and after list each.
 /// </summary>
-internal sealed class SystemRun
+internal sealed class SystemRun : JournalledRun
 {
-    private readonly WaveContext _wave;
     private readonly PlannedSystem _system;
     private readonly SystemPorts _ports;
-    private readonly List<StepRecord> _journal;
     private readonly EntityPrecondition _precondition;
-    private int _attempts;
 
     private SystemRun(WaveContext wave, PlannedSystem system, SystemPorts ports, EntityProgress progress, List<StepRecord> journal)
+        : base(wave, JournalId(system.Id), EntityKind.System, system.LegacyAccounts.Count > 0 ? system.LegacyAccounts[0].Dn : string.Empty, progress, journal)
     {
-        _wave = wave;
         _system = system;
         _ports = ports;
-        _journal = journal;
-        _attempts = progress.Attempts;
         _precondition = new EntityPrecondition(wave.FingerprintAttributes);
-        State = progress.State;
     }
-
-    public EntityState State { get; private set; }
-
-    public string? Reason { get; private set; }
 
     public static string JournalId(string systemId) => "system:" + systemId;
 
@@ -47,42 +37,9 @@ internal sealed class SystemRun
         return new SystemRun(wave, system, ports, progress, journal);
     }
 
-    public async Task<EntityRunEnd> RunAsync(Func<bool> stopRequested)
-    {
-        var steps = _system.Steps.Select(s => s.Action).ToArray();
-        var next = Array.FindIndex(steps, s => !Completed(s));
-        if (next < 0)
-        {
-            State = EntityState.Done;
-            return EntityRunEnd.Final;
-        }
+    public Task<EntityRunEnd> RunAsync(Func<bool> stopRequested) => RunAsync([.. _system.Steps.Select(s => s.Action)], stopRequested);
 
-        for (var i = next; i < steps.Length; i++)
-        {
-            if (i > next && stopRequested())
-            {
-                return EntityRunEnd.Stopped;
-            }
-
-            var step = steps[i];
-            var attempt = NextAttempt(step);
-            var result = await RunStepAsync(step, attempt);
-            await RecordAsync(step, attempt, result, i == steps.Length - 1);
-            switch (result.Outcome)
-            {
-                case StepOutcome.Done or StepOutcome.AlreadyDone:
-                    continue;
-                case StepOutcome.Failed when result.Transient:
-                    return EntityRunEnd.Transient;
-                default:
-                    return EntityRunEnd.Final;
-            }
-        }
-
-        return EntityRunEnd.Final;
-    }
-
-    private Task<StepResult> RunStepAsync(StepAction step, int attempt) => step switch
+    protected override Task<StepResult> RunStepAsync(StepAction step, int attempt) => step switch
     {
         StepAction.VerifyTargetApp => VerifyTargetAppAsync(),
         StepAction.Cutover => CutoverAsync(attempt),
@@ -99,15 +56,15 @@ internal sealed class SystemRun
     {
         var target = _system.Target;
         var planned = StepJson.Of(new JsonObject { ["servicePrincipalId"] = target.ServicePrincipalId, ["appId"] = target.AppId });
-        var principal = await _wave.Target.GetServicePrincipalAsync(target.ServicePrincipalId, target.AppId, CancellationToken.None);
+        var principal = await Wave.Target.GetServicePrincipalAsync(target.ServicePrincipalId, target.AppId, CancellationToken.None);
         if (principal is null)
         {
-            return StepResult.Failed(ReasonCodes.Format(ReasonCodes.TargetAppMissing, $"no service principal {target.ServicePrincipalId ?? "with appId " + target.AppId} in {_wave.Target.Description}; register the application, then run the wave again"), planned);
+            return StepResult.Failed(ReasonCodes.Format(ReasonCodes.TargetAppMissing, $"no service principal {target.ServicePrincipalId ?? "with appId " + target.AppId} in {Wave.Target.Description}; register the application, then run the wave again"), planned);
         }
 
         var found = StepJson.Of(new JsonObject { ["id"] = principal.Id, ["appId"] = principal.AppId, ["displayName"] = principal.DisplayName, ["accountEnabled"] = principal.AccountEnabled });
         return principal.AccountEnabled == false
-            ? StepResult.Failed(ReasonCodes.Format(ReasonCodes.TargetAppMissing, $"service principal {principal.Id} ({principal.DisplayName}) is disabled in {_wave.Target.Description}; users could not sign in to {_system.Name} after the cutover"), found)
+            ? StepResult.Failed(ReasonCodes.Format(ReasonCodes.TargetAppMissing, $"service principal {principal.Id} ({principal.DisplayName}) is disabled in {Wave.Target.Description}; users could not sign in to {_system.Name} after the cutover"), found)
             : StepResult.Done(planned, found);
     }
 
@@ -183,7 +140,7 @@ internal sealed class SystemRun
         var noisy = new List<string>();
         foreach (var account in _system.LegacyAccounts)
         {
-            var live = await _wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
+            var live = await Wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
             var record = new JsonObject { ["dn"] = account.Dn };
             if (live is null)
             {
@@ -234,9 +191,9 @@ internal sealed class SystemRun
                 return problem;
             }
 
-            var groups = await _wave.Legacy.FindGroupsListingAsync(live!.Dn, CancellationToken.None);
-            var stored = await _wave.Store.StoreBackupAsync(
-                new EntryBackup { PlanId = _wave.PlanId, Wave = _wave.Wave.Name, EntityId = account.Id!, Entry = live, Groups = groups, TakenAt = _wave.Time.GetUtcNow() },
+            var groups = await Wave.Legacy.FindGroupsListingAsync(live!.Dn, CancellationToken.None);
+            var stored = await Wave.Store.StoreBackupAsync(
+                new EntryBackup { PlanId = Wave.PlanId, Wave = Wave.Wave.Name, EntityId = account.Id!, Entry = live, Groups = groups, TakenAt = Wave.Time.GetUtcNow() },
                 CancellationToken.None);
             accounts.Add(new JsonObject { ["dn"] = live.Dn, ["id"] = account.Id, ["sha256"] = stored.Sha256, ["groups"] = StepJson.Array(stored.Groups.Select(g => g.GroupDn)) });
         }
@@ -247,7 +204,7 @@ internal sealed class SystemRun
     // disable-legacy-account: each account, as an entity's disable (AD userAccountControl, OpenLDAP ppolicy lock or unusable password), read back.
     private async Task<StepResult> DisableAccountsAsync()
     {
-        var method = _wave.Settings.OpenLdapDisable;
+        var method = Wave.Settings.OpenLdapDisable;
         var before = new JsonArray();
         var after = new JsonArray();
         foreach (var account in _system.LegacyAccounts)
@@ -258,32 +215,32 @@ internal sealed class SystemRun
                 return problem;
             }
 
-            before.Add(DisableMarks.StateOf(live!, _wave.Dialect, method));
-            if (DisableMarks.IsDisabled(live!, _wave.Dialect, method))
+            before.Add(DisableMarks.StateOf(live!, Wave.Dialect, method));
+            if (DisableMarks.IsDisabled(live!, Wave.Dialect, method))
             {
-                after.Add(DisableMarks.StateOf(live!, _wave.Dialect, method));
+                after.Add(DisableMarks.StateOf(live!, Wave.Dialect, method));
                 continue;
             }
 
-            if (DisableMarks.ChangeFor(live!, _wave.Dialect, method) is not { } change)
+            if (DisableMarks.ChangeFor(live!, Wave.Dialect, method) is not { } change)
             {
                 return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{live!.Dn} has no readable userAccountControl"), Json(before));
             }
 
             // Only the DN the approved plan names for this system is written.
-            var result = await _wave.Legacy.ModifyAsync(account.Dn, [change], CancellationToken.None);
+            var result = await Wave.Legacy.ModifyAsync(account.Dn, [change], CancellationToken.None);
             if (result.Status is not (LegacyWriteStatus.Done or LegacyWriteStatus.AlreadyInState))
             {
-                return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{_wave.Legacy.Description} refused disabling {account.Dn}: {result.Status} {result.Detail}"), Json(before));
+                return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{Wave.Legacy.Description} refused disabling {account.Dn}: {result.Status} {result.Detail}"), Json(before));
             }
 
-            var readBack = await _wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
-            if (readBack is null || !DisableMarks.IsDisabled(readBack, _wave.Dialect, method))
+            var readBack = await Wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
+            if (readBack is null || !DisableMarks.IsDisabled(readBack, Wave.Dialect, method))
             {
-                return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{_wave.Legacy.Description} accepted the disable of {account.Dn} but reading it back does not show it disabled"), Json(before));
+                return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, $"{Wave.Legacy.Description} accepted the disable of {account.Dn} but reading it back does not show it disabled"), Json(before));
             }
 
-            after.Add(DisableMarks.StateOf(readBack, _wave.Dialect, method));
+            after.Add(DisableMarks.StateOf(readBack, Wave.Dialect, method));
         }
 
         return StepResult.Done(Json(before), Json(after));
@@ -314,8 +271,8 @@ internal sealed class SystemRun
                 continue;
             }
 
-            var live = await _wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
-            var disabled = live is not null && DisableMarks.IsDisabled(live, _wave.Dialect, _wave.Settings.OpenLdapDisable);
+            var live = await Wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
+            var disabled = live is not null && DisableMarks.IsDisabled(live, Wave.Dialect, Wave.Settings.OpenLdapDisable);
             results.Add(new JsonObject { ["account"] = account.Dn, ["check"] = "no credential supplied: the disabled state was read back", ["disabled"] = disabled });
             if (!disabled)
             {
@@ -341,36 +298,33 @@ internal sealed class SystemRun
     // using the backup), and the rails re-evaluated on it.
     private async Task<(DirectoryEntry? Live, StepResult? Problem)> LocateAsync(SystemLegacyAccount account)
     {
-        var live = await _wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
+        var live = await Wave.Legacy.ReadEntryAsync(account.Dn, CancellationToken.None);
         if (live is null || account.Id is null || account.Precondition is null)
         {
             return (null, StepResult.Stale(ReasonCodes.Format(ReasonCodes.StaleVanished, $"legacy account {account.Dn} of {_system.Name} no longer exists"), StepJson.Of(new JsonObject { ["dn"] = account.Dn })));
         }
 
-        var backup = await _wave.Store.GetBackupAsync(account.Id, CancellationToken.None);
-        var asPlanned = backup is not null && backup.PlanId == _wave.PlanId ? DisableMarks.RevertOwn(live, backup.Entry, live.Dn) : live;
+        var backup = await Wave.Store.GetBackupAsync(account.Id, CancellationToken.None);
+        var asPlanned = backup is not null && backup.PlanId == Wave.PlanId ? DisableMarks.RevertOwn(live, backup.Entry, live.Dn) : live;
         if (_precondition.Check(account.Precondition, asPlanned) != PreconditionCheck.Holds)
         {
             return (null, StepResult.Stale(ReasonCodes.Format(ReasonCodes.StaleChanged, $"legacy account {account.Dn} of {_system.Name} changed since the plan (moved, replaced or an attribute the plan relied on)"), StepJson.Of(new JsonObject { ["dn"] = live.Dn })));
         }
 
         var dn = DistinguishedName.Parse(live.Dn);
-        var protection = _wave.Protection.Check(asPlanned, dn) ?? _wave.ConfiguredProtection?.Check(asPlanned, dn);
+        var protection = Wave.Protection.Check(asPlanned, dn) ?? Wave.ConfiguredProtection?.Check(asPlanned, dn);
         return protection is not null
             ? (null, StepResult.Refused(ReasonCodes.Format(ReasonCodes.Protected, $"{protection.Reason}: {protection.Detail}; {account.Dn} is not disabled although the plan names it for {_system.Name}"), StepJson.Of(new JsonObject { ["dn"] = live.Dn })))
             : (live, null);
     }
 
-    private DateTimeOffset CutoverAt() =>
-        _journal.LastOrDefault(r => r.Step == StepAction.Cutover && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)?.At
-        ?? _journal.LastOrDefault(r => r.Step == StepAction.VerifyTargetApp && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)?.At
-        ?? _wave.Time.GetUtcNow();
+    private DateTimeOffset CutoverAt() => DoneAt(StepAction.Cutover) ?? DoneAt(StepAction.VerifyTargetApp) ?? Wave.Time.GetUtcNow();
 
     private Dictionary<string, string> Environment() => new(StringComparer.Ordinal)
     {
         ["AUTHSPLIT_SYSTEM_ID"] = _system.Id,
-        ["AUTHSPLIT_WAVE"] = _wave.Wave.Name,
-        ["AUTHSPLIT_PLAN_ID"] = _wave.PlanId,
+        ["AUTHSPLIT_WAVE"] = Wave.Wave.Name,
+        ["AUTHSPLIT_PLAN_ID"] = Wave.PlanId,
     };
 
     private static JsonObject HookJson(string what, HookOutcome outcome, bool? passed = null)
@@ -399,70 +353,4 @@ internal sealed class SystemRun
     private static string UrlForRecord(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Path) : "(not a URL)";
 
     private static string Json(JsonArray items) => StepJson.Of(new JsonObject { ["accounts"] = items });
-
-    private bool Completed(StepAction step)
-    {
-        for (var i = _journal.Count - 1; i >= 0; i--)
-        {
-            if (_journal[i].Step == step && _journal[i].Outcome != StepOutcome.Started)
-            {
-                return _journal[i].Outcome is StepOutcome.Done or StepOutcome.AlreadyDone;
-            }
-        }
-
-        return false;
-    }
-
-    private int NextAttempt(StepAction step) => _journal.Where(r => r.Step == step).Select(r => r.Attempt).DefaultIfEmpty(0).Max() + 1;
-
-    private async Task RecordAsync(StepAction step, int attempt, StepResult result, bool lastStep = false)
-    {
-        var state = result.Outcome switch
-        {
-            StepOutcome.Done or StepOutcome.AlreadyDone => lastStep ? EntityState.Done : EntityState.InProgress,
-            StepOutcome.Stale => EntityState.Stale,
-            StepOutcome.Refused => EntityState.Refused,
-            StepOutcome.Failed => result.Transient ? EntityState.InProgress : EntityState.Failed,
-            _ => EntityState.InProgress,
-        };
-        if (!_journal.Exists(r => r.Step == step && r.Attempt == attempt))
-        {
-            _attempts++;
-        }
-
-        var now = _wave.Time.GetUtcNow();
-        var record = new StepRecord
-        {
-            PlanId = _wave.PlanId,
-            Wave = _wave.Wave.Name,
-            EntityId = JournalId(_system.Id),
-            Step = step,
-            Outcome = result.Outcome,
-            Attempt = attempt,
-            Before = result.Before,
-            After = result.After,
-            Reason = result.Reason,
-            Actor = _wave.Actor,
-            At = now,
-        };
-        var progress = new EntityProgress
-        {
-            PlanId = _wave.PlanId,
-            Wave = _wave.Wave.Name,
-            EntityId = JournalId(_system.Id),
-            Dn = _system.LegacyAccounts.Count > 0 ? _system.LegacyAccounts[0].Dn : string.Empty,
-            Kind = EntityKind.System,
-            State = state,
-            LastStep = step,
-            Attempts = _attempts,
-            Reason = result.Reason,
-            UpdatedAt = now,
-        };
-
-        // Journalled whatever the run's token says: the step happened and must be on record.
-        await _wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
-        _journal.Add(record);
-        State = state;
-        Reason = result.Reason;
-    }
 }
