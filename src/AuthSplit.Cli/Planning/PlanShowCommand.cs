@@ -67,6 +67,16 @@ public static class PlanShowCommand
                     await console.Output.WriteLineAsync($"Plan {PrintableText.Escape(plan.PlanId)}");
                     PlanTables.WriteWaveSummary(console.Output, plan with { Summary = plan.Summary with { Waves = [.. plan.Summary.Waves.Where(w => waveName is null || w.Name == waveName)] } }, forecast);
                     PlanTables.WriteEntities(console.Output, entities);
+                    if (plan.Systems is { } systems)
+                    {
+                        PlanTables.WriteSystems(console.Output, systems.Where(s => waveName is null || s.Wave == waveName));
+                    }
+
+                    if (plan.GroupSwitches is { } switches)
+                    {
+                        PlanTables.WriteGroupSwitches(console.Output, switches.Where(g => waveName is null || g.Wave == waveName));
+                    }
+
                     break;
             }
 
