@@ -144,7 +144,7 @@ public sealed class Planner
     private void RecordLegacyAccount(DirectoryEntry entry, DistinguishedName dn)
     {
         var id = EntityIdentity.Of(entry, dn, _settings.Dialect, out var hasIdentity);
-        var lastAuthentication = LegacyAccountIndex.LastAuthenticationAttribute(_settings.Dialect, _settings.Options.Removal.OpenLdapDisable, entry);
+        var lastAuthentication = LastAuthentication.AttributeFor(_settings.Dialect, _settings.Options.Removal.OpenLdapDisable, entry);
         _legacyAccounts.Record(dn, new LegacyAccountFacts(id, hasIdentity, _settings.Classifier.Classify(entry), Protection(entry, dn), _precondition.Of(entry, dn), lastAuthentication));
     }
 

@@ -38,7 +38,7 @@ public static class DryRunPlanning
 
         // A snapshot holds whole entries; without one, only what the plan relies on is read (and hashed),
         // and for systems the operational attributes their accounts' last authentication is kept in.
-        var attributes = settings.Options.Systems.Count == 0 ? settings.FingerprintAttributes : [.. settings.FingerprintAttributes.Union(LegacyAccountIndex.LastAuthenticationAttributes(settings.Dialect), StringComparer.Ordinal)];
+        var attributes = settings.Options.Systems.Count == 0 ? settings.FingerprintAttributes : [.. settings.FingerprintAttributes.Union(LastAuthentication.ReadAttributes(settings.Dialect), StringComparer.Ordinal)];
         var source = request.Legacy.OpenPlanningRead(request.Snapshot is null ? attributes : null);
         await EntryPipeline.RunAsync(source.ReadEntriesAsync(cancellationToken), entry =>
         {

@@ -50,7 +50,14 @@ internal sealed class LegacyAccountIndex
 
     /// <summary>What the read found at <paramref name="normalizedDn"/>; null when it was not in the read.</summary>
     public LegacyAccountFacts? Found(string normalizedDn) => _found.GetValueOrDefault(normalizedDn);
+}
 
+/// <summary>A legacy account as the read found it: the facts the plan records and the executor re-checks.</summary>
+internal sealed record LegacyAccountFacts(string Id, bool HasIdentity, EntityKind Kind, ProtectionRecord? Protection, Precondition Precondition, string? LastAuthenticationAttribute);
+
+/// <summary>Where the legacy server records an account's last authentication (<c>verify-legacy-quiet</c>).</summary>
+public static class LastAuthentication
+{
     /// <summary>
     /// The attribute the server records an account's last authentication in, as the executor's
     /// <c>verify-legacy-quiet</c> will read it: AD's replicated <c>lastLogonTimestamp</c>; on OpenLDAP the
@@ -58,7 +65,7 @@ internal sealed class LegacyAccountIndex
     /// anyway, else the lastbind overlay's <c>authTimestamp</c> when the entry carries it; null when the
     /// server keeps none (the step then says it cannot be checked here).
     /// </summary>
-    public static string? LastAuthenticationAttribute(DirectoryDialect dialect, OpenLdapDisableMethod disable, DirectoryEntry entry) => dialect switch
+    public static string? AttributeFor(DirectoryDialect dialect, OpenLdapDisableMethod disable, DirectoryEntry entry) => dialect switch
     {
         DirectoryDialect.ActiveDirectory => "lastLogonTimestamp",
         _ when entry.Has("pwdLastSuccess") || disable == OpenLdapDisableMethod.PasswordPolicyLock => "pwdLastSuccess",
@@ -66,10 +73,7 @@ internal sealed class LegacyAccountIndex
         _ => null,
     };
 
-    /// <summary>The operational attributes a live read must ask for (they are not returned unless named) so <see cref="LastAuthenticationAttribute"/> can see them.</summary>
-    public static IReadOnlyList<string> LastAuthenticationAttributes(DirectoryDialect dialect) =>
+    /// <summary>The operational attributes a live read must ask for (they are not returned unless named) so <see cref="AttributeFor"/> can see them.</summary>
+    public static IReadOnlyList<string> ReadAttributes(DirectoryDialect dialect) =>
         dialect == DirectoryDialect.ActiveDirectory ? ["lastlogontimestamp"] : ["authtimestamp", "pwdlastsuccess"];
 }
-
-/// <summary>A legacy account as the read found it: the facts the plan records and the executor re-checks.</summary>
-internal sealed record LegacyAccountFacts(string Id, bool HasIdentity, EntityKind Kind, ProtectionRecord? Protection, Precondition Precondition, string? LastAuthenticationAttribute);
