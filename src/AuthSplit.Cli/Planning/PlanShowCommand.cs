@@ -56,8 +56,10 @@ public static class PlanShowCommand
                     break;
                 case "decisions":
                     var blocked = DecisionTemplate.Undecided(entities);
-                    await WriteNewOwnerOnlyAsync(outPath!, DecisionTemplate.Write(plan, blocked), ct);
-                    await console.Output.WriteLineAsync($"Wrote {blocked.Count} blocked entities to {outPath}: fill in decision, reason and decidedBy (and targetId or wave), delete the entries you do not decide, then run authsplit plan --decisions {outPath}.");
+                    var blockedSystems = DecisionTemplate.UndecidedSystems(plan.Systems?.Where(s => waveName is null || s.Wave == waveName));
+                    await WriteNewOwnerOnlyAsync(outPath!, DecisionTemplate.Write(plan, blocked, blockedSystems), ct);
+                    var systemsNote = blockedSystems.Count > 0 ? $" and {blockedSystems.Count} blocked systems" : "";
+                    await console.Output.WriteLineAsync($"Wrote {blocked.Count} blocked entities{systemsNote} to {outPath}: fill in decision, reason and decidedBy (and targetId or wave), delete the entries you do not decide, then run authsplit plan --decisions {outPath}.");
                     break;
                 default:
                     var now = TimeProvider.System.GetUtcNow();

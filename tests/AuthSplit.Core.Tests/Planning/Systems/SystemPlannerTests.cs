@@ -396,6 +396,32 @@ public sealed class SystemPlannerTests
         System.Text.Encoding.UTF8.GetString(PlanSerializer.Serialize(plan)).Should().Contain("\"verify-target-app\"").And.Contain("\"env:CRM_TOKEN\"");
     }
 
+    [Fact]
+    public void The_decisions_template_offers_except_system_for_a_blocked_system_and_the_filled_in_entry_applies()
+    {
+        var scenario = new PlanningScenario()
+            .ServiceAccount("svc-crm")
+            .System("crm", "hq", CrmPrincipal, CrmAccount)
+            .Person("akira", employeeNumber: "E1").Target("t1", employeeId: "E1")
+            .InventoryRead();
+        var plan = scenario.PlanAccepted();
+
+        var template = DecisionTemplate.Write(plan, DecisionTemplate.Undecided(plan.Entities), DecisionTemplate.UndecidedSystems(plan.Systems));
+
+        template.Should().Contain("system crm (CRM, wave hq)").And.Contain("target-app-missing").And.Contain("resolve with: except-system");
+        var untouched = () => DecisionFileParser.Parse(template, "decisions.json");
+        untouched.Should().Throw<Errors.InputException>("an untouched template decides nothing");
+        var filled = template.Replace("\"decision\": \"\"", "\"decision\": \"except-system\"", StringComparison.Ordinal)
+            .Replace("\"reason\": \"\"", "\"reason\": \"vendor late\"", StringComparison.Ordinal)
+            .Replace("\"decidedBy\": \"\"", "\"decidedBy\": \"ciso@example.com\"", StringComparison.Ordinal);
+        foreach (var decision in DecisionFileParser.Parse(filled, "decisions.json"))
+        {
+            scenario.Decide(decision);
+        }
+
+        scenario.PlanAccepted().System("crm").Disposition.Should().Be(Disposition.Kept);
+    }
+
     private static PlanInputs Inputs() => new()
     {
         Source = new InputDescription { Kind = "ldif", Location = "test.ldif", Sha256 = "sha256:source", Count = 1 },
