@@ -68,11 +68,7 @@ public sealed class Planner
         }
 
         var waves = WavesContaining(dn, entry);
-        var systems = _legacyAccounts.IsEmpty ? [] : _legacyAccounts.SystemsOf(dn);
-        if (systems.Count > 0)
-        {
-            RecordLegacyAccount(entry, dn);
-        }
+        var systems = _legacyAccounts.IsEmpty ? [] : _legacyAccounts.Record(entry, dn, _settings, _precondition, _protection);
 
         if (waves.Count == 0)
         {
@@ -120,32 +116,11 @@ public sealed class Planner
                 break;
         }
 
-        // A system's legacy account is disabled by its system after the cutover, never deleted as an
-        // entity: a service account is kept out of the removals; a person is blocked, since which of the
-        // two it is needs a person to say (a keep decision makes it the system's).
-        string? systemAccount = null;
-        if (systems.Count > 0)
-        {
-            if (kind == EntityKind.Person)
-            {
-                blockers.Add(new Blocker(BlockerCode.LegacyAccountOfSystem, $"the entry is a legacy account of system {string.Join(", ", systems)} (Systems:LegacyAccounts), which disables it after its cutover; record a keep decision if it is the system's account, or fix the system's config if it is a person"));
-            }
-            else
-            {
-                systemAccount = systems[0];
-            }
-        }
+        var systemAccount = LegacyAccountIndex.InScope(kind, systems, blockers);
 
         // Only compact facts are kept per entity (two DN strings, not the parsed DN), since a large
         // directory's drafts are all alive until the plan is complete.
         _drafts.Add(new EntityDraft(id, dn.Original, kind, waves, protection, match, blockers, _precondition.Of(entry, dn)) { SystemAccount = systemAccount });
-    }
-
-    private void RecordLegacyAccount(DirectoryEntry entry, DistinguishedName dn)
-    {
-        var id = EntityIdentity.Of(entry, dn, _settings.Dialect, out var hasIdentity);
-        var lastAuthentication = LastAuthentication.AttributeFor(_settings.Dialect, _settings.Options.Removal.OpenLdapDisable, entry);
-        _legacyAccounts.Record(dn, new LegacyAccountFacts(id, hasIdentity, _settings.Classifier.Classify(entry), Protection(entry, dn), _precondition.Of(entry, dn), lastAuthentication));
     }
 
     /// <summary>

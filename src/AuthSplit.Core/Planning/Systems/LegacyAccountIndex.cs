@@ -2,6 +2,7 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning.Format;
+using AuthSplit.Core.Planning.Preconditions;
 
 namespace AuthSplit.Core.Planning.Systems;
 
@@ -44,16 +45,51 @@ internal sealed class LegacyAccountIndex
     public IReadOnlyList<string> SystemsOf(DistinguishedName dn) =>
         _systemsByDn.TryGetValue(dn.Normalized, out var claimants) ? [.. claimants.Select(i => _systems[i].Id!)] : [];
 
-    public bool Contains(DistinguishedName dn) => _systemsByDn.ContainsKey(dn.Normalized);
+    /// <summary>
+    /// Keeps what the planner needs of <paramref name="entry"/> when it is a configured legacy account, in
+    /// a wave's scope or not. Returns the ids of the systems that list it (empty for any other entry).
+    /// </summary>
+    public IReadOnlyList<string> Record(DirectoryEntry entry, DistinguishedName dn, PlanningSettings settings, EntityPrecondition precondition, ProtectionPolicy protection)
+    {
+        var systems = SystemsOf(dn);
+        if (systems.Count > 0)
+        {
+            var id = EntityIdentity.Of(entry, dn, settings.Dialect, out var hasIdentity);
+            var lastAuthentication = LastAuthentication.AttributeFor(settings.Dialect, settings.Options.Removal.OpenLdapDisable, entry);
+            _found[dn.Normalized] = new LegacyAccountFacts(id, hasIdentity, protection.Check(entry, dn), precondition.Of(entry, dn), lastAuthentication);
+        }
 
-    public void Record(DistinguishedName dn, LegacyAccountFacts facts) => _found[dn.Normalized] = facts;
+        return systems;
+    }
+
+    /// <summary>
+    /// What becomes of a legacy account that is also in a wave's scope. It is disabled by its system after
+    /// the cutover, never deleted as an entity: a service account (any non-person) is kept out of the
+    /// removals (the returned system id is its <c>legacyAccountOf</c>); a person is blocked, since which of
+    /// the two it is needs a person to say (a keep decision makes it the system's).
+    /// </summary>
+    public static string? InScope(EntityKind kind, IReadOnlyList<string> systems, List<Blocker> blockers)
+    {
+        if (systems.Count == 0)
+        {
+            return null;
+        }
+
+        if (kind != EntityKind.Person)
+        {
+            return systems[0];
+        }
+
+        blockers.Add(new Blocker(BlockerCode.LegacyAccountOfSystem, $"the entry is a legacy account of system {string.Join(", ", systems)} (Systems:LegacyAccounts), which disables it after its cutover; record a keep decision if it is the system's account, or fix the system's config if it is a person"));
+        return null;
+    }
 
     /// <summary>What the read found at <paramref name="normalizedDn"/>; null when it was not in the read.</summary>
     public LegacyAccountFacts? Found(string normalizedDn) => _found.GetValueOrDefault(normalizedDn);
 }
 
 /// <summary>A legacy account as the read found it: the facts the plan records and the executor re-checks.</summary>
-internal sealed record LegacyAccountFacts(string Id, bool HasIdentity, EntityKind Kind, ProtectionRecord? Protection, Precondition Precondition, string? LastAuthenticationAttribute);
+internal sealed record LegacyAccountFacts(string Id, bool HasIdentity, ProtectionRecord? Protection, Precondition Precondition, string? LastAuthenticationAttribute);
 
 /// <summary>Where the legacy server records an account's last authentication (<c>verify-legacy-quiet</c>).</summary>
 public static class LastAuthentication
