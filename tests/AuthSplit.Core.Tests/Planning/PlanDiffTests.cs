@@ -79,4 +79,25 @@ public sealed class PlanDiffTests
         comparison.InputChanges.Should().BeEmpty("the scenario's inputs are fixed strings");
         PlanDiff.Compare(after, after).HasChanges.Should().BeFalse();
     }
+
+    [Fact]
+    public void Diff_names_a_changed_cutover_by_what_it_runs()
+    {
+        var principal = PlanningScenario.IdFor("sp-crm");
+        PlanDocument Plan(Core.Configuration.CutoverOptions cutover)
+        {
+            var scenario = new PlanningScenario()
+                .Person("akira", employeeNumber: "E1").Target("t1", employeeId: "E1")
+                .ServiceAccount("svc-crm").ServicePrincipal(principal)
+                .System("crm", "hq", principal, "uid=svc-crm,ou=services," + PlanningScenario.Base);
+            scenario.Options.Systems[0].Cutover = cutover;
+            return scenario.PlanAccepted();
+        }
+
+        var comparison = PlanDiff.Compare(
+            Plan(new() { Command = ["/opt/crm/switch", "--to", "entra"] }),
+            Plan(new() { Http = new() { Url = "https://crm.example.com/idp" } }));
+
+        comparison.SystemChanges.Should().ContainSingle().Which.Reasons.Should().Equal("cutover /opt/crm/switch --to entra -> POST https://crm.example.com/idp");
+    }
 }

@@ -118,9 +118,9 @@ public static class PlanDiff
             reasons.Add("a legacy account's attributes the plan relies on changed (precondition fingerprint differs)");
         }
 
-        if (!Equals(old.Cutover?.Kind, now.Cutover?.Kind) || !SameJson(old.Cutover, now.Cutover))
+        if (!SameJson(old.Cutover, now.Cutover))
         {
-            reasons.Add("cutover changed");
+            reasons.Add($"cutover {CutoverName(old.Cutover)} -> {CutoverName(now.Cutover)}");
         }
 
         if (!SameJson(old.Probes, now.Probes))
@@ -152,6 +152,13 @@ public static class PlanDiff
 
         return reasons;
     }
+
+    private static string CutoverName(CutoverSpec? cutover) => cutover switch
+    {
+        null => "none",
+        { Kind: CutoverKind.Http, Http: { } http } => $"{http.Method} {http.Url}",
+        _ => string.Join(' ', cutover.Command ?? []),
+    };
 
     private static string DescribeTarget(SystemTargetPlan target) =>
         !target.Found ? "missing" : $"{target.ServicePrincipalId}{(target.AccountEnabled == false ? " (disabled)" : "")}";

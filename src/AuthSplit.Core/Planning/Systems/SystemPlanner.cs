@@ -95,7 +95,7 @@ internal static class SystemPlanner
     // without its enterprise application (service principal) cannot sign anyone in, so it is missing too.
     private static SystemTargetPlan Target(SystemTargetOptions configured, TargetInventory inventory, List<SystemBlocker> blockers)
     {
-        var byId = configured.ServicePrincipalId is { Length: > 0 } id;
+        var byId = !string.IsNullOrWhiteSpace(configured.ServicePrincipalId);
         var principal = byId
             ? inventory.ServicePrincipals.FirstOrDefault(s => string.Equals(s.Id, configured.ServicePrincipalId, StringComparison.OrdinalIgnoreCase))
             : inventory.ServicePrincipals.FirstOrDefault(s => string.Equals(s.AppId, configured.AppId, StringComparison.OrdinalIgnoreCase));
