@@ -131,6 +131,30 @@ public static class ConfigLoader
             options.Target.SecretFile = Resolve(options.Target.SecretFile, directory);
             options.Target.TokenFile = Resolve(options.Target.TokenFile, directory);
         }
+
+        foreach (var system in options.Systems)
+        {
+            foreach (var account in system.LegacyAccounts)
+            {
+                account.CredentialFile = Resolve(account.CredentialFile, directory);
+            }
+
+            ResolveHeaders(system.Cutover?.Http, directory);
+            foreach (var probe in system.Probes)
+            {
+                probe.CredentialFile = Resolve(probe.CredentialFile, directory);
+                probe.CaFile = Resolve(probe.CaFile, directory);
+                ResolveHeaders(probe.Http, directory);
+            }
+        }
+    }
+
+    private static void ResolveHeaders(HttpCallOptions? http, string directory)
+    {
+        foreach (var header in http?.Headers ?? [])
+        {
+            header.ValueFile = Resolve(header.ValueFile, directory);
+        }
     }
 
     private static string? Resolve(string? path, string directory) =>

@@ -20,6 +20,7 @@ public static class SecretFilePermissions
             ("Source:PasswordFile", options.Source.PasswordFile),
             ("Target:SecretFile", options.Target?.SecretFile),
             ("Target:TokenFile", options.Target?.TokenFile),
+            .. SystemSecretFiles(options.Systems),
         ];
         foreach (var (key, path) in files)
         {
@@ -35,4 +36,34 @@ public static class SecretFilePermissions
             }
         }
     }
+
+    // The systems' bind passwords and header values (bearer tokens) kept in files.
+    private static IEnumerable<(string Key, string? Path)> SystemSecretFiles(IList<SystemOptions> systems)
+    {
+        for (var i = 0; i < systems.Count; i++)
+        {
+            var system = systems[i];
+            for (var j = 0; j < system.LegacyAccounts.Count; j++)
+            {
+                yield return ($"Systems:{i}:LegacyAccounts:{j}:CredentialFile", system.LegacyAccounts[j].CredentialFile);
+            }
+
+            foreach (var header in Headers(system.Cutover?.Http, $"Systems:{i}:Cutover:Http"))
+            {
+                yield return header;
+            }
+
+            for (var p = 0; p < system.Probes.Count; p++)
+            {
+                yield return ($"Systems:{i}:Probes:{p}:CredentialFile", system.Probes[p].CredentialFile);
+                foreach (var header in Headers(system.Probes[p].Http, $"Systems:{i}:Probes:{p}:Http"))
+                {
+                    yield return header;
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<(string Key, string? Path)> Headers(HttpCallOptions? http, string key) =>
+        (http?.Headers ?? []).Select((h, i) => ($"{key}:Headers:{i}:ValueFile", h.ValueFile));
 }

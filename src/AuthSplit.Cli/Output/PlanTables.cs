@@ -21,7 +21,11 @@ public static class PlanTables
         ArgumentNullException.ThrowIfNull(forecast);
         var console = ConsoleFor(output);
         var table = new Table().Border(TableBorder.Rounded).Title("AuthSplit dry-run plan");
-        foreach (var column in new[] { "wave", "order", "deadline", "in scope", "remove", "protected", "blocked", "kept", "deletes / budget" })
+        // The systems and group-switch columns only for plans that have them: a plan without reads as before.
+        var systems = plan.Systems is not null;
+        var groups = plan.GroupSwitches is not null;
+        string[] columns = ["wave", "order", "deadline", "in scope", "remove", "protected", "blocked", "kept", "deletes / budget", .. systems ? ["systems"] : Array.Empty<string>(), .. groups ? ["group switches"] : Array.Empty<string>()];
+        foreach (var column in columns)
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -30,7 +34,8 @@ public static class PlanTables
         foreach (var wave in plan.Summary.Waves)
         {
             var budget = $"{wave.PlannedDeletes} / {wave.MaxDeletes}";
-            table.AddRow(
+            var cells = new List<string>
+            {
                 Cell(wave.Name),
                 Number(wave.Order),
                 Cell(wave.Deadline),
@@ -39,7 +44,19 @@ public static class PlanTables
                 Number(wave.Protected),
                 wave.Blocked > 0 ? $"[yellow]{Number(wave.Blocked)}[/]" : "0",
                 Number(wave.Kept),
-                wave.DeleteBudgetExceeded ? $"[red]{budget} OVER BUDGET[/]" : budget);
+                wave.DeleteBudgetExceeded ? $"[red]{budget} OVER BUDGET[/]" : budget,
+            };
+            if (systems)
+            {
+                cells.Add(wave.SystemsBlocked > 0 ? $"[yellow]{Number(wave.Systems ?? 0)} ({Number(wave.SystemsBlocked.Value)} blocked)[/]" : Number(wave.Systems ?? 0));
+            }
+
+            if (groups)
+            {
+                cells.Add(Number(wave.GroupSwitches ?? 0));
+            }
+
+            table.AddRow([.. cells]);
         }
 
         console.Write(table);
@@ -49,7 +66,91 @@ public static class PlanTables
             console.MarkupLine($"[red]Wave {Cell(wave.Name)} plans {wave.PlannedDeletes} deletions, more than Safety:MaxDeletesPerWave {wave.MaxDeletes}: execution will stop at the budget.[/]");
         }
 
+        WriteSystemNotes(console, plan);
         WriteForecast(console, plan, forecast);
+    }
+
+    // Few systems, each worth its sentence: a blocked one holds its wave's deletes, so every blocker is
+    // spelt out with what fixes it; an excepted one says who excepted it and why.
+    private static void WriteSystemNotes(IAnsiConsole console, PlanDocument plan)
+    {
+        foreach (var system in (plan.Systems ?? []).Where(s => s.Disposition != Disposition.Remove))
+        {
+            if (system.Disposition == Disposition.Kept)
+            {
+                console.WriteLine(PrintableText.Escape($"System {system.Id} ({system.Name}, wave {system.Wave}) excepted by {system.Decision?.DecidedBy}: {system.Decision?.Reason}; the wave's deletes do not wait for it."));
+                continue;
+            }
+
+            console.MarkupLine($"[yellow]{Cell($"System {system.Id} ({system.Name}, wave {system.Wave}) is blocked; wave {system.Wave}'s deletes wait for it until it is fixed or excepted (except-system):")}[/]");
+            foreach (var blocker in system.Blockers)
+            {
+                console.WriteLine(PrintableText.Escape($"  {WireName.Of(blocker.Code)}: {blocker.Message}"));
+            }
+        }
+
+        if (plan.GroupSwitches is { } switches)
+        {
+            var accepted = switches.Count(g => g.Disposition == Disposition.Kept);
+            var people = plan.Entities.Count(e => e.PasswordSync?.SynchronisedGroups.Count > 0);
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{switches.Count - accepted:N0} synchronised cloud group(s) switched to cloud-managed before their wave's deletes ({people:N0} people are members){(accepted > 0 ? $"; {accepted:N0} loss(es) accepted by decision" : "")}."));
+        }
+    }
+
+    /// <summary>One row per system: its wave, disposition, target app, legacy accounts and steps (or why not).</summary>
+    public static void WriteSystems(TextWriter output, IEnumerable<PlannedSystem> systems)
+    {
+        var console = ConsoleFor(output);
+        var table = new Table().Border(TableBorder.Simple).Title("Systems");
+        foreach (var column in new[] { "wave", "system", "disposition", "target app", "legacy accounts", "why" })
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var system in systems)
+        {
+            var target = system.Target.Found
+                ? $"{system.Target.DisplayName ?? system.Target.ServicePrincipalId}{(system.Target.AccountEnabled == false ? " (disabled)" : "")}"
+                : $"missing ({system.Target.ServicePrincipalId ?? system.Target.AppId})";
+            table.AddRow(
+                Cell(system.Wave),
+                Cell($"{system.Id} ({system.Name})"),
+                Cell(WireName.Of(system.Disposition)),
+                Cell(target),
+                Cell(string.Join("; ", system.LegacyAccounts.Select(a => a.Dn))),
+                Cell(system.Disposition switch
+                {
+                    Disposition.Blocked => string.Join("; ", system.Blockers.Select(b => WireName.Of(b.Code))),
+                    Disposition.Kept => $"excepted by {system.Decision?.DecidedBy}: {system.Decision?.Reason}",
+                    _ => string.Join(" > ", system.Steps.Select(s => WireName.Of(s.Action))),
+                }));
+        }
+
+        console.Write(table);
+    }
+
+    /// <summary>One row per synchronised group the plan's people belong to.</summary>
+    public static void WriteGroupSwitches(TextWriter output, IEnumerable<PlannedGroupSwitch> switches)
+    {
+        var console = ConsoleFor(output);
+        var table = new Table().Border(TableBorder.Simple).Title("Synchronised groups");
+        foreach (var column in new[] { "wave", "group", "id", "members in plan", "disposition", "why" })
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var group in switches)
+        {
+            table.AddRow(
+                Cell(group.Wave),
+                Cell(group.DisplayName ?? "-"),
+                Cell(group.GroupId),
+                Number(group.MembersInPlan),
+                Cell(WireName.Of(group.Disposition)),
+                Cell(group.Disposition == Disposition.Kept ? $"loss accepted by {group.Decision?.DecidedBy}: {group.Decision?.Reason}" : "switched before the wave's deletes"));
+        }
+
+        console.Write(table);
     }
 
     // A table of its own: beside the nine columns above, the five of the forecast would not fit a terminal.
@@ -136,6 +237,7 @@ public static class PlanTables
         Disposition.Blocked => string.Join("; ", entity.Blockers.Select(b => b.Code == BlockerCode.MultipleWaves && entity.CandidateWaves is { } waves
             ? $"{WireName.Of(b.Code)} ({string.Join(", ", waves)})"
             : WireName.Of(b.Code))),
+        Disposition.Kept when entity.LegacyAccountOf is { } system => $"legacy account of system {system}: disabled by its system, not deleted",
         Disposition.Kept => $"decision by {entity.Decision?.DecidedBy}: {entity.Decision?.Reason}",
         _ => entity.Decision is { } decision ? $"decision {decision.Decision} by {decision.DecidedBy}" : $"{entity.Steps.Count} steps",
     };

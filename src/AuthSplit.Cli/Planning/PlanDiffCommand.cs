@@ -11,7 +11,7 @@ public static class PlanDiffCommand
     {
         var older = new Argument<string>("old") { Description = "The earlier plan." };
         var newer = new Argument<string>("new") { Description = "The later plan." };
-        var command = new Command("diff", "Compare two plans entity by entity: disposition, wave, steps, match, blockers, and why.") { older, newer };
+        var command = new Command("diff", "Compare two plans entity by entity (disposition, wave, steps, match, blockers, and why), and their systems and synchronised groups.") { older, newer };
         command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, null, false, async (_, ct) =>
         {
             var before = await PlanFiles.ReadAsync(parse.GetRequiredValue(older), ct);
@@ -21,6 +21,14 @@ public static class PlanDiffCommand
             foreach (var change in comparison.InputChanges)
             {
                 await console.Output.WriteLineAsync(PrintableText.Escape(change));
+            }
+
+            foreach (var (what, changes) in new[] { ("system", comparison.SystemChanges), ("synchronised group", comparison.GroupSwitchChanges) })
+            {
+                foreach (var change in changes)
+                {
+                    await console.Output.WriteLineAsync(PrintableText.Escape($"{what} {change.Id} {change.Change}: {string.Join("; ", change.Reasons)}"));
+                }
             }
 
             if (comparison.Changes.Count == 0)

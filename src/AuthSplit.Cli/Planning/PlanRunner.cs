@@ -155,6 +155,12 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         public void LinkPassStarting(IReadOnlyCollection<string> attributes) =>
             log.Information("A filter matches in chain (1.2.840.113556.1.4.1941): reading the source's {Attributes} links first (a second pass plans)", string.Join(", ", attributes));
 
+        public void TargetInventoryRead(ITargetDirectorySource target, InputDescription read) =>
+            log.Information("Read {Count} target groups, applications and service principals from {Source}", read.Count, target.Description);
+
+        public void TargetInventoryUnavailable(ITargetDirectorySource target, string reason) =>
+            log.Warning("Synchronised groups were not checked: {Source} has no groups, applications or service principals ({Reason}); people in cloud groups still synchronised from the legacy directory would drop out of them at their delete. Save the target snapshot again (plan --save-snapshot) to check them", target.Description, reason);
+
         public void SourceRead(ILegacyDirectorySource source, InputDescription read) =>
             log.Information("Read {Count} legacy entries from {Source}", read.Count, source.Description);
     }

@@ -56,8 +56,10 @@ public static class PlanShowCommand
                     break;
                 case "decisions":
                     var blocked = DecisionTemplate.Undecided(entities);
-                    await WriteNewOwnerOnlyAsync(outPath!, DecisionTemplate.Write(plan, blocked), ct);
-                    await console.Output.WriteLineAsync($"Wrote {blocked.Count} blocked entities to {outPath}: fill in decision, reason and decidedBy (and targetId or wave), delete the entries you do not decide, then run authsplit plan --decisions {outPath}.");
+                    var blockedSystems = DecisionTemplate.UndecidedSystems(plan.Systems?.Where(s => waveName is null || s.Wave == waveName));
+                    await WriteNewOwnerOnlyAsync(outPath!, DecisionTemplate.Write(plan, blocked, blockedSystems), ct);
+                    var systemsNote = blockedSystems.Count > 0 ? $" and {blockedSystems.Count} blocked systems" : "";
+                    await console.Output.WriteLineAsync($"Wrote {blocked.Count} blocked entities{systemsNote} to {outPath}: fill in decision, reason and decidedBy (and targetId or wave), delete the entries you do not decide, then run authsplit plan --decisions {outPath}.");
                     break;
                 default:
                     var now = TimeProvider.System.GetUtcNow();
@@ -67,6 +69,16 @@ public static class PlanShowCommand
                     await console.Output.WriteLineAsync($"Plan {PrintableText.Escape(plan.PlanId)}");
                     PlanTables.WriteWaveSummary(console.Output, plan with { Summary = plan.Summary with { Waves = [.. plan.Summary.Waves.Where(w => waveName is null || w.Name == waveName)] } }, forecast);
                     PlanTables.WriteEntities(console.Output, entities);
+                    if (plan.Systems is { } systems)
+                    {
+                        PlanTables.WriteSystems(console.Output, systems.Where(s => waveName is null || s.Wave == waveName));
+                    }
+
+                    if (plan.GroupSwitches is { } switches)
+                    {
+                        PlanTables.WriteGroupSwitches(console.Output, switches.Where(g => waveName is null || g.Wave == waveName));
+                    }
+
                     break;
             }
 

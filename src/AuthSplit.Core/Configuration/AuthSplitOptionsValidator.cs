@@ -30,6 +30,8 @@ public static partial class AuthSplitOptionsValidator
         ValidateRemoval(options.Removal, errors);
         ValidateState(options.State, errors);
         ValidateExecution(options.Execution, errors);
+        ValidateSystems(options.Systems, options.Waves, baseDn, errors);
+        ValidatePasswordSync(options.PasswordSync, errors);
         if (options.Target is not null)
         {
             ValidateTarget(options.Target, errors);

@@ -5,20 +5,26 @@ using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning.Decisions;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Core.Planning.Preconditions;
+using AuthSplit.Core.Planning.Systems;
 
 namespace AuthSplit.Core.Planning;
 
 /// <summary>
-/// The planner: a pure function of (settings, target users, legacy entries, decisions). Entries are
+/// The planner: a pure function of (settings, target users and inventory, legacy entries, decisions). Entries are
 /// fed one at a time with <see cref="Add"/> so a large directory is never held in memory; only the
 /// compact per-entity facts of entries in scope are kept. <see cref="Complete"/> resolves what needs
-/// the whole picture (shared target accounts, decisions, budgets, refusals) and builds the plan.
+/// the whole picture (shared target accounts, decisions, budgets, refusals) and builds the plan, with
+/// the systems (<see cref="SystemPlanner"/>) and synchronised groups (<see cref="GroupSwitchPlanner"/>).
 /// </summary>
 public sealed class Planner
 {
     private readonly PlanningSettings _settings;
     private readonly TargetMatcher _matcher;
     private readonly Dictionary<string, Decision> _decisions;
+    private readonly Dictionary<string, Decision> _systemExceptions;
+    private readonly Dictionary<string, Decision> _acceptedLosses;
+    private readonly TargetInventory? _inventory;
+    private readonly LegacyAccountIndex _legacyAccounts;
     private readonly List<EntityDraft> _drafts = [];
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
     private readonly EntityPrecondition _precondition;
@@ -27,11 +33,25 @@ public sealed class Planner
     private int _entriesRead;
     private int _outOfScope;
 
-    public Planner(PlanningSettings settings, IEnumerable<TargetUser> targetUsers, IReadOnlyList<Decision> decisions)
+    /// <param name="inventory">
+    /// The target's groups, applications and service principals; required when systems are configured.
+    /// Without it, synchronised groups are not checked (the caller warns).
+    /// </param>
+    public Planner(PlanningSettings settings, IEnumerable<TargetUser> targetUsers, IReadOnlyList<Decision> decisions, TargetInventory? inventory = null)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (inventory is null && settings.Options.Systems.Count > 0)
+        {
+            throw new ArgumentException("systems are configured: the target inventory (their service principals) is required", nameof(inventory));
+        }
+
         _settings = settings;
+        _inventory = inventory;
         _matcher = new TargetMatcher(settings.Matching, targetUsers);
-        _decisions = decisions.ToDictionary(d => d.EntityId, StringComparer.Ordinal);
+        _decisions = decisions.Where(d => d.Kind is not (DecisionKind.ExceptSystem or DecisionKind.AcceptGroupLoss)).ToDictionary(d => d.EntityId, StringComparer.Ordinal);
+        _systemExceptions = decisions.Where(d => d.Kind == DecisionKind.ExceptSystem).ToDictionary(d => d.EntityId, StringComparer.OrdinalIgnoreCase);
+        _acceptedLosses = decisions.Where(d => d.Kind == DecisionKind.AcceptGroupLoss).ToDictionary(d => d.EntityId, StringComparer.OrdinalIgnoreCase);
+        _legacyAccounts = new LegacyAccountIndex(settings.Options.Systems);
         _singleWaves = [.. settings.Waves.Select(w => new[] { w.Name })];
         _precondition = new EntityPrecondition(settings.FingerprintAttributes);
         _protection = new ProtectionPolicy(settings.Dialect, settings.BindDn, settings.ProtectedDns, settings.ProtectedFilter);
@@ -48,6 +68,8 @@ public sealed class Planner
         }
 
         var waves = WavesContaining(dn, entry);
+        var systems = _legacyAccounts.IsEmpty ? [] : _legacyAccounts.Record(entry, dn, _settings, _precondition, _protection);
+
         if (waves.Count == 0)
         {
             _outOfScope++;
@@ -94,9 +116,11 @@ public sealed class Planner
                 break;
         }
 
+        var systemAccount = LegacyAccountIndex.InScope(kind, systems, blockers);
+
         // Only compact facts are kept per entity (two DN strings, not the parsed DN), since a large
         // directory's drafts are all alive until the plan is complete.
-        _drafts.Add(new EntityDraft(id, dn.Original, kind, waves, protection, match, blockers, _precondition.Of(entry, dn)));
+        _drafts.Add(new EntityDraft(id, dn.Original, kind, waves, protection, match, blockers, _precondition.Of(entry, dn)) { SystemAccount = systemAccount });
     }
 
     /// <summary>
@@ -127,15 +151,31 @@ public sealed class Planner
             decisionRecords.Add(new DecisionRecord(unused.EntityId, unused.Name, DecisionStatus.Unused, "no entity in any wave's scope has this id"));
         }
 
-        var summary = Summarise(entities);
+        var systems = _settings.Options.Systems.Count == 0 ? null : SystemPlanner.Plan(_settings, _legacyAccounts, entities, _inventory!, _systemExceptions);
+        var groups = GroupSwitchPlanner.Plan(entities, _settings.Waves, _inventory, _acceptedLosses, _settings.Options.PasswordSync.Strategy, _matcher.FindById);
+        if (groups.SyncPlans.Count > 0)
+        {
+            for (var i = 0; i < entities.Length; i++)
+            {
+                if (groups.SyncPlans.TryGetValue(entities[i].Id, out var sync))
+                {
+                    entities[i] = entities[i] with { PasswordSync = sync };
+                }
+            }
+        }
+
+        decisionRecords.AddRange(SystemPlanner.Record(_systemExceptions.Values, _acceptedLosses.Values, systems, groups.Switches));
+        var summary = Summarise(entities, systems, groups.Switches);
         var refusals = Refusals(summary, entities, previousPlan, acceptScopeDrop);
         var document = new PlanDocument
         {
             Inputs = inputs,
             Settings = _settings.Echo,
             Summary = summary,
-            StepCatalog = StepCatalog.Describe(_settings.Echo.Removal),
+            StepCatalog = StepCatalog.Describe(_settings.Echo.Removal, groups: groups.Switches is not null, systems: systems is not null),
             Entities = entities,
+            Systems = systems,
+            GroupSwitches = groups.Switches,
             Decisions = [.. decisionRecords.OrderBy(r => r.EntityId, StringComparer.Ordinal)],
         };
         return new PlanningOutcome(computePlanId ? PlanSerializer.WithPlanId(document) : document, refusals);
@@ -247,6 +287,11 @@ public sealed class Planner
             return new Resolution(draft) { Record = new DecisionRecord(draft.Id, decision.Name, DecisionStatus.Rejected, "the entity is protected; no decision overrides protection") };
         }
 
+        if (draft.SystemAccount is not null)
+        {
+            return new Resolution(draft) { Record = new DecisionRecord(draft.Id, decision.Name, DecisionStatus.Rejected, $"the entry is a legacy account of system {draft.SystemAccount}: its system disables it after the cutover, so no entity decision applies (except-system leaves it as it is)") };
+        }
+
         var outcome = ApplyDecision(draft, decision);
         var resolution = new Resolution(draft) { Record = new DecisionRecord(draft.Id, decision.Name, outcome.Status, outcome.Note) };
         if (outcome.Status == DecisionStatus.Applied)
@@ -267,7 +312,14 @@ public sealed class Planner
         var wave = resolution?.Wave ?? draft.Waves[0];
         var match = resolution?.Match ?? draft.Match;
         var blockers = resolution?.Blockers ?? draft.Blockers;
-        var kept = resolution?.Kept == true;
+        var systemAccount = draft.Protection is null ? draft.SystemAccount : null;
+        if (systemAccount is not null)
+        {
+            // Kept out of the removals, whatever else would have blocked it: the system plans it.
+            blockers = [];
+        }
+
+        var kept = resolution?.Kept == true || systemAccount is not null;
         var disposition = draft.Protection is not null ? Disposition.Protected
             : kept ? Disposition.Kept
             : blockers.Count > 0 ? Disposition.Blocked
@@ -291,6 +343,7 @@ public sealed class Planner
             Decision = resolution?.Applied,
             Steps = steps,
             Precondition = draft.Precondition,
+            LegacyAccountOf = systemAccount,
         };
     }
 
@@ -347,7 +400,7 @@ public sealed class Planner
         }
     }
 
-    private PlanSummary Summarise(IReadOnlyList<PlannedEntity> entities)
+    private PlanSummary Summarise(IReadOnlyList<PlannedEntity> entities, IReadOnlyList<PlannedSystem>? systems, IReadOnlyList<PlannedGroupSwitch>? switches)
     {
         var max = _settings.Options.Safety.MaxDeletesPerWave;
         var waves = _settings.Waves.Select(w =>
@@ -367,6 +420,9 @@ public sealed class Planner
                 PlannedDeletes = deletes,
                 MaxDeletes = max,
                 DeleteBudgetExceeded = deletes > max,
+                Systems = systems?.Count(s => s.Wave == w.Name),
+                SystemsBlocked = systems?.Count(s => s.Wave == w.Name && s.Disposition == Disposition.Blocked),
+                GroupSwitches = switches?.Count(g => g.Wave == w.Name && g.Disposition == Disposition.Remove),
             };
         });
         return new PlanSummary { EntriesRead = _entriesRead, TargetUsersRead = _matcher.Count, OutOfScope = _outOfScope, Waves = [.. waves] };
@@ -454,7 +510,11 @@ public sealed class Planner
         ProtectionRecord? Protection,
         MatchResult Match,
         List<Blocker> Blockers,
-        Precondition Precondition);
+        Precondition Precondition)
+    {
+        /// <summary>The system whose legacy account this (non-person) entry is: kept out of the removals.</summary>
+        public string? SystemAccount { get; init; }
+    }
 
     /// <summary>An entity's state after its decision; starts as the draft's own.</summary>
     private sealed class Resolution(EntityDraft draft)

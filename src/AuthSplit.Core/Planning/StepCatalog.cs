@@ -133,6 +133,43 @@ public static class StepCatalog
         return steps;
     }
 
+    /// <summary>
+    /// The ordered steps of a system to be cut over: the target app checked, the cutover (when one is
+    /// configured), the new path probed (when a probe expects success), then each legacy account made quiet,
+    /// backed up, disabled and tried (a system that binds as its users has no account of its own: those
+    /// steps are left out, except the refusal probes it configures).
+    /// </summary>
+    public static IReadOnlyList<PlannedStep> ForSystem(bool hasCutover, bool probesTarget, bool hasLegacyAccounts, bool probesLegacyRefused)
+    {
+        var steps = new List<PlannedStep>(7) { Step(StepAction.VerifyTargetApp) };
+        if (hasCutover)
+        {
+            steps.Add(Step(StepAction.Cutover));
+        }
+
+        if (probesTarget)
+        {
+            steps.Add(Step(StepAction.ProbeTarget));
+        }
+
+        if (hasLegacyAccounts)
+        {
+            steps.Add(Step(StepAction.VerifyLegacyQuiet));
+            steps.Add(Step(StepAction.BackupLegacyEntry));
+            steps.Add(Step(StepAction.DisableLegacyAccount));
+        }
+
+        if (hasLegacyAccounts || probesLegacyRefused)
+        {
+            steps.Add(Step(StepAction.ProbeLegacyRefused));
+        }
+
+        return steps;
+    }
+
+    /// <summary>The steps of a synchronised group switched before its wave's deletes.</summary>
+    public static IReadOnlyList<PlannedStep> ForGroupSwitch() => [Step(StepAction.SwitchGroupSourceOfAuthority), Step(StepAction.VerifyGroupCloudManaged)];
+
     private static PlannedStep Step(StepAction action) => Steps[(int)action];
 
     private sealed record StepDefinition(

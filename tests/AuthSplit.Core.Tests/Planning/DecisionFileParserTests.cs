@@ -13,13 +13,17 @@ public sealed class DecisionFileParserTests
               { "entityId": "ABC", "decision": "keep", "reason": "r", "decidedBy": "a" },
               { "entityId": "d", "decision": "assign-wave", "wave": "hq", "reason": "r", "decidedBy": "a" },
               { "entityId": "e", "decision": "use-target", "targetId": "t", "reason": "r", "decidedBy": "a" },
-              { "entityId": "f", "decision": "remove", "reason": "r", "decidedBy": "a" }
+              { "entityId": "f", "decision": "remove", "reason": "r", "decidedBy": "a" },
+              { "entityId": "crm", "decision": "except-system", "reason": "vendor late", "decidedBy": "ciso" },
+              { "entityId": "0b9d6b3a-1c2e-4f5a-9a8b-7c6d5e4f3a2b", "decision": "accept-group-loss", "reason": "retired", "decidedBy": "it" }
             ] }
             """;
 
         var decisions = DecisionFileParser.Parse(json, "d.json");
 
-        decisions.Select(d => d.Kind).Should().Equal(DecisionKind.Keep, DecisionKind.AssignWave, DecisionKind.UseTarget, DecisionKind.Remove);
+        decisions.Select(d => d.Kind).Should().Equal(DecisionKind.Keep, DecisionKind.AssignWave, DecisionKind.UseTarget, DecisionKind.Remove, DecisionKind.ExceptSystem, DecisionKind.AcceptGroupLoss);
+        decisions[4].Name.Should().Be("except-system");
+        decisions[5].Name.Should().Be("accept-group-loss");
         decisions[0].EntityId.Should().Be("abc");
     }
 

@@ -47,4 +47,57 @@ public sealed class PlanDiffTests
 
         PlanDiff.Compare(plan, plan).HasChanges.Should().BeFalse();
     }
+
+    [Fact]
+    public void Diff_names_systems_and_synchronised_groups_added_removed_and_changed()
+    {
+        var crmPrincipal = PlanningScenario.IdFor("sp-crm");
+        var erpPrincipal = PlanningScenario.IdFor("sp-erp");
+        var sales = PlanningScenario.IdFor("g-sales");
+        PlanningScenario Base() => new PlanningScenario()
+            .Person("akira", employeeNumber: "E1").Target("t1", employeeId: "E1")
+            .ServiceAccount("svc-crm").ServiceAccount("svc-erp")
+            .ServicePrincipal(crmPrincipal).ServicePrincipal(erpPrincipal);
+        var before = Base()
+            .System("crm", "hq", crmPrincipal, "uid=svc-crm,ou=services," + PlanningScenario.Base)
+            .System("erp", "hq", erpPrincipal, "uid=svc-erp,ou=services," + PlanningScenario.Base)
+            .PlanAccepted();
+        var after = Base()
+            .System("crm", "hq", crmPrincipal, "uid=svc-gone,ou=services," + PlanningScenario.Base)
+            .System("hr", "hq", erpPrincipal)
+            .Group(sales, "Sales", synchronised: true, "t1")
+            .PlanAccepted();
+
+        var comparison = PlanDiff.Compare(before, after);
+
+        comparison.HasChanges.Should().BeTrue();
+        comparison.SystemChanges.Select(c => (c.Id, c.Change)).Should().Equal(("crm", "changed"), ("hr", "added"), ("erp", "removed"));
+        comparison.SystemChanges[0].Reasons.Should().Contain(r => r.StartsWith("disposition remove -> blocked: legacy-account-missing", StringComparison.Ordinal))
+            .And.Contain(r => r.StartsWith("legacy accounts [", StringComparison.Ordinal))
+            .And.Contain("new blocker legacy-account-missing");
+        comparison.GroupSwitchChanges.Should().ContainSingle().Which.Should().Match<SystemChange>(c => c.Id == sales && c.Change == "added");
+        comparison.InputChanges.Should().BeEmpty("the scenario's inputs are fixed strings");
+        PlanDiff.Compare(after, after).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Diff_names_a_changed_cutover_by_what_it_runs()
+    {
+        var principal = PlanningScenario.IdFor("sp-crm");
+        PlanDocument Plan(Core.Configuration.CutoverOptions cutover)
+        {
+            var scenario = new PlanningScenario()
+                .Person("akira", employeeNumber: "E1").Target("t1", employeeId: "E1")
+                .ServiceAccount("svc-crm").ServicePrincipal(principal)
+                .System("crm", "hq", principal, "uid=svc-crm,ou=services," + PlanningScenario.Base);
+            scenario.Options.Systems[0].Cutover = cutover;
+            return scenario.PlanAccepted();
+        }
+
+        var comparison = PlanDiff.Compare(
+            Plan(new() { Command = ["/opt/crm/switch", "--to", "entra"] }),
+            Plan(new() { Http = new() { Url = "https://crm.example.com/idp" } }));
+
+        comparison.SystemChanges.Should().ContainSingle().Which.Reasons.Should().Equal("cutover /opt/crm/switch --to entra -> POST https://crm.example.com/idp");
+    }
 }

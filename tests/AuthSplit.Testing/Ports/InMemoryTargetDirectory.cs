@@ -38,10 +38,21 @@ public sealed class InMemoryTargetDirectory(IEnumerable<TargetUser> users) : ITa
 
     private InputDescription? _inventoryRead;
 
+    /// <summary>Thrown by <see cref="ReadInventoryAsync"/> instead of answering (a snapshot saved before inventories existed answers with an InputException).</summary>
+    public Exception? InventoryFailure { get; set; }
+
+    /// <summary>How many times <see cref="ReadInventoryAsync"/> was called.</summary>
+    public int InventoryReads { get; private set; }
+
     public async Task<TargetInventory> ReadInventoryAsync(CancellationToken cancellationToken)
     {
         await Task.Yield();
         cancellationToken.ThrowIfCancellationRequested();
+        InventoryReads++;
+        if (InventoryFailure is not null)
+        {
+            throw InventoryFailure;
+        }
         var ids = Inventory.Groups.Select(g => "group:" + g.Group.Id + ":" + string.Join(',', g.MemberIds))
             .Concat(Inventory.Applications.Select(a => "application:" + a.Id))
             .Concat(Inventory.ServicePrincipals.Select(s => "servicePrincipal:" + s.Id + ":" + s.AccountEnabled));

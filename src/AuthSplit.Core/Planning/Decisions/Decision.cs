@@ -13,8 +13,13 @@ public enum DecisionKind
     AssignWave,
     /// <summary>Name the target account of an ambiguous, shared or unmatched entity.</summary>
     UseTarget,
+    /// <summary>Except a system (by its configured id) from its wave: the wave's deletes do not wait for its cutover.</summary>
+    ExceptSystem,
+    /// <summary>Accept that a synchronised cloud group (by its object id) is not switched: its members among the plan's people drop out of it.</summary>
+    AcceptGroupLoss,
 }
 
+/// <param name="EntityId">The entity's id; for <see cref="DecisionKind.ExceptSystem"/> the system's id, for <see cref="DecisionKind.AcceptGroupLoss"/> the group's object id.</param>
 public sealed record Decision(string EntityId, DecisionKind Kind, string? Wave, string? TargetId, string Reason, string DecidedBy)
 {
     /// <summary>The decision's name as the decisions file and the plan write it (<c>assign-wave</c>).</summary>

@@ -5,7 +5,10 @@ namespace AuthSplit.Core.Planning.Decisions;
 
 /// <summary>
 /// Reads a decisions file:
-/// <c>{"formatVersion":1,"decisions":[{"entityId":"...","decision":"keep|remove|assign-wave|use-target","wave":"hq","targetId":"...","reason":"...","decidedBy":"..."}]}</c>.
+/// <c>{"formatVersion":1,"decisions":[{"entityId":"...","decision":"keep|remove|assign-wave|use-target|except-system|accept-group-loss","wave":"hq","targetId":"...","reason":"...","decidedBy":"..."}]}</c>.
+/// <c>entityId</c> names what is decided about: an entity's id, or for <c>except-system</c> a configured
+/// system's id and for <c>accept-group-loss</c> a synchronised cloud group's object id (one key for all, so
+/// a decision keeps one shape and an id nothing in the plan has is reported <c>unused</c> alike).
 /// Every fault names the file and the decision's index; an unknown key (a misspelt <c>targetID</c> would
 /// otherwise be ignored and the decision misread) names its key path and line, as the config does.
 /// A byte order mark (PowerShell writes one) is accepted.
@@ -131,7 +134,9 @@ public static class DecisionFileParser
         "remove" => DecisionKind.Remove,
         "assign-wave" => DecisionKind.AssignWave,
         "use-target" => DecisionKind.UseTarget,
-        _ => throw new InputException("decisions-invalid", $"{at}.decision: \"{text}\" is not one of keep, remove, assign-wave, use-target", path),
+        "except-system" => DecisionKind.ExceptSystem,
+        "accept-group-loss" => DecisionKind.AcceptGroupLoss,
+        _ => throw new InputException("decisions-invalid", $"{at}.decision: \"{text}\" is not one of keep, remove, assign-wave, use-target, except-system, accept-group-loss", path),
     };
 
     private static string Required(JsonElement item, string name, string path, string at) =>

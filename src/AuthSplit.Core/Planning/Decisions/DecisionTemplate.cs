@@ -20,8 +20,16 @@ public static class DecisionTemplate
     public static IReadOnlyList<PlannedEntity> Undecided(IEnumerable<PlannedEntity> entities) =>
         [.. entities.Where(e => e.Disposition == Disposition.Blocked)];
 
-    public static string Write(PlanDocument plan, IReadOnlyList<PlannedEntity> blocked)
+    /// <summary>The systems an except-system decision can let their wave go without: those blocked.</summary>
+    public static IReadOnlyList<PlannedSystem> UndecidedSystems(IEnumerable<PlannedSystem>? systems) =>
+        [.. (systems ?? []).Where(s => s.Disposition == Disposition.Blocked)];
+
+    /// <param name="plan">The plan the template is for.</param>
+    /// <param name="blocked">The blocked entities, one entry each.</param>
+    /// <param name="blockedSystems">The blocked systems, one entry each after the entities (an except-system decision, or none).</param>
+    public static string Write(PlanDocument plan, IReadOnlyList<PlannedEntity> blocked, IReadOnlyList<PlannedSystem>? blockedSystems = null)
     {
+        blockedSystems ??= [];
         var text = new StringBuilder();
         text.Append("// Decisions for plan ").Append(plan.PlanId).Append('\n');
         text.Append("// One entry per blocked entity. For each entry you decide, fill in \"decision\" (").Append(string.Join(", ", WireName.All<DecisionKind>())).Append("),\n");
@@ -54,7 +62,21 @@ public static class DecisionTemplate
             text.Append("      \"reason\": \"\",\n      \"decidedBy\": \"\"\n    }");
         }
 
-        text.Append(blocked.Count > 0 ? "\n  ]\n}\n" : "]\n}\n");
+        for (var i = 0; i < blockedSystems.Count; i++)
+        {
+            var system = blockedSystems[i];
+            text.Append(blocked.Count + i == 0 ? "\n" : ",\n");
+            Comment(text, $"system {system.Id} ({system.Name}, wave {system.Wave}): its wave's deletes wait for it");
+            foreach (var blocker in system.Blockers)
+            {
+                Comment(text, $"  {WireName.Of(blocker.Code)}: {blocker.Message}");
+            }
+
+            Comment(text, "  resolve with: except-system (the wave's deletes stop waiting for it; its legacy accounts are left as they are); or fix what blocks it and plan again");
+            text.Append("    {\n      \"entityId\": ").Append(Json(system.Id)).Append(",\n      \"decision\": \"\",\n      \"reason\": \"\",\n      \"decidedBy\": \"\"\n    }");
+        }
+
+        text.Append(blocked.Count + blockedSystems.Count > 0 ? "\n  ]\n}\n" : "]\n}\n");
         return text.ToString();
     }
 

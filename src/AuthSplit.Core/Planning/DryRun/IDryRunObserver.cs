@@ -10,6 +10,19 @@ public interface IDryRunObserver
     {
     }
 
+    /// <summary>The target's groups, applications and service principals were read.</summary>
+    void TargetInventoryRead(ITargetDirectorySource target, InputDescription read)
+    {
+    }
+
+    /// <summary>
+    /// The target cannot give its inventory (a snapshot saved before inventories existed) and no system is
+    /// configured: the plan is made, but whether its people are in synchronised cloud groups was not checked.
+    /// </summary>
+    void TargetInventoryUnavailable(ITargetDirectorySource target, string reason)
+    {
+    }
+
     /// <summary>A filter matches in chain: the source's links are read first (a second pass plans).</summary>
     void LinkPassStarting(IReadOnlyCollection<string> attributes)
     {

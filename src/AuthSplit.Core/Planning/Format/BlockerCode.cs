@@ -15,4 +15,6 @@ public enum BlockerCode
     NoTargetAccount,
     /// <summary>Another entity has the same target user: <c>use-target</c> or <c>keep</c> for one of them.</summary>
     TargetShared,
+    /// <summary>A person whose entry is also a system's legacy account (<c>Systems[].LegacyAccounts</c>): <c>keep</c> it (its system then disables it), or fix the system's config.</summary>
+    LegacyAccountOfSystem,
 }

@@ -144,6 +144,15 @@ public sealed record WaveSummary
 
     /// <summary>True when <see cref="PlannedDeletes"/> exceeds <see cref="MaxDeletes"/>: execution will stop at the budget.</summary>
     public required bool DeleteBudgetExceeded { get; init; }
+
+    /// <summary>The systems cut over in this wave; null when the plan has no systems (plans made before them read the same).</summary>
+    public int? Systems { get; init; }
+
+    /// <summary>Of <see cref="Systems"/>, those blocked: the wave's deletes wait for them until they are fixed or excepted.</summary>
+    public int? SystemsBlocked { get; init; }
+
+    /// <summary>Synchronised groups switched to cloud-managed in this wave (accepted losses not counted); null when the plan has no group switches.</summary>
+    public int? GroupSwitches { get; init; }
 }
 
 public enum Disposition
@@ -183,8 +192,19 @@ public sealed record PlannedEntity
 
     public required Precondition Precondition { get; init; }
 
-    /// <summary>People with a target account: how their password sync is stopped and what the target read showed; null for other kinds (and in plans made before it existed: the Graph switch).</summary>
+    /// <summary>
+    /// People to be removed with a target account: how their password sync is stopped and what the target
+    /// read showed. Null for other entities, and on every entity when it would only say the default (the
+    /// Graph switch, status unknown, no synchronised groups), so plans made before it existed read the same.
+    /// </summary>
     public PersonSyncPlan? PasswordSync { get; init; }
+
+    /// <summary>
+    /// The id of the system whose legacy account this entry is (<c>Systems[].LegacyAccounts</c>): such an
+    /// entry is kept out of the entities' removals (disposition <c>kept</c>), since its system's steps
+    /// disable it after the cutover; deleting it would cut the system off before it moved.
+    /// </summary>
+    public string? LegacyAccountOf { get; init; }
 }
 
 public enum MatchStatus

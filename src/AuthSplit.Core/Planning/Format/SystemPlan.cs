@@ -135,6 +135,8 @@ public enum SystemBlockerCode
     TargetAppDisabled,
     /// <summary>A legacy account is not in the legacy read.</summary>
     LegacyAccountMissing,
+    /// <summary>A legacy account has no entryUUID/objectGUID: the executor could not tell it from a look-alike.</summary>
+    LegacyAccountMissingIdentity,
     /// <summary>A legacy account is also a person of the wave (it would be deleted as a person).</summary>
     LegacyAccountIsPerson,
     /// <summary>A legacy account is protected by the rails.</summary>
