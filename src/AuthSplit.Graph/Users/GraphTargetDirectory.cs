@@ -24,7 +24,7 @@ namespace AuthSplit.Graph.Users;
 public sealed partial class GraphTargetDirectory(GraphConnection connection, IEnumerable<string> extraProperties) : ITargetDirectorySource
 {
     /// <summary>What a target snapshot holds; matching rules may add more.</summary>
-    public static readonly IReadOnlyList<string> SnapshotProperties = ["id", "userPrincipalName", "mail", "employeeId", "onPremisesImmutableId", "accountEnabled"];
+    public static readonly IReadOnlyList<string> SnapshotProperties = ["id", "userPrincipalName", "mail", "employeeId", "onPremisesImmutableId", "accountEnabled", "onPremisesSyncEnabled"];
 
     private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
 
