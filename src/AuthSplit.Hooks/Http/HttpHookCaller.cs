@@ -8,7 +8,7 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution.Systems;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Hooks.Output;
-using AuthSplit.Hooks.Secrets;
+using AuthSplit.Core.Secrets;
 
 namespace AuthSplit.Hooks.Http;
 

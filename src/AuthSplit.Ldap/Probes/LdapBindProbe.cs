@@ -53,7 +53,7 @@ public sealed partial class LdapBindProbe(SourceOptions legacy, ILogger<LdapBind
 
         try
         {
-            settings = settings with { Password = CredentialReference.Load(credentialSource, $"the password of {bindDn}") };
+            settings = settings with { Password = SecretReference.Load(credentialSource, $"the password of {bindDn}") };
         }
         catch (InputException ex)
         {
@@ -208,19 +208,4 @@ public sealed partial class LdapBindProbe(SourceOptions legacy, ILogger<LdapBind
 
     [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Could not read the lock state of {BindDn} after its probe bind was refused: {Reason}")]
     private static partial void LogLockReadFailed(ILogger logger, string bindDn, string reason);
-}
-
-/// <summary>A plan's reference to a credential, <c>env:NAME</c> or <c>file:PATH</c>, read by the project's one <see cref="SecretLoader"/>.</summary>
-internal static class CredentialReference
-{
-    public static Secret Load(string reference, string what)
-    {
-        var source = reference switch
-        {
-            _ when reference.StartsWith("env:", StringComparison.Ordinal) => new SecretSource(reference[4..], null, reference, reference, what),
-            _ when reference.StartsWith("file:", StringComparison.Ordinal) => new SecretSource(null, reference[5..], reference, reference, what),
-            _ => throw new InputException(SecretLoader.ErrorCode, $"the source of {what} must be env:NAME or file:PATH, not \"{reference.Split(':')[0]}:...\""),
-        };
-        return SecretLoader.Load(source);
-    }
 }

@@ -197,8 +197,5 @@ internal static class SystemPlanner
     };
 
     /// <summary>Where a secret comes from, as the plan writes it: <c>env:NAME</c> or <c>file:PATH</c> (never the secret).</summary>
-    public static string? Source(string? variable, string? file) =>
-        !string.IsNullOrWhiteSpace(variable) ? "env:" + variable.Trim()
-        : !string.IsNullOrWhiteSpace(file) ? "file:" + file.Trim()
-        : null;
+    public static string? Source(string? variable, string? file) => Secrets.SecretReference.Of(variable, file);
 }
