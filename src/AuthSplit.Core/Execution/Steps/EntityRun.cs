@@ -250,71 +250,19 @@ internal sealed partial class EntityRun
         return index;
     }
 
-    private bool Completed(StepAction step)
-    {
-        // The newest record of the step decides (a verification that failed after a done step reopens it).
-        for (var i = _journal.Count - 1; i >= 0; i--)
-        {
-            if (_journal[i].Step == step && _journal[i].Outcome != StepOutcome.Started)
-            {
-                return _journal[i].Outcome is StepOutcome.Done or StepOutcome.AlreadyDone;
-            }
-        }
+    private bool Completed(StepAction step) => StepJournal.Completed(_journal, step);
 
-        return false;
-    }
-
-    private int NextAttempt(StepAction step) => _journal.Where(r => r.Step == step).Select(r => r.Attempt).DefaultIfEmpty(0).Max() + 1;
+    private int NextAttempt(StepAction step) => StepJournal.NextAttempt(_journal, step);
 
     private async Task RecordAsync(StepAction step, int attempt, StepResult result, bool lastStep = false)
     {
-        var state = result.Outcome switch
-        {
-            StepOutcome.Done or StepOutcome.AlreadyDone => lastStep ? EntityState.Done : EntityState.InProgress,
-            StepOutcome.Waiting => EntityState.Held,
-            StepOutcome.Stale => EntityState.Stale,
-            StepOutcome.Refused => EntityState.Refused,
-            StepOutcome.Failed => result.Transient ? EntityState.InProgress : EntityState.Failed,
-            _ => EntityState.InProgress,
-        };
+        var state = StepJournal.StateAfter(result, lastStep);
         if (!_journal.Exists(r => r.Step == step && r.Attempt == attempt))
         {
             _attempts++;
         }
 
-        var now = _wave.Time.GetUtcNow();
-        var record = new StepRecord
-        {
-            PlanId = _wave.PlanId,
-            Wave = _wave.Wave.Name,
-            EntityId = _entity.Id,
-            Step = step,
-            Outcome = result.Outcome,
-            Attempt = attempt,
-            Before = result.Before,
-            After = result.After,
-            Reason = result.Reason,
-            Actor = _wave.Actor,
-            At = now,
-        };
-        var progress = new EntityProgress
-        {
-            PlanId = _wave.PlanId,
-            Wave = _wave.Wave.Name,
-            EntityId = _entity.Id,
-            Dn = _currentDn,
-            Kind = _entity.Kind,
-            State = state,
-            LastStep = step,
-            Attempts = _attempts,
-            Reason = result.Reason,
-            HoldUntil = result.HoldUntil,
-            UpdatedAt = now,
-        };
-
-        // Journalled whatever the run's token says: the step happened and must be on record.
-        await _wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
-        _journal.Add(record);
+        _journal.Add(await StepJournal.RecordAsync(_wave, _entity.Id, _currentDn, _entity.Kind, step, attempt, result, state, _attempts));
         State = state;
         Reason = result.Reason;
     }

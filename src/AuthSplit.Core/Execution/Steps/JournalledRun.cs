@@ -75,72 +75,22 @@ internal abstract class JournalledRun
         return EntityRunEnd.Final;
     }
 
-    protected bool Completed(StepAction step)
-    {
-        // The newest record of the step decides (a started record is not an end).
-        for (var i = Journal.Count - 1; i >= 0; i--)
-        {
-            if (Journal[i].Step == step && Journal[i].Outcome != StepOutcome.Started)
-            {
-                return Journal[i].Outcome is StepOutcome.Done or StepOutcome.AlreadyDone;
-            }
-        }
-
-        return false;
-    }
+    protected bool Completed(StepAction step) => StepJournal.Completed(Journal, step);
 
     protected DateTimeOffset? DoneAt(StepAction step) =>
         Journal.LastOrDefault(r => r.Step == step && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)?.At;
 
-    private int NextAttempt(StepAction step) => Journal.Where(r => r.Step == step).Select(r => r.Attempt).DefaultIfEmpty(0).Max() + 1;
+    private int NextAttempt(StepAction step) => StepJournal.NextAttempt(Journal, step);
 
     protected async Task RecordAsync(StepAction step, int attempt, StepResult result, bool lastStep = false)
     {
-        var state = result.Outcome switch
-        {
-            StepOutcome.Done or StepOutcome.AlreadyDone => lastStep ? EntityState.Done : EntityState.InProgress,
-            StepOutcome.Stale => EntityState.Stale,
-            StepOutcome.Refused => EntityState.Refused,
-            StepOutcome.Failed => result.Transient ? EntityState.InProgress : EntityState.Failed,
-            _ => EntityState.InProgress,
-        };
+        var state = StepJournal.StateAfter(result, lastStep);
         if (!Journal.Exists(r => r.Step == step && r.Attempt == attempt))
         {
             _attempts++;
         }
 
-        var now = Wave.Time.GetUtcNow();
-        var record = new StepRecord
-        {
-            PlanId = Wave.PlanId,
-            Wave = Wave.Wave.Name,
-            EntityId = _journalId,
-            Step = step,
-            Outcome = result.Outcome,
-            Attempt = attempt,
-            Before = result.Before,
-            After = result.After,
-            Reason = result.Reason,
-            Actor = Wave.Actor,
-            At = now,
-        };
-        var progress = new EntityProgress
-        {
-            PlanId = Wave.PlanId,
-            Wave = Wave.Wave.Name,
-            EntityId = _journalId,
-            Dn = _dn,
-            Kind = _kind,
-            State = state,
-            LastStep = step,
-            Attempts = _attempts,
-            Reason = result.Reason,
-            UpdatedAt = now,
-        };
-
-        // Journalled whatever the run's token says: the step happened and must be on record.
-        await Wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
-        Journal.Add(record);
+        Journal.Add(await StepJournal.RecordAsync(Wave, _journalId, _dn, _kind, step, attempt, result, state, _attempts));
         State = state;
         Reason = result.Reason;
     }

@@ -1,0 +1,73 @@
+using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning.Format;
+
+namespace AuthSplit.Core.Execution.Steps;
+
+/// <summary>How one attempt at a step goes on record, for an entity, a system or a group switch alike.</summary>
+internal static class StepJournal
+{
+    /// <summary>The state a step's outcome leaves its subject in.</summary>
+    public static EntityState StateAfter(StepResult result, bool lastStep) => result.Outcome switch
+    {
+        StepOutcome.Done or StepOutcome.AlreadyDone => lastStep ? EntityState.Done : EntityState.InProgress,
+        StepOutcome.Waiting => EntityState.Held,
+        StepOutcome.Stale => EntityState.Stale,
+        StepOutcome.Refused => EntityState.Refused,
+        StepOutcome.Failed => result.Transient ? EntityState.InProgress : EntityState.Failed,
+        _ => EntityState.InProgress,
+    };
+
+    /// <summary>Whether the journal shows the step done: its newest record that is not a start decides (a verification that failed after a done step reopens it).</summary>
+    public static bool Completed(IReadOnlyList<StepRecord> journal, StepAction step)
+    {
+        for (var i = journal.Count - 1; i >= 0; i--)
+        {
+            if (journal[i].Step == step && journal[i].Outcome != StepOutcome.Started)
+            {
+                return journal[i].Outcome is StepOutcome.Done or StepOutcome.AlreadyDone;
+            }
+        }
+
+        return false;
+    }
+
+    public static int NextAttempt(IReadOnlyList<StepRecord> journal, StepAction step) => journal.Where(r => r.Step == step).Select(r => r.Attempt).DefaultIfEmpty(0).Max() + 1;
+
+    /// <summary>The journal row, the subject's new progress and (in the store) the ledger record, in one transaction.</summary>
+    public static async Task<StepRecord> RecordAsync(WaveContext wave, string journalId, string dn, EntityKind kind, StepAction step, int attempt, StepResult result, EntityState state, int attempts)
+    {
+        var now = wave.Time.GetUtcNow();
+        var record = new StepRecord
+        {
+            PlanId = wave.PlanId,
+            Wave = wave.Wave.Name,
+            EntityId = journalId,
+            Step = step,
+            Outcome = result.Outcome,
+            Attempt = attempt,
+            Before = result.Before,
+            After = result.After,
+            Reason = result.Reason,
+            Actor = wave.Actor,
+            At = now,
+        };
+        var progress = new EntityProgress
+        {
+            PlanId = wave.PlanId,
+            Wave = wave.Wave.Name,
+            EntityId = journalId,
+            Dn = dn,
+            Kind = kind,
+            State = state,
+            LastStep = step,
+            Attempts = attempts,
+            Reason = result.Reason,
+            HoldUntil = result.HoldUntil,
+            UpdatedAt = now,
+        };
+
+        // Journalled whatever the run's token says: the step happened and must be on record.
+        await wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
+        return record;
+    }
+}
