@@ -390,11 +390,19 @@ public sealed class WaveExecution : IWaveExecution
         }
 
         /// <summary>The wave's systems first, one at a time (a handful per wave; their hooks are not meant to run at once).</summary>
-        public async Task CutOverSystemsAsync(IReadOnlyList<PlannedSystem> systems, SystemPorts? ports)
+        public Task CutOverSystemsAsync(IReadOnlyList<PlannedSystem> systems, SystemPorts? ports) =>
+            RunBesideEntitiesAsync(
+                systems.Where(s => s.Disposition == Disposition.Remove).Select(s => (SystemRun.JournalId(s.Id), (Func<EntityProgress, Task<JournalledRun>>)(async progress => await SystemRun.LoadAsync(_context, s, ports!, progress, CancellationToken.None)))));
+
+        /// <summary>Then the wave's synchronised groups, switched before its deletes (a few per wave, one at a time).</summary>
+        public Task SwitchGroupsAsync(IReadOnlyList<PlannedGroupSwitch> groups) =>
+            RunBesideEntitiesAsync(
+                groups.Where(g => g.Disposition == Disposition.Remove).Select(g => (GroupSwitchRun.JournalId(g.GroupId), (Func<EntityProgress, Task<JournalledRun>>)(async progress => await GroupSwitchRun.LoadAsync(_context, g, progress, CancellationToken.None)))));
+
+        private async Task RunBesideEntitiesAsync(IEnumerable<(string Id, Func<EntityProgress, Task<JournalledRun>> Load)> runs)
         {
-            foreach (var system in systems.Where(s => s.Disposition == Disposition.Remove))
+            foreach (var (id, load) in runs)
             {
-                var id = SystemRun.JournalId(system.Id);
                 if (StopRequested() || (_states.TryGetValue(id, out var state) && IsFinal(state) && state != EntityState.Failed))
                 {
                     continue;
@@ -409,34 +417,8 @@ public sealed class WaveExecution : IWaveExecution
                 try
                 {
                     var progress = await _context.Store.GetEntityAsync(_context.PlanId, id, CancellationToken.None)
-                        ?? throw new InvalidOperationException($"system {system.Id} was not registered");
-                    var run = await SystemRun.LoadAsync(_context, system, ports!, progress, CancellationToken.None);
-                    await run.RunAsync(StopRequested);
-                    Finish(id, run.State);
-                }
-                catch (ExternalSystemException ex)
-                {
-                    Stop($"unreachable: {ex.Message}; the wave stopped between steps and resumes when run again");
-                }
-            }
-        }
-
-        /// <summary>The wave's synchronised groups, switched before its deletes (a few per wave, one at a time).</summary>
-        public async Task SwitchGroupsAsync(IReadOnlyList<PlannedGroupSwitch> groups)
-        {
-            foreach (var group in groups.Where(g => g.Disposition == Disposition.Remove))
-            {
-                var id = GroupSwitchRun.JournalId(group.GroupId);
-                if (StopRequested() || (_states.TryGetValue(id, out var state) && IsFinal(state) && state != EntityState.Failed))
-                {
-                    continue;
-                }
-
-                try
-                {
-                    var progress = await _context.Store.GetEntityAsync(_context.PlanId, id, CancellationToken.None)
-                        ?? throw new InvalidOperationException($"group switch {group.GroupId} was not registered");
-                    var run = await GroupSwitchRun.LoadAsync(_context, group, progress, CancellationToken.None);
+                        ?? throw new InvalidOperationException($"{id} was not registered");
+                    var run = await load(progress);
                     await run.RunAsync(StopRequested);
                     Finish(id, run.State);
                 }

@@ -28,7 +28,7 @@ internal sealed class GroupSwitchRun : JournalledRun
         return new GroupSwitchRun(wave, group, progress, journal);
     }
 
-    public Task<EntityRunEnd> RunAsync(Func<bool> stopRequested) => RunAsync([.. _group.Steps.Select(s => s.Action)], stopRequested);
+    protected override IReadOnlyList<StepAction> Steps => [.. _group.Steps.Select(s => s.Action)];
 
     protected override Task<StepResult> RunStepAsync(StepAction step, int attempt) => step switch
     {

@@ -34,10 +34,14 @@ internal abstract class JournalledRun
 
     protected List<StepRecord> Journal { get; }
 
+    /// <summary>The planned steps, in order.</summary>
+    protected abstract IReadOnlyList<StepAction> Steps { get; }
+
     protected abstract Task<StepResult> RunStepAsync(StepAction step, int attempt);
 
-    public async Task<EntityRunEnd> RunAsync(IReadOnlyList<StepAction> steps, Func<bool> stopRequested)
+    public async Task<EntityRunEnd> RunAsync(Func<bool> stopRequested)
     {
+        var steps = Steps;
         var next = -1;
         for (var i = 0; i < steps.Count && next < 0; i++)
         {

@@ -37,7 +37,7 @@ internal sealed class SystemRun : JournalledRun
         return new SystemRun(wave, system, ports, progress, journal);
     }
 
-    public Task<EntityRunEnd> RunAsync(Func<bool> stopRequested) => RunAsync([.. _system.Steps.Select(s => s.Action)], stopRequested);
+    protected override IReadOnlyList<StepAction> Steps => [.. _system.Steps.Select(s => s.Action)];
 
     protected override Task<StepResult> RunStepAsync(StepAction step, int attempt) => step switch
     {
