@@ -307,7 +307,7 @@ internal sealed partial class EntityRun
             State = state,
             LastStep = step,
             Attempts = _attempts,
-            Reason = result.Reason,
+            Reason = result.ProgressReason,
             HoldUntil = result.HoldUntil,
             UpdatedAt = now,
         };
@@ -316,6 +316,6 @@ internal sealed partial class EntityRun
         await _wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
         _journal.Add(record);
         State = state;
-        Reason = result.Reason;
+        Reason = result.ProgressReason;
     }
 }

@@ -134,7 +134,7 @@ internal abstract class JournalledRun
             State = state,
             LastStep = step,
             Attempts = _attempts,
-            Reason = result.Reason,
+            Reason = result.ProgressReason,
             UpdatedAt = now,
         };
 
@@ -142,6 +142,6 @@ internal abstract class JournalledRun
         await Wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
         Journal.Add(record);
         State = state;
-        Reason = result.Reason;
+        Reason = result.ProgressReason;
     }
 }
