@@ -73,3 +73,38 @@ public sealed class AlreadyCloudManagedTests
         scenario.EntityById("group-switch:g-sales").Reason.Should().BeNull();
     }
 }
+
+/// <summary>
+/// A person whose delete a refused group switch held, released by a new plan (the accept-group-loss decision):
+/// the new plan's backup reads the entry the first plan disabled, and the restore takes the newest backup.
+/// </summary>
+public sealed class ReplannedHeldDeleteTests
+{
+    [Fact]
+    public async Task The_backup_of_a_new_plan_keeps_the_entry_as_it_was_before_the_first_plan_disabled_it()
+    {
+        var scenario = new ExecutionScenario().Person("akira").Person("yuki");
+        scenario.Planning.Group("g-vpn", "VPN users", synchronised: true, ExecutionScenario.TargetIdOf("akira")).InventoryRead();
+        scenario.Tenant.AddGroup("g-vpn");
+        scenario.Tenant.RejectGroup("g-vpn");
+        var first = await scenario.ApproveAndRunAsync();
+        first.Kind.Should().Be(WaveResultKind.Interrupted);
+        var firstPlan = scenario.Plan.PlanId;
+        scenario.Directory.Get(ExecutionScenario.DnOf("akira"))!.GetString("pwdAccountLockedTime").Should().Be("000001010000Z", "disabled, its delete held");
+
+        scenario.EditPlan(p => p with
+        {
+            GroupSwitches = [p.GroupSwitches!.Single() with { Disposition = Disposition.Kept, Steps = [], Decision = new AppliedDecision("accept-group-loss", "retired", "dana", []) }],
+        });
+        var second = await scenario.ApproveAndRunAsync();
+
+        second.Kind.Should().Be(WaveResultKind.Completed, second.Reason);
+        scenario.Directory.Get(ExecutionScenario.DnOf("akira")).Should().BeNull();
+        var backup = (await scenario.Store.GetBackupAsync(ExecutionScenario.IdFor("akira"), CancellationToken.None))!;
+        backup.PlanId.Should().Be(scenario.Plan.PlanId, "the newest backup is the second plan's");
+        backup.Entry.GetString("pwdAccountLockedTime").Should().BeNull("a restore brings the account back as it was before AuthSplit disabled it");
+        backup.Entry.GetString("userPassword").Should().Be("{SSHA}secret-akira");
+        scenario.Store.Steps.Last(s => s.EntityId == ExecutionScenario.IdFor("akira") && s.Step == StepAction.BackupLegacyEntry)
+            .After.Should().Contain($"\"disableRevertedFrom\":\"{firstPlan}\"");
+    }
+}
