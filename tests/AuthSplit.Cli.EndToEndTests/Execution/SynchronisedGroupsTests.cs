@@ -144,6 +144,11 @@ public sealed class SynchronisedGroupsTests(ITestOutputHelper output)
             directory.Should().NotContainKey(person.Dn.ToLowerInvariant(), $"{person.Dn} is in no unswitched group: deleted");
         }
 
+        // The held wave is unfinished: the tenant's password-sync gate stays shut.
+        var gate = await lab.CliAsync("gate", "password-sync", "--config", lab.Config, "--as", "carol", "--wait", "0");
+        gate.ExitCode.Should().Be(13, gate.ToString());
+        gate.Error.Should().Contain("wave hq is interrupted");
+
         // The decision: the VPN group's membership is given up; re-plan, re-approve, run.
         var decisions = Path.Combine(lab.Work, "decisions.json");
         await File.WriteAllTextAsync(decisions, new JsonObject
@@ -177,6 +182,20 @@ public sealed class SynchronisedGroupsTests(ITestOutputHelper output)
         }
 
         ExecutionLab.ShouldBeTheOutcome(before, after, hq);
+        var store = await lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            foreach (var person in vpnMembers)
+            {
+                var backup = await store.GetBackupAsync(person.Id, CancellationToken.None);
+                backup!.Entry.GetString("pwdAccountLockedTime").Should().BeNull($"{person.Dn}'s restore (from its newest backup) brings the account back enabled, as it was before the first plan disabled it");
+                backup.Entry.GetString("mail").Should().NotBeNull("the backup is otherwise the whole entry");
+                var steps = await store.GetStepsAsync(plan2.PlanId!, person.Id, CancellationToken.None);
+                steps.Single(s => s.Step == StepAction.StopPasswordSync).Outcome.Should().Be(StepOutcome.AlreadyDone, "switched by the first plan");
+                steps.Single(s => s.Step == StepAction.DisableLegacyAccount).Outcome.Should().Be(StepOutcome.AlreadyDone, "disabled by the first plan");
+            }
+        }
+
         lab.Emulator.IsGroupCloudManaged(VpnGroup).Should().BeFalse("an accepted loss writes nothing to the group");
         var rerunStatus = (await lab.StatusAsync("hq"))["waves"]![0]!["entityList"]!.AsArray();
         var excluded = rerunStatus.Single(e => e!["id"]!.GetValue<string>() == "group-switch:" + VpnGroup)!;
