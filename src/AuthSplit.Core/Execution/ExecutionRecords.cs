@@ -82,7 +82,7 @@ public sealed record StepRecord
 
     public string? After { get; init; }
 
-    /// <summary>Why, for anything but <see cref="StepOutcome.Done"/> and <see cref="StepOutcome.AlreadyDone"/>; a stable code first (<c>stale-moved: …</c>).</summary>
+    /// <summary>Why, for anything but <see cref="StepOutcome.Done"/>; a stable code first (<c>stale-moved: …</c>). An <see cref="StepOutcome.AlreadyDone"/> record may say why nothing was written (<c>already-cloud-managed: …</c>).</summary>
     public string? Reason { get; init; }
 
     public required ExecutionActor Actor { get; init; }

@@ -20,6 +20,9 @@ public static class ReasonCodes
     public const string NoBackup = "no-backup";
     public const string NotCloudManaged = "not-cloud-managed";
 
+    /// <summary>Not a fault: a step found its switch already made (an already-done record that says why nothing was written).</summary>
+    public const string AlreadyCloudManaged = "already-cloud-managed";
+
     public const string LastMember = "last-member";
     public const string Rejected = "rejected";
     public const string Transient = "transient";

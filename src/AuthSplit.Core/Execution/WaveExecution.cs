@@ -192,7 +192,9 @@ public sealed class WaveExecution : IWaveExecution
             var state = states.TryGetValue(id, out var known) ? known : (await _store.GetEntityAsync(planId, id, cancellationToken))?.State;
             if (state != EntityState.Done)
             {
-                unswitched[group.GroupId] = $"{group.DisplayName ?? group.GroupId} ({(state is { } s ? s.ToString().ToLowerInvariant() : "switched in wave " + group.Wave + ", not run yet")})";
+                // The id as well as the name: an accept-group-loss decision names the group by its id.
+                var where = state is { } s ? s.ToString().ToLowerInvariant() : "switched in wave " + group.Wave + ", not run yet";
+                unswitched[group.GroupId] = group.DisplayName is { } name ? $"{name} ({group.GroupId}, {where})" : $"{group.GroupId} ({where})";
             }
         }
 
@@ -208,7 +210,7 @@ public sealed class WaveExecution : IWaveExecution
             var held = count(EntityState.Pending) + count(EntityState.InProgress);
             if (held > 0)
             {
-                return (WaveResultKind.Interrupted, WaveStatus.Interrupted, $"{held} entit{(held == 1 ? "y waits" : "ies wait")} before the delete: {deletesHeld}; fix the systems (authsplit status) and run the wave again{budgetNote}");
+                return (WaveResultKind.Interrupted, WaveStatus.Interrupted, $"{held} entit{(held == 1 ? "y waits" : "ies wait")} before the delete: {deletesHeld}; see authsplit status, deal with what they wait for, and run the wave again{budgetNote}");
             }
         }
 

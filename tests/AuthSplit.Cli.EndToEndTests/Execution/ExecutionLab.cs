@@ -46,7 +46,8 @@ internal sealed class ExecutionLab : IAsyncDisposable
 
     public IReadOnlyDictionary<string, string> Environment => _environment;
 
-    public static async Task<ExecutionLab> StartAsync(int people, int groupSize = 20, GraphFaults? faults = null, Action<JsonObject>? configure = null)
+    /// <param name="seedEmulator">Shapes the emulator's seed beyond the generated users (groups, a delegated-admin token, users already cloud-only); it gets the options with those users loaded.</param>
+    public static async Task<ExecutionLab> StartAsync(int people, int groupSize = 20, GraphFaults? faults = null, Action<JsonObject>? configure = null, Func<GraphEmulatorOptions, GraphEmulatorOptions>? seedEmulator = null)
     {
         var work = CliRunner.NewWorkDirectory();
         var server = await SlapdServer.StartAsync(new SlapdServerOptions { Suffix = Suffix, NoSync = true, CreateSuffixEntry = false, PasswordPolicy = true }, CancellationToken.None);
@@ -60,12 +61,13 @@ internal sealed class ExecutionLab : IAsyncDisposable
             await KeepGroupsNonEmptyAsync(server, people, groupSize);
             var target = Path.Combine(work, "target");
             await GeneratedOrganization.WriteTargetSnapshotAsync(target, people, 999, 5, CancellationToken.None);
-            emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions
+            var seed = new GraphEmulatorOptions
             {
                 AccessToken = Token,
                 Users = GraphEmulatorOptions.ReadPages(target),
                 Faults = faults ?? GraphFaults.None,
-            }, CancellationToken.None);
+            };
+            emulator = await GraphEmulator.StartAsync(seedEmulator?.Invoke(seed) ?? seed, CancellationToken.None);
             var environment = new Dictionary<string, string>
             {
                 ["AUTHSPLIT_E2E_LDAP_PW"] = server.AdminPassword,

@@ -49,7 +49,7 @@ internal sealed class GroupSwitchRun : JournalledRun
 
         if (read.IsCloudManaged == true)
         {
-            return StepResult.AlreadyDone(before);
+            return StepResult.AlreadyDone(before, ReasonCodes.Format(ReasonCodes.AlreadyCloudManaged, $"group {Name} already reads isCloudManaged=true; nothing was written"));
         }
 
         var written = (await Wave.Target.SetGroupSourceOfAuthorityAsync([_group.GroupId], true, CancellationToken.None)).Single();

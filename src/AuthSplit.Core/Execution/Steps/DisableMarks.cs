@@ -79,6 +79,16 @@ internal static class DisableMarks
         return state;
     }
 
+    /// <summary>
+    /// What a backup must hold of an entry an earlier plan's run already disabled (a wave re-planned after a
+    /// held delete): the entry with that disable taken back from the earlier plan's backup, so a restore does
+    /// not bring the account back locked. Null <c>RevertedFor</c>: the entry is kept as read.
+    /// </summary>
+    public static (DirectoryEntry Entry, string? RevertedFor) WithoutEarlierPlansDisable(DirectoryEntry live, EntryBackup? earlier, string planId, DirectoryDialect dialect, OpenLdapDisableMethod method) =>
+        IsDisabled(live, dialect, method) && earlier is not null && earlier.PlanId != planId && !IsDisabled(earlier.Entry, dialect, method)
+            ? (RevertOwn(live, earlier.Entry, live.Dn), earlier.PlanId)
+            : (live, null);
+
     private static AttributeChange Replace(string attribute, string value) =>
         new(AttributeChangeKind.Replace, attribute, [Encoding.UTF8.GetBytes(value)]);
 

@@ -22,20 +22,35 @@ internal sealed partial class EntityRun
         var live = located.Live!;
         var groups = await _wave.Legacy.FindGroupsListingAsync(live.Dn, CancellationToken.None);
         _groupsAtBackup = (live.Dn, groups);
+        var (entry, revertedFor) = await WithoutEarlierPlansDisableAsync(live);
         var takenAt = _wave.Time.GetUtcNow();
         var stored = await _wave.Store.StoreBackupAsync(
-            new EntryBackup { PlanId = _wave.PlanId, Wave = _wave.Wave.Name, EntityId = _entity.Id, Entry = live, Groups = groups, TakenAt = takenAt },
+            new EntryBackup { PlanId = _wave.PlanId, Wave = _wave.Wave.Name, EntityId = _entity.Id, Entry = entry, Groups = groups, TakenAt = takenAt },
             CancellationToken.None);
         _backup = stored;
-        var after = StepJson.Of(new JsonObject
+        var record = new JsonObject
         {
             ["dn"] = live.Dn,
             ["sha256"] = stored.Sha256,
             ["attributes"] = stored.Entry.Attributes.Count,
             ["groups"] = StepJson.Array(stored.Groups.Select(g => g.GroupDn)),
-        });
+        };
+        if (revertedFor is not null && stored.TakenAt == takenAt)
+        {
+            record["disableRevertedFrom"] = revertedFor;
+        }
+
+        var after = StepJson.Of(record);
         return stored.TakenAt == takenAt ? StepResult.Done(StepJson.Of(new JsonObject { ["dn"] = live.Dn }), after) : StepResult.AlreadyDone(after);
     }
+
+    // An entry an earlier plan of this entity already disabled (its delete was held, and the wave was
+    // re-planned, e.g. with an accept-group-loss decision) is read disabled by the new plan: its backup
+    // would bring the account back disabled, as the restore takes the newest backup. The executor's own
+    // disable is reverted to the earlier backup's values (as the precondition check does), so the backup
+    // holds the entry as it was before AuthSplit's first write; returns the earlier plan's id when it did.
+    private async Task<(DirectoryEntry Entry, string? RevertedFor)> WithoutEarlierPlansDisableAsync(DirectoryEntry live) =>
+        DisableMarks.WithoutEarlierPlansDisable(live, await _wave.Store.GetBackupAsync(_entity.Id, CancellationToken.None), _wave.PlanId, _wave.Dialect, _wave.Settings.OpenLdapDisable);
 
     // disable-legacy-account: AD userAccountControl |= ACCOUNTDISABLE from the value read; OpenLDAP as
     // Removal:OpenLdapDisable says (the ppolicy lock, or a password nothing can match).

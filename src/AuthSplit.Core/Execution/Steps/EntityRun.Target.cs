@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Model;
+using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Core.Execution.Steps;
 
@@ -50,7 +51,9 @@ internal sealed partial class EntityRun
 
         if (read.IsCloudManaged == true)
         {
-            return StepResult.AlreadyDone(before);
+            return StepResult.AlreadyDone(before, ReasonCodes.Format(ReasonCodes.AlreadyCloudManaged, _entity.PasswordSync?.Status == TargetSyncStatus.CloudOnly
+                ? $"target user {id} is cloud-only (the plan's target read showed it not synchronised from on-premises) and reads isCloudManaged=true; there is no password sync to stop, nothing was written"
+                : $"target user {id} already reads isCloudManaged=true (switched by an earlier attempt or outside AuthSplit); nothing was written"));
         }
 
         var written = (await _wave.Target.SetSourceOfAuthorityAsync([id], true, CancellationToken.None)).Single(s => string.Equals(s.UserId, id, StringComparison.OrdinalIgnoreCase));

@@ -264,6 +264,6 @@ internal sealed partial class EntityRun
 
         _journal.Add(await StepJournal.RecordAsync(_wave, _entity.Id, _currentDn, _entity.Kind, step, attempt, result, state, _attempts));
         State = state;
-        Reason = result.Reason;
+        Reason = result.ProgressReason;
     }
 }

@@ -96,6 +96,6 @@ internal abstract class JournalledRun
 
         Journal.Add(await StepJournal.RecordAsync(Wave, _journalId, _dn, _kind, step, attempt, result, state, _attempts));
         State = state;
-        Reason = result.Reason;
+        Reason = result.ProgressReason;
     }
 }

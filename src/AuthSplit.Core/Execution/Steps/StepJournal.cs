@@ -61,7 +61,7 @@ internal static class StepJournal
             State = state,
             LastStep = step,
             Attempts = attempts,
-            Reason = result.Reason,
+            Reason = result.ProgressReason,
             HoldUntil = result.HoldUntil,
             UpdatedAt = now,
         };

@@ -8,9 +8,18 @@ internal sealed record StepResult(StepOutcome Outcome, string? Before = null, st
 
     public DateTimeOffset? HoldUntil { get; init; }
 
+    /// <summary>
+    /// The entity's reason after this step: none once a step is done, whatever its record says (an entity's
+    /// reason tells why it is not moving on; status and the forecast read it so).
+    /// </summary>
+    public string? ProgressReason => Outcome is StepOutcome.Done or StepOutcome.AlreadyDone ? null : Reason;
+
     public static StepResult Done(string? before, string? after) => new(StepOutcome.Done, before, after);
 
     public static StepResult AlreadyDone(string? before) => new(StepOutcome.AlreadyDone, before, before);
+
+    /// <summary>Nothing to write, and the journal says why (<c>already-cloud-managed: …</c>), for the evidence.</summary>
+    public static StepResult AlreadyDone(string? before, string reason) => new(StepOutcome.AlreadyDone, before, before, reason);
 
     public static StepResult Stale(string reason, string? before = null) => new(StepOutcome.Stale, before, null, reason);
 

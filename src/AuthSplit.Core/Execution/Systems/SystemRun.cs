@@ -192,10 +192,14 @@ internal sealed class SystemRun : JournalledRun
             }
 
             var groups = await Wave.Legacy.FindGroupsListingAsync(live!.Dn, CancellationToken.None);
+
+            // A system re-planned after its accounts were disabled: the backup holds them as they were before.
+            var earlier = await Wave.Store.GetBackupAsync(account.Id!, CancellationToken.None);
+            var (entry, revertedFor) = DisableMarks.WithoutEarlierPlansDisable(live, earlier, Wave.PlanId, Wave.Dialect, Wave.Settings.OpenLdapDisable);
             var stored = await Wave.Store.StoreBackupAsync(
-                new EntryBackup { PlanId = Wave.PlanId, Wave = Wave.Wave.Name, EntityId = account.Id!, Entry = live, Groups = groups, TakenAt = Wave.Time.GetUtcNow() },
+                new EntryBackup { PlanId = Wave.PlanId, Wave = Wave.Wave.Name, EntityId = account.Id!, Entry = entry, Groups = groups, TakenAt = Wave.Time.GetUtcNow() },
                 CancellationToken.None);
-            accounts.Add(new JsonObject { ["dn"] = live.Dn, ["id"] = account.Id, ["sha256"] = stored.Sha256, ["groups"] = StepJson.Array(stored.Groups.Select(g => g.GroupDn)) });
+            accounts.Add(new JsonObject { ["dn"] = live.Dn, ["id"] = account.Id, ["sha256"] = stored.Sha256, ["groups"] = StepJson.Array(stored.Groups.Select(g => g.GroupDn)), ["disableRevertedFrom"] = revertedFor });
         }
 
         return StepResult.Done(null, StepJson.Of(new JsonObject { ["accounts"] = accounts }));
