@@ -80,6 +80,15 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
         hrJournal.Where(s => s.Step == StepAction.Cutover && s.Outcome == StepOutcome.Done).Should().ContainSingle();
         hrJournal.Where(s => s.Step == StepAction.ProbeTarget).Select(s => s.Outcome).Should().Equal(StepOutcome.Failed, StepOutcome.Done);
 
+        // hr-bind was used (by this test, as by an application whose cutover had not taken) after the hook
+        // ran but before the fix: the step counts from the probe that passed, and records that bind.
+        var hrQuiet = hrJournal.Single(s => s.Step == StepAction.VerifyLegacyQuiet);
+        output.WriteLine("hr verify-legacy-quiet: " + hrQuiet.After);
+        hrQuiet.Outcome.Should().Be(StepOutcome.Done, hrQuiet.Reason);
+        var hrLastBind = JsonNode.Parse(hrQuiet.After!)!["accounts"]![0]!["authTimestamp"]!.GetValue<DateTimeOffset>();
+        hrLastBind.Should().BeAfter(hrJournal.Single(s => s.Step == StepAction.Cutover && s.Outcome == StepOutcome.Done).At.AddSeconds(-1), "the bind after the first run is what the server recorded");
+        hrLastBind.Should().BeOnOrBefore(hrJournal.Single(s => s.Step == StepAction.ProbeTarget && s.Outcome == StepOutcome.Done).At);
+
         // A third run finds the wave complete and writes nothing anywhere.
         var writes = lab.Emulator.Writes.Count;
         var third = await lab.CliAsync(lab.Run("hq"));
@@ -234,6 +243,14 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
         var cut = JsonNode.Parse(crmCutover.After!)!;
         cut["exitCode"]!.GetValue<int>().Should().Be(0);
         cut["output"]!.GetValue<string>().Should().Contain("crm switched to Entra ID");
+        // crm-bind bound before the cutover (SystemsWorld), and this slapd stamps authTimestamp (lastbind):
+        // the step reads that time, before the cutover, rather than an attribute this server never sets.
+        var quiet = (await StepsAsync(lab, plan, "system:crm")).Single(s => s.Step == StepAction.VerifyLegacyQuiet);
+        output.WriteLine("crm verify-legacy-quiet: " + quiet.After);
+        quiet.Outcome.Should().Be(StepOutcome.Done);
+        var lastBind = JsonNode.Parse(quiet.After!)!["accounts"]![0]!;
+        lastBind["authTimestamp"]?.GetValue<DateTimeOffset>().Should().BeBefore(crmCutover.At, "the recorded bind is the one before the cutover: " + quiet.After);
+        lastBind["authTimestamp"].Should().NotBeNull("the server records the account's last bind in authTimestamp: " + quiet.After);
         var refused = (await StepsAsync(lab, plan, "system:wiki")).Single(s => s.Step == StepAction.ProbeLegacyRefused && s.Outcome == StepOutcome.Done);
         refused.After.Should().Contain("\"ldapResultCode\":49", "a real bind as wiki-bind was refused");
 

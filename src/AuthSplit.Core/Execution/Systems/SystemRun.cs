@@ -135,7 +135,7 @@ internal sealed class SystemRun : JournalledRun
     // verify-legacy-quiet: no legacy account authenticated after the cutover, as far as the server records it.
     private async Task<StepResult> VerifyLegacyQuietAsync()
     {
-        var since = CutoverAt();
+        var since = QuietSince();
         var accounts = new JsonArray();
         var noisy = new List<string>();
         foreach (var account in _system.LegacyAccounts)
@@ -166,7 +166,7 @@ internal sealed class SystemRun : JournalledRun
 
                 if (last > since)
                 {
-                    noisy.Add($"{account.Dn} authenticated at {last:u}, after the cutover at {since:u}");
+                    noisy.Add($"{account.Dn} authenticated at {last:u}, after the cutover (confirmed at {since:u})");
                 }
             }
 
@@ -318,7 +318,11 @@ internal sealed class SystemRun : JournalledRun
             : (live, null);
     }
 
-    private DateTimeOffset CutoverAt() => DoneAt(StepAction.Cutover) ?? DoneAt(StepAction.VerifyTargetApp) ?? Wave.Time.GetUtcNow();
+    // The legacy accounts must be quiet from the moment the new path is confirmed: the last probe-target
+    // that passed, else the cutover, else the target check. A system whose probe failed was not on the new
+    // path yet, so its binds until the fix are expected; counting from the hook's first run would fail the
+    // step on every rerun after the fix (a last-bind time never goes back) and leave the wave's deletes held.
+    private DateTimeOffset QuietSince() => DoneAt(StepAction.ProbeTarget) ?? DoneAt(StepAction.Cutover) ?? DoneAt(StepAction.VerifyTargetApp) ?? Wave.Time.GetUtcNow();
 
     private Dictionary<string, string> Environment() => new(StringComparer.Ordinal)
     {
