@@ -253,6 +253,9 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
         lastBind["authTimestamp"].Should().NotBeNull("the server records the account's last bind in authTimestamp: " + quiet.After);
         var refused = (await StepsAsync(lab, plan, "system:wiki")).Single(s => s.Step == StepAction.ProbeLegacyRefused && s.Outcome == StepOutcome.Done);
         refused.After.Should().Contain("\"ldapResultCode\":49", "a real bind as wiki-bind was refused");
+        var checks = JsonNode.Parse(refused.After!)!["checks"]!.AsArray();
+        checks.Select(c => c!["what"]!.GetValue<string>()).Should().Equal(["bind as " + AccountDn("wiki"), "legacy-bind"], "the account's own bind and the configured probe, one check each: " + refused.After);
+        checks.Should().OnlyContain(c => c!["passed"]!.GetValue<bool>() && c["status"]!.GetValue<string>() == "refused");
 
         foreach (var entity in removals)
         {

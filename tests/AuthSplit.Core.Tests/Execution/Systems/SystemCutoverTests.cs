@@ -145,18 +145,21 @@ public sealed class SystemCutoverTests
         quiet.After.Should().Contain("\"since\":\"" + SystemJournal(scenario).Single(s => s.Step == StepAction.ProbeTarget && s.Outcome == StepOutcome.Done).At.ToString("O", System.Globalization.CultureInfo.InvariantCulture), "quiet counts from the probe that passed");
     }
 
-    [Fact]
-    public async Task A_bind_after_the_passing_probe_still_fails_verify_legacy_quiet()
+    [Theory]
+    [InlineData("pwdLastSuccess")]
+    [InlineData("authTimestamp")] // the plan named pwdLastSuccess (the account had bound to neither); this slapd stamps authTimestamp
+    public async Task A_bind_after_the_passing_probe_still_fails_verify_legacy_quiet(string stampedIn)
     {
         var scenario = Scenario();
         // The probe passes at the clock's time; the account binds a minute later (the hook did not really switch it).
-        scenario.Directory.Set(CrmAccount, "pwdLastSuccess", scenario.Clock.GetUtcNow().AddMinutes(1).UtcDateTime.ToString("yyyyMMddHHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        scenario.Directory.Set(CrmAccount, stampedIn, scenario.Clock.GetUtcNow().AddMinutes(1).UtcDateTime.ToString("yyyyMMddHHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
 
         await scenario.ApproveAndRunAsync();
 
         var system = (await scenario.Store.GetEntityAsync(scenario.Plan.PlanId!, "system:crm", CancellationToken.None))!;
         system.State.Should().Be(EntityState.Failed);
         system.Reason.Should().StartWith(ReasonCodes.LegacyNotQuiet).And.Contain("confirmed at");
+        SystemJournal(scenario).Single(s => s.Step == StepAction.VerifyLegacyQuiet).After.Should().Contain($"\"{stampedIn}\":\"");
     }
 
     [Fact]
