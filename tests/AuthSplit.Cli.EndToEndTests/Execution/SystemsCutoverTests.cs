@@ -150,14 +150,38 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
         deletes.Should().Be(removals.Count, "each person deleted once over both plans");
     }
 
-    // Known gap (see the report of this test's commit): a system's journal is keyed by plan, so the new
-    // plan an except-system decision needs runs the cutover hooks of the systems the first plan had
-    // already cut over again (crm's script and wiki's POST ran twice when this was written).
-    [Fact(Skip = "known gap: a new plan (needed for an except-system decision) runs again the cutover hooks of systems an earlier plan of the wave cut over; un-skip with the fix")]
-    public async Task An_except_system_decision_in_a_new_plan_does_not_run_the_cutovers_already_done_again()
+    // Known gap, measured when this was written (reported, not fixed here: it needs a decision on how a
+    // wave's journal carries over to a new plan): a system's and an entity's journal are keyed by plan,
+    // and an except-system decision needs a new plan while the wave's people are disabled and held. Under
+    // the new plan crm's script and wiki's POST ran a second time, and every step re-ran, backups too: the
+    // newest backup of crm-bind and of all 17 people was taken of the locked entry, so a restore (which
+    // uses the newest backup) would bring them back locked.
+    [Fact(Skip = "known gap: a new plan of a wave begun under another re-runs done cutover hooks and replaces the pre-disable backups with locked entries; un-skip with the fix")]
+    public async Task An_except_system_decision_in_a_new_plan_neither_runs_done_cutovers_again_nor_replaces_the_backups_taken_before_the_disables()
     {
         await using var world = await SystemsWorld.StartAsync();
-        await ExceptHrInANewPlanAsync(world);
+        var (first, _, removals) = await ExceptHrInANewPlanAsync(world);
+
+        // Each backup is the one taken before the disable: a restore from it gives back a usable entry.
+        var crm = first.Systems!.Single(s => s.Id == "crm").LegacyAccounts.Single();
+        var store = await world.Lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            var lockedPeople = new List<string>();
+            foreach (var person in removals.Where(e => e.Kind == Core.Model.EntityKind.Person))
+            {
+                if ((await store.GetBackupAsync(person.Id, CancellationToken.None))!.Entry.Has("pwdAccountLockedTime"))
+                {
+                    lockedPeople.Add(person.Dn);
+                }
+            }
+
+            output.WriteLine($"{lockedPeople.Count} of {removals.Count} people's newest backups hold the lock");
+            lockedPeople.Should().BeEmpty("a deleted person's newest backup is the entry before its disable");
+
+            var backup = (await store.GetBackupAsync(crm.Id!, CancellationToken.None))!;
+            backup.Entry.Has("pwdAccountLockedTime").Should().BeFalse($"the newest backup of {crm.Dn} (taken under plan {backup.PlanId}) must be the account before its disable");
+        }
 
         world.Calls().Should().BeEquivalentTo(["crm", "hr"], "no cutover runs again under the new plan (crm was done, hr is excepted)");
         world.Hooks.Calls("POST /wiki/cutover").Should().Be(1, "the wiki cutover call is not made again under the new plan");
