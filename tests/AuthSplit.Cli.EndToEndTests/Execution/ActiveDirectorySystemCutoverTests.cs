@@ -18,7 +18,7 @@ namespace AuthSplit.Cli.EndToEndTests.Execution;
 /// </summary>
 [Collection(SambaAdFixture.Collection)]
 [UnsupportedOSPlatform("windows")]
-public sealed class ActiveDirectorySystemsCutoverTests(SambaAdFixture fixture, ITestOutputHelper output)
+public sealed class ActiveDirectorySystemCutoverTests(SambaAdFixture fixture, ITestOutputHelper output)
 {
     private const int AccountDisable = 0x2;
     private const string CrmPrincipal = "6b1f6c2e-3f3a-4a55-9d4e-0c7f2f1c9a11";
