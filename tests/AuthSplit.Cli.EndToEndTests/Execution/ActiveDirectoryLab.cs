@@ -56,12 +56,14 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
     /// <param name="targetUsers">The Graph users, as (employeeId, mail) pairs; each gets a fresh id.</param>
     /// <param name="waves">The config's waves; null gives one wave <c>staff</c> over the lab's OU, people only.</param>
     /// <param name="configure">Changes to the config before it is written.</param>
+    /// <param name="servicePrincipals">The target tenant's service principals, for systems to cut over to.</param>
     public static async Task<ActiveDirectoryLab> StartAsync(
         SambaAdFixture fixture,
         Func<ActiveDirectoryLab, string> ldif,
         Func<ActiveDirectoryLab, IEnumerable<(string EmployeeId, string Mail)>> targetUsers,
         Func<ActiveDirectoryLab, JsonArray>? waves = null,
-        Action<ActiveDirectoryLab, JsonObject>? configure = null)
+        Action<ActiveDirectoryLab, JsonObject>? configure = null,
+        IReadOnlyList<JsonObject>? servicePrincipals = null)
     {
         var tag = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         var backupKeyVariable = "AUTHSPLIT_E2E_AD_BACKUP_KEY_" + tag;
@@ -81,7 +83,7 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
             ["onPremisesImmutableId"] = null,
             ["accountEnabled"] = true,
         }).ToList();
-        lab.Emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = users }, CancellationToken.None);
+        lab.Emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = users, ServicePrincipals = servicePrincipals ?? [] }, CancellationToken.None);
         try
         {
             await fixture.Server.AddLdifTextAsync($"dn: {lab.Ou}\nobjectClass: organizationalUnit\n\n" + ldif(lab), CancellationToken.None);
@@ -188,6 +190,9 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
     }
 
     public Task<CliResult> CliAsync(params string[] args) => CliProcess.RunAsync(Work, "077", _environment, args);
+
+    /// <summary>Adds a variable to the CLI's environment (a system account's credential, as an operator exports it).</summary>
+    public void SetEnvironment(string name, string value) => _environment[name] = value;
 
     public CliProcess StartCli(params string[] args) => CliProcess.Start(Work, "077", _environment, args);
 

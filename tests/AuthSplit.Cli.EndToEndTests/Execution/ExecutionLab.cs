@@ -47,7 +47,8 @@ internal sealed class ExecutionLab : IAsyncDisposable
     public IReadOnlyDictionary<string, string> Environment => _environment;
 
     /// <param name="seedEmulator">Shapes the emulator's seed beyond the generated users (groups, a delegated-admin token, users already cloud-only); it gets the options with those users loaded.</param>
-    public static async Task<ExecutionLab> StartAsync(int people, int groupSize = 20, GraphFaults? faults = null, Action<JsonObject>? configure = null, Func<GraphEmulatorOptions, GraphEmulatorOptions>? seedEmulator = null)
+    /// <param name="servicePrincipals">The target tenant's service principals (enterprise applications), for systems to cut over to.</param>
+    public static async Task<ExecutionLab> StartAsync(int people, int groupSize = 20, GraphFaults? faults = null, Action<JsonObject>? configure = null, Func<GraphEmulatorOptions, GraphEmulatorOptions>? seedEmulator = null, IReadOnlyList<JsonObject>? servicePrincipals = null)
     {
         var work = CliRunner.NewWorkDirectory();
         var server = await SlapdServer.StartAsync(new SlapdServerOptions { Suffix = Suffix, NoSync = true, CreateSuffixEntry = false, PasswordPolicy = true }, CancellationToken.None);
@@ -66,6 +67,7 @@ internal sealed class ExecutionLab : IAsyncDisposable
                 AccessToken = Token,
                 Users = GraphEmulatorOptions.ReadPages(target),
                 Faults = faults ?? GraphFaults.None,
+                ServicePrincipals = servicePrincipals ?? [],
             };
             emulator = await GraphEmulator.StartAsync(seedEmulator?.Invoke(seed) ?? seed, CancellationToken.None);
             var environment = new Dictionary<string, string>
@@ -156,6 +158,9 @@ internal sealed class ExecutionLab : IAsyncDisposable
     }
 
     public Task<CliResult> CliAsync(params string[] args) => CliProcess.RunAsync(Work, "077", _environment, args);
+
+    /// <summary>Adds a variable to the CLI's environment (a system account's credential, as an operator exports it).</summary>
+    public void SetEnvironment(string name, string value) => _environment[name] = value;
 
     public CliProcess StartCli(params string[] args) => CliProcess.Start(Work, "077", _environment, args);
 

@@ -135,7 +135,7 @@ internal sealed class SystemRun : JournalledRun
     // verify-legacy-quiet: no legacy account authenticated after the cutover, as far as the server records it.
     private async Task<StepResult> VerifyLegacyQuietAsync()
     {
-        var since = CutoverAt();
+        var since = QuietSince();
         var accounts = new JsonArray();
         var noisy = new List<string>();
         foreach (var account in _system.LegacyAccounts)
@@ -151,14 +151,14 @@ internal sealed class SystemRun : JournalledRun
             {
                 record["lastAuthentication"] = "cannot be checked here: the server keeps no last-authentication time for this account";
             }
-            else if (LastAuthentication.Of(live, attribute) is not { } last)
+            else if (LastBind(live, attribute) is not ({ } recordedIn, var last))
             {
                 record[attribute] = null;
                 record["lastAuthentication"] = "none recorded";
             }
             else
             {
-                record[attribute] = last.ToString("O", CultureInfo.InvariantCulture);
+                record[recordedIn] = last.ToString("O", CultureInfo.InvariantCulture);
                 if (attribute.Equals("lastLogonTimestamp", StringComparison.OrdinalIgnoreCase))
                 {
                     record["note"] = "lastLogonTimestamp is replicated lazily (up to about 14 days behind); lastLogon on each DC is exact";
@@ -166,7 +166,7 @@ internal sealed class SystemRun : JournalledRun
 
                 if (last > since)
                 {
-                    noisy.Add($"{account.Dn} authenticated at {last:u}, after the cutover at {since:u}");
+                    noisy.Add($"{account.Dn} authenticated at {last:u}, after the cutover (confirmed at {since:u})");
                 }
             }
 
@@ -177,6 +177,25 @@ internal sealed class SystemRun : JournalledRun
         return noisy.Count == 0
             ? StepResult.Done(null, after)
             : new StepResult(StepOutcome.Failed, null, after, ReasonCodes.Format(ReasonCodes.LegacyNotQuiet, $"{_system.Name} (or something else) still uses its legacy account: {string.Join("; ", noisy)}"));
+    }
+
+    // slapd records a bind in pwdLastSuccess (2.5+ with lastbind on) or in authTimestamp (the lastbind overlay),
+    // as it is configured; an account that had bound to neither when planned carries the plan's guess, so on
+    // OpenLDAP both are read and the later one counts. AD's attribute is read alone.
+    private static (string Attribute, DateTimeOffset At)? LastBind(DirectoryEntry live, string planned)
+    {
+        string[] openLdap = ["pwdLastSuccess", "authTimestamp"];
+        var attributes = openLdap.Contains(planned, StringComparer.OrdinalIgnoreCase) ? openLdap : [planned];
+        (string Attribute, DateTimeOffset At)? latest = null;
+        foreach (var attribute in attributes)
+        {
+            if (LastAuthentication.Of(live, attribute) is { } at && (latest is null || at > latest.Value.At))
+            {
+                latest = (attribute, at);
+            }
+        }
+
+        return latest;
     }
 
     // backup-legacy-entry: each account read whole and stored under its own identity before it is disabled.
@@ -285,7 +304,11 @@ internal sealed class SystemRun : JournalledRun
         }
 
         var probes = await ProbesAsync(StepAction.ProbeLegacyRefused, _system.Probes.Where(p => p.Expect == Configuration.ProbeExpectation.Failure));
-        results.Add(JsonNode.Parse(probes.After!)!["probes"]!.DeepClone());
+        // Each configured probe's answer joins the binds' as one check (not its list as one element).
+        foreach (var probe in JsonNode.Parse(probes.After!)!["probes"]!.AsArray())
+        {
+            results.Add(probe!.DeepClone());
+        }
         var after = StepJson.Of(new JsonObject { ["checks"] = results });
         if (accepted.Count > 0 || probes.Outcome == StepOutcome.Failed)
         {
@@ -322,7 +345,11 @@ internal sealed class SystemRun : JournalledRun
             : (live, null);
     }
 
-    private DateTimeOffset CutoverAt() => DoneAt(StepAction.Cutover) ?? DoneAt(StepAction.VerifyTargetApp) ?? Wave.Time.GetUtcNow();
+    // The legacy accounts must be quiet from the moment the new path is confirmed: the last probe-target
+    // that passed, else the cutover, else the target check. A system whose probe failed was not on the new
+    // path yet, so its binds until the fix are expected; counting from the hook's first run would fail the
+    // step on every rerun after the fix (a last-bind time never goes back) and leave the wave's deletes held.
+    private DateTimeOffset QuietSince() => DoneAt(StepAction.ProbeTarget) ?? DoneAt(StepAction.Cutover) ?? DoneAt(StepAction.VerifyTargetApp) ?? Wave.Time.GetUtcNow();
 
     private Dictionary<string, string> Environment() => new(StringComparer.Ordinal)
     {

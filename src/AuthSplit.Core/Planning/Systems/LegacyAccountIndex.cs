@@ -96,16 +96,19 @@ public static class LastAuthentication
 {
     /// <summary>
     /// The attribute the server records an account's last authentication in, as the executor's
-    /// <c>verify-legacy-quiet</c> will read it: AD's replicated <c>lastLogonTimestamp</c>; on OpenLDAP the
-    /// ppolicy overlay's <c>pwdLastSuccess</c> when the entry carries it or the disable relies on ppolicy
-    /// anyway, else the lastbind overlay's <c>authTimestamp</c> when the entry carries it; null when the
-    /// server keeps none (the step then says it cannot be checked here).
+    /// <c>verify-legacy-quiet</c> will read it: AD's replicated <c>lastLogonTimestamp</c>; on OpenLDAP the one
+    /// the entry carries, slapd's <c>pwdLastSuccess</c> (2.5+ with <c>lastbind</c> on) or else the lastbind
+    /// overlay's <c>authTimestamp</c>; for an entry with neither yet, <c>pwdLastSuccess</c> when the disable
+    /// relies on ppolicy anyway; null when the server keeps none (the step then says it cannot be checked here).
+    /// An entry that carries <c>authTimestamp</c> is read by it even under a ppolicy lock: ppolicy alone does
+    /// not stamp <c>pwdLastSuccess</c>, and reading that one would report "none recorded" for an account in use.
     /// </summary>
     public static string? AttributeFor(DirectoryDialect dialect, OpenLdapDisableMethod disable, DirectoryEntry entry) => dialect switch
     {
         DirectoryDialect.ActiveDirectory => "lastLogonTimestamp",
-        _ when entry.Has("pwdLastSuccess") || disable == OpenLdapDisableMethod.PasswordPolicyLock => "pwdLastSuccess",
+        _ when entry.Has("pwdLastSuccess") => "pwdLastSuccess",
         _ when entry.Has("authTimestamp") => "authTimestamp",
+        _ when disable == OpenLdapDisableMethod.PasswordPolicyLock => "pwdLastSuccess",
         _ => null,
     };
 

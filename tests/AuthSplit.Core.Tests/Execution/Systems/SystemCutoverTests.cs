@@ -126,6 +126,43 @@ public sealed class SystemCutoverTests
     }
 
     [Fact]
+    public async Task Binds_between_a_failed_probe_and_the_fix_do_not_fail_verify_legacy_quiet_but_a_bind_after_the_passing_probe_does()
+    {
+        var scenario = Scenario();
+        scenario.Systems.HttpAnswers[ProbeUrl] = HookStatus.Refused;
+        (await scenario.ApproveAndRunAsync()).Kind.Should().Be(WaveResultKind.Interrupted);
+
+        // The system kept binding to the legacy directory while its cutover had not taken, until the fix.
+        scenario.Clock.Advance(TimeSpan.FromHours(1));
+        scenario.Directory.Set(CrmAccount, "pwdLastSuccess", scenario.Clock.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        scenario.Clock.Advance(TimeSpan.FromMinutes(5));
+        scenario.Systems.HttpAnswers.Remove(ProbeUrl);
+        var second = await scenario.RunAsync();
+
+        second.Kind.Should().Be(WaveResultKind.Completed, second.Reason);
+        var quiet = SystemJournal(scenario).Single(s => s.Step == StepAction.VerifyLegacyQuiet);
+        quiet.Outcome.Should().Be(StepOutcome.Done, quiet.Reason);
+        quiet.After.Should().Contain("\"since\":\"" + SystemJournal(scenario).Single(s => s.Step == StepAction.ProbeTarget && s.Outcome == StepOutcome.Done).At.ToString("O", System.Globalization.CultureInfo.InvariantCulture), "quiet counts from the probe that passed");
+    }
+
+    [Theory]
+    [InlineData("pwdLastSuccess")]
+    [InlineData("authTimestamp")] // the plan named pwdLastSuccess (the account had bound to neither); this slapd stamps authTimestamp
+    public async Task A_bind_after_the_passing_probe_still_fails_verify_legacy_quiet(string stampedIn)
+    {
+        var scenario = Scenario();
+        // The probe passes at the clock's time; the account binds a minute later (the hook did not really switch it).
+        scenario.Directory.Set(CrmAccount, stampedIn, scenario.Clock.GetUtcNow().AddMinutes(1).UtcDateTime.ToString("yyyyMMddHHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+
+        await scenario.ApproveAndRunAsync();
+
+        var system = (await scenario.Store.GetEntityAsync(scenario.Plan.PlanId!, "system:crm", CancellationToken.None))!;
+        system.State.Should().Be(EntityState.Failed);
+        system.Reason.Should().StartWith(ReasonCodes.LegacyNotQuiet).And.Contain("confirmed at");
+        SystemJournal(scenario).Single(s => s.Step == StepAction.VerifyLegacyQuiet).After.Should().Contain($"\"{stampedIn}\":\"");
+    }
+
+    [Fact]
     public async Task A_system_excepted_by_a_decision_is_not_touched_and_does_not_hold_the_deletes()
     {
         var scenario = Scenario(disposition: Disposition.Kept);
@@ -223,5 +260,22 @@ public sealed class SystemCutoverTests
         {
             read.Should().BeNull();
         }
+    }
+
+    [Theory]
+    [InlineData("authTimestamp", OpenLdapDisableMethod.PasswordPolicyLock, "authTimestamp")] // slapd's lastbind overlay, ppolicy without olcLastBind: the lab's slapd
+    [InlineData("pwdLastSuccess", OpenLdapDisableMethod.PasswordPolicyLock, "pwdLastSuccess")]
+    [InlineData(null, OpenLdapDisableMethod.PasswordPolicyLock, "pwdLastSuccess")]
+    [InlineData("authTimestamp", OpenLdapDisableMethod.UnusablePassword, "authTimestamp")]
+    [InlineData(null, OpenLdapDisableMethod.UnusablePassword, null)]
+    public void On_OpenLdap_the_last_authentication_is_read_from_the_attribute_the_entry_carries(string? carried, OpenLdapDisableMethod disable, string? expected)
+    {
+        var attributes = new Dictionary<string, string[]> { ["uid"] = ["x"] };
+        if (carried is not null)
+        {
+            attributes[carried] = ["20261201103000Z"];
+        }
+
+        Core.Planning.Systems.LastAuthentication.AttributeFor(DirectoryDialect.OpenLdap, disable, DirectoryEntry.FromStrings("uid=x," + Services, attributes)).Should().Be(expected);
     }
 }
