@@ -147,4 +147,7 @@ public sealed class LabServerException : Exception
     public LabServerException()
     {
     }
+
+    /// <summary>The server process ended before it listened (a port taken between picking it and binding it, among others).</summary>
+    public bool ExitedDuringStartup { get; init; }
 }

@@ -72,7 +72,20 @@ public sealed partial class ServerProcess : IAsyncDisposable
         {
             if (HasExited)
             {
-                throw new LabServerException($"{what} exited during start-up: {RecentOutput}");
+                // Its last lines arrive asynchronously: wait (bounded) for the output to drain so the message says why.
+                using (var drained = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+                {
+                    try
+                    {
+                        await _process.WaitForExitAsync(drained.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // A zombie not yet reaped: say what there is.
+                    }
+                }
+
+                throw new LabServerException($"{what} exited during start-up: {RecentOutput}") { ExitedDuringStartup = true };
             }
 
             using var client = new TcpClient();

@@ -286,8 +286,11 @@ public sealed class SlapdServer : IAsyncDisposable
                 _options.Log?.WriteLine($"slapd pid {_process.Pid} listening on {LdapUrl} and {LdapsUrl}");
                 return;
             }
-            catch (LabServerException) when (attempt < 3 && _process.RecentOutput.Contains("Address already in use", StringComparison.Ordinal))
+            // A free port can be taken by another process (parallel test assemblies) before slapd binds it;
+            // at -d 0 slapd does not always say so before it exits, so any exit during start-up gets new ports.
+            catch (LabServerException ex) when (attempt < 3 && (ex.ExitedDuringStartup || _process.RecentOutput.Contains("Address already in use", StringComparison.Ordinal)))
             {
+                _options.Log?.WriteLine($"slapd did not start on ports {Port}/{LdapsPort} ({ex.Message}); trying other ports");
                 await StopAsync();
             }
         }
