@@ -15,22 +15,22 @@ public sealed partial class GraphEmulator
             return Throttled(faults.RetryAfterSeconds);
         }
 
-        if (faults.ThrottleEvery > 0 && sequence % faults.ThrottleEvery == 0)
+        if (Hits(sequence, faults.ThrottleEvery, faults.Scattered, salt: 1))
         {
             return Throttled(faults.RetryAfterSeconds);
         }
 
-        if (faults.ThrottleWithoutRetryAfterEvery > 0 && sequence % faults.ThrottleWithoutRetryAfterEvery == 0)
+        if (Hits(sequence, faults.ThrottleWithoutRetryAfterEvery, faults.Scattered, salt: 2))
         {
             return Throttled(null);
         }
 
-        if (faults.ServiceUnavailableEvery > 0 && sequence % faults.ServiceUnavailableEvery == 0)
+        if (Hits(sequence, faults.ServiceUnavailableEvery, faults.Scattered, salt: 3))
         {
             return Error(HttpStatusCode.ServiceUnavailable, "serviceNotAvailable", "The service is temporarily unavailable.", null);
         }
 
-        if (faults.GatewayTimeoutEvery > 0 && sequence % faults.GatewayTimeoutEvery == 0)
+        if (Hits(sequence, faults.GatewayTimeoutEvery, faults.Scattered, salt: 4))
         {
             return Error(HttpStatusCode.GatewayTimeout, "gatewayTimeout", "The gateway timed out.", null);
         }
@@ -56,6 +56,30 @@ public sealed partial class GraphEmulator
         }
 
         return null;
+    }
+
+    // Every `every`-th request, or (scattered) one in `every` chosen by a hash of the request's number: a
+    // client retrying alone sends requests at a fixed stride (a $batch and its pending sub-requests), and a
+    // stride sharing a factor with the period lands on a fault every time, forever, a lockstep no real
+    // service has. Scattered is deterministic for a given order of requests; salted so the kinds of fault
+    // are independent.
+    private static bool Hits(long sequence, int every, bool scattered, int salt)
+    {
+        if (every <= 0)
+        {
+            return false;
+        }
+
+        if (!scattered || every == 1)
+        {
+            return sequence % every == 0;
+        }
+
+        var mixed = unchecked((ulong)sequence * 0x9E3779B97F4A7C15UL + (ulong)salt * 0xBF58476D1CE4E5B9UL);
+        mixed = (mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9UL;
+        mixed = (mixed ^ (mixed >> 27)) * 0x94D049BB133111EBUL;
+        mixed ^= mixed >> 31;
+        return mixed % (ulong)every == 0;
     }
 
     private static EmulatorResponse Throttled(int? retryAfterSeconds)

@@ -7,10 +7,17 @@ namespace AuthSplit.Graph.Emulator;
 /// </summary>
 public sealed record GraphFaults
 {
-    /// <summary>Every Nth request is answered 429 with <c>Retry-After: <see cref="RetryAfterSeconds"/></c>.</summary>
+    /// <summary>Every Nth request (one in N with <see cref="Scattered"/>) is answered 429 with <c>Retry-After: <see cref="RetryAfterSeconds"/></c>.</summary>
     public int ThrottleEvery { get; init; }
 
-    /// <summary>Every Nth request is answered 429 without a <c>Retry-After</c> header.</summary>
+    /// <summary>
+    /// The 429/503/504 faults hit one request in N chosen by a hash of its number instead of every Nth: a
+    /// client retrying alone at a stride sharing a factor with N would otherwise hit the fault on every
+    /// retry (a $batch of 20 sub-requests is a stride of 21, a multiple of 7), which no real service does.
+    /// </summary>
+    public bool Scattered { get; init; }
+
+    /// <summary>Every Nth request (one in N with <see cref="Scattered"/>) is answered 429 without a <c>Retry-After</c> header.</summary>
     public int ThrottleWithoutRetryAfterEvery { get; init; }
 
     public int RetryAfterSeconds { get; init; } = 1;
@@ -18,10 +25,10 @@ public sealed record GraphFaults
     /// <summary>Every write (a PATCH, alone or in a <c>$batch</c>) is answered 429 with <see cref="RetryAfterSeconds"/>: a write that never gets through.</summary>
     public bool ThrottleWrites { get; init; }
 
-    /// <summary>Every Nth request is answered 503 Service Unavailable.</summary>
+    /// <summary>Every Nth request (one in N with <see cref="Scattered"/>) is answered 503 Service Unavailable.</summary>
     public int ServiceUnavailableEvery { get; init; }
 
-    /// <summary>Every Nth request is answered 504 Gateway Timeout.</summary>
+    /// <summary>Every Nth request (one in N with <see cref="Scattered"/>) is answered 504 Gateway Timeout.</summary>
     public int GatewayTimeoutEvery { get; init; }
 
     /// <summary>Every Nth request has its connection dropped without an answer (HTTP requests only).</summary>
