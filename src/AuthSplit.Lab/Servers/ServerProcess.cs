@@ -64,6 +64,36 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Waits until a connection to the server's own Unix socket succeeds. Unlike a TCP port picked free a
+    /// moment earlier, nobody else can be listening there, so it proves this process is up (slapd opens
+    /// its listeners in order and exits when one cannot be bound).
+    /// </summary>
+    public async Task WaitForUnixSocketAsync(string path, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (HasExited)
+            {
+                throw new LabServerException($"{what} exited during start-up: {RecentOutput}") { ExitedDuringStartup = true };
+            }
+
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+
+        throw new LabServerException($"{what} did not listen on {path} within {timeout.TotalSeconds:0} s: {RecentOutput}");
+    }
+
     /// <summary>Waits until a TCP connection to 127.0.0.1:<paramref name="port"/> succeeds.</summary>
     public async Task WaitForPortAsync(int port, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {

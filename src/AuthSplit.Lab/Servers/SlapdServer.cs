@@ -222,6 +222,10 @@ public sealed class SlapdServer : IAsyncDisposable
             {
                 await _process.WaitForPortAsync(LdapsPort, TimeSpan.FromSeconds(20), $"slapd (pid {_process.Pid})", cancellationToken);
                 await _process.WaitForPortAsync(Port, TimeSpan.FromSeconds(5), $"slapd (pid {_process.Pid})", cancellationToken);
+
+                // A TCP port picked free can be taken by another process before slapd binds it, and then
+                // answers for it; slapd's own ldapi socket (its last listener) cannot be anyone else's.
+                await _process.WaitForUnixSocketAsync(Path.Combine(Directory, "ldapi"), TimeSpan.FromSeconds(5), $"slapd (pid {_process.Pid})", cancellationToken);
                 _options.Log?.WriteLine($"slapd pid {_process.Pid} listening again on {LdapUrl} and {LdapsUrl}");
                 return;
             }
