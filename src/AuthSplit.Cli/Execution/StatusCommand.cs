@@ -79,7 +79,7 @@ public static class StatusCommand
                 counts[entity.State]++;
                 if (withEntities)
                 {
-                    entities.Add(new EntityStatusView(entity.EntityId, entity.Dn, entity.Kind.ToString(), entity.State, entity.LastStep is { } step ? WireName.Of(step) : null, entity.Attempts, entity.Reason, entity.HoldUntil, entity.UpdatedAt));
+                    entities.Add(new EntityStatusView(entity.EntityId, entity.Dn, WireName.Of(entity.Kind), entity.State, entity.LastStep is { } step ? WireName.Of(step) : null, entity.Attempts, entity.Reason, entity.HoldUntil, entity.UpdatedAt));
                 }
             }
         }

@@ -18,6 +18,7 @@ public sealed class WaveProgressDisplay(TextWriter output, bool interactive, Tim
     private WaveProgress? _latest;
     private bool _lineOpen;
     private (int, int, int, int, int, int, int)? _lastCounts;
+    private RetryRound? _lastRetry;
 
     public void Report(WaveProgress value)
     {
@@ -25,7 +26,9 @@ public sealed class WaveProgressDisplay(TextWriter output, bool interactive, Tim
         {
             _latest = value;
             var now = time.GetUtcNow();
-            if (now - _lastWritten < (interactive ? InteractiveInterval : PlainInterval) && (value.Remaining > 0 || Counts(value) == _lastCounts))
+            // A wait before a further round is always shown: the run is not stuck, it says why it waits.
+            var newRetry = value.Retrying is not null && value.Retrying != _lastRetry;
+            if (!newRetry && now - _lastWritten < (interactive ? InteractiveInterval : PlainInterval) && (value.Remaining > 0 || Counts(value) == _lastCounts))
             {
                 return;
             }
@@ -57,8 +60,11 @@ public sealed class WaveProgressDisplay(TextWriter output, bool interactive, Tim
     public static string Describe(WaveProgress p)
     {
         var eta = p.EstimatedRemaining is { } left ? " ETA " + Duration(left) : "";
+        var retry = p.Retrying is { } r
+            ? string.Create(CultureInfo.InvariantCulture, $"; retry round {r.Round} of {r.Rounds} for {r.Entities:N0} entit{(r.Entities == 1 ? "y" : "ies")} in {Duration(r.Delay)} ({r.Cause})")
+            : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"wave {p.Wave}: {p.Done:N0} done, {p.Stale:N0} stale, {p.Refused:N0} refused, {p.Failed:N0} failed, {p.Held:N0} held, {p.Remaining:N0} remaining of {p.Total:N0} ({p.Excluded:N0} not planned for removal); {p.EntitiesPerSecond:0.0}/s{eta}");
+            $"wave {p.Wave}: {p.Done:N0} done, {p.Stale:N0} stale, {p.Refused:N0} refused, {p.Failed:N0} failed, {p.Held:N0} held, {p.Remaining:N0} remaining of {p.Total:N0} ({p.Excluded:N0} not planned for removal); {p.EntitiesPerSecond:0.0}/s{eta}{retry}");
     }
 
     public static string Duration(TimeSpan span) => span.TotalHours >= 1
@@ -70,6 +76,7 @@ public sealed class WaveProgressDisplay(TextWriter output, bool interactive, Tim
     private void Write(WaveProgress value)
     {
         _lastCounts = Counts(value);
+        _lastRetry = value.Retrying;
         var text = Describe(value);
         if (interactive)
         {

@@ -302,6 +302,17 @@ public sealed class ExecutionOptions
 
     /// <summary>LDAP operations per second used by the deadline forecast before a run has measured one.</summary>
     public double ForecastLdapOperationsPerSecond { get; set; } = ExecutionDefaults.ForecastLdapOperationsPerSecond;
+
+    /// <summary>
+    /// Further rounds a run gives the entities that ended a round unfinished after a transient failure
+    /// (a Graph request throttled or failing through all its retries, a read-back still waiting for
+    /// replication, a directory or tenant unreachable), before the run stops and leaves them to the next
+    /// run. 0: one round, as before.
+    /// </summary>
+    public int RetryRounds { get; set; } = ExecutionDefaults.RetryRounds;
+
+    /// <summary>Seconds before the first further round; doubled before each next one (30, 60, 120 s by default: about 3.5 min of an outage ridden out).</summary>
+    public double RetryRoundDelaySeconds { get; set; } = ExecutionDefaults.RetryRoundDelaySeconds;
 }
 
 public static class ExecutionDefaults
@@ -313,6 +324,8 @@ public static class ExecutionDefaults
     public const int LdapMaxRetries = 10;
     public const int LdapOperationTimeoutSeconds = 30;
     public const double ForecastLdapOperationsPerSecond = 200;
+    public const int RetryRounds = 3;
+    public const double RetryRoundDelaySeconds = 30;
 }
 
 public static class RemovalDefaults

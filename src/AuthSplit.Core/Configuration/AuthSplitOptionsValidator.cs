@@ -390,6 +390,16 @@ public static partial class AuthSplitOptionsValidator
         {
             errors.Add(new("Execution:ForecastLdapOperationsPerSecond", $"must be a positive number (got {execution.ForecastLdapOperationsPerSecond})"));
         }
+
+        if (execution.RetryRounds is < 0 or > 20)
+        {
+            errors.Add(new("Execution:RetryRounds", $"must be between 0 and 20 (got {execution.RetryRounds})"));
+        }
+
+        if (!(execution.RetryRoundDelaySeconds >= 0 && execution.RetryRoundDelaySeconds <= 3600))
+        {
+            errors.Add(new("Execution:RetryRoundDelaySeconds", $"must be between 0 and 3600 (got {execution.RetryRoundDelaySeconds})"));
+        }
     }
 
     private static DistinguishedName? Dn(string? text, string key, bool required, List<ConfigError> errors)

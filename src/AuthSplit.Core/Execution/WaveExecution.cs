@@ -363,6 +363,12 @@ public sealed class WaveExecution : IWaveExecution
         private long _pauseCheckedAt = long.MinValue;
         private bool _paused;
 
+        // This round's entities to take again, the unreachable system that ended it early (if one), and the
+        // wait before the next round while it lasts (shown by the progress display).
+        private readonly ConcurrentQueue<PlannedEntity> _deferred = new();
+        private string? _unreachable;
+        private RetryRound? _retrying;
+
         public Run(WaveExecution owner, WaveContext context, Dictionary<string, EntityState> states, IReadOnlyList<PlannedEntity> entities, CancellationToken cancellationToken)
         {
             _owner = owner;
@@ -442,6 +448,13 @@ public sealed class WaveExecution : IWaveExecution
             }
         }
 
+        /// <summary>
+        /// The entities' rounds: the first takes every entity left to do; each further round (at most
+        /// <see cref="WaveExecutionSettings.RetryRounds"/>, after <see cref="WaveExecutionSettings.RetryRoundDelay"/>
+        /// doubled each time) takes again those the round before left unfinished after a transient failure
+        /// or an unreachable system. An unreachable system ends a round early (no point in sending the rest
+        /// to a service that is down); it stops the run when it is still unreachable in the last round.
+        /// </summary>
         public async Task ExecuteAsync()
         {
             if (!_queue.IsEmpty)
@@ -453,9 +466,62 @@ public sealed class WaveExecution : IWaveExecution
             }
 
             Report();
-            var workers = Enumerable.Range(0, Math.Max(1, _context.Settings.Concurrency)).Select(_ => Task.Run(WorkAsync)).ToArray();
-            await Task.WhenAll(workers);
-            _fatal?.Throw();
+            for (var round = 0; ; round++)
+            {
+                var workers = Enumerable.Range(0, Math.Max(1, _context.Settings.Concurrency)).Select(_ => Task.Run(WorkAsync)).ToArray();
+                await Task.WhenAll(workers);
+                _fatal?.Throw();
+
+                // The entities to take again: deferred in this round, then those the round did not reach.
+                var again = _deferred.ToList();
+                _deferred.Clear();
+                again.AddRange(_queue);
+                _queue.Clear();
+                string? unreachable;
+                lock (_gate)
+                {
+                    unreachable = _unreachable;
+                    _unreachable = null;
+                }
+
+                if (again.Count == 0 || StopRequested())
+                {
+                    return;
+                }
+
+                if (round >= _context.Settings.RetryRounds)
+                {
+                    if (unreachable is not null)
+                    {
+                        var rounds = round + 1;
+                        Stop($"unreachable: {unreachable}; still so after {rounds} round{(rounds == 1 ? "" : "s")} of the run; the wave stopped between steps and resumes when run again");
+                    }
+
+                    return;
+                }
+
+                var delay = _context.Settings.RetryRoundDelay * Math.Pow(2, round);
+                _retrying = new RetryRound(round + 1, _context.Settings.RetryRounds, again.Count, delay, unreachable is null ? "unfinished after transient failures" : "unreachable: " + unreachable);
+                Report();
+                try
+                {
+                    await Task.Delay(delay, _context.Time, _cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    StopRequested();
+                    return;
+                }
+
+                _retrying = null;
+                foreach (var entity in again)
+                {
+                    // The round's own records moved the entity on: its next turn starts from the journal as it is now.
+                    _progress[entity.Id] = await _context.Store.GetEntityAsync(_context.PlanId, entity.Id, CancellationToken.None)
+                        ?? throw new InvalidOperationException($"{entity.Id} was not registered");
+                    _queue.Enqueue(entity);
+                }
+            }
         }
 
         public void Report()
@@ -485,6 +551,7 @@ public sealed class WaveExecution : IWaveExecution
                     FinishedThisRun = _finishedThisRun,
                     Elapsed = elapsed,
                     LdapOperationsPerSecond = elapsed.TotalSeconds > 0 ? ldap / elapsed.TotalSeconds : 0,
+                    Retrying = _retrying,
                 };
             }
 
@@ -493,10 +560,11 @@ public sealed class WaveExecution : IWaveExecution
 
         private async Task WorkAsync()
         {
-            while (_queue.TryDequeue(out var entity))
+            while (!RoundOver() && _queue.TryDequeue(out var entity))
             {
                 if (StopRequested())
                 {
+                    _queue.Enqueue(entity);
                     return;
                 }
 
@@ -509,12 +577,22 @@ public sealed class WaveExecution : IWaveExecution
                 try
                 {
                     var run = await EntityRun.LoadAsync(_context, entity, _progress[entity.Id], CancellationToken.None);
-                    await run.RunAsync(StopRequested);
+                    var end = await run.RunAsync(() => StopRequested() || RoundOver());
                     Finish(entity.Id, run.State);
+                    if (end == EntityRunEnd.Stopped || (end == EntityRunEnd.Transient && _context.DeleteHoldOf(entity) is null))
+                    {
+                        // A transient failure, or stopped between steps: another round may finish it. An entity
+                        // whose delete waits for the wave's systems or groups waits for another run instead.
+                        _deferred.Enqueue(entity);
+                    }
                 }
                 catch (ExternalSystemException ex)
                 {
-                    Stop($"unreachable: {ex.Message}; the wave stopped between steps and resumes when run again");
+                    _deferred.Enqueue(entity);
+                    lock (_gate)
+                    {
+                        _unreachable ??= ex.Message;
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -525,6 +603,15 @@ public sealed class WaveExecution : IWaveExecution
 
                     Stop($"stopped: {ex.Message}");
                 }
+            }
+        }
+
+        // A system met unreachable ends the round: the entities in flight stop between steps, the rest wait.
+        private bool RoundOver()
+        {
+            lock (_gate)
+            {
+                return _unreachable is not null;
             }
         }
 

@@ -37,6 +37,15 @@ public sealed record WaveExecutionSettings
     /// <summary>The running configuration's protection (<c>Safety:ProtectedFilter</c>, <c>ProtectedDns</c>), refused at run time beside the approved plan's own.</summary>
     public ConfiguredSafety? ConfiguredSafety { get; init; }
 
+    /// <summary>
+    /// <c>Execution:RetryRounds</c>: further rounds within the run for the entities that ended a round
+    /// unfinished after a transient failure, or met an unreachable directory or tenant.
+    /// </summary>
+    public int RetryRounds { get; init; } = ExecutionDefaults.RetryRounds;
+
+    /// <summary><c>Execution:RetryRoundDelaySeconds</c>: the wait before the first further round, doubled before each next one.</summary>
+    public TimeSpan RetryRoundDelay { get; init; } = TimeSpan.FromSeconds(ExecutionDefaults.RetryRoundDelaySeconds);
+
     /// <summary>How often a running wave looks at its pause flag.</summary>
     public TimeSpan PauseCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -56,6 +65,8 @@ public sealed record WaveExecutionSettings
             CloudManagedReadAttempts = Math.Max(1, limits.ReadBackAttempts),
             CloudManagedReadDelay = TimeSpan.FromSeconds(Math.Max(0, limits.ReadBackDelaySeconds)),
             Node = node,
+            RetryRounds = Math.Max(0, options.Execution.RetryRounds),
+            RetryRoundDelay = TimeSpan.FromSeconds(Math.Max(0, options.Execution.RetryRoundDelaySeconds)),
             ConfiguredSafety = new ConfiguredSafety(string.IsNullOrWhiteSpace(options.Safety.ProtectedFilter) ? null : options.Safety.ProtectedFilter, [.. options.Safety.ProtectedDns]),
         };
     }

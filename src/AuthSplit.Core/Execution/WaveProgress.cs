@@ -41,4 +41,10 @@ public sealed record WaveProgress
 
     /// <summary>The time left at this run's rate; null until there is a rate.</summary>
     public TimeSpan? EstimatedRemaining => EntitiesPerSecond > 0 ? TimeSpan.FromSeconds(Remaining / EntitiesPerSecond) : null;
+
+    /// <summary>While the run waits before a further round: which, for how many entities, how long, and why.</summary>
+    public RetryRound? Retrying { get; init; }
 }
+
+/// <summary>A further round of a run (<c>Execution:RetryRounds</c>) about to start after <paramref name="Delay"/>.</summary>
+public sealed record RetryRound(int Round, int Rounds, int Entities, TimeSpan Delay, string Cause);

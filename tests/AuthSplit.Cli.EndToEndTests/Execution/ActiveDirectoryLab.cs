@@ -122,6 +122,7 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
             ["Safety"] = new JsonObject { ["ProtectedFilter"] = "(department=Legal)", ["MaxDeletesPerWave"] = 100 },
             ["Removal"] = new JsonObject { ["HoldDays"] = 0 },
             ["State"] = new JsonObject { ["BackupKeyEnvVar"] = _backupKeyVariable },
+            ["Execution"] = new JsonObject { ["RetryRoundDelaySeconds"] = 1 },
         };
         configure(config);
         await File.WriteAllTextAsync(Config, config.ToJsonString());

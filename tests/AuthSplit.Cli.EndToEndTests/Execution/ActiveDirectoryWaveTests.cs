@@ -348,7 +348,7 @@ public sealed class ActiveDirectoryWaveTests(SambaAdFixture fixture, ITestOutput
             l => Enumerable.Range(0, People).Select(i => ($"E-{l.Tag}-{i}", $"p{i}.{l.Tag}@corp.example")),
             // One person at a time (the default is 32): the wave of 40 must still be running when each kill
             // lands; at four at a time it once finished after the second kill.
-            configure: (_, config) => config["Execution"] = new JsonObject { ["Concurrency"] = 1 });
+            configure: (_, config) => config["Execution"]!["Concurrency"] = 1);
         var plan = await lab.PlanAsync();
         var removals = plan.Entities.Where(e => e.Disposition == Disposition.Remove).ToList();
         removals.Should().HaveCount(People);

@@ -149,7 +149,7 @@ public sealed class DeleteBudgetTests
             config["Removal"]!["HoldDays"] = 7;
             // Fewer entities at once than the budget (as with any budget above Execution:Concurrency): each
             // entity must keep its slot while held, or the next one takes it.
-            config["Execution"] = new JsonObject { ["Concurrency"] = 2 };
+            config["Execution"]!["Concurrency"] = 2;
         });
         var plan = await lab.PlanAsync();
         var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();

@@ -152,6 +152,9 @@ internal sealed class ExecutionLab : IAsyncDisposable
             },
             ["Removal"] = new JsonObject { ["HoldDays"] = 0, ["OpenLdapDisable"] = "PasswordPolicyLock" },
             ["State"] = new JsonObject { ["BackupKeyEnvVar"] = "AUTHSPLIT_E2E_BACKUP_KEY" },
+
+            // The default rounds, after a short wait (a test's faults are seconds long, not minutes).
+            ["Execution"] = new JsonObject { ["RetryRoundDelaySeconds"] = 1 },
         };
         configure?.Invoke(config);
         await File.WriteAllTextAsync(Config, config.ToJsonString());

@@ -53,7 +53,7 @@ public sealed class RefusalTests
 
         // The same directory and store (the state file sits beside the config), one operator allowed.
         var config = JsonNode.Parse(await File.ReadAllTextAsync(lab.Config))!.AsObject();
-        config["Execution"] = new JsonObject { ["AllowSelfApproval"] = true };
+        config["Execution"]!["AllowSelfApproval"] = true;
         var single = Path.Combine(lab.Work, "single-operator.json");
         await File.WriteAllTextAsync(single, config.ToJsonString());
         var allowed = await lab.CliAsync("run", "--config", single, "--plan", lab.PlanPath, "--wave", "hq", "--as", "alice");

@@ -36,6 +36,7 @@ internal sealed class ExecutionScenario
         CloudManagedReadAttempts = 4,
         CloudManagedReadDelay = TimeSpan.Zero,
         PauseCheckInterval = TimeSpan.Zero,
+        RetryRoundDelay = TimeSpan.Zero,
         BindDn = Core.Directory.DistinguishedName.Parse("cn=reader,ou=system," + Base),
         Node = "test-node",
     };

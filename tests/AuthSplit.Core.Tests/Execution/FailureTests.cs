@@ -37,6 +37,8 @@ public sealed class FailureTests
     {
         var scenario = Two();
         scenario.Tenant.ThrottleNext(1);
+        // One round per run (no Execution:RetryRounds): what is tested is the next run's resume.
+        scenario.Settings = scenario.Settings with { RetryRounds = 0 };
 
         var result = await scenario.ApproveAndRunAsync();
 
@@ -70,6 +72,8 @@ public sealed class FailureTests
     {
         var scenario = Two();
         scenario.Tenant.ReplicationDelayReads = 6;
+        // One round per run (no Execution:RetryRounds): what is tested is the next run's resume.
+        scenario.Settings = scenario.Settings with { RetryRounds = 0 };
 
         var first = await scenario.ApproveAndRunAsync();
 
@@ -116,6 +120,8 @@ public sealed class FailureTests
     {
         var scenario = Two();
         scenario.Directory.FailNext("delete", "akira", LegacyFaultKind.ApplyThenUnreachable);
+        // One round per run (no Execution:RetryRounds): what is tested is the next run's resume.
+        scenario.Settings = scenario.Settings with { RetryRounds = 0 };
 
         var first = await scenario.ApproveAndRunAsync();
         first.Kind.Should().Be(WaveResultKind.Interrupted);

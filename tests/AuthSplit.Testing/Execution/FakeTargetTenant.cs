@@ -81,6 +81,11 @@ public sealed class FakeTargetTenant : ITargetTenant
     /// <summary>The next <paramref name="calls"/> source-of-authority calls answer Failed for every user (429s beyond the connector's retries).</summary>
     public void ThrottleNext(int calls) => Interlocked.Exchange(ref _throttled, calls);
 
+    /// <summary>The next <paramref name="calls"/> calls throw as an unreachable tenant does (a Graph outage beyond the connector's retries), then it answers again.</summary>
+    public void UnreachableFor(int calls) => Interlocked.Exchange(ref _unreachableCalls, calls);
+
+    private int _unreachableCalls;
+
     public void Reject(string userId)
     {
         lock (_gate)
@@ -300,7 +305,7 @@ public sealed class FakeTargetTenant : ITargetTenant
     {
         lock (_gate)
         {
-            if (Unreachable)
+            if (Unreachable || (_unreachableCalls > 0 && _unreachableCalls-- > 0))
             {
                 throw new ExternalSystemException(Description, "Graph did not answer after the connector's retries (fake)");
             }

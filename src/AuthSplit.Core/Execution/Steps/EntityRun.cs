@@ -169,8 +169,10 @@ internal sealed partial class EntityRun
         finally
         {
             // The slot stays with an entity whose delete is still to come (held, unfinished, stopped: the
-            // next run counts it as begun); it goes back when the entity ended final without deleting.
-            if ((reserved || countedAtStart) && !deleted && end == EntityRunEnd.Final)
+            // next run counts it as begun); it goes back when the entity ended final without deleting, or
+            // when this turn reserved it and journalled nothing (an unreachable system before the first
+            // record): still pending, the entity is not counted as begun, and its next turn reserves again.
+            if ((reserved || countedAtStart) && !deleted && (end == EntityRunEnd.Final || (reserved && State == EntityState.Pending)))
             {
                 _wave.Budget.Release();
             }

@@ -113,6 +113,8 @@ public sealed class SystemCutoverTests
         akira.State.Should().Be(EntityState.InProgress);
         akira.Reason.Should().StartWith(ReasonCodes.DeleteHeld).And.Contain("crm");
         scenario.Directory.Get(ExecutionScenario.DnOf("akira"))!.GetString("pwdAccountLockedTime").Should().NotBeNull("everything up to the delete was done");
+        scenario.Store.Steps.Count(s => s.EntityId == ExecutionScenario.IdFor("akira") && s.Step == StepAction.DeleteLegacyEntry)
+            .Should().Be(1, "a delete held for the wave's systems waits for the next run, not for another round of this one (Execution:RetryRounds is 3 here)");
 
         scenario.Systems.HttpAnswers.Remove(ProbeUrl);
         var second = await scenario.RunAsync();
