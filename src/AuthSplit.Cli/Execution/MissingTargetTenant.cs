@@ -18,6 +18,8 @@ internal sealed class MissingTargetTenant : ITargetTenant
 
     public Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken) => throw Missing();
 
+    public Task<IReadOnlyList<TargetUserProperty>> GetUserPropertyAsync(IReadOnlyList<string> userIds, string property, CancellationToken cancellationToken) => throw Missing();
+
     public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) => throw Missing();
 
     public Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken) => throw Missing();

@@ -250,9 +250,9 @@ public static partial class AuthSplitOptionsValidator
         switch (sync.Strategy)
         {
             case PasswordSyncStrategy.SourceOfAuthority:
-                if (sync.Command.Count > 0 || sync.ReadBackCommand.Count > 0 || sync.ReadBackGraphProperty is not null)
+                if (sync.Command.Count > 0 || sync.ReadBackCommand.Count > 0 || sync.ReadBackGraphProperty is not null || sync.ReadBackGraphValue is not null)
                 {
-                    errors.Add(new("PasswordSync:Strategy", "Command, ReadBackCommand and ReadBackGraphProperty are for Strategy Command; with SourceOfAuthority they would be ignored"));
+                    errors.Add(new("PasswordSync:Strategy", "Command, ReadBackCommand, ReadBackGraphProperty and ReadBackGraphValue are for Strategy Command; with SourceOfAuthority they would be ignored"));
                 }
 
                 break;
@@ -279,6 +279,11 @@ public static partial class AuthSplitOptionsValidator
                 else if (!GraphPropertyName().IsMatch(sync.ReadBackGraphProperty!))
                 {
                     errors.Add(new("PasswordSync:ReadBackGraphProperty", $"\"{sync.ReadBackGraphProperty}\" is not a Graph user property name (e.g. onPremisesSyncEnabled)"));
+                }
+
+                if (sync.ReadBackGraphValue is not null && !hasProperty)
+                {
+                    errors.Add(new("PasswordSync:ReadBackGraphValue", "is the value ReadBackGraphProperty must read; set ReadBackGraphProperty too, or remove it"));
                 }
 
                 break;

@@ -171,6 +171,9 @@ public sealed class PasswordSyncOptions
     /// <summary>A Graph user property whose value confirms the stop, e.g. <c>onPremisesSyncEnabled</c> read as not true.</summary>
     public string? ReadBackGraphProperty { get; set; }
 
+    /// <summary>The value of <see cref="ReadBackGraphProperty"/> that confirms the stop (compared without case); unset: confirmed when the property is null or false.</summary>
+    public string? ReadBackGraphValue { get; set; }
+
     public int BatchSize { get; set; } = 20;
 
     public int TimeoutSeconds { get; set; } = SystemDefaults.CutoverTimeoutSeconds;

@@ -19,6 +19,12 @@ public interface ITargetTenant
     /// <summary>Sets each user's source of authority, then reads it back.</summary>
     Task<IReadOnlyList<TargetWriteOutcome>> SetSourceOfAuthorityAsync(IReadOnlyList<string> userIds, bool cloudManaged, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// One property of each user as it is now (the Command password-sync strategy's read-back,
+    /// <c>PasswordSync:ReadBackGraphProperty</c>); <see cref="TargetWriteStatus.NotFound"/> for a user the tenant does not have.
+    /// </summary>
+    Task<IReadOnlyList<TargetUserProperty>> GetUserPropertyAsync(IReadOnlyList<string> userIds, string property, CancellationToken cancellationToken);
+
     /// <summary>The users as they are now, with the snapshot's properties (absent ones are not returned).</summary>
     Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken);
 

@@ -29,6 +29,12 @@ public static class ReasonCodes
     public const string StillPresent = "still-present";
 
     public const string DeleteHeld = "delete-held";
+
+    /// <summary>Command strategy: the read-back does not confirm the person's password-sync stop after the hook ran.</summary>
+    public const string SyncStopUnconfirmed = "sync-stop-unconfirmed";
+
+    /// <summary>Command strategy: the read-back showed the person's password sync stopped before the hook ran.</summary>
+    public const string AlreadyStopped = "already-stopped";
     public const string TargetAppMissing = "target-app-missing";
     public const string CutoverFailed = "cutover-failed";
     public const string ProbeFailed = "probe-failed";

@@ -22,6 +22,9 @@ internal sealed class WaveContext
 
     public required ITargetTenant Target { get; init; }
 
+    /// <summary>The plan's <c>Command</c> password-sync strategy for this run; null under the Graph switch.</summary>
+    public PasswordSync.PasswordSyncHookRun? PasswordSyncHook { get; init; }
+
     public required WaveExecutionSettings Settings { get; init; }
 
     public required TimeProvider Time { get; init; }

@@ -86,6 +86,11 @@ public sealed class WaveExecution : IWaveExecution
             throw new InvalidOperationException("the wave has systems to cut over and the executor was composed without SystemPorts");
         }
 
+        if (plan.Settings.PasswordSyncHook is not null && _systems is null)
+        {
+            throw new InvalidOperationException("the plan stops password sync by a command and the executor was composed without SystemPorts");
+        }
+
         var existing = await _store.GetWaveAsync(request.PlanId, wave.Name, cancellationToken);
         if (existing?.Status == WaveStatus.Completed)
         {
@@ -122,6 +127,7 @@ public sealed class WaveExecution : IWaveExecution
             Store = _store,
             Legacy = counting,
             Target = _target,
+            PasswordSyncHook = plan.Settings.PasswordSyncHook is { } hook ? new PasswordSync.PasswordSyncHookRun(hook, _systems!.Commands, _target, _settings.TargetBatchLinger) : null,
             Settings = _settings,
             Time = _time,
             Actor = actor,

@@ -3,6 +3,12 @@ namespace AuthSplit.Core.Model;
 /// <summary>A user's source of authority; <see cref="IsCloudManaged"/> is null when it could not be read (see <see cref="Problem"/>).</summary>
 public sealed record SourceOfAuthority(string UserId, bool? IsCloudManaged, TargetWriteStatus Status, string? Problem = null);
 
+/// <summary>
+/// One user property as read now: <see cref="Value"/> is its JSON value as text (<c>true</c>, <c>false</c>, a string)
+/// or null when the property is null or absent; <see cref="Status"/> is <see cref="TargetWriteStatus.Verified"/> when read.
+/// </summary>
+public sealed record TargetUserProperty(string UserId, string? Value, TargetWriteStatus Status, string? Problem = null);
+
 /// <summary>What became of one write to the target, after reading it back.</summary>
 public sealed record TargetWriteOutcome(string UserId, TargetWriteStatus Status, string? Problem = null)
 {

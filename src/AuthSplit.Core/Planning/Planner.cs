@@ -172,7 +172,7 @@ public sealed class Planner
             Inputs = inputs,
             Settings = _settings.Echo,
             Summary = summary,
-            StepCatalog = StepCatalog.Describe(_settings.Echo.Removal, groups: groups.Switches is not null, systems: systems is not null),
+            StepCatalog = StepCatalog.Describe(_settings.Echo.Removal, groups: groups.Switches is not null, systems: systems is not null, passwordSyncHook: _settings.Echo.PasswordSyncHook),
             Entities = entities,
             Systems = systems,
             GroupSwitches = groups.Switches,
@@ -327,7 +327,7 @@ public sealed class Planner
         // A remove decision takes the person out without touching the target (there is no account to switch).
         var hasTarget = resolution?.RemoveWithoutTarget != true && match.TargetId is not null;
         var steps = disposition == Disposition.Remove
-            ? StepCatalog.For(draft.Kind, hasTarget, _settings.Echo.Removal)
+            ? StepCatalog.For(draft.Kind, hasTarget, _settings.Echo.Removal, passwordSyncByHook: _settings.Echo.PasswordSyncHook is not null)
             : [];
         return new PlannedEntity
         {

@@ -152,6 +152,17 @@ public sealed class PlanningSettings
                 Options.Removal.HoldDays,
                 Options.Removal.BackupRetentionDays),
             FingerprintAttributes = FingerprintAttributes,
+            PasswordSyncHook = Options.PasswordSync is { Strategy: PasswordSyncStrategy.Command } sync
+                ? new PasswordSyncHookSpec
+                {
+                    Command = [.. sync.Command],
+                    ReadBackCommand = sync.ReadBackCommand.Count > 0 ? [.. sync.ReadBackCommand] : null,
+                    ReadBackGraphProperty = string.IsNullOrWhiteSpace(sync.ReadBackGraphProperty) ? null : sync.ReadBackGraphProperty.Trim(),
+                    ReadBackGraphValue = sync.ReadBackGraphValue,
+                    BatchSize = sync.BatchSize,
+                    TimeoutSeconds = sync.TimeoutSeconds,
+                }
+                : null,
         };
     }
 }

@@ -78,19 +78,34 @@ public static class StepCatalog
     /// The catalog a plan carries: the entity steps always; the group and system steps only when the plan
     /// has synchronised groups or systems (a plan without them reads exactly as before they existed).
     /// </summary>
-    public static IReadOnlyList<StepDescription> Describe(RemovalSettings removal, bool groups = false, bool systems = false) =>
+    public static IReadOnlyList<StepDescription> Describe(RemovalSettings removal, bool groups = false, bool systems = false, PasswordSyncHookSpec? passwordSyncHook = null) =>
     [
-        .. Definitions.Where(d => IsEntityStep(d.Action) || (groups && IsGroupSwitchStep(d.Action)) || (systems && IsSystemStep(d.Action))).Select(d => new StepDescription
-        {
-            Action = d.Action,
-            System = d.System,
-            Description = d.Description(removal),
-            Destructive = d.Destructive,
-            DryRun = d.DryRun,
-            DryRunExplanation = d.DryRunExplanation,
-            Reversal = d.Reversal?.Invoke(removal),
-        }),
+        .. Definitions.Where(d => IsEntityStep(d.Action) || (groups && IsGroupSwitchStep(d.Action)) || (systems && IsSystemStep(d.Action)))
+            .Where(d => passwordSyncHook is null || d.Action != StepAction.VerifyCloudManaged)
+            .Select(d => passwordSyncHook is not null && d.Action == StepAction.StopPasswordSync ? StopByHook(d, passwordSyncHook) : new StepDescription
+            {
+                Action = d.Action,
+                System = d.System,
+                Description = d.Description(removal),
+                Destructive = d.Destructive,
+                DryRun = d.DryRun,
+                DryRunExplanation = d.DryRunExplanation,
+                Reversal = d.Reversal?.Invoke(removal),
+            }),
     ];
+
+    // The Command strategy's stop-password-sync: the approved hook, an ensure like the Graph switch (the
+    // read-back first, the hook only for those not yet stopped, the read-back again), confirmed per person.
+    private static StepDescription StopByHook(StepDefinition definition, PasswordSyncHookSpec hook) => new()
+    {
+        Action = definition.Action,
+        System = "hook",
+        Description = $"Read back whether each person's password sync is stopped ({(hook.ReadBackCommand is { } readBack ? "the read-back command " + string.Join(' ', readBack) : $"the Graph user property {hook.ReadBackGraphProperty} {(hook.ReadBackGraphValue is { } value ? "= " + value : "null or false")}")}); for those not yet stopped run the configured hook ({string.Join(' ', hook.Command)}) once per batch of up to {hook.BatchSize} people (their target ids on stdin and in AUTHSPLIT_USER_IDS), then read back again: a person whose stop the read-back does not confirm fails, with the hook's exit code and output in the journal.",
+        Destructive = false,
+        DryRun = DryRunCheck.Unchecked,
+        DryRunExplanation = "A dry run never runs the hook or its read-back.",
+        Reversal = new Reversal("the sync engine's own way of taking the person back into its scope (the journal holds what the hook printed)", "until delete-legacy-entry has run"),
+    };
 
     public static bool IsEntityStep(StepAction action) => action <= StepAction.VerifyLegacyAbsent;
 
@@ -103,14 +118,18 @@ public static class StepCatalog
     public static DryRunCheck DryRunOf(StepAction action) => Step(action).DryRun;
 
     /// <summary>The ordered steps for an entity to be removed.</summary>
-    public static IReadOnlyList<PlannedStep> For(EntityKind kind, bool hasTarget, RemovalSettings removal)
+    /// <param name="passwordSyncByHook">The Command strategy: its stop-password-sync confirms itself by read-back, and the person's source of authority is not the tool's to verify.</param>
+    public static IReadOnlyList<PlannedStep> For(EntityKind kind, bool hasTarget, RemovalSettings removal, bool passwordSyncByHook = false)
     {
         var steps = new List<PlannedStep>(9);
         if (kind == EntityKind.Person && hasTarget)
         {
             steps.Add(Step(StepAction.VerifyTargetAccount));
             steps.Add(Step(StepAction.StopPasswordSync));
-            steps.Add(Step(StepAction.VerifyCloudManaged));
+            if (!passwordSyncByHook)
+            {
+                steps.Add(Step(StepAction.VerifyCloudManaged));
+            }
         }
 
         steps.Add(Step(StepAction.BackupLegacyEntry));

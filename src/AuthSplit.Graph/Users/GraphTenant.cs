@@ -64,6 +64,28 @@ public sealed partial class GraphTenant(GraphConnection connection) : ITargetTen
             SyncBehaviorRead,
             cancellationToken);
 
+    public async Task<IReadOnlyList<TargetUserProperty>> GetUserPropertyAsync(IReadOnlyList<string> userIds, string property, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(property);
+        var select = Uri.EscapeDataString(property);
+        var answers = await _batches.SendAsync(V1, Requests(userIds, id => new GraphBatchRequest(id, HttpMethod.Get, $"/users/{Escape(id)}?$select=id,{select}")), cancellationToken);
+        return [.. Distinct(userIds).Select(id => answers[id] switch
+        {
+            { IsSuccess: true, Body: JsonObject body } => new TargetUserProperty(id, ValueText(body[property]), TargetWriteStatus.Verified),
+            { IsSuccess: true } answer => new TargetUserProperty(id, null, TargetWriteStatus.Failed, $"Graph's answer is not a user: {answer.Body?.ToJsonString()}"),
+            var answer => new TargetUserProperty(id, null, StatusOf(answer), answer.Describe()),
+        })];
+    }
+
+    // A property as text: a JSON string as it is, true/false/numbers as written, null or absent as null.
+    private static string? ValueText(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        JsonValue value => value.ToJsonString(),
+        _ => node.ToJsonString(),
+    };
+
     public async Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken)
     {
         var select = string.Join(',', GraphTargetDirectory.SnapshotProperties);

@@ -123,18 +123,20 @@ public sealed class ProcessCommandRunner(HookSecrets secrets, TimeProvider time)
             closed = true;
         }
 
+        // What the program printed on stdout alone (a read-back hook's answer), before stderr joins the excerpt.
+        var standardOutput = mask.Excerpt(capture.Head);
         standardError.CopyTo(capture);
         var printed = string.Create(CultureInfo.InvariantCulture, $"printed {capture.TotalBytes:N0} bytes{(outputComplete ? string.Empty : " (a process it left behind kept its output open; the rest is not read)")}");
         var seconds = Seconds(elapsed);
         if (timedOut)
         {
-            return Outcome(HookStatus.TimedOut, null, elapsed, capture, mask, $"{what} did not finish within {Seconds(timeout)} s and was killed with its child processes; {printed}");
+            return Outcome(HookStatus.TimedOut, null, elapsed, capture, mask, $"{what} did not finish within {Seconds(timeout)} s and was killed with its child processes; {printed}") with { StandardOutput = standardOutput };
         }
 
         var exitCode = process.ExitCode;
-        return exitCode == 0
+        return (exitCode == 0
             ? Outcome(HookStatus.Succeeded, 0, elapsed, capture, mask, $"{what} exited 0 after {seconds} s; {printed}")
-            : Outcome(HookStatus.Refused, exitCode, elapsed, capture, mask, $"{what} exited {exitCode.ToString(CultureInfo.InvariantCulture)} after {seconds} s; {printed}");
+            : Outcome(HookStatus.Refused, exitCode, elapsed, capture, mask, $"{what} exited {exitCode.ToString(CultureInfo.InvariantCulture)} after {seconds} s; {printed}")) with { StandardOutput = standardOutput };
     }
 
     private HookOutcome Outcome(HookStatus status, int? exitCode, long started, OutputCapture? capture, SecretMask mask, string detail) =>

@@ -32,6 +32,15 @@ public sealed class FakeSystemPorts : ICommandRunner, IHttpCaller, ILdapBindProb
     /// <summary>How a command answers, by its program; Succeeded when absent.</summary>
     public Dictionary<string, HookStatus> CommandAnswers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>A program that does something (a password-sync hook and its read-back): its environment and stdin in, its outcome out.</summary>
+    public Dictionary<string, Func<IReadOnlyDictionary<string, string>, string?, HookOutcome>> CommandHandlers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The standard input each command got, in order (a password-sync hook gets its batch's ids there).</summary>
+    public List<(string Program, string? Input)> Inputs { get; } = [];
+
+    /// <summary>An outcome for a <see cref="CommandHandlers"/> entry: <paramref name="stdout"/> printed, exit <paramref name="exitCode"/>.</summary>
+    public static HookOutcome Printed(string stdout, int exitCode = 0) => Outcome(exitCode == 0 ? HookStatus.Succeeded : HookStatus.Refused, "hook") with { ExitCode = exitCode, StandardOutput = stdout, OutputExcerpt = stdout, Detail = $"hook exited {exitCode}" };
+
     /// <summary>How an HTTP call answers, by its URL; Succeeded when absent.</summary>
     public Dictionary<string, HookStatus> HttpAnswers { get; } = new(StringComparer.Ordinal);
 
@@ -41,6 +50,16 @@ public sealed class FakeSystemPorts : ICommandRunner, IHttpCaller, ILdapBindProb
     public Task<HookOutcome> RunAsync(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, string? standardInput, TimeSpan timeout, CancellationToken cancellationToken)
     {
         Record("command " + command[0]);
+        lock (_calls)
+        {
+            Inputs.Add((command[0], standardInput));
+        }
+
+        if (CommandHandlers.TryGetValue(command[0], out var handler))
+        {
+            return Task.FromResult(handler(environment, standardInput));
+        }
+
         var status = CommandAnswers.GetValueOrDefault(command[0], HookStatus.Succeeded);
         return Task.FromResult(Outcome(status, $"{command[0]} for {environment.GetValueOrDefault("AUTHSPLIT_SYSTEM_ID")}") with { ExitCode = status == HookStatus.Succeeded ? 0 : status == HookStatus.Refused ? 3 : null });
     }

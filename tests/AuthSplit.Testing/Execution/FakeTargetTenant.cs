@@ -172,6 +172,23 @@ public sealed class FakeTargetTenant : ITargetTenant
     public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) =>
         throw new NotSupportedException("not used by the executor's steps");
 
+    /// <summary>A user property a test sets (<see cref="SetUserProperty"/>), as the password-sync hook's Graph read-back reads it.</summary>
+    public Task<IReadOnlyList<TargetUserProperty>> GetUserPropertyAsync(IReadOnlyList<string> userIds, string property, CancellationToken cancellationToken) =>
+        Call<IReadOnlyList<TargetUserProperty>>(
+            _ => [.. userIds.Select(id => _users.TryGetValue(id, out var user)
+                ? new TargetUserProperty(id, user.Properties.GetValueOrDefault(property), TargetWriteStatus.Verified)
+                : new TargetUserProperty(id, null, TargetWriteStatus.NotFound, "no such user (fake)"))],
+            throttleable: false);
+
+    public void SetUserProperty(string id, string property, string? value)
+    {
+        lock (_gate)
+        {
+            var properties = new Dictionary<string, string?>(_users[id].Properties, StringComparer.OrdinalIgnoreCase) { [property] = value };
+            _users[id] = new TargetUser(id, properties);
+        }
+    }
+
     /// <summary>The tenant's password hash sync as <see cref="GetTenantSyncStateAsync"/> reads it.</summary>
     public bool PasswordSyncEnabled { get; set; } = true;
 

@@ -43,6 +43,10 @@ public sealed class CoalescingTargetTenant : ITargetTenant
     public Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken) =>
         _users.GetAsync(userIds);
 
+    // Called with a whole batch already (the password-sync hook's read-back): passed through.
+    public Task<IReadOnlyList<TargetUserProperty>> GetUserPropertyAsync(IReadOnlyList<string> userIds, string property, CancellationToken cancellationToken) =>
+        _inner.GetUserPropertyAsync(userIds, property, cancellationToken);
+
     public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) =>
         _inner.SetAccountEnabledAsync(userIds, enabled, cancellationToken);
 

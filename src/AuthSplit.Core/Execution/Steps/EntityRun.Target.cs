@@ -42,6 +42,11 @@ internal sealed partial class EntityRun
             return StepResult.Failed(ReasonCodes.Format(ReasonCodes.Rejected, "the plan gives this person no target account"));
         }
 
+        if (_wave.PasswordSyncHook is { } hook)
+        {
+            return await StopPasswordSyncByHookAsync(hook, id);
+        }
+
         var read = (await _wave.Target.GetSourceOfAuthorityAsync([id], CancellationToken.None)).Single(s => string.Equals(s.UserId, id, StringComparison.OrdinalIgnoreCase));
         var before = Soa(read.IsCloudManaged);
         if (Problem(read.Status, read.Problem, before) is { } problem)
@@ -97,6 +102,42 @@ internal sealed partial class EntityRun
         return StepResult.TransientFailure(
             ReasonCodes.Format(ReasonCodes.NotCloudManaged, $"target user {id} still reads isCloudManaged={read?.IsCloudManaged?.ToString() ?? "unknown"} after {_wave.Settings.CloudManagedReadAttempts} reads; the next run writes the switch again if needed and verifies it"),
             Soa(read?.IsCloudManaged));
+    }
+
+    // stop-password-sync under the Command strategy: the person's batch was read back, the hook run for
+    // those not yet stopped, and read back again (PasswordSyncHookRun); the journal keeps what the hook
+    // did for the batch (exit code, duration, output hash and excerpt) beside this person's verdict.
+    private static async Task<StepResult> StopPasswordSyncByHookAsync(PasswordSync.PasswordSyncHookRun hook, string id)
+    {
+        var answer = await hook.StopAsync(id);
+        var after = new JsonObject
+        {
+            ["strategy"] = "command",
+            ["userId"] = id,
+            ["readBack"] = answer.ReadBack,
+            ["batchSize"] = answer.BatchSize,
+        };
+        if (answer.Hook is { } run)
+        {
+            after["hook"] = new JsonObject
+            {
+                ["status"] = WireName.Of(run.Status),
+                ["exitCode"] = run.ExitCode,
+                ["durationMs"] = (long)run.Duration.TotalMilliseconds,
+                ["outputSha256"] = run.OutputSha256,
+                ["output"] = run.OutputExcerpt,
+            };
+        }
+
+        var state = StepJson.Of(after);
+        return answer.Kind switch
+        {
+            PasswordSync.SyncStopKind.AlreadyStopped => StepResult.AlreadyDone(null, ReasonCodes.Format(ReasonCodes.AlreadyStopped, $"the read-back shows target user {id}'s password sync stopped already; the hook was not run for this person")) with { After = state },
+            PasswordSync.SyncStopKind.Stopped => StepResult.Done(null, state),
+            PasswordSync.SyncStopKind.Unconfirmed => StepResult.Failed(
+                ReasonCodes.Format(ReasonCodes.SyncStopUnconfirmed, $"the password-sync hook ran for a batch of {answer.BatchSize} ({answer.Hook?.Detail ?? "not run"}) and the read-back does not confirm target user {id}'s stop ({answer.ReadBack}); nothing legacy was touched; fix the sync engine's side and run the wave again")) with { After = state },
+            _ => StepResult.TransientFailure(ReasonCodes.Format(ReasonCodes.Transient, $"whether target user {id}'s password sync is stopped could not be read back: {answer.ReadBack}; run the wave again")) with { After = state },
+        };
     }
 
     private static string Soa(bool? cloudManaged) => StepJson.Of(new JsonObject { ["isCloudManaged"] = cloudManaged });

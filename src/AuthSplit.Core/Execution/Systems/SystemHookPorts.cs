@@ -45,6 +45,12 @@ public sealed record HookOutcome
 
     public required string OutputExcerpt { get; init; }
 
+    /// <summary>
+    /// A command's standard output alone, at most <c>SystemDefaults.OutputExcerptBytes</c>, secrets masked (null for
+    /// HTTP calls and binds): what a read-back hook answers. Not journalled as such; the excerpt and hash are.
+    /// </summary>
+    public string? StandardOutput { get; init; }
+
     /// <summary>One line for the journal and the operator: what was run (never a secret) and how it ended.</summary>
     public required string Detail { get; init; }
 }

@@ -95,6 +95,9 @@ public sealed record PlanSettings
 
     /// <summary>The attributes each entity's precondition fingerprint covers (lower-case, sorted).</summary>
     public required IReadOnlyList<string> FingerprintAttributes { get; init; }
+
+    /// <summary>The password-sync hook when the strategy is <c>Command</c> (absent for the Graph switch): the approved plan says what runs.</summary>
+    public PasswordSyncHookSpec? PasswordSyncHook { get; init; }
 }
 
 public sealed record WaveSettings(string Name, int Order, string Deadline, string BaseDn, string Filter, IReadOnlyList<string> DependsOn, bool AllowEmptyScope);

@@ -197,3 +197,25 @@ public enum TargetSyncStatus
     /// <summary>The read did not carry <c>onPremisesSyncEnabled</c>.</summary>
     Unknown,
 }
+
+/// <summary>
+/// The <c>Command</c> password-sync strategy as approved (<c>PasswordSync</c> in the config): the hook run per
+/// batch of people (their target ids one per line on stdin and comma-separated in <c>AUTHSPLIT_USER_IDS</c>),
+/// and how the stop is confirmed: a read-back command that prints the stopped ids one per line, or a Graph
+/// user property read back. Present in a plan only when the strategy is <c>Command</c>.
+/// </summary>
+public sealed record PasswordSyncHookSpec
+{
+    public required IReadOnlyList<string> Command { get; init; }
+
+    public IReadOnlyList<string>? ReadBackCommand { get; init; }
+
+    public string? ReadBackGraphProperty { get; init; }
+
+    /// <summary>The value of <see cref="ReadBackGraphProperty"/> that confirms the stop; null: confirmed when the property is null or false.</summary>
+    public string? ReadBackGraphValue { get; init; }
+
+    public required int BatchSize { get; init; }
+
+    public required int TimeoutSeconds { get; init; }
+}

@@ -138,6 +138,8 @@ public sealed class RequestCoalescerTests
 
         public Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task<IReadOnlyList<TargetUserProperty>> GetUserPropertyAsync(IReadOnlyList<string> userIds, string property, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
