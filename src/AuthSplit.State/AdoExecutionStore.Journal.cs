@@ -83,6 +83,16 @@ public sealed partial class AdoExecutionStore
     public async Task<IReadOnlyList<StepRecord>> GetStepsAsync(string planId, string entityId, CancellationToken cancellationToken) =>
         await ReadListAsync(_dialect.SelectSteps, ReadStep, cancellationToken, ("@plan_id", planId), ("@entity_id", entityId)).ConfigureAwait(false);
 
+    public async Task<IReadOnlyList<StepRecord>> GetDoneStepsOfOtherPlansAsync(string wave, string exceptPlanId, CancellationToken cancellationToken) =>
+        await ReadListAsync(
+            _dialect.SelectDoneStepsOfOtherPlans,
+            ReadStep,
+            cancellationToken,
+            ("@wave", wave),
+            ("@plan_id", exceptPlanId),
+            ("@done", Sql.Wire(StepOutcome.Done)),
+            ("@already_done", Sql.Wire(StepOutcome.AlreadyDone))).ConfigureAwait(false);
+
     public Task RecordStepAsync(StepRecord step, EntityProgress entity, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(step);

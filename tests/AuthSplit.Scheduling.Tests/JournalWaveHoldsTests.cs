@@ -68,6 +68,8 @@ public sealed class JournalWaveHoldsTests
 
         public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string planId, string entityId, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task<IReadOnlyList<StepRecord>> GetDoneStepsOfOtherPlansAsync(string wave, string exceptPlanId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task RecordStepAsync(StepRecord step, EntityProgress entity, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<int> CountDeletesAsync(string planId, string wave, CancellationToken cancellationToken) => throw new NotSupportedException();

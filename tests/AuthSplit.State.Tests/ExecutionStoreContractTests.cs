@@ -269,6 +269,28 @@ public abstract class ExecutionStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_done_steps_of_other_plans_of_a_wave_are_read_oldest_first_without_this_plans_or_other_waves_or_failures()
+    {
+        var (first, second, third) = (Some.PlanId(1), Some.PlanId(2), Some.PlanId(3));
+        async Task Record(string plan, string wave, string entity, StepAction action, StepOutcome outcome) =>
+            await Store.RecordStepAsync(Some.Step(plan, wave, entity, action, outcome), Some.Entity(plan, wave, entity, EntityState.InProgress, 1, action), Ct);
+        await Record(first, "wave-1", "a", StepAction.VerifyTargetAccount, StepOutcome.Done);
+        await Record(first, "wave-1", "a", StepAction.StopPasswordSync, StepOutcome.AlreadyDone);
+        await Record(first, "wave-1", "a", StepAction.VerifyCloudManaged, StepOutcome.Failed);
+        await Record(first, "wave-2", "b", StepAction.VerifyTargetAccount, StepOutcome.Done);
+        await Record(second, "wave-1", "a", StepAction.VerifyTargetAccount, StepOutcome.Done);
+        await Record(third, "wave-1", "a", StepAction.BackupLegacyEntry, StepOutcome.Done);
+
+        var done = await Store.GetDoneStepsOfOtherPlansAsync("wave-1", third, Ct);
+
+        done.Select(s => (s.PlanId, s.EntityId, s.Step, s.Outcome)).Should().Equal(
+            (first, "a", StepAction.VerifyTargetAccount, StepOutcome.Done),
+            (first, "a", StepAction.StopPasswordSync, StepOutcome.AlreadyDone),
+            (second, "a", StepAction.VerifyTargetAccount, StepOutcome.Done));
+        (await Store.GetDoneStepsOfOtherPlansAsync("wave-3", third, Ct)).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task The_steps_of_an_entity_come_oldest_first()
     {
         var plan = Some.PlanId();

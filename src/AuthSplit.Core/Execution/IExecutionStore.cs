@@ -58,6 +58,12 @@ public interface IWaveJournal
     Task<IReadOnlyList<StepRecord>> GetStepsAsync(string planId, string entityId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The done and already-done journal rows of <paramref name="wave"/> under every plan but <paramref name="exceptPlanId"/>,
+    /// oldest first: what earlier approved plans of the wave did, which a new plan of it carries over.
+    /// </summary>
+    Task<IReadOnlyList<StepRecord>> GetDoneStepsOfOtherPlansAsync(string wave, string exceptPlanId, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Records one step: the journal row, the entity's new progress and the ledger record, in one
     /// transaction. Returns only when all three are durable.
     /// </summary>

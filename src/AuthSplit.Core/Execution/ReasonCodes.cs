@@ -30,6 +30,9 @@ public static class ReasonCodes
 
     public const string DeleteHeld = "delete-held";
 
+    /// <summary>Not a fault: a step done under an earlier approved plan of the same wave, put on record under this plan instead of being run again.</summary>
+    public const string CarriedOver = "carried-over";
+
     /// <summary>Command strategy: the read-back does not confirm the person's password-sync stop after the hook ran.</summary>
     public const string SyncStopUnconfirmed = "sync-stop-unconfirmed";
 

@@ -22,6 +22,12 @@ internal sealed class WaveContext
 
     public required ITargetTenant Target { get; init; }
 
+    /// <summary>
+    /// Per journal id, the done steps of the latest earlier plan of this wave that ran it (see
+    /// <see cref="Steps.StepJournal.CarriedPrefix"/>): a new plan of a wave begun under another does not run them again.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<StepRecord>> EarlierPlanSteps { get; init; } = new Dictionary<string, IReadOnlyList<StepRecord>>();
+
     /// <summary>The plan's <c>Command</c> password-sync strategy for this run; null under the Graph switch.</summary>
     public PasswordSync.PasswordSyncHookRun? PasswordSyncHook { get; init; }
 

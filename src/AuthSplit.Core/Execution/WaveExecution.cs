@@ -118,6 +118,7 @@ public sealed class WaveExecution : IWaveExecution
             },
             cancellationToken);
 
+        var earlierSteps = await EarlierPlanStepsAsync(request.PlanId, wave.Name, systems, cancellationToken);
         var counting = new CountingLegacyWriter(_legacy);
         var context = new WaveContext
         {
@@ -127,6 +128,7 @@ public sealed class WaveExecution : IWaveExecution
             Store = _store,
             Legacy = counting,
             Target = _target,
+            EarlierPlanSteps = earlierSteps,
             PasswordSyncHook = plan.Settings.PasswordSyncHook is { } hook ? new PasswordSync.PasswordSyncHookRun(hook, _systems!.Commands, _target, _settings.TargetBatchLinger) : null,
             Settings = _settings,
             Time = _time,
@@ -170,6 +172,54 @@ public sealed class WaveExecution : IWaveExecution
         run.Report();
         return Result(kind, request, final, reason);
     }
+
+    // What earlier approved plans of this wave did, per journal id: the done steps of the latest plan that ran
+    // each (a new plan carries them over instead of running them again). A system whose cutover, probes,
+    // target or accounts the new plan changed is left out: what changed is run as this plan says.
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<StepRecord>>> EarlierPlanStepsAsync(string planId, string wave, IReadOnlyList<PlannedSystem> systems, CancellationToken cancellationToken)
+    {
+        var done = await _store.GetDoneStepsOfOtherPlansAsync(wave, planId, cancellationToken);
+        if (done.Count == 0)
+        {
+            return new Dictionary<string, IReadOnlyList<StepRecord>>();
+        }
+
+        var latest = new Dictionary<string, IReadOnlyList<StepRecord>>(StringComparer.Ordinal);
+        foreach (var subject in done.GroupBy(r => r.EntityId, StringComparer.Ordinal))
+        {
+            var plan = subject.Last().PlanId;
+            latest[subject.Key] = [.. subject.Where(r => r.PlanId == plan)];
+        }
+
+        var earlierPlans = new Dictionary<string, PlanDocument?>(StringComparer.Ordinal);
+        foreach (var system in systems)
+        {
+            var id = SystemRun.JournalId(system.Id);
+            if (!latest.TryGetValue(id, out var records))
+            {
+                continue;
+            }
+
+            var earlierPlanId = records[0].PlanId;
+            if (!earlierPlans.TryGetValue(earlierPlanId, out var earlierPlan))
+            {
+                var bytes = await _store.GetPlanAsync(earlierPlanId, cancellationToken);
+                earlierPlan = earlierPlans[earlierPlanId] = bytes is null ? null : PlanSerializer.Deserialize(bytes, earlierPlanId);
+            }
+
+            var before = earlierPlan?.Systems?.FirstOrDefault(s => string.Equals(s.Id, system.Id, StringComparison.OrdinalIgnoreCase));
+            if (before is null || SystemSpec(before) != SystemSpec(system))
+            {
+                latest.Remove(id);
+            }
+        }
+
+        return latest;
+    }
+
+    private static string SystemSpec(PlannedSystem system) => System.Text.Json.JsonSerializer.Serialize(
+        new { system.Target.ServicePrincipalId, system.Target.AppId, system.Cutover, system.Probes, Accounts = system.LegacyAccounts.Select(a => a.Dn) },
+        PlanSerializer.Options);
 
     // The wave's deletes wait for every system of the wave to be cut over (done), or excepted by a decision:
     // an application still binding to the legacy directory would lose its users at the delete.

@@ -68,6 +68,8 @@ public interface IStoreDialect
 
     string SelectSteps { get; }
 
+    string SelectDoneStepsOfOtherPlans { get; }
+
     string CountDeletes { get; }
 
     string SelectPause { get; }

@@ -77,6 +77,9 @@ public abstract class StandardDialect : IStoreDialect
     public virtual string SelectSteps =>
         $"SELECT {StepColumns} FROM authsplit_steps WHERE plan_id = @plan_id AND entity_id = @entity_id ORDER BY ledger_sequence";
 
+    public virtual string SelectDoneStepsOfOtherPlans =>
+        $"SELECT {StepColumns} FROM authsplit_steps WHERE wave = @wave AND plan_id <> @plan_id AND outcome IN (@done, @already_done) ORDER BY ledger_sequence";
+
     // Done and already-done: a crash between the delete and its journal row makes the retry find the
     // entry gone (already-done), and that delete was still ours and counts against the budget.
     public virtual string CountDeletes =>

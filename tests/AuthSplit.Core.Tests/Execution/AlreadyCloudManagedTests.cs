@@ -76,7 +76,7 @@ public sealed class AlreadyCloudManagedTests
 
 /// <summary>
 /// A person whose delete a refused group switch held, released by a new plan (the accept-group-loss decision):
-/// the new plan's backup reads the entry the first plan disabled, and the restore takes the newest backup.
+/// the new plan carries the first plan's backup (taken before the disable) over, and the restore takes it.
 /// </summary>
 public sealed class ReplannedHeldDeleteTests
 {
@@ -101,10 +101,10 @@ public sealed class ReplannedHeldDeleteTests
         second.Kind.Should().Be(WaveResultKind.Completed, second.Reason);
         scenario.Directory.Get(ExecutionScenario.DnOf("akira")).Should().BeNull();
         var backup = (await scenario.Store.GetBackupAsync(ExecutionScenario.IdFor("akira"), CancellationToken.None))!;
-        backup.PlanId.Should().Be(scenario.Plan.PlanId, "the newest backup is the second plan's");
+        backup.PlanId.Should().Be(firstPlan, "the new plan carries the first plan's backup over instead of taking another of the disabled entry");
         backup.Entry.GetString("pwdAccountLockedTime").Should().BeNull("a restore brings the account back as it was before AuthSplit disabled it");
         backup.Entry.GetString("userPassword").Should().Be("{SSHA}secret-akira");
         scenario.Store.Steps.Last(s => s.EntityId == ExecutionScenario.IdFor("akira") && s.Step == StepAction.BackupLegacyEntry)
-            .After.Should().Contain($"\"disableRevertedFrom\":\"{firstPlan}\"");
+            .Reason.Should().StartWith($"{ReasonCodes.CarriedOver}: done under plan {firstPlan}");
     }
 }

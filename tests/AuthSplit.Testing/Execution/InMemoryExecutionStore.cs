@@ -192,6 +192,9 @@ public sealed class InMemoryExecutionStore : IExecutionStore
     public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string planId, string entityId, CancellationToken cancellationToken) =>
         Read<IReadOnlyList<StepRecord>>(() => [.. _steps.Where(s => s.PlanId == planId && s.EntityId == entityId)]);
 
+    public Task<IReadOnlyList<StepRecord>> GetDoneStepsOfOtherPlansAsync(string wave, string exceptPlanId, CancellationToken cancellationToken) =>
+        Read<IReadOnlyList<StepRecord>>(() => [.. _steps.Where(s => s.Wave == wave && s.PlanId != exceptPlanId && s.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)]);
+
     public async Task RecordStepAsync(StepRecord step, EntityProgress entity, CancellationToken cancellationToken)
     {
         var count = await Commit(() =>

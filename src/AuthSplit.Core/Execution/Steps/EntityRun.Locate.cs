@@ -77,6 +77,14 @@ internal sealed partial class EntityRun
 
         var asPlanned = backup is not null ? DisableMarks.RevertOwn(live, backup.Entry, atQuarantine ? _entity.Dn : live.Dn) : live;
         var check = _precondition.Check(_entity.Precondition, asPlanned);
+        if (check != PreconditionCheck.Holds && backup is not null && !atQuarantine && _precondition.Check(_entity.Precondition, live) == PreconditionCheck.Holds)
+        {
+            // A plan made after the disable (a new plan of a wave begun under another, its backup carried
+            // over): its fingerprint is of the disabled entry, as it is now.
+            asPlanned = live;
+            check = PreconditionCheck.Holds;
+        }
+
         if (check == PreconditionCheck.Holds)
         {
             return new Location(live, asPlanned, null);
@@ -115,7 +123,8 @@ internal sealed partial class EntityRun
         if (_backup is null && _journal.Exists(r => r.Step == StepAction.BackupLegacyEntry && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone))
         {
             var stored = await _wave.Store.GetBackupAsync(_entity.Id, CancellationToken.None);
-            _backup = stored is not null && stored.PlanId == _wave.PlanId ? stored : null;
+            // This plan's backup, or the earlier plan's whose backup step this plan carried over.
+            _backup = stored is not null && (stored.PlanId == _wave.PlanId || StepJournal.IsCarriedOver(_journal, StepAction.BackupLegacyEntry)) ? stored : null;
         }
 
         return _backup;

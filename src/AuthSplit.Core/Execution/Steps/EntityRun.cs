@@ -110,6 +110,18 @@ internal sealed partial class EntityRun
             return EntityRunEnd.Final;
         }
 
+        // A first turn under a new plan of a wave begun under another: what the earlier plan did is put on
+        // record here, not done again (its cutover hooks, its switches, its backups taken before the disable).
+        if (_journal.Count == 0 && StepJournal.CarriedPrefix(steps, _wave.EarlierPlanSteps.GetValueOrDefault(_entity.Id)) is { Count: > 0 } carried)
+        {
+            foreach (var earlier in carried)
+            {
+                await RecordAsync(earlier.Step, 1, StepJournal.CarriedOver(earlier));
+            }
+
+            next = ResumeIndex(steps);
+        }
+
         var deleted = false;
         // Stopped unless a return below says otherwise: a stop between steps or an exception leaves the
         // entity unfinished, and it keeps its slot.

@@ -42,6 +42,15 @@ internal abstract class JournalledRun
     public async Task<EntityRunEnd> RunAsync(Func<bool> stopRequested)
     {
         var steps = Steps;
+        if (Journal.Count == 0 && StepJournal.CarriedPrefix(steps, Wave.EarlierPlanSteps.GetValueOrDefault(_journalId)) is { Count: > 0 } carried)
+        {
+            // A new plan of a wave begun under another: what the earlier plan did is put on record, not done again.
+            for (var i = 0; i < carried.Count; i++)
+            {
+                await RecordAsync(carried[i].Step, 1, StepJournal.CarriedOver(carried[i]), i == steps.Count - 1);
+            }
+        }
+
         var next = -1;
         for (var i = 0; i < steps.Count && next < 0; i++)
         {

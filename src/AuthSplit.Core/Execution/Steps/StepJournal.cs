@@ -31,6 +31,43 @@ internal static class StepJournal
         return false;
     }
 
+    /// <summary>
+    /// The steps a subject's first turn under a new plan carries over instead of running: the longest prefix
+    /// of its planned steps that the latest earlier plan of the same wave had done, each with the earlier
+    /// record. The delete and what follows it are never carried (an entry deleted under the earlier plan is
+    /// not in a plan made after it; one restored since must be deleted again), nor a hold (a new plan's hold
+    /// starts again), nor anything after a step that is not carried: order is kept.
+    /// </summary>
+    public static IReadOnlyList<StepRecord> CarriedPrefix(IReadOnlyList<StepAction> planned, IReadOnlyList<StepRecord>? earlier)
+    {
+        if (earlier is not { Count: > 0 })
+        {
+            return [];
+        }
+
+        var carried = new List<StepRecord>();
+        foreach (var step in planned)
+        {
+            if (step is StepAction.Hold or StepAction.DeleteLegacyEntry or StepAction.VerifyLegacyAbsent
+                || earlier.LastOrDefault(r => r.Step == step && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone) is not { } done)
+            {
+                break;
+            }
+
+            carried.Add(done);
+        }
+
+        return carried;
+    }
+
+    /// <summary>The result that puts <paramref name="earlier"/> on record under the current plan.</summary>
+    public static StepResult CarriedOver(StepRecord earlier) => new(StepOutcome.AlreadyDone, earlier.Before, earlier.After,
+        ReasonCodes.Format(ReasonCodes.CarriedOver, $"done under plan {earlier.PlanId} at {earlier.At:yyyy-MM-dd'T'HH:mm:ss'Z'} by {earlier.Actor.Operator} (an earlier approved plan of this wave); not run again"));
+
+    /// <summary>Whether the journal's record of <paramref name="step"/> was carried over from an earlier plan.</summary>
+    public static bool IsCarriedOver(IReadOnlyList<StepRecord> journal, StepAction step) =>
+        journal.Any(r => r.Step == step && r.Reason?.StartsWith(ReasonCodes.CarriedOver + ":", StringComparison.Ordinal) == true);
+
     public static int NextAttempt(IReadOnlyList<StepRecord> journal, StepAction step) => journal.Where(r => r.Step == step).Select(r => r.Attempt).DefaultIfEmpty(0).Max() + 1;
 
     /// <summary>The journal row, the subject's new progress and (in the store) the ledger record, in one transaction.</summary>

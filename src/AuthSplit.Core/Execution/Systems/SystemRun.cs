@@ -332,7 +332,14 @@ internal sealed class SystemRun : JournalledRun
         }
 
         var backup = await Wave.Store.GetBackupAsync(account.Id, CancellationToken.None);
-        var asPlanned = backup is not null && backup.PlanId == Wave.PlanId ? DisableMarks.RevertOwn(live, backup.Entry, live.Dn) : live;
+        var ours = backup is not null && (backup.PlanId == Wave.PlanId || StepJournal.IsCarriedOver(Journal, StepAction.BackupLegacyEntry));
+        var asPlanned = ours ? DisableMarks.RevertOwn(live, backup!.Entry, live.Dn) : live;
+        if (ours && _precondition.Check(account.Precondition, asPlanned) != PreconditionCheck.Holds && _precondition.Check(account.Precondition, live) == PreconditionCheck.Holds)
+        {
+            // A plan made after this executor's disable (carried over from an earlier plan): its fingerprint is of the disabled account.
+            asPlanned = live;
+        }
+
         if (_precondition.Check(account.Precondition, asPlanned) != PreconditionCheck.Holds)
         {
             return (null, StepResult.Stale(ReasonCodes.Format(ReasonCodes.StaleChanged, $"legacy account {account.Dn} of {_system.Name} changed since the plan (moved, replaced or an attribute the plan relied on)"), StepJson.Of(new JsonObject { ["dn"] = live.Dn })));

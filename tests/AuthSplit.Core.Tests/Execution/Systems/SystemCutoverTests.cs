@@ -66,6 +66,46 @@ public sealed class SystemCutoverTests
         [.. scenario.Store.Steps.Where(s => s.EntityId == "system:crm")];
 
     [Fact]
+    public async Task A_new_plan_of_a_wave_begun_under_another_carries_the_done_cutover_over_instead_of_running_it_again()
+    {
+        var scenario = Scenario();
+        scenario.Systems.HttpAnswers[ProbeUrl] = HookStatus.Refused;
+        (await scenario.ApproveAndRunAsync()).Kind.Should().Be(WaveResultKind.Interrupted, "the probe fails and the delete waits");
+        var firstPlan = scenario.Plan.PlanId!;
+        scenario.Systems.HttpAnswers.Remove(ProbeUrl);
+
+        // A new plan of the same wave (re-planned, approved again), the system's spec unchanged.
+        scenario.EditPlan(plan => plan with { Inputs = plan.Inputs with { ConfigSha256 = "sha256:" + new string('b', 64) } });
+        scenario.Plan.PlanId.Should().NotBe(firstPlan);
+        var second = await scenario.ApproveAndRunAsync();
+
+        second.Kind.Should().Be(WaveResultKind.Completed, second.Reason);
+        scenario.Systems.Calls.Count(c => c.StartsWith("command ", StringComparison.Ordinal)).Should().Be(1, "the cutover done under the first plan is not run again");
+        var carried = scenario.Store.Steps.Where(s => s.PlanId == scenario.Plan.PlanId && s.EntityId == "system:crm").ToList();
+        carried.Where(s => s.Reason?.StartsWith(ReasonCodes.CarriedOver + ":", StringComparison.Ordinal) == true).Select(s => s.Step)
+            .Should().Equal([StepAction.VerifyTargetApp, StepAction.Cutover], "the steps done under the first plan, up to the failed probe");
+        carried.Single(s => s.Step == StepAction.Cutover).Reason.Should().Contain(firstPlan);
+        carried.Single(s => s.Step == StepAction.ProbeTarget).Outcome.Should().Be(StepOutcome.Done, "the probe that failed runs again");
+        scenario.Directory.Get(ExecutionScenario.DnOf("akira")).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_new_plan_that_changes_the_cutover_runs_it_again()
+    {
+        var scenario = Scenario();
+        scenario.Systems.HttpAnswers[ProbeUrl] = HookStatus.Refused;
+        (await scenario.ApproveAndRunAsync()).Kind.Should().Be(WaveResultKind.Interrupted);
+        scenario.Systems.HttpAnswers.Remove(ProbeUrl);
+
+        scenario.EditPlan(plan => plan with { Systems = [plan.Systems![0] with { Cutover = plan.Systems[0].Cutover! with { Command = ["/opt/crm/switch-to-entra", "--tenant", "t2"] } }] });
+        var second = await scenario.ApproveAndRunAsync();
+
+        second.Kind.Should().Be(WaveResultKind.Completed, second.Reason);
+        scenario.Systems.Calls.Count(c => c.StartsWith("command ", StringComparison.Ordinal)).Should().Be(2, "the new plan's cutover is another command: it runs");
+        scenario.Store.Steps.Where(s => s.PlanId == scenario.Plan.PlanId).Should().NotContain(s => s.Reason != null && s.Reason.StartsWith(ReasonCodes.CarriedOver, StringComparison.Ordinal) && s.EntityId == "system:crm");
+    }
+
+    [Fact]
     public async Task A_system_is_cut_over_probed_and_its_account_disabled_before_the_waves_person_is_deleted()
     {
         var scenario = Scenario();
