@@ -76,6 +76,11 @@ internal sealed class WaveContext
             return DeletesHeld;
         }
 
+        if (entity.SynchronisedCloudGroup is { } cloudGroup && UnswitchedGroups.TryGetValue(cloudGroup, out var counterpart))
+        {
+            return $"the legacy group's cloud counterpart is still synchronised from it (deleting the legacy group would delete the cloud group at the next sync): {counterpart}; switch it or record accept-group-loss";
+        }
+
         var waiting = (entity.PasswordSync?.SynchronisedGroups ?? []).Where(UnswitchedGroups.ContainsKey).Select(g => UnswitchedGroups[g]).ToArray();
         return waiting.Length == 0
             ? null

@@ -26,6 +26,7 @@ public sealed class Planner
     private readonly TargetInventory? _inventory;
     private readonly LegacyAccountIndex _legacyAccounts;
     private readonly List<EntityDraft> _drafts = [];
+    private readonly Dictionary<string, string> _groupSids = new(StringComparer.Ordinal);
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
     private readonly EntityPrecondition _precondition;
     private readonly ProtectionPolicy _protection;
@@ -121,6 +122,11 @@ public sealed class Planner
         // Only compact facts are kept per entity (two DN strings, not the parsed DN), since a large
         // directory's drafts are all alive until the plan is complete.
         _drafts.Add(new EntityDraft(id, dn.Original, kind, waves, protection, match, blockers, _precondition.Of(entry, dn)) { SystemAccount = systemAccount });
+        if (kind == EntityKind.Group && _inventory is not null && entry.GetValues("objectSid") is [var sid, ..] && SecurityIdentifiers.Format(sid) is { } sidText)
+        {
+            // A group synchronised to the target is linked by its SID (Graph's onPremisesSecurityIdentifier).
+            _groupSids[id] = sidText;
+        }
     }
 
     /// <summary>
@@ -152,14 +158,19 @@ public sealed class Planner
         }
 
         var systems = _settings.Options.Systems.Count == 0 ? null : SystemPlanner.Plan(_settings, _legacyAccounts, entities, _inventory!, _systemExceptions);
-        var groups = GroupSwitchPlanner.Plan(entities, _settings.Waves, _inventory, _acceptedLosses, _settings.Options.PasswordSync.Strategy, _matcher.FindById);
-        if (groups.SyncPlans.Count > 0)
+        var groups = GroupSwitchPlanner.Plan(entities, _settings.Waves, _inventory, _acceptedLosses, _settings.Options.PasswordSync.Strategy, _matcher.FindById, _groupSids);
+        if (groups.SyncPlans.Count > 0 || groups.LegacyGroupLinks.Count > 0)
         {
             for (var i = 0; i < entities.Length; i++)
             {
                 if (groups.SyncPlans.TryGetValue(entities[i].Id, out var sync))
                 {
                     entities[i] = entities[i] with { PasswordSync = sync };
+                }
+
+                if (groups.LegacyGroupLinks.TryGetValue(entities[i].Id, out var cloudGroup))
+                {
+                    entities[i] = entities[i] with { SynchronisedCloudGroup = cloudGroup };
                 }
             }
         }

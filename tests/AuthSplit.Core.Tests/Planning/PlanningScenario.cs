@@ -146,6 +146,14 @@ internal sealed class PlanningScenario
         return this;
     }
 
+    /// <summary>A cloud group exactly as given (its SID, its sync state), with its members' target ids.</summary>
+    public PlanningScenario CloudGroup(TargetGroup group, params string[] memberIds)
+    {
+        _groups.Add(new TargetGroupMembers(group, memberIds));
+        _inventoryRead = true;
+        return this;
+    }
+
     /// <summary>The target inventory is read (and empty unless groups or apps are added).</summary>
     public PlanningScenario InventoryRead()
     {

@@ -238,6 +238,15 @@ public sealed class FakeTargetTenant : ITargetTenant
         }
     }
 
+    /// <summary>The group's switch is allowed again (the permission granted, the group made movable).</summary>
+    public void AcceptGroup(string groupId)
+    {
+        lock (_gate)
+        {
+            _rejectedGroups.Remove(groupId);
+        }
+    }
+
     public bool? IsGroupCloudManaged(string id)
     {
         lock (_gate)

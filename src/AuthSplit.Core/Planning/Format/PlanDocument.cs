@@ -208,6 +208,14 @@ public sealed record PlannedEntity
     /// disable it after the cutover; deleting it would cut the system off before it moved.
     /// </summary>
     public string? LegacyAccountOf { get; init; }
+
+    /// <summary>
+    /// A legacy group whose cloud counterpart (the cloud group whose <c>onPremisesSecurityIdentifier</c> is the
+    /// group's <c>objectSid</c>) is still synchronised: that cloud group's id. Deleting the legacy group would
+    /// delete the cloud group at the next sync, so the delete waits until the group's switch
+    /// (<c>groupSwitches</c>) is verified, or a decision accepts the loss.
+    /// </summary>
+    public string? SynchronisedCloudGroup { get; init; }
 }
 
 public enum MatchStatus

@@ -22,9 +22,32 @@ internal static class GroupSwitchPlanner
         TargetInventory? inventory,
         IReadOnlyDictionary<string, Decision> acceptedLosses,
         PasswordSyncStrategy strategy,
-        Func<string, TargetUser?> findTargetUser)
+        Func<string, TargetUser?> findTargetUser,
+        IReadOnlyDictionary<string, string>? legacyGroupSids = null)
     {
-        var order = waves.ToDictionary(w => w.Name, w => w.Order, StringComparer.Ordinal);
+        var orders = waves.ToDictionary(w => w.Name, w => w.Order, StringComparer.Ordinal);
+        int order(string wave) => orders[wave];
+
+        // The legacy groups the plan deletes whose cloud counterpart is still synchronised (linked by SID):
+        // deleting one deletes its cloud group at the next sync, so that group is switched first as well.
+        var synchronisedBySid = (inventory?.Groups ?? [])
+            .Where(g => g.Group.OnPremisesSyncEnabled == true && g.Group.OnPremisesSecurityIdentifier is not null)
+            .GroupBy(g => g.Group.OnPremisesSecurityIdentifier!, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.First().Group.Id, StringComparer.OrdinalIgnoreCase);
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        var deletedWith = new Dictionary<string, PlannedEntity>(StringComparer.OrdinalIgnoreCase);
+        foreach (var group in entities.Where(e => e.Kind == EntityKind.Group && e.Disposition == Disposition.Remove))
+        {
+            if (legacyGroupSids?.GetValueOrDefault(group.Id) is { } sid && synchronisedBySid.TryGetValue(sid, out var cloudId))
+            {
+                links[group.Id] = cloudId;
+                if (!deletedWith.TryGetValue(cloudId, out var earlier) || order(group.Wave) < order(earlier.Wave))
+                {
+                    deletedWith[cloudId] = group;
+                }
+            }
+        }
+
         var people = new Dictionary<string, PlannedEntity>(StringComparer.OrdinalIgnoreCase);
         foreach (var entity in entities.Where(StopsPasswordSync))
         {
@@ -41,7 +64,8 @@ internal static class GroupSwitchPlanner
             }
 
             var members = memberIds.Distinct(StringComparer.OrdinalIgnoreCase).Where(people.ContainsKey).Select(id => people[id]).ToArray();
-            if (members.Length == 0)
+            var legacyGroup = deletedWith.GetValueOrDefault(group.Id);
+            if (members.Length == 0 && legacyGroup is null)
             {
                 continue;
             }
@@ -56,14 +80,15 @@ internal static class GroupSwitchPlanner
                 groups.Add(group.Id);
             }
 
-            var first = members.MinBy(m => order[m.Wave])!;
+            // The earliest wave that removes a member, or deletes the legacy group itself.
+            var firstWave = members.Select(m => m.Wave).Concat(legacyGroup is null ? [] : [legacyGroup.Wave]).MinBy(order)!;
             var accepted = acceptedLosses.GetValueOrDefault(group.Id);
-            switches.Add((order[first.Wave], new PlannedGroupSwitch
+            switches.Add((order(firstWave), new PlannedGroupSwitch
             {
                 GroupId = group.Id,
                 DisplayName = group.DisplayName,
                 OnPremisesSecurityIdentifier = group.OnPremisesSecurityIdentifier,
-                Wave = first.Wave,
+                Wave = firstWave,
                 MembersInPlan = members.Length,
                 Disposition = accepted is null ? Disposition.Remove : Disposition.Kept,
                 Decision = accepted is null ? null : new AppliedDecision(accepted.Name, accepted.Reason, accepted.DecidedBy, []),
@@ -83,7 +108,8 @@ internal static class GroupSwitchPlanner
         var informative = syncPlans.Values.Any(p => p.Strategy != PasswordSyncStrategy.SourceOfAuthority || p.Status != TargetSyncStatus.Unknown || p.SynchronisedGroups.Count > 0);
         return new GroupSwitchResult(
             switches.Count == 0 ? null : [.. switches.OrderBy(s => s.Order).ThenBy(s => s.Switch.GroupId, StringComparer.Ordinal).Select(s => s.Switch)],
-            informative ? syncPlans : new Dictionary<string, PersonSyncPlan>());
+            informative ? syncPlans : new Dictionary<string, PersonSyncPlan>(),
+            links);
     }
 
     /// <summary>Whether the target read's <c>onPremisesSyncEnabled</c> says the user is still written by the legacy platform.</summary>
@@ -106,4 +132,5 @@ internal static class GroupSwitchPlanner
 
 /// <param name="Switches">Null when no synchronised group has a member among the plan's people.</param>
 /// <param name="SyncPlans">By entity id; empty when none would say more than the default.</param>
-internal sealed record GroupSwitchResult(IReadOnlyList<PlannedGroupSwitch>? Switches, IReadOnlyDictionary<string, PersonSyncPlan> SyncPlans);
+/// <param name="LegacyGroupLinks">Legacy group entity id → the id of its still-synchronised cloud counterpart, whose switch its delete waits for.</param>
+internal sealed record GroupSwitchResult(IReadOnlyList<PlannedGroupSwitch>? Switches, IReadOnlyDictionary<string, PersonSyncPlan> SyncPlans, IReadOnlyDictionary<string, string> LegacyGroupLinks);
