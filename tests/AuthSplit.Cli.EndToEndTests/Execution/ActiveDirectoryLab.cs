@@ -23,6 +23,7 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
     private const string Token = "e2e-ad-exec-graph-token-41d9";
     private readonly Dictionary<string, string> _environment;
     private readonly string _backupKeyVariable;
+    private GraphEmulatorOptions _seed = null!;
 
     private ActiveDirectoryLab(SambaAdFixture fixture, string work, string tag, Dictionary<string, string> environment, string backupKeyVariable)
     {
@@ -83,7 +84,8 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
             ["onPremisesImmutableId"] = null,
             ["accountEnabled"] = true,
         }).ToList();
-        lab.Emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = users, ServicePrincipals = servicePrincipals ?? [] }, CancellationToken.None);
+        lab._seed = new GraphEmulatorOptions { AccessToken = Token, Users = users, ServicePrincipals = servicePrincipals ?? [] };
+        lab.Emulator = await GraphEmulator.StartAsync(lab._seed with { Users = [.. users.Select(u => u.DeepClone().AsObject())] }, CancellationToken.None);
         try
         {
             await fixture.Server.AddLdifTextAsync($"dn: {lab.Ou}\nobjectClass: organizationalUnit\n\n" + ldif(lab), CancellationToken.None);
@@ -188,6 +190,40 @@ internal sealed class ActiveDirectoryLab : IAsyncDisposable
             null,
             TimeSpan.FromMinutes(2),
             CancellationToken.None);
+    }
+
+    /// <summary>The objectSid of <paramref name="dn"/> in text form, as Samba's own Python bindings render it.</summary>
+    public async Task<string> SecurityIdentifierOfAsync(string dn)
+    {
+        const string Script = """
+            import sys
+            from samba.samdb import SamDB
+            from samba.auth import system_session
+            from samba.param import LoadParm
+            from samba.dcerpc import security
+            from samba.ndr import ndr_unpack
+            lp = LoadParm()
+            lp.load(sys.argv[1])
+            db = SamDB(url=sys.argv[2], session_info=system_session(), lp=lp)
+            found = db.search(base=sys.argv[3], scope=0, attrs=['objectSid'])
+            print(str(ndr_unpack(security.dom_sid, found[0]['objectSid'][0])))
+            """;
+        var dc = Path.Combine(Server.Directory, "dc");
+        var result = await ProcessRunner.RunCheckedAsync("/usr/bin/python3", ["-c", Script, Path.Combine(dc, "etc", "smb.conf"), Path.Combine(dc, "private", "sam.ldb"), dn], null, TimeSpan.FromMinutes(2), CancellationToken.None);
+        return result.Output.Trim();
+    }
+
+    /// <summary>
+    /// Starts the emulator again with the same users and service principals plus <paramref name="groups"/>, and points
+    /// the config at it: cloud groups that carry the SIDs the DC gave the lab's groups once they were added.
+    /// </summary>
+    public async Task SeedCloudGroupsAsync(IReadOnlyList<JsonObject> groups)
+    {
+        await Emulator.DisposeAsync();
+        Emulator = await GraphEmulator.StartAsync(_seed with { Users = [.. _seed.Users.Select(u => u.DeepClone().AsObject())], Groups = groups }, CancellationToken.None);
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(Config))!.AsObject();
+        config["Target"] = ExecutionLab.EmulatorTarget(Emulator.BaseUrl);
+        await File.WriteAllTextAsync(Config, config.ToJsonString());
     }
 
     public Task<CliResult> CliAsync(params string[] args) => CliProcess.RunAsync(Work, "077", _environment, args);
