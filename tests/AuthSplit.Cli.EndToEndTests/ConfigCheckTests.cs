@@ -6,6 +6,7 @@ namespace AuthSplit.Cli.EndToEndTests;
 
 /// <summary><c>authsplit config check</c>, run as its own process: validate only, and with <c>--connect</c> reach both systems.</summary>
 [Collection(SlapdFixture.Collection)]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ConfigCheckTests(SlapdFixture fixture)
 {
     private const string Token = "config-check-token-5e1f";
@@ -141,6 +142,122 @@ public sealed class ConfigCheckTests(SlapdFixture fixture)
 
         result.ExitCode.Should().Be(4, result.ToString());
         result.Error.Should().Contain("Source:BaseDn ou=nowhere,dc=example,dc=jp does not exist");
+    }
+
+    // A system whose every secret is named: a legacy account's bind password in a variable, a probe's in a
+    // file, the cutover's bearer token in a file, a probe header's value in a variable; and PasswordSync by
+    // commands. The caller says which of them are there.
+    private static void SystemsAndPasswordSync(JsonObject config, string work, bool complete)
+    {
+        var probeCredential = Path.Combine(work, "probe-credential");
+        var cutoverToken = Path.Combine(work, "cutover-token");
+        var stopSync = Path.Combine(work, "stop-sync");
+        var readBack = Path.Combine(work, "read-back");
+        File.WriteAllText(cutoverToken, "Bearer s3cr3t-cutover-token\n");
+        File.SetUnixFileMode(cutoverToken, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(readBack, "#!/bin/sh\n");
+        if (complete)
+        {
+            File.WriteAllText(probeCredential, "s3cr3t-probe-password\n");
+            File.SetUnixFileMode(probeCredential, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.WriteAllText(stopSync, "#!/bin/sh\n");
+            File.SetUnixFileMode(stopSync, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(readBack, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        else
+        {
+            File.SetUnixFileMode(readBack, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        config["Systems"] = new JsonArray(new JsonObject
+        {
+            ["Id"] = "crm",
+            ["Wave"] = "hq",
+            ["Target"] = new JsonObject { ["ServicePrincipalId"] = "6b1f6c2e-3f3a-4a55-9d4e-0c7f2f1c9a11" },
+            ["LegacyAccounts"] = new JsonArray(
+                new JsonObject { ["Dn"] = "uid=svc-crm,ou=services,dc=example,dc=jp", ["CredentialEnvVar"] = "AUTHSPLIT_CRM_BIND" },
+                new JsonObject { ["Dn"] = "uid=svc-crm-batch,ou=services,dc=example,dc=jp", ["CredentialEnvVar"] = "AUTHSPLIT_CRM_BATCH_BIND" }),
+            ["Cutover"] = new JsonObject
+            {
+                ["Http"] = new JsonObject
+                {
+                    ["Url"] = "https://crm.example.jp/idp",
+                    ["Headers"] = new JsonArray(new JsonObject { ["Name"] = "Authorization", ["ValueFile"] = cutoverToken }),
+                },
+            },
+            ["Probes"] = new JsonArray(
+                new JsonObject { ["Name"] = "new-bind", ["Kind"] = "LdapBind", ["Url"] = "ldaps://idp.example.jp", ["BindDn"] = "cn=crm,dc=example,dc=jp", ["CredentialFile"] = probeCredential },
+                new JsonObject
+                {
+                    ["Name"] = "sso-login",
+                    ["Kind"] = "Http",
+                    ["Http"] = new JsonObject
+                    {
+                        ["Method"] = "GET",
+                        ["Url"] = "https://crm.example.jp/health/sso",
+                        ["Headers"] = new JsonArray(new JsonObject { ["Name"] = "X-Api-Key", ["ValueEnvVar"] = "AUTHSPLIT_CRM_PROBE_KEY" }),
+                    },
+                }),
+        });
+        config["PasswordSync"] = new JsonObject
+        {
+            ["Strategy"] = "Command",
+            ["Command"] = new JsonArray(stopSync),
+            ["ReadBackCommand"] = new JsonArray(readBack, "--confirm"),
+        };
+    }
+
+    [Fact]
+    public async Task Connect_names_each_missing_system_secret_and_password_sync_program_by_its_key_path_without_a_value()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var config = await WriteConfigAsync(work, c => SystemsAndPasswordSync(c, work, complete: false));
+        var environment = new Dictionary<string, string> { ["AUTHSPLIT_SOURCE_PASSWORD"] = "not-used", ["AUTHSPLIT_CRM_BIND"] = "s3cr3t-bind-password" };
+
+        var connect = await OperatorProcess.RunAsync(["config", "check", "--config", config, "--connect"], environment);
+        var offline = await OperatorProcess.RunAsync(["config", "check", "--config", config], environment);
+
+        connect.ExitCode.Should().Be(2, connect.ToString());
+        var errors = connect.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        errors.Should().Contain("error: Systems:0:LegacyAccounts:1:CredentialEnvVar: AUTHSPLIT_CRM_BATCH_BIND is not set (or empty); export the password of uid=svc-crm-batch,ou=services,dc=example,dc=jp in it before running");
+        errors.Should().Contain($"error: Systems:0:Probes:0:CredentialFile: {Path.Combine(work, "probe-credential")} does not exist");
+        errors.Should().Contain("error: Systems:0:Probes:1:Http:Headers:0:ValueEnvVar: AUTHSPLIT_CRM_PROBE_KEY is not set (or empty); export the value of header X-Api-Key in it before running");
+        errors.Should().Contain($"error: PasswordSync:Command:0: {Path.Combine(work, "stop-sync")} does not exist");
+        errors.Should().Contain($"error: PasswordSync:ReadBackCommand:0: {Path.Combine(work, "read-back")} is not executable (mode 0600)");
+        errors.Should().HaveCount(5, "the account's variable that is set and the readable token file are fine: " + connect.Error);
+        connect.Output.Should().NotContain("reachable", "nothing is reached with a secret missing");
+        offline.ExitCode.Should().Be(0, offline.ToString());
+        offline.Error.Should().Contain("warning: Systems:0:LegacyAccounts:1:CredentialEnvVar: AUTHSPLIT_CRM_BATCH_BIND is not set").And.Contain("--connect treats it as an error");
+        foreach (var result in new[] { connect, offline })
+        {
+            (result.Output + result.Error).Should().NotContain("s3cr3t", "a secret is never printed");
+        }
+    }
+
+    [Fact]
+    public async Task Connect_passes_with_every_system_secret_and_password_sync_program_in_place()
+    {
+        await using var emulator = await StartEmulatorAsync();
+        var work = CliRunner.NewWorkDirectory();
+        var config = await WriteConfigAsync(work, c =>
+        {
+            PointAtSlapd(c);
+            PointAtEmulator(c, emulator.BaseUrl);
+            SystemsAndPasswordSync(c, work, complete: true);
+        });
+
+        var result = await OperatorProcess.RunAsync(["config", "check", "--config", config, "--connect"], new Dictionary<string, string>
+        {
+            ["AUTHSPLIT_SOURCE_PASSWORD"] = fixture.ReaderPassword,
+            ["AUTHSPLIT_GRAPH_TOKEN"] = Token,
+            ["AUTHSPLIT_CRM_BIND"] = "s3cr3t-bind-password",
+            ["AUTHSPLIT_CRM_BATCH_BIND"] = "s3cr3t-batch-password",
+            ["AUTHSPLIT_CRM_PROBE_KEY"] = "s3cr3t-probe-key",
+        });
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("source reachable").And.Contain("target reachable");
+        result.Error.Should().NotContain("Systems:").And.NotContain("PasswordSync:").And.NotContain("s3cr3t");
     }
 
     private static Task<GraphEmulator> StartEmulatorAsync() =>

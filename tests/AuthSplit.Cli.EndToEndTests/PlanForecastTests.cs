@@ -10,9 +10,10 @@ namespace AuthSplit.Cli.EndToEndTests;
 /// <summary>The deadline forecast of <c>plan</c> and <c>plan show</c>: the whole of each wave ahead, at the configured rates.</summary>
 public sealed class PlanForecastTests
 {
-    // The sample plan's hq wave removes 7 entities: 79 LDAP operations. At 0.0001 operations/s that is
-    // 790,000 s, about 9 days, against a deadline at the end of the day after tomorrow: it cannot make it.
-    // domestic (36 operations, about 4 days) has until 2099; overseas' deadline (2026-04-30) has passed.
+    // The sample plan's hq wave removes 7 entities: 66 LDAP operations (5 people at 10, a service account
+    // at 9, a group at 7). At 0.0001 operations/s that is 660,000 s, about 7 days, against a deadline at the
+    // end of the day after tomorrow: it cannot make it. domestic (3 people, 30 operations, about 3 days) has
+    // until 2099; overseas' deadline (2026-04-30) has passed.
     private const string SlowLdap = "0.0001";
 
     private static readonly string DayAfterTomorrow = DateTime.UtcNow.Date.AddDays(2).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -59,13 +60,13 @@ public sealed class PlanForecastTests
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.Output.Should().Contain("Forecast at Graph 3,000 writes per 150 s (Graph's documented limit, the default of Target:Limits: no Target is configured), LDAP 0.0001 operations/s (Execution:ForecastLdapOperationsPerSecond: no rate is measured before a run).");
-        Line(result.Output, "hq:").Should().Be("hq: needs ~9 days of execution; deadline in 2 days; CANNOT FINISH BEFORE THE DEADLINE (5 Graph writes, 20 Graph reads, 79 LDAP operations for 7 entities; 2 blocked not counted until decided)");
-        Line(result.Output, "domestic:").Should().StartWith("domestic: needs ~4 days of execution; deadline in ").And.NotContain("CANNOT");
+        Line(result.Output, "hq:").Should().Be("hq: needs ~7 days of execution; deadline in 2 days; CANNOT FINISH BEFORE THE DEADLINE (5 Graph writes, 20 Graph reads, 66 LDAP operations for 7 entities; 2 blocked not counted until decided)");
+        Line(result.Output, "domestic:").Should().StartWith("domestic: needs ~3 days of execution; deadline in ").And.NotContain("CANNOT");
         Line(result.Output, "overseas:").Should().Contain("deadline passed").And.Contain("; DEADLINE PASSED").And.NotContain("CANNOT FINISH");
 
         // The table says it too, in words that need no colour (this output is redirected).
-        Row(result.Output, "hq").Should().MatchRegex(@"│ +5 / 20 │ +79 │ +~9 days │ +2 days │ CANNOT FINISH BEFORE THE DEADLINE │$");
-        Row(result.Output, "domestic").Should().Contain("~4 days").And.NotContain("CANNOT").And.NotContain("PASSED");
+        Row(result.Output, "hq").Should().MatchRegex(@"│ +5 / 20 │ +66 │ +~7 days │ +2 days │ CANNOT FINISH BEFORE THE DEADLINE │$");
+        Row(result.Output, "domestic").Should().Contain("~3 days").And.NotContain("CANNOT").And.NotContain("PASSED");
         Row(result.Output, "overseas").Should().MatchRegex(@"│ +passed \d+ days ago │ DEADLINE PASSED +│$");
         result.Output.Should().NotContain("\u001b[", "redirected output carries no colour codes");
 
@@ -75,7 +76,7 @@ public sealed class PlanForecastTests
         var hq = log.Single(e => (string?)e["Wave"] == "hq");
         ((string?)hq["@l"]).Should().Be("Warning");
         ((string?)hq["Flag"]).Should().Be("CANNOT FINISH BEFORE THE DEADLINE");
-        ((long?)hq["LdapOperations"]).Should().Be(79);
+        ((long?)hq["LdapOperations"]).Should().Be(66);
         log.Single(e => (string?)e["Wave"] == "domestic")["@l"].Should().BeNull("a wave that fits is an information event (compact JSON omits the level)");
     }
 
@@ -107,11 +108,11 @@ public sealed class PlanForecastTests
         configured.ExitCode.Should().Be(0, configured.ToString());
         configured.Output.Should().Contain("LDAP 0.0001 operations/s (Execution:ForecastLdapOperationsPerSecond");
         Row(configured.Output, "hq").Should().MatchRegex(@"│ +2 days │ CANNOT FINISH BEFORE THE DEADLINE │$");
-        Line(configured.Output, "hq:").Should().Contain("needs ~9 days of execution; deadline in 2 days; CANNOT FINISH BEFORE THE DEADLINE");
+        Line(configured.Output, "hq:").Should().Contain("needs ~7 days of execution; deadline in 2 days; CANNOT FINISH BEFORE THE DEADLINE");
         configured.Output.Should().NotContain("domestic:", "only the hq wave was asked for");
         defaults.ExitCode.Should().Be(0, defaults.ToString());
         defaults.Output.Should().Contain("LDAP 200 operations/s (the default of Execution:ForecastLdapOperationsPerSecond); pass --config for your config's rates");
-        Line(defaults.Output, "hq:").Should().Be("hq: needs ~1 s of execution; deadline in 2 days (5 Graph writes, 20 Graph reads, 79 LDAP operations for 7 entities; 2 blocked not counted until decided)");
+        Line(defaults.Output, "hq:").Should().Be("hq: needs ~1 s of execution; deadline in 2 days (5 Graph writes, 20 Graph reads, 66 LDAP operations for 7 entities; 2 blocked not counted until decided)");
         Row(defaults.Output, "hq").Should().NotContain("CANNOT").And.NotContain("PASSED");
     }
 
@@ -170,7 +171,7 @@ public sealed class PlanForecastTests
 
         forecast.Rates.Should().Be("Graph 1 write per 3,600 s (Target:Limits), LDAP 120 operations/s (Execution:ForecastLdapOperationsPerSecond: no rate is measured before a run)");
         var overseas = forecast.For("overseas")!;
-        overseas.Execution.Should().Be(TimeSpan.FromHours(3), "3 source-of-authority switches at one an hour outlast 36 LDAP operations");
+        overseas.Execution.Should().Be(TimeSpan.FromHours(3), "3 source-of-authority switches at one an hour outlast 30 LDAP operations");
         overseas.Flag.Should().BeNull("overseas has until the end of 2026-04-30");
         forecast.For("hq")!.Flag.Should().Be("DEADLINE PASSED");
     }

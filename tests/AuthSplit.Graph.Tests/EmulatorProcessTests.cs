@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using AuthSplit.Core.Configuration;
-using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Users;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
 
@@ -29,24 +26,53 @@ public sealed class EmulatorProcessTests : IDisposable
         return info;
     }
 
+    /// <summary>
+    /// Starts the emulator, hands <paramref name="serve"/> its banner line (the URL is its last word) while
+    /// it runs, stops it with SIGTERM however that ends, and requires a clean exit within a minute; returns
+    /// what it printed after the lines <paramref name="serve"/> read.
+    /// </summary>
+    private static async Task<string> ServeAsync(ProcessStartInfo info, Func<Process, string, Task> serve)
+    {
+        using var process = Process.Start(info)!;
+        try
+        {
+            var banner = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
+            await serve(process, banner);
+        }
+        finally
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+
+        using var exited = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(exited.Token);
+        process.ExitCode.Should().Be(0);
+        return await process.StandardOutput.ReadToEndAsync();
+    }
+
+    /// <summary>Runs the emulator with arguments it refuses: its exit code and what it printed on stderr.</summary>
+    private static async Task<(int ExitCode, string Error)> RefusedAsync(params string[] arguments)
+    {
+        using var process = Process.Start(Emulator(arguments))!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, error);
+    }
+
+    private static string UrlOf(string banner) => banner[(banner.LastIndexOf(' ') + 1)..];
+
     [Fact]
     public async Task Seeded_from_snapshot_files_it_serves_the_connector_and_stops_cleanly_on_sigterm()
     {
         var users = new JsonArray([.. Enumerable.Range(0, 1500).Select(i => (JsonNode)new JsonObject { ["id"] = $"{i:D8}-cccc-4000-8000-000000000000", ["userPrincipalName"] = $"p{i}@example.jp", ["accountEnabled"] = true })]);
         await File.WriteAllTextAsync(Path.Combine(_work, "users-1.json"), new JsonObject { ["value"] = users }.ToJsonString());
-        using var process = Process.Start(Emulator("--users", _work, "--port", "0", "--documented-write-limit", "--password-sync", "off"))!;
-        try
+        var rest = await ServeAsync(Emulator("--users", _work, "--port", "0", "--documented-write-limit", "--password-sync", "off"), async (process, banner) =>
         {
-            var banner = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
             banner.Should().Contain("a stand-in, not Microsoft Graph");
-            var url = banner[(banner.LastIndexOf(' ') + 1)..];
             (await process.StandardOutput.ReadLineAsync()).Should().Contain("1500 users").And.Contain("WriteQuota = 3000");
 
-            using var connection = GraphConnection.Create(
-                new TargetOptions { BaseUrl = url, Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
-                new GraphResilienceOptions(),
-                NullLogger.Instance,
-                _ => Token);
+            using var connection = EmulatorConnection.Connect(UrlOf(banner), Token, new GraphResilienceOptions());
             var read = 0;
             await foreach (var user in new GraphTargetDirectory(connection, []).ReadUsersAsync(CancellationToken.None))
             {
@@ -55,38 +81,19 @@ public sealed class EmulatorProcessTests : IDisposable
 
             read.Should().Be(1500);
             (await new GraphTenant(connection).GetTenantSyncStateAsync(CancellationToken.None)).PasswordSyncEnabled.Should().BeFalse();
-        }
-        finally
-        {
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
-        }
+        });
 
-        using var exited = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(exited.Token);
-        process.ExitCode.Should().Be(0);
-        (await process.StandardOutput.ReadToEndAsync()).Should().Contain("stopped after");
+        rest.Should().Contain("stopped after");
     }
 
     [Fact]
     public async Task An_older_tenant_and_a_write_storm_are_chosen_on_the_command_line()
     {
-        using var process = Process.Start(Emulator("--port", "0", "--no-v1-sync-behavior", "--throttle-writes"))!;
-        try
+        await ServeAsync(Emulator("--port", "0", "--no-v1-sync-behavior", "--throttle-writes"), async (process, banner) =>
         {
-            var banner = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
             banner.Should().Contain("a stand-in, not Microsoft Graph");
             (await process.StandardOutput.ReadLineAsync()).Should().Contain("onPremisesSyncBehavior on v1.0: no (beta only)").And.Contain("ThrottleWrites = True");
-        }
-        finally
-        {
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
-        }
-
-        using var exited = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(exited.Token);
-        process.ExitCode.Should().Be(0);
+        });
     }
 
     [Fact]
@@ -105,15 +112,13 @@ public sealed class EmulatorProcessTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(_work, "sps.json"), principals.ToJsonString());
         var info = Emulator("--users", Path.Combine(_work, "users.json"), "--groups", Path.Combine(_work, "groups.json"), "--service-principals", Path.Combine(_work, "sps.json"), "--port", "0", "--admin-token-env", "ADMIN_TOKEN_FOR_TEST", "--refuse-group-sync-behavior", "g-refused");
         info.Environment["ADMIN_TOKEN_FOR_TEST"] = "admin-token-9a1f";
-        using var process = Process.Start(info)!;
-        try
+        await ServeAsync(info, async (process, banner) =>
         {
-            var banner = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
-            var url = banner[(banner.LastIndexOf(' ') + 1)..];
+            var url = UrlOf(banner);
             var seeded = await process.StandardOutput.ReadLineAsync();
             seeded.Should().Contain("2 groups").And.Contain("1 service principals").And.Contain("delegated-admin token: accepted").And.Contain("refusing the switch of groups g-refused").And.NotContain("admin-token-9a1f");
 
-            using var connection = GraphConnection.Create(new TargetOptions { BaseUrl = url, Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true }, new GraphResilienceOptions(), NullLogger.Instance, _ => Token);
+            using var connection = EmulatorConnection.Connect(url, Token, new GraphResilienceOptions());
             var inventory = await new GraphTargetDirectory(connection, []).ReadInventoryAsync(CancellationToken.None);
             inventory.Groups.Should().OnlyContain(g => g.MemberIds.SequenceEqual(new[] { "u1" }));
             inventory.ServicePrincipals.Single().AccountEnabled.Should().BeFalse();
@@ -126,26 +131,15 @@ public sealed class EmulatorProcessTests : IDisposable
             using var response = await http.SendAsync(request);
             response.StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
             (await new GraphTenant(connection).GetTenantSyncStateAsync(CancellationToken.None)).PasswordSyncEnabled.Should().BeFalse();
-        }
-        finally
-        {
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
-        }
-
-        using var exited = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(exited.Token);
-        process.ExitCode.Should().Be(0);
+        });
     }
 
     [Fact]
     public async Task An_admin_token_variable_that_is_unset_is_exit_2_naming_it()
     {
-        using var process = Process.Start(Emulator("--admin-token-env", "AUTHSPLIT_UNSET_ADMIN_TOKEN_VAR"))!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var (exitCode, error) = await RefusedAsync("--admin-token-env", "AUTHSPLIT_UNSET_ADMIN_TOKEN_VAR");
 
-        process.ExitCode.Should().Be(2);
+        exitCode.Should().Be(2);
         error.Should().Contain("AUTHSPLIT_UNSET_ADMIN_TOKEN_VAR");
     }
 
@@ -155,22 +149,18 @@ public sealed class EmulatorProcessTests : IDisposable
     [InlineData("--password-sync", "maybe", "on or off")]
     public async Task A_bad_argument_is_exit_2_with_the_usage(string flag, string value, string message)
     {
-        using var process = Process.Start(Emulator(flag, value))!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var (exitCode, error) = await RefusedAsync(flag, value);
 
-        process.ExitCode.Should().Be(2);
+        exitCode.Should().Be(2);
         error.Should().Contain(message).And.Contain("usage: authsplit-graph-emulator");
     }
 
     [Fact]
     public async Task A_missing_seed_directory_is_exit_2_naming_it()
     {
-        using var process = Process.Start(Emulator("--users", Path.Combine(_work, "no-such-dir")))!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var (exitCode, error) = await RefusedAsync("--users", Path.Combine(_work, "no-such-dir"));
 
-        process.ExitCode.Should().Be(2);
+        exitCode.Should().Be(2);
         error.Should().Contain("no-such-dir");
     }
 }

@@ -1,11 +1,9 @@
 using System.Text.Json.Nodes;
-using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
 using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Users;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
 
@@ -21,11 +19,7 @@ public sealed class GraphEndpointTests
         [.. Enumerable.Range(0, count).Select(i => new JsonObject { ["id"] = $"{i:D8}-eeee-4000-8000-000000000000", ["userPrincipalName"] = $"u{i}@example.jp", ["accountEnabled"] = true })];
 
     private static GraphConnection Connect(GraphEmulator emulator) =>
-        GraphConnection.Create(
-            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
-            new GraphResilienceOptions { MaxRetries = 1, BaseDelay = TimeSpan.FromMilliseconds(1) },
-            NullLogger.Instance,
-            _ => Token);
+        EmulatorConnection.Connect(emulator, Token, new GraphResilienceOptions { MaxRetries = 1, BaseDelay = TimeSpan.FromMilliseconds(1) });
 
     private static async Task ReadUsersAsync(GraphConnection connection)
     {

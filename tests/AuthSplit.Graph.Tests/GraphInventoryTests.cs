@@ -1,13 +1,10 @@
 using System.Text.Json.Nodes;
-using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Snapshots;
 using AuthSplit.Graph.Users;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
 
@@ -19,8 +16,6 @@ namespace AuthSplit.Graph.Tests;
 public sealed class GraphInventoryTests : IDisposable
 {
     private const string Token = "emulator-token-inv-51d2";
-
-    private static readonly GraphResilienceOptions FastRetries = new() { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromSeconds(2), MaxRetries = 10, BreakerMinimumThroughput = 10_000, WritesPerWindow = 100_000, WriteWindow = TimeSpan.FromSeconds(1), ReadBackDelay = TimeSpan.FromMilliseconds(10) };
 
     private readonly string _work = Directory.CreateTempSubdirectory("authsplit-inventory-").FullName;
 
@@ -78,12 +73,7 @@ public sealed class GraphInventoryTests : IDisposable
         NextLinkRoot = nextLinkRoot,
     };
 
-    private static GraphConnection Connect(GraphEmulator emulator) =>
-        GraphConnection.Create(
-            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
-            FastRetries,
-            NullLogger.Instance,
-            _ => Token);
+    private static GraphConnection Connect(GraphEmulator emulator) => EmulatorConnection.Connect(emulator, Token);
 
     private static int Synchronised => Enumerable.Range(0, GroupCount).Count(i => i % 3 == 0);
 

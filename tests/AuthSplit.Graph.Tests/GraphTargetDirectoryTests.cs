@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Graph.Auth;
@@ -38,8 +37,7 @@ public sealed class GraphTargetDirectoryTests
 
     private static async Task<List<TargetUser>> ReadAllAsync(GraphEmulator emulator, string token = Token, GraphResilienceOptions? resilience = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
-        var options = new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
-        using var connection = GraphConnection.Create(options, resilience ?? FastRetries, logger ?? NullLogger.Instance, name => name == TokenVariable ? token : null);
+        using var connection = GraphConnection.Create(EmulatorConnection.StaticToken(emulator.BaseUrl.ToString(), TokenVariable), resilience ?? FastRetries, logger ?? NullLogger.Instance, name => name == TokenVariable ? token : null);
         var users = new List<TargetUser>();
         await foreach (var user in new GraphTargetDirectory(connection, []).ReadUsersAsync(CancellationToken.None))
         {
@@ -72,8 +70,7 @@ public sealed class GraphTargetDirectoryTests
         var seeded = Users(2100);
         seeded[5]["displayName"] = "山田 \"太郎\" \\ <tab>\t";
         await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = seeded }, CancellationToken.None);
-        var options = new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
-        using var connection = GraphConnection.Create(options, FastRetries, NullLogger.Instance, _ => Token);
+        using var connection = GraphConnection.Create(EmulatorConnection.StaticToken(emulator.BaseUrl.ToString(), TokenVariable), FastRetries, NullLogger.Instance, _ => Token);
         var directory = new GraphTargetDirectory(connection, ["displayName"]);
         var folder = Path.Combine(Path.GetTempPath(), "authsplit-graph-tests", Guid.NewGuid().ToString("N"), "target");
         var live = new List<TargetUser>();
@@ -107,8 +104,7 @@ public sealed class GraphTargetDirectoryTests
     {
         var seeded = Users(1500);
         await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = seeded }, CancellationToken.None);
-        var options = new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
-        using var connection = GraphConnection.Create(options, FastRetries, NullLogger.Instance, _ => Token);
+        using var connection = GraphConnection.Create(EmulatorConnection.StaticToken(emulator.BaseUrl.ToString(), TokenVariable), FastRetries, NullLogger.Instance, _ => Token);
         var folder = Path.Combine(Path.GetTempPath(), "authsplit-graph-tests", Guid.NewGuid().ToString("N"), "target");
         var directory = default(GraphTargetDirectory);
         using (var writer = new GraphUserSnapshotWriter(folder))
@@ -193,7 +189,7 @@ public sealed class GraphTargetDirectoryTests
     [Fact]
     public async Task A_missing_token_variable_is_bad_input_naming_the_variable()
     {
-        var options = new TargetOptions { BaseUrl = "http://127.0.0.1:9/", Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+        var options = EmulatorConnection.StaticToken("http://127.0.0.1:9/", TokenVariable);
 
         var act = () => GraphConnection.Create(options, FastRetries, NullLogger.Instance, _ => null);
 
@@ -203,7 +199,7 @@ public sealed class GraphTargetDirectoryTests
     [Fact]
     public void Plain_http_to_a_remote_host_is_refused()
     {
-        var options = new TargetOptions { BaseUrl = "http://graph.example.com/", Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+        var options = EmulatorConnection.StaticToken("http://graph.example.com/", TokenVariable);
 
         var act = () => GraphConnection.Create(options, FastRetries, NullLogger.Instance, _ => Token);
 
@@ -213,7 +209,7 @@ public sealed class GraphTargetDirectoryTests
     [Fact]
     public async Task An_unreachable_graph_is_named()
     {
-        var options = new TargetOptions { BaseUrl = "http://127.0.0.1:9/", Auth = "StaticToken", TokenEnvVar = TokenVariable, AllowInsecureLoopback = true };
+        var options = EmulatorConnection.StaticToken("http://127.0.0.1:9/", TokenVariable);
         using var connection = GraphConnection.Create(options, FastRetries with { MaxRetries = 1 }, NullLogger.Instance, _ => Token);
 
         var act = async () =>

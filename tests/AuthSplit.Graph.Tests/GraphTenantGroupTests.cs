@@ -2,13 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
 using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Users;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
 
@@ -22,8 +19,6 @@ public sealed class GraphTenantGroupTests
     private const string Token = "emulator-token-grp-8e31";
     private const string AdminToken = "emulator-admin-token-4b07";
     private const string TenantId = "11111111-2222-3333-4444-555555555555";
-
-    private static readonly GraphResilienceOptions FastRetries = new() { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromSeconds(2), MaxRetries = 10, BreakerMinimumThroughput = 10_000, WritesPerWindow = 100_000, WriteWindow = TimeSpan.FromSeconds(1), ReadBackDelay = TimeSpan.FromMilliseconds(10) };
 
     private static string GroupId(int i) => $"{i:D8}-3333-4000-8000-000000000000";
 
@@ -46,12 +41,7 @@ public sealed class GraphTenantGroupTests
         Faults = faults ?? GraphFaults.None,
     };
 
-    private static GraphConnection Connect(GraphEmulator emulator) =>
-        GraphConnection.Create(
-            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
-            FastRetries,
-            NullLogger.Instance,
-            _ => Token);
+    private static GraphConnection Connect(GraphEmulator emulator) => EmulatorConnection.Connect(emulator, Token);
 
     [Fact]
     public async Task Groups_are_switched_to_cloud_managed_in_batches_and_read_back()

@@ -6,7 +6,6 @@ using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
 using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Users;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
 
@@ -16,7 +15,7 @@ public sealed class GraphTenantTests
     private const string Token = "emulator-token-77ab10";
 
     // Writes unpaced (but for the pacing test): these tests are about batching and retries.
-    private static readonly GraphResilienceOptions FastRetries = new() { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromSeconds(2), MaxRetries = 10, BreakerMinimumThroughput = 10_000, WritesPerWindow = 100_000, WriteWindow = TimeSpan.FromSeconds(1), ReadBackDelay = TimeSpan.FromMilliseconds(10) };
+    private static readonly GraphResilienceOptions FastRetries = EmulatorConnection.FastRetries;
 
     private static List<JsonObject> Users(int count) =>
     [
@@ -33,12 +32,7 @@ public sealed class GraphTenantTests
 
     private static string UserId(int i) => $"{i:D8}-aaaa-4000-8000-000000000000";
 
-    private static GraphConnection Connect(GraphEmulator emulator, GraphResilienceOptions? resilience = null) =>
-        GraphConnection.Create(
-            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
-            resilience ?? FastRetries,
-            NullLogger.Instance,
-            _ => Token);
+    private static GraphConnection Connect(GraphEmulator emulator, GraphResilienceOptions? resilience = null) => EmulatorConnection.Connect(emulator, Token, resilience);
 
     private static void EachWrittenOnce(GraphEmulator emulator, IEnumerable<string> ids, string version, string pathSuffix)
     {
@@ -265,7 +259,7 @@ public sealed class GraphTenantTests
         var limits = GraphResilienceOptions.From(new GraphLimitsOptions { ReadBackAttempts = 4, ReadBackDelaySeconds = 2 });
         var log = new CollectingLogger();
         using var connection = GraphConnection.Create(
-            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
+            EmulatorConnection.StaticToken(emulator.BaseUrl.ToString()),
             limits with { BreakerMinimumThroughput = 10_000 },
             log,
             _ => Token,
@@ -390,11 +384,7 @@ public sealed class GraphTenantTests
     public async Task A_token_without_rights_is_a_clear_error_for_the_whole_batch()
     {
         await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = Users(2) }, CancellationToken.None);
-        using var connection = GraphConnection.Create(
-            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
-            FastRetries,
-            NullLogger.Instance,
-            _ => "stale-token-0c1d");
+        using var connection = EmulatorConnection.Connect(emulator, "stale-token-0c1d");
 
         var act = () => new GraphTenant(connection).SetSourceOfAuthorityAsync([UserId(0)], cloudManaged: true, CancellationToken.None);
 

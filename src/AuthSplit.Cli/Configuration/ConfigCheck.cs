@@ -9,7 +9,8 @@ namespace AuthSplit.Cli.Configuration;
 /// Runs <c>authsplit config check</c>. Validation is the planner's own (<see cref="ConfigLoader"/>): every
 /// fault on its own line with its key path, exit 2. A config with <c>Source:Url</c> is checked as for a
 /// live read. Secrets are resolved as a plan would resolve them: without <c>--connect</c> a missing one is
-/// a warning (the config may be checked where the secrets are not), with it a fault. <c>--connect</c> then
+/// a warning (the config may be checked where the secrets are not), with it a fault; so are the systems'
+/// secrets and the password-sync programs a wave needs (<see cref="HookInputsCheck"/>). <c>--connect</c> then
 /// binds to the directory and reads <c>Source:BaseDn</c>, and reads one Graph user; a system that fails is
 /// named and the exit code is 4.
 /// </summary>
@@ -36,9 +37,11 @@ public sealed class ConfigCheck(CliConsole console, ILogger log)
             Collect(() => adapters.ResolveTargetCredentials(options.Target), secretFaults);
         }
 
-        if (connect && secretFaults.Count > 0)
+        // What the systems' hooks and the password-sync command need is used by a wave, not by a plan.
+        var hookFaults = HookInputsCheck.Check(options).ToList();
+        if (connect && secretFaults.Count + hookFaults.Count > 0)
         {
-            foreach (var fault in secretFaults)
+            foreach (var fault in secretFaults.Concat(hookFaults))
             {
                 await console.Error.WriteLineAsync($"error: {fault}");
             }
@@ -49,6 +52,11 @@ public sealed class ConfigCheck(CliConsole console, ILogger log)
         foreach (var fault in secretFaults)
         {
             await console.Error.WriteLineAsync($"warning: {fault} (a live plan would stop here; --connect treats it as an error)");
+        }
+
+        foreach (var fault in hookFaults)
+        {
+            await console.Error.WriteLineAsync($"warning: {fault} (a wave would stop here; --connect treats it as an error)");
         }
 
         await WriteSummaryAsync(path, options, liveSource);

@@ -8,7 +8,7 @@ public static class ConfigCheckCommand
     public static Command Create(CliConsole console)
     {
         var config = new Option<string>("--config", "-c") { Description = "The AuthSplit config file (appsettings-shaped JSON).", Required = true };
-        var connect = new Option<bool>("--connect") { Description = "Also bind to the directory (reading Source:BaseDn) and read one page of Graph users (Target), as a plan would." };
+        var connect = new Option<bool>("--connect") { Description = "Also bind to the directory (reading Source:BaseDn) and read one page of Graph users (Target), as a plan would; a missing secret (the systems' credentials and header values included) or PasswordSync program is then an error, not a warning." };
         var logDir = new Option<string?>("--log-dir") { Description = "Directory for the structured log files (default: $AUTHSPLIT_LOG_DIR or ~/.local/state/authsplit/logs)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
 

@@ -133,8 +133,10 @@ public static class GeneratedOrganization
 
     /// <summary>
     /// Writes the target tenant's users as Graph pages of <paramref name="pageSize"/>: every employee
-    /// (not the partner's people) with employeeId = employeeNumber, plus <paramref name="cloudOnly"/> users
-    /// that exist only in the cloud.
+    /// (not the partner's people) with employeeId = employeeNumber, synchronised from the legacy directory
+    /// (<c>onPremisesSyncEnabled</c> true, as Graph shows a user a sync engine provisioned), plus
+    /// <paramref name="cloudOnly"/> users that exist only in the cloud (<c>onPremisesSyncEnabled</c> null, as
+    /// Graph shows a user created in the tenant).
     /// </summary>
     public static async Task WriteTargetSnapshotAsync(string directory, int people, int pageSize, int cloudOnly, CancellationToken cancellationToken)
     {
@@ -142,8 +144,8 @@ public static class GeneratedOrganization
         var users = People(people)
             .Select((p, index) => (Person: p, Index: index))
             .Where(p => p.Person.Unit != "partner")
-            .Select(p => new TargetRecord(Uuid("target", p.Index), p.Person.Uid + "@example.jp", p.Person.Uid + "@example.jp", p.Person.EmployeeNumber))
-            .Concat(Enumerable.Range(0, cloudOnly).Select(i => new TargetRecord(Uuid("cloud", i), $"cloud{i}@example.jp", $"cloud{i}@example.jp", null)))
+            .Select(p => new TargetRecord(Uuid("target", p.Index), p.Person.Uid + "@example.jp", p.Person.Uid + "@example.jp", p.Person.EmployeeNumber, Synchronised: true))
+            .Concat(Enumerable.Range(0, cloudOnly).Select(i => new TargetRecord(Uuid("cloud", i), $"cloud{i}@example.jp", $"cloud{i}@example.jp", null, Synchronised: false)))
             .ToArray();
         var pages = (users.Length + pageSize - 1) / pageSize;
         for (var page = 0; page < pages; page++)
@@ -152,7 +154,7 @@ public static class GeneratedOrganization
             await using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
             await using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
             json.WriteStartObject();
-            json.WriteString("@odata.context", "https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName,mail,employeeId,onPremisesImmutableId,accountEnabled)");
+            json.WriteString("@odata.context", "https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName,mail,employeeId,onPremisesImmutableId,accountEnabled,onPremisesSyncEnabled)");
             json.WriteStartArray("value");
             foreach (var user in users.Skip(page * pageSize).Take(pageSize))
             {
@@ -171,6 +173,14 @@ public static class GeneratedOrganization
 
                 json.WriteNull("onPremisesImmutableId");
                 json.WriteBoolean("accountEnabled", true);
+                if (user.Synchronised)
+                {
+                    json.WriteBoolean("onPremisesSyncEnabled", true);
+                }
+                else
+                {
+                    json.WriteNull("onPremisesSyncEnabled");
+                }
                 json.WriteEndObject();
             }
 
@@ -185,7 +195,7 @@ public static class GeneratedOrganization
         }
     }
 
-    private sealed record TargetRecord(string Id, string UserPrincipalName, string Mail, string? EmployeeId);
+    private sealed record TargetRecord(string Id, string UserPrincipalName, string Mail, string? EmployeeId, bool Synchronised);
 
     private static string GroupDn(string unit, int group) => $"cn=group-{unit}-{group:D5},ou={unit},{Suffix}";
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Execution.Groups;
+using AuthSplit.Core.Execution.Systems;
 using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Core.Execution.Forecast;
@@ -42,13 +44,22 @@ public sealed record WaveForecast
     /// <summary>Entities with steps still ahead.</summary>
     public required int Entities { get; init; }
 
+    /// <summary>The wave's systems with steps still ahead (cut over before its entities).</summary>
+    public int Systems { get; init; }
+
+    /// <summary>The wave's synchronised groups with their switch still ahead.</summary>
+    public int GroupSwitches { get; init; }
+
     public required long GraphWrites { get; init; }
 
     public required long GraphReads { get; init; }
 
     public required long LdapOperations { get; init; }
 
-    /// <summary>Execution time at the given rates: the slower of the Graph write pacing and the LDAP rate (entities run concurrently, so the two overlap).</summary>
+    /// <summary>The systems' cutover hooks and probes, at their timeouts: an allowance (their run time is unknown before they run), included in <see cref="Execution"/>.</summary>
+    public TimeSpan HookAllowance { get; init; }
+
+    /// <summary>Execution time at the given rates: the slower of the Graph write pacing and the LDAP rate (entities run concurrently, so the two overlap), plus <see cref="HookAllowance"/>.</summary>
     public required TimeSpan Execution { get; init; }
 
     /// <summary>Hold days still ahead before the last delete can run (zero without a hold).</summary>
@@ -69,16 +80,34 @@ public sealed record WaveForecast
     /// <summary>What must catch the eye, in plain words that survive redirected output without colour; null when the wave fits.</summary>
     public string? Flag => DeadlinePassed ? "DEADLINE PASSED" : FitsDeadline ? null : "CANNOT FINISH BEFORE THE DEADLINE";
 
-    /// <summary>"12 Graph writes, 48 Graph reads, 144 LDAP operations for 12 entities".</summary>
-    public string DescribeWork() =>
-        $"{Count(GraphWrites, "Graph write")}, {Count(GraphReads, "Graph read")}, {Count(LdapOperations, "LDAP operation")} for {(Entities == 1 ? "1 entity" : string.Create(CultureInfo.InvariantCulture, $"{Entities:N0} entities"))}";
+    /// <summary>"12 Graph writes, 48 Graph reads, 120 LDAP operations for 12 entities", with the systems and group switches when the wave has any ahead.</summary>
+    public string DescribeWork()
+    {
+        var what = new List<string> { Entities == 1 ? "1 entity" : string.Create(CultureInfo.InvariantCulture, $"{Entities:N0} entities") };
+        if (Systems > 0)
+        {
+            what.Add(Count(Systems, "system"));
+        }
 
-    private static string Count(long count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count:N0} {noun}{(count == 1 ? "" : "s")}");
+        if (GroupSwitches > 0)
+        {
+            what.Add(Count(GroupSwitches, "group switch", "es"));
+        }
 
-    /// <summary>"needs ~2 h 10 min of execution; deadline in 41 days", plus the hold and a warning when it cannot fit.</summary>
+        var of = what.Count == 1 ? what[0] : string.Join(", ", what.Take(what.Count - 1)) + " and " + what[^1];
+        return $"{Count(GraphWrites, "Graph write")}, {Count(GraphReads, "Graph read")}, {Count(LdapOperations, "LDAP operation")} for {of}";
+    }
+
+    private static string Count(long count, string noun, string plural = "s") => string.Create(CultureInfo.InvariantCulture, $"{count:N0} {noun}{(count == 1 ? "" : plural)}");
+
+    /// <summary>"needs ~2 h 10 min of execution; deadline in 41 days", plus the hooks' allowance, the hold and a warning when it cannot fit.</summary>
     public string Describe()
     {
         var text = $"needs ~{DeadlineForecast.Format(Execution)} of execution";
+        if (HookAllowance > TimeSpan.Zero)
+        {
+            text += $" (including an allowance of {DeadlineForecast.Format(HookAllowance)} for the systems' cutover hooks and probes, at their timeouts)";
+        }
         if (Hold > TimeSpan.Zero)
         {
             text += $" and a hold of {Hold.TotalDays:0} day(s)";
@@ -95,27 +124,141 @@ public sealed record WaveForecast
 
 /// <summary>
 /// The deadline forecast: a pure function of the plan, what the journal shows done, the rates and now.
-/// Each step's cost is counted as the executor spends it (see <see cref="Cost"/>); a step the journal
-/// shows done costs nothing, an entity in a final state costs nothing.
+/// Each run of an entity is counted as the executor spends it (see <see cref="EntityCost"/>), the wave's
+/// systems (<see cref="SystemCost"/>) and synchronised group switches (<see cref="GroupSwitchCost"/>) on top;
+/// a step the journal shows done costs nothing, an entity in a final state costs nothing.
 /// </summary>
 public static class DeadlineForecast
 {
-    /// <summary>Graph writes, Graph reads and LDAP operations of one step, as the executor performs it.</summary>
-    public static (int GraphWrites, int GraphReads, int Ldap) Cost(StepAction step, bool quarantine) => step switch
+    /// <summary>
+    /// Graph writes, Graph reads and LDAP operations (searches and writes, as the server counts them) of an
+    /// entity's steps ahead, as the executor runs them: the opening check reads the entry at the start of
+    /// every run, and within one run a legacy step uses the entry as the previous legacy step left it (its
+    /// read or its read-back) instead of reading it again; the target steps make the next legacy step read
+    /// afresh. The delete uses the backup's group listing when the backup was made in the same run at the
+    /// same DN (not after a quarantine move). A person without quarantine or a waiting hold: 10 (8 searches,
+    /// 2 writes). Edits of the groups listing the entry come on top (the plan does not know them).
+    /// </summary>
+    /// <param name="ahead">The steps still ahead, in order.</param>
+    /// <param name="quarantine">Removal:QuarantineDn is set.</param>
+    /// <param name="dialect">How many searches a group listing is (OpenLDAP: member and uniqueMember; AD: member), and whether the delete lists groups at all (AD removes link values itself).</param>
+    /// <param name="holdWaits">A hold ahead still has to be waited out: the entity's next run starts afresh after it.</param>
+    public static (int GraphWrites, int GraphReads, int Ldap) EntityCost(IReadOnlyList<StepAction> ahead, bool quarantine, DirectoryDialect dialect, bool holdWaits)
     {
-        StepAction.VerifyTargetAccount => (0, 1, 1),               // the user; the opening read of the entry
-        StepAction.StopPasswordSync => (1, 2, 0),                  // read, write, the connector's read-back
-        StepAction.VerifyCloudManaged => (0, 1, 0),
-        StepAction.BackupLegacyEntry => (0, 0, 2),                 // the entry, the groups listing it
-        StepAction.DisableLegacyAccount => (0, 0, 3),              // read, modify, read back
-        StepAction.QuarantineLegacyEntry => (0, 0, 3),             // read, move, read back
-        StepAction.Hold => (0, 0, 0),
-        StepAction.DeleteLegacyEntry => (0, 0, quarantine ? 6 : 4), // read(s), groups, delete, read back (group edits come on top)
-        StepAction.VerifyLegacyAbsent => (0, 0, quarantine ? 3 : 2),
-        _ => (0, 0, 0),
-    };
+        ArgumentNullException.ThrowIfNull(ahead);
+        var listing = GroupListingSearches(dialect);
+        int writes = 0, reads = 0, ldap = 0;
+        var kept = false;        // the entry as the previous step of this run read it
+        var groupsKnown = false; // the backup of this run listed the groups at the entry's DN
+        for (var i = 0; i < ahead.Count; i++)
+        {
+            var step = ahead[i];
+            if (i == 0 || (step == StepAction.Hold && holdWaits))
+            {
+                ldap++; // a run's opening check reads the entry
+                kept = true;
+                groupsKnown = false;
+            }
 
-    /// <param name="journal">The journal's entities of this plan's wave (empty before the first run).</param>
+            if (step is StepAction.VerifyTargetAccount or StepAction.StopPasswordSync or StepAction.VerifyCloudManaged)
+            {
+                kept = false;
+            }
+
+            var read = kept ? 0 : 1;
+            switch (step)
+            {
+                case StepAction.VerifyTargetAccount: // the user
+                    reads += 1;
+                    break;
+                case StepAction.StopPasswordSync: // read, write, the connector's read-back
+                    writes += 1;
+                    reads += 2;
+                    break;
+                case StepAction.VerifyCloudManaged:
+                    reads += 1;
+                    break;
+                case StepAction.BackupLegacyEntry: // the entry, the groups listing it
+                    ldap += read + listing;
+                    kept = true;
+                    groupsKnown = true;
+                    break;
+                case StepAction.DisableLegacyAccount: // modify, read back
+                case StepAction.QuarantineLegacyEntry: // move, read back (the move forgets the groups found at the old DN)
+                    ldap += read + 2;
+                    kept = true;
+                    groupsKnown &= step == StepAction.DisableLegacyAccount;
+                    break;
+                case StepAction.DeleteLegacyEntry: // the groups at the entry's DN (and at the planned DN after a move), delete, read back
+                    var listings = dialect == DirectoryDialect.OpenLdap ? (quarantine ? 2 : groupsKnown ? 0 : 1) * listing : 0;
+                    ldap += read + listings + 2;
+                    kept = false;
+                    break;
+                case StepAction.VerifyLegacyAbsent: // by identity, at the planned DN (and at the quarantine DN)
+                    ldap += quarantine ? 3 : 2;
+                    break;
+            }
+        }
+
+        return (writes, reads, ldap);
+    }
+
+    /// <summary>
+    /// Graph reads and LDAP operations of a system's steps ahead, and the allowance for its hooks: the
+    /// cutover's and each probe's timeout (a hook's run time is unknown before it runs; the timeout bounds
+    /// it). Per legacy account: the quiet check's read, the backup's read and group listing, the disable's
+    /// read, modify and read-back, and the refusal probe's bind (or read).
+    /// </summary>
+    public static (int GraphReads, int Ldap, TimeSpan Hooks) SystemCost(PlannedSystem system, IReadOnlyList<StepAction> ahead, DirectoryDialect dialect)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(ahead);
+        var accounts = system.LegacyAccounts.Count;
+        int reads = 0, ldap = 0, hookSeconds = 0;
+        int Probes(ProbeExpectation expect) => system.Probes.Where(p => p.Expect == expect).Sum(p => p.TimeoutSeconds);
+        foreach (var step in ahead)
+        {
+            switch (step)
+            {
+                case StepAction.VerifyTargetApp:
+                    reads += 1;
+                    break;
+                case StepAction.Cutover:
+                    hookSeconds += system.Cutover?.TimeoutSeconds ?? 0;
+                    break;
+                case StepAction.ProbeTarget:
+                    hookSeconds += Probes(ProbeExpectation.Success);
+                    break;
+                case StepAction.VerifyLegacyQuiet:
+                    ldap += accounts;
+                    break;
+                case StepAction.BackupLegacyEntry:
+                    ldap += accounts * (1 + GroupListingSearches(dialect));
+                    break;
+                case StepAction.DisableLegacyAccount:
+                    ldap += accounts * 3;
+                    break;
+                case StepAction.ProbeLegacyRefused:
+                    ldap += accounts;
+                    hookSeconds += Probes(ProbeExpectation.Failure);
+                    break;
+            }
+        }
+
+        return (reads, ldap, TimeSpan.FromSeconds(hookSeconds));
+    }
+
+    /// <summary>Graph writes and reads of a group switch's steps ahead: the switch reads, writes and reads back; the verify reads.</summary>
+    public static (int GraphWrites, int GraphReads) GroupSwitchCost(IReadOnlyList<StepAction> ahead)
+    {
+        ArgumentNullException.ThrowIfNull(ahead);
+        return (ahead.Count(s => s == StepAction.SwitchGroupSourceOfAuthority), (2 * ahead.Count(s => s == StepAction.SwitchGroupSourceOfAuthority)) + ahead.Count(s => s == StepAction.VerifyGroupCloudManaged));
+    }
+
+    // On OpenLDAP a group listing is two searches (member, uniqueMember), on AD one (member).
+    private static int GroupListingSearches(DirectoryDialect dialect) => dialect == DirectoryDialect.ActiveDirectory ? 1 : 2;
+
+    /// <param name="journal">The journal's entities of this plan's wave (empty before the first run), its systems and group switches included.</param>
     public static WaveForecast Compute(PlanDocument plan, string wave, IEnumerable<EntityProgress> journal, ForecastRates rates, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -123,46 +266,81 @@ public static class DeadlineForecast
         var settings = plan.Settings.Waves.First(w => w.Name == wave);
         var progress = journal.ToDictionary(p => p.EntityId, StringComparer.Ordinal);
         var quarantine = plan.Settings.Removal.QuarantineDn is not null;
+        var dialect = Enum.TryParse<DirectoryDialect>(plan.Settings.Dialect, ignoreCase: true, out var parsed) ? parsed : DirectoryDialect.OpenLdap;
         long writes = 0, reads = 0, ldap = 0;
         var entities = 0;
         var holdAhead = TimeSpan.Zero;
         foreach (var entity in plan.Entities.Where(e => e.Wave == wave && e.Disposition == Disposition.Remove))
         {
             progress.TryGetValue(entity.Id, out var state);
-            var ahead = StepsAhead(entity, state);
+            var ahead = StepsAhead(entity.Steps, state);
             if (ahead.Count == 0)
             {
                 continue;
             }
 
             entities++;
-            foreach (var step in ahead)
-            {
-                var (w, r, l) = Cost(step, quarantine);
-                writes += w;
-                reads += r;
-                ldap += l;
-            }
-
-            if (ahead.Contains(StepAction.Hold))
-            {
-                var hold = state?.HoldUntil is { } until ? until - now : TimeSpan.FromDays(plan.Settings.Removal.HoldDays);
-                holdAhead = hold > holdAhead ? hold : holdAhead;
-            }
+            var hold = ahead.Contains(StepAction.Hold)
+                ? state?.HoldUntil is { } until ? until - now : TimeSpan.FromDays(plan.Settings.Removal.HoldDays)
+                : TimeSpan.Zero;
+            var (w, r, l) = EntityCost(ahead, quarantine, dialect, holdWaits: hold > TimeSpan.Zero);
+            writes += w;
+            reads += r;
+            ldap += l;
+            holdAhead = hold > holdAhead ? hold : holdAhead;
         }
 
+        var systems = 0;
+        var hooks = TimeSpan.Zero;
+        foreach (var system in (plan.Systems ?? []).Where(s => s.Wave == wave && s.Disposition == Disposition.Remove))
+        {
+            progress.TryGetValue(SystemRun.JournalId(system.Id), out var state);
+            var ahead = StepsAhead(system.Steps, state);
+            if (ahead.Count == 0)
+            {
+                continue;
+            }
+
+            systems++;
+            var (r, l, h) = SystemCost(system, ahead, dialect);
+            reads += r;
+            ldap += l;
+            hooks += h;
+        }
+
+        var groupSwitches = 0;
+        foreach (var group in (plan.GroupSwitches ?? []).Where(g => g.Wave == wave && g.Disposition == Disposition.Remove))
+        {
+            progress.TryGetValue(GroupSwitchRun.JournalId(group.GroupId), out var state);
+            var ahead = StepsAhead(group.Steps, state);
+            if (ahead.Count == 0)
+            {
+                continue;
+            }
+
+            groupSwitches++;
+            var (w, r) = GroupSwitchCost(ahead);
+            writes += w;
+            reads += r;
+        }
+
+        // The systems are cut over one at a time before the wave's entities (their hooks are not meant to
+        // run at once): their allowance comes on top of the entities' time, not beside it.
         var graphSeconds = rates.GraphWritesPerWindow > 0 ? writes * rates.GraphWriteWindow.TotalSeconds / rates.GraphWritesPerWindow : double.PositiveInfinity;
         var ldapSeconds = rates.LdapOperationsPerSecond > 0 ? ldap / rates.LdapOperationsPerSecond : double.PositiveInfinity;
-        var execution = TimeSpan.FromSeconds(Math.Ceiling(Math.Min(Math.Max(graphSeconds, ldapSeconds), TimeSpan.MaxValue.TotalSeconds / 2)));
+        var execution = TimeSpan.FromSeconds(Math.Ceiling(Math.Min(Math.Max(graphSeconds, ldapSeconds) + hooks.TotalSeconds, TimeSpan.MaxValue.TotalSeconds / 2)));
         var deadline = DeadlineOf(settings.Deadline);
         var left = deadline - now;
         return new WaveForecast
         {
             Wave = wave,
             Entities = entities,
+            Systems = systems,
+            GroupSwitches = groupSwitches,
             GraphWrites = writes,
             GraphReads = reads,
             LdapOperations = ldap,
+            HookAllowance = hooks,
             Execution = execution,
             Hold = holdAhead,
             Deadline = deadline,
@@ -211,9 +389,9 @@ public static class DeadlineForecast
             ? new DateTimeOffset(date.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
             : DateTimeOffset.TryParse(deadline, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment) ? moment : null;
 
-    private static List<StepAction> StepsAhead(PlannedEntity entity, EntityProgress? progress)
+    private static List<StepAction> StepsAhead(IReadOnlyList<PlannedStep> planned, EntityProgress? progress)
     {
-        var steps = entity.Steps.Select(s => s.Action).ToList();
+        var steps = planned.Select(s => s.Action).ToList();
         if (progress is null || progress.State == EntityState.Pending || progress.LastStep is null)
         {
             return steps;

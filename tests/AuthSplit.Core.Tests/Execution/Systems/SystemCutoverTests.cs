@@ -16,7 +16,7 @@ public sealed class SystemCutoverTests
     private const string ProbeUrl = "https://crm.example.com/health/sso";
     private const string CrmPrincipal = "8a5e0000-0000-4000-8000-000000000001";
 
-    private static ExecutionScenario Scenario(bool withCredential = true, Disposition disposition = Disposition.Remove, Action<Dictionary<string, string[]>>? account = null)
+    internal static ExecutionScenario Scenario(bool withCredential = true, Disposition disposition = Disposition.Remove, Action<Dictionary<string, string[]>>? account = null)
     {
         var scenario = new ExecutionScenario().Person("akira");
         var attributes = new Dictionary<string, string[]>
