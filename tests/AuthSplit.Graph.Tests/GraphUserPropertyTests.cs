@@ -1,11 +1,7 @@
 using System.Text.Json.Nodes;
-using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Model;
-using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Emulator;
-using AuthSplit.Graph.Resilience;
 using AuthSplit.Graph.Users;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthSplit.Graph.Tests;
 
@@ -24,11 +20,7 @@ public sealed class GraphUserPropertyTests
             ["onPremisesSyncEnabled"] = i % 3 == 0 ? null : i % 3 == 1,
         }).ToList();
         await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = users }, CancellationToken.None);
-        using var connection = GraphConnection.Create(
-            new TargetOptions { BaseUrl = emulator.BaseUrl.ToString(), Auth = "StaticToken", TokenEnvVar = "T", AllowInsecureLoopback = true },
-            new GraphResilienceOptions { BaseDelay = TimeSpan.FromMilliseconds(5), MaxRetries = 3 },
-            NullLogger.Instance,
-            _ => Token);
+        using var connection = EmulatorConnection.Connect(emulator, Token);
         var tenant = new GraphTenant(connection);
         var ids = Enumerable.Range(0, 25).Select(Id).Append("99999999-aaaa-4000-8000-000000000000").ToList();
 
