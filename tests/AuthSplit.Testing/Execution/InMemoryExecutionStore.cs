@@ -262,6 +262,17 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         return _ledger[^1];
     });
 
+    public Task<LedgerRecord> RecordRollbackAsync(RollbackRecord rollback, EntityProgress? entity, CancellationToken cancellationToken) => Commit(() =>
+    {
+        if (entity is not null)
+        {
+            _entities[(entity.PlanId, entity.EntityId)] = entity;
+        }
+
+        Append(LedgerKind.Rollback, rollback.PlanId, rollback.Wave, rollback.EntityId, null, null, rollback.Actor.Operator, rollback.Actor.Node, $"{rollback.Action}: {rollback.Data}");
+        return _ledger[^1];
+    });
+
     public async IAsyncEnumerable<LedgerRecord> ReadLedgerAsync(string? wave, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var records = await Read<List<LedgerRecord>>(() => [.. _ledger.Where(r => wave is null || r.Wave == wave || r.Kind == LedgerKind.Approval)]);
