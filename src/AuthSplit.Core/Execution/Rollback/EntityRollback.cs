@@ -515,7 +515,7 @@ public sealed class EntityRollback(IExecutionStore store, ILegacyDirectoryWriter
         var reason = ReasonCodes.Format(ReasonCodes.RolledBack, $"{what}; rolled back by {request.Operator} at {Format(time.GetUtcNow())}. No run of plan {context.PlanId} takes it again: removing it again needs a new plan and a new approval");
         var updated = context.Progress! with { State = EntityState.Refused, Reason = reason, UpdatedAt = time.GetUtcNow() };
         await RecordAsync(context, "completed", new JsonObject { ["summary"] = what }, updated, CancellationToken.None);
-        return new RollbackResult(RollbackOutcome.RolledBack, ReasonCodes.RolledBack, $"{context.EntityId} is rolled back ({what}); recorded in the ledger of wave {context.Wave}");
+        return new RollbackResult(RollbackOutcome.RolledBack, ReasonCodes.RolledBack, $"{what}; recorded in the ledger of wave {context.Wave}, and no run of plan {context.PlanId} takes it again");
     }
 
     private async Task<RollbackResult> FailAsync(Context context, string action, string code, string message, JsonNode? before)

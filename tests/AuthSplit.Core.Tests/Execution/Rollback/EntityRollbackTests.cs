@@ -90,6 +90,19 @@ public sealed class EntityRollbackTests
     }
 
     [Fact]
+    public async Task A_rolled_back_person_keeps_the_password_sync_gate_shut_for_its_wave()
+    {
+        var scenario = await HeldAsync();
+        (await RunAsync(scenario, Request(Akira, TimeSpan.FromMinutes(5)), [])).Outcome.Should().Be(RollbackOutcome.RolledBack);
+        scenario.Clock.Advance(TimeSpan.FromDays(3));
+        (await scenario.RunAsync()).Kind.Should().Be(WaveResultKind.Completed);
+
+        var unfinished = await new Core.Execution.Gates.PasswordSyncGate(scenario.Store, scenario.Tenant, _time, "node-1").UnfinishedWavesAsync(["hq"], CancellationToken.None);
+
+        unfinished.Should().ContainSingle().Which.Should().Contain("wave hq has 1 rolled-back entity").And.Contain("still need its password sync");
+    }
+
+    [Fact]
     public async Task A_quarantined_person_is_moved_back_to_its_DN_and_an_unusable_password_is_replaced_by_the_backups()
     {
         var scenario = await HeldAsync(s =>
