@@ -34,7 +34,7 @@ public sealed class EmulatorProcessTests : IDisposable
     {
         var users = new JsonArray([.. Enumerable.Range(0, 1500).Select(i => (JsonNode)new JsonObject { ["id"] = $"{i:D8}-cccc-4000-8000-000000000000", ["userPrincipalName"] = $"p{i}@example.jp", ["accountEnabled"] = true })]);
         await File.WriteAllTextAsync(Path.Combine(_work, "users-1.json"), new JsonObject { ["value"] = users }.ToJsonString());
-        using var process = Process.Start(Emulator("--users", _work, "--port", "0", "--documented-write-limit", "--password-sync", "off"))!;
+        using var process = Process.Start(Emulator("--users", _work, "--port", "0", "--documented-write-limit", "--password-sync", "off", "--block-hard-match-takeover", "on"))!;
         try
         {
             var banner = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
@@ -54,7 +54,9 @@ public sealed class EmulatorProcessTests : IDisposable
             }
 
             read.Should().Be(1500);
-            (await new GraphTenant(connection).GetTenantSyncStateAsync(CancellationToken.None)).PasswordSyncEnabled.Should().BeFalse();
+            var sync = await new GraphTenant(connection).GetTenantSyncStateAsync(CancellationToken.None);
+            sync.PasswordSyncEnabled.Should().BeFalse();
+            sync.BlockCloudObjectTakeoverThroughHardMatchEnabled.Should().BeTrue();
         }
         finally
         {
@@ -153,6 +155,7 @@ public sealed class EmulatorProcessTests : IDisposable
     [InlineData("--throttle-every", "often", "whole number")]
     [InlineData("--unknown-fault", "1", "unknown argument")]
     [InlineData("--password-sync", "maybe", "on or off")]
+    [InlineData("--block-hard-match-takeover", "yes", "on or off")]
     public async Task A_bad_argument_is_exit_2_with_the_usage(string flag, string value, string message)
     {
         using var process = Process.Start(Emulator(flag, value))!;
