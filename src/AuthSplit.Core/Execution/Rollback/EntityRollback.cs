@@ -229,14 +229,15 @@ public sealed class EntityRollback(IExecutionStore store, ILegacyDirectoryWriter
         var progress = await store.GetEntityAsync(planId, id, cancellationToken);
         if (progress is null)
         {
-            return context with { Refusal = Refused("unknown-entity", $"the journal of plan {planId} holds no entity {id}: its wave never took it, so there is nothing to roll back") };
+            return context with { Refusal = Refused("unknown-entity", $"the journal of plan {planId} holds no entity {id}: its wave never took it, so there is nothing to roll back (a system's legacy account is rolled back with its system: --entity system:ID)") };
         }
 
-        var run = await store.GetWaveAsync(planId, wave, cancellationToken);
-        if (run?.Status == WaveStatus.Running)
+        // Any run of the wave, this plan's or a newer one's: each would take the entity under its own plan.
+        var run = (await store.GetRunningWavesAsync(cancellationToken)).FirstOrDefault(r => r.Wave == wave);
+        if (run is not null)
         {
             context = context with { Progress = progress };
-            return context with { Refusal = await RefuseAsync(context, "wave-running", $"wave {wave} (plan {planId}) is running, started by {run.StartedBy.Operator} on {run.StartedBy.Node} at {Format(run.StartedAt)}: a rollback never races the executor. Pause it (authsplit pause --wave {wave}) and wait for it to stop; a run killed mid-wave reads running until it is resumed (authsplit run) or recovered") };
+            return context with { Refusal = await RefuseAsync(context, "wave-running", $"wave {wave} (plan {run.PlanId}) is running, started by {run.StartedBy.Operator} on {run.StartedBy.Node} at {Format(run.StartedAt)}: a rollback never races the executor. Pause it (authsplit pause --wave {wave}) and wait for it to stop; a run killed mid-wave reads running until it is resumed (authsplit run) or recovered") };
         }
 
         var bytes = await store.GetPlanAsync(planId, cancellationToken);

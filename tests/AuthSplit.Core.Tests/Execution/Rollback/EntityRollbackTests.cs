@@ -282,6 +282,35 @@ public sealed class EntityRollbackTests
         scenario.Directory.Get(Account)!.GetString("pwdAccountLockedTime").Should().BeNull("nor disable its account again");
     }
 
+    [Theory]
+    [InlineData("514", "512", "512")] // the wave's ACCOUNTDISABLE taken back: the backup's value
+    [InlineData("66050", "512", "66048")] // DONT_EXPIRE_PASSWORD set by someone since: kept, only the bit goes
+    [InlineData("514", "514", null)] // disabled before the wave: stays disabled
+    [InlineData("512", "512", null)] // already enabled: nothing to write
+    public void On_Active_Directory_only_the_ACCOUNTDISABLE_bit_the_wave_set_is_taken_back(string live, string backup, string? expected)
+    {
+        static DirectoryEntry Account(string uac) => DirectoryEntry.FromStrings("CN=Mari,OU=HQ,DC=example,DC=jp", new Dictionary<string, string[]> { ["userAccountControl"] = [uac] });
+
+        var changes = LegacyReEnable.ChangesFor(Account(live), Account(backup), DirectoryDialect.ActiveDirectory, out var problem);
+
+        problem.Should().BeNull();
+        changes.Select(c => (c.Kind, c.Attribute, System.Text.Encoding.UTF8.GetString(c.Values[0]))).Should().Equal(
+            expected is null ? [] : [(AttributeChangeKind.Replace, "userAccountControl", expected)]);
+        LegacyReEnable.IsReEnabled(Account(expected ?? live), Account(backup), DirectoryDialect.ActiveDirectory).Should().BeTrue();
+    }
+
+    [Fact]
+    public void An_unusable_password_without_one_in_the_backup_cannot_be_re_enabled_and_says_why()
+    {
+        var live = DirectoryEntry.FromStrings(ExecutionScenario.DnOf("akira"), new Dictionary<string, string[]> { ["userPassword"] = ["{CRYPT}!authsplit-disabled-00"] });
+        var backup = DirectoryEntry.FromStrings(ExecutionScenario.DnOf("akira"), new Dictionary<string, string[]> { ["uid"] = ["akira"] });
+
+        var changes = LegacyReEnable.ChangesFor(live, backup, DirectoryDialect.OpenLdap, out var problem);
+
+        changes.Should().BeEmpty();
+        problem.Should().Contain("no userPassword").And.Contain("set a new one");
+    }
+
     private sealed class Lines(List<string> lines) : IProgress<string>
     {
         public void Report(string value) => lines.Add(value);
