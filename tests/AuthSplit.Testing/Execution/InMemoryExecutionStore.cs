@@ -262,16 +262,28 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         return _ledger[^1];
     });
 
-    public Task<LedgerRecord> RecordRollbackAsync(RollbackRecord rollback, EntityProgress? entity, CancellationToken cancellationToken) => Commit(() =>
+    /// <summary>Called after each rollback record is durable, with the record (a test races a wave run here).</summary>
+    public Func<RollbackRecord, Task>? AfterRollbackRecorded { get; set; }
+
+    public async Task<LedgerRecord> RecordRollbackAsync(RollbackRecord rollback, EntityProgress? entity, CancellationToken cancellationToken)
     {
-        if (entity is not null)
+        var record = await Commit(() =>
         {
-            _entities[(entity.PlanId, entity.EntityId)] = entity;
+            if (entity is not null)
+            {
+                _entities[(entity.PlanId, entity.EntityId)] = entity;
+            }
+
+            Append(LedgerKind.Rollback, rollback.PlanId, rollback.Wave, rollback.EntityId, null, null, rollback.Actor.Operator, rollback.Actor.Node, $"{rollback.Action}: {rollback.Data}");
+            return _ledger[^1];
+        });
+        if (AfterRollbackRecorded is { } after)
+        {
+            await after(rollback);
         }
 
-        Append(LedgerKind.Rollback, rollback.PlanId, rollback.Wave, rollback.EntityId, null, null, rollback.Actor.Operator, rollback.Actor.Node, $"{rollback.Action}: {rollback.Data}");
-        return _ledger[^1];
-    });
+        return record;
+    }
 
     public async IAsyncEnumerable<LedgerRecord> ReadLedgerAsync(string? wave, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -107,12 +107,17 @@ public sealed class EntityRollback(IExecutionStore store, ILegacyDirectoryWriter
         }
 
         await BeginAsync(context, request, report, cancellationToken);
+        if (await StartedMeanwhileAsync(context, cancellationToken) is { } raced)
+        {
+            return raced;
+        }
+
         if (deleted)
         {
             report.Report($"The entry was deleted by the wave and is back at {live.Dn} (authsplit restore); rolling back the rest.");
         }
 
-        var enabled = await ReEnableAsync(context, request, backup, live, report, cancellationToken);
+        var enabled = await ReEnableAsync(context, backup, live, report, cancellationToken);
         if (enabled is not null)
         {
             return enabled;
@@ -120,7 +125,7 @@ public sealed class EntityRollback(IExecutionStore store, ILegacyDirectoryWriter
 
         if (quarantined is not null && DistinguishedName.Parse(live.Dn).Equals(DistinguishedName.Parse(quarantined)))
         {
-            var moved = await MoveBackAsync(context, request, backup, live, report, cancellationToken);
+            var moved = await MoveBackAsync(context, backup, live, report, cancellationToken);
             if (moved is not null)
             {
                 return moved;
@@ -209,9 +214,14 @@ public sealed class EntityRollback(IExecutionStore store, ILegacyDirectoryWriter
         }
 
         await BeginAsync(context, request, report, cancellationToken);
+        if (await StartedMeanwhileAsync(context, cancellationToken) is { } raced)
+        {
+            return raced;
+        }
+
         foreach (var (backup, live) in present)
         {
-            var failed = await ReEnableAsync(context, request, backup, live, report, cancellationToken);
+            var failed = await ReEnableAsync(context, backup, live, report, cancellationToken);
             if (failed is not null)
             {
                 return failed;
@@ -305,7 +315,14 @@ public sealed class EntityRollback(IExecutionStore store, ILegacyDirectoryWriter
             : $"Rolling back {context.EntityId} (plan {context.PlanId}, wave {context.Wave}, was {WireName.Of(progress.State)}); the journal now says rolled back, so no run of this plan takes it again.");
     }
 
-    private async Task<RollbackResult?> ReEnableAsync(Context context, RollbackRequest request, EntryBackup backup, DirectoryEntry live, IProgress<string> report, CancellationToken cancellationToken)
+    // A run that started between the check and the begun record read the entity's state before it said
+    // rolled back, and may still take it: nothing is written while it runs.
+    private async Task<RollbackResult?> StartedMeanwhileAsync(Context context, CancellationToken cancellationToken) =>
+        (await store.GetRunningWavesAsync(cancellationToken)).FirstOrDefault(r => r.Wave == context.Wave) is { } run
+            ? await FailAsync(context, "begun", "wave-running", $"a run of wave {context.Wave} (plan {run.PlanId}) started by {run.StartedBy.Operator} at {Format(run.StartedAt)} while the rollback began; nothing was written. Let it stop (authsplit pause --wave {context.Wave}), check the entity with authsplit status, and run the rollback again", null)
+            : null;
+
+    private async Task<RollbackResult?> ReEnableAsync(Context context, EntryBackup backup, DirectoryEntry live, IProgress<string> report, CancellationToken cancellationToken)
     {
         var before = LegacyReEnable.StateOf(live, dialect);
         var changes = LegacyReEnable.ChangesFor(live, backup.Entry, dialect, out var problem);
@@ -345,7 +362,7 @@ public sealed class EntityRollback(IExecutionStore store, ILegacyDirectoryWriter
         return null;
     }
 
-    private async Task<RollbackResult?> MoveBackAsync(Context context, RollbackRequest request, EntryBackup backup, DirectoryEntry live, IProgress<string> report, CancellationToken cancellationToken)
+    private async Task<RollbackResult?> MoveBackAsync(Context context, EntryBackup backup, DirectoryEntry live, IProgress<string> report, CancellationToken cancellationToken)
     {
         var home = DistinguishedName.Parse(backup.Entry.Dn);
         var before = new JsonObject { ["dn"] = live.Dn };

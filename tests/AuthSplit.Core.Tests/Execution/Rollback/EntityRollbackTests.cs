@@ -234,6 +234,28 @@ public sealed class EntityRollbackTests
     }
 
     [Fact]
+    public async Task A_run_that_starts_while_the_rollback_begins_stops_it_before_any_write()
+    {
+        var scenario = await HeldAsync();
+        var run = (await scenario.Store.GetWaveAsync(scenario.Plan.PlanId!, "hq", CancellationToken.None))!;
+        scenario.Store.AfterRollbackRecorded = async record =>
+        {
+            if (record.Action == "begun")
+            {
+                await scenario.Store.SaveWaveAsync(run with { Status = WaveStatus.Running }, CancellationToken.None);
+            }
+        };
+        var writes = scenario.Directory.Writes.Count;
+
+        var result = await RunAsync(scenario, Request(Akira, TimeSpan.Zero), []);
+
+        result.Outcome.Should().Be(RollbackOutcome.Failed);
+        result.Code.Should().Be("wave-running");
+        scenario.Directory.Writes.Should().HaveCount(writes, "nothing is written while a run may take the entity");
+        scenario.Tenant.IsCloudManaged(ExecutionScenario.TargetIdOf("akira")).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task A_system_has_its_disabled_legacy_account_re_enabled_from_its_backup_and_stays_rolled_back()
     {
         const string Services = "ou=services," + ExecutionScenario.Base;
