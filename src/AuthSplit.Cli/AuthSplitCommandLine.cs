@@ -21,6 +21,7 @@ public static class AuthSplitCommandLine
             ScheduleCommand.Schedule(console),
             ScheduleCommand.Serve(console),
             RestoreCommand.Create(console),
+            RollbackCommand.Create(console),
             StatusCommand.Create(console),
             PauseCommands.Pause(console),
             PauseCommands.Resume(console),

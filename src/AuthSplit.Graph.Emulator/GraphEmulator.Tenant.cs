@@ -6,8 +6,9 @@ namespace AuthSplit.Graph.Emulator;
 /// <summary>
 /// Single applications and service principals (<c>GET /servicePrincipals/{id}</c>), and the tenant's
 /// <c>directory/onPremisesSynchronization</c>: readable with either token, writable (its
-/// <c>features.passwordSyncEnabled</c>) only with the delegated-admin token, as Graph allows only a
-/// delegated Global Administrator to turn password hash sync off; an app-only call is answered 403.
+/// <c>features.passwordSyncEnabled</c> and <c>features.blockCloudObjectTakeoverThroughHardMatchEnabled</c>)
+/// only with the delegated-admin token, as Graph allows only a delegated Global Administrator to write
+/// them; an app-only call is answered 403.
 /// </summary>
 public sealed partial class GraphEmulator
 {
@@ -33,7 +34,12 @@ public sealed partial class GraphEmulator
             return new JsonObject
             {
                 ["id"] = _options.TenantId,
-                ["features"] = new JsonObject { ["passwordSyncEnabled"] = _passwordSyncEnabled, ["directoryExtensionsEnabled"] = false },
+                ["features"] = new JsonObject
+                {
+                    ["passwordSyncEnabled"] = _passwordSyncEnabled,
+                    ["directoryExtensionsEnabled"] = false,
+                    ["blockCloudObjectTakeoverThroughHardMatchEnabled"] = _blockHardMatchTakeover,
+                },
             };
         }
     }
@@ -68,18 +74,68 @@ public sealed partial class GraphEmulator
             return NotFound(id, clientRequestId);
         }
 
-        if (body?["features"] is not JsonObject features || features["passwordSyncEnabled"] is not JsonValue value || !value.TryGetValue<bool>(out var enabled))
+        var features = body?["features"] as JsonObject;
+        bool? passwordSync = null, blockTakeover = null;
+        foreach (var (name, node) in features?.ToList() ?? [])
         {
-            return Error(HttpStatusCode.BadRequest, "Request_BadRequest", "features.passwordSyncEnabled (a boolean) is required.", clientRequestId);
+            if (node is not JsonValue value || !value.TryGetValue<bool>(out var flag))
+            {
+                return Error(HttpStatusCode.BadRequest, "Request_BadRequest", $"features.{name} must be a boolean.", clientRequestId);
+            }
+
+            switch (name)
+            {
+                case "passwordSyncEnabled":
+                    passwordSync = flag;
+                    break;
+                case "blockCloudObjectTakeoverThroughHardMatchEnabled":
+                    blockTakeover = flag;
+                    break;
+            }
+        }
+
+        if (passwordSync is null && blockTakeover is null)
+        {
+            return Error(HttpStatusCode.BadRequest, "Request_BadRequest", "features.passwordSyncEnabled or features.blockCloudObjectTakeoverThroughHardMatchEnabled (a boolean) is required.", clientRequestId);
         }
 
         lock (_lock)
         {
-            _passwordSyncEnabled = enabled;
-            Record("PATCH", path, body, clientRequestId);
+            _passwordSyncEnabled = passwordSync ?? _passwordSyncEnabled;
+            if (blockTakeover is { } block)
+            {
+                _blockHardMatchTakeover = block;
+                if (!block)
+                {
+                    // The next sync cycle (here at once) takes back the users that were waiting for it.
+                    foreach (var waiting in _awaitingTakeover)
+                    {
+                        if (_users.TryGetValue(waiting, out var user) && !_cloudManaged.GetValueOrDefault(waiting))
+                        {
+                            FollowSourceOfAuthority(user, waiting, was: true, cloudManaged: false, _userSyncedBeforeSwitch);
+                        }
+                    }
+
+                    _awaitingTakeover.Clear();
+                }
+            }
+
+            Record("PATCH", path, body!, clientRequestId);
         }
 
         return new EmulatorResponse(HttpStatusCode.NoContent, null);
+    }
+
+    /// <summary>The tenant's <c>blockCloudObjectTakeoverThroughHardMatchEnabled</c> as <c>directory/onPremisesSynchronization</c> reads now.</summary>
+    public bool BlockCloudObjectTakeoverThroughHardMatchEnabled
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _blockHardMatchTakeover;
+            }
+        }
     }
 
     /// <summary>The tenant's password hash sync as <c>directory/onPremisesSynchronization</c> reads now.</summary>

@@ -100,7 +100,17 @@ public sealed partial class GraphEmulator
             KeepStale(id);
             var was = _cloudManaged.GetValueOrDefault(id);
             _cloudManaged[id] = cloudManaged;
-            FollowSourceOfAuthority(user, id, was, cloudManaged, _userSyncedBeforeSwitch);
+            if (!cloudManaged && was && _blockHardMatchTakeover && _userSyncedBeforeSwitch.Contains(id))
+            {
+                // Moved back while the tenant blocks hard-match takeover: the sync engine may not take the
+                // cloud object back, so it stays unsynchronised until the block is lifted.
+                _awaitingTakeover.Add(id);
+            }
+            else
+            {
+                _awaitingTakeover.Remove(id);
+                FollowSourceOfAuthority(user, id, was, cloudManaged, _userSyncedBeforeSwitch);
+            }
             Record("PATCH", path, body, clientRequestId);
         }
 

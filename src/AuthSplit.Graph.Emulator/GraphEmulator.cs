@@ -48,6 +48,10 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     private readonly HashSet<string> _groupSyncedBeforeSwitch = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _userSyncedBeforeSwitch = new(StringComparer.OrdinalIgnoreCase);
     private bool _passwordSyncEnabled;
+    private bool _blockHardMatchTakeover;
+    // Users switched back to on-premises authority while the tenant blocked hard-match takeover: the sync
+    // engine may not take them back, so they stay unsynchronised until the block is lifted.
+    private readonly HashSet<string> _awaitingTakeover = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<EmulatorWrite> _writes = new();
     private readonly ConcurrentQueue<EmulatorRequest> _received = new();
     private readonly Queue<DateTimeOffset> _recentWrites = new();
@@ -62,6 +66,7 @@ public sealed partial class GraphEmulator : IAsyncDisposable
         _options = options;
         Faults = options.Faults;
         _passwordSyncEnabled = options.PasswordSyncEnabled;
+        _blockHardMatchTakeover = options.BlockCloudObjectTakeoverThroughHardMatchEnabled;
         foreach (var seeded in options.Users)
         {
             var id = seeded["id"]?.GetValue<string>() ?? throw new ArgumentException("every seeded user needs an id", nameof(options));

@@ -31,6 +31,13 @@ public sealed record GraphEmulatorOptions
     /// <summary>The tenant's password hash synchronisation, as <c>directory/onPremisesSynchronization</c> reports it.</summary>
     public bool PasswordSyncEnabled { get; init; } = true;
 
+    /// <summary>
+    /// The tenant's <c>features.blockCloudObjectTakeoverThroughHardMatchEnabled</c>: while true, a user moved back
+    /// to on-premises authority is not synchronised again (it keeps reading <c>onPremisesSyncEnabled</c> null)
+    /// until the flag is switched off, as the sync engine may not take it back by hard match.
+    /// </summary>
+    public bool BlockCloudObjectTakeoverThroughHardMatchEnabled { get; init; }
+
     public GraphFaults Faults { get; init; } = GraphFaults.None;
 
     /// <summary>

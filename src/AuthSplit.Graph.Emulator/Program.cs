@@ -7,7 +7,7 @@ using AuthSplit.Graph.Emulator;
 // AUTHSPLIT_EMULATOR_TOKEN, so it never shows in a process list.
 const string Usage = """
     usage: authsplit-graph-emulator [--users DIR|FILE] [--groups DIR|FILE] [--applications DIR|FILE]
-                                    [--service-principals DIR|FILE] [--port N] [--tenant-id GUID] [--password-sync on|off]
+                                    [--service-principals DIR|FILE] [--port N] [--tenant-id GUID] [--password-sync on|off] [--block-hard-match-takeover on|off]
                                     [--throttle-every N] [--throttle-without-retry-after-every N] [--retry-after-seconds N]
                                     [--unavailable-every N] [--gateway-timeout-every N] [--drop-connection-every N]
                                     [--lose-write-every N] [--read-lag-ms N] [--latency-ms N] [--write-quota N] [--write-window-seconds N] [--documented-write-limit]
@@ -106,6 +106,8 @@ internal sealed record EmulatorCommandLine
 
     public bool PasswordSync { get; init; } = true;
 
+    public bool BlockHardMatchTakeover { get; init; }
+
     public GraphFaults Faults { get; init; } = GraphFaults.None;
 
     public bool SyncBehaviorOnV1 { get; init; } = true;
@@ -143,6 +145,9 @@ internal sealed record EmulatorCommandLine
                     break;
                 case "--password-sync":
                     result = result with { PasswordSync = Value() switch { "on" => true, "off" => false, var v => throw new FormatException($"--password-sync is on or off, not \"{v}\"") } };
+                    break;
+                case "--block-hard-match-takeover":
+                    result = result with { BlockHardMatchTakeover = Value() switch { "on" => true, "off" => false, var v => throw new FormatException($"--block-hard-match-takeover is on or off, not \"{v}\"") } };
                     break;
                 case "--throttle-every":
                     faults = faults with { ThrottleEvery = Number() };
@@ -217,6 +222,7 @@ internal sealed record EmulatorCommandLine
             Applications = Seed("--applications"),
             ServicePrincipals = Seed("--service-principals"),
             PasswordSyncEnabled = PasswordSync,
+            BlockCloudObjectTakeoverThroughHardMatchEnabled = BlockHardMatchTakeover,
             Faults = Faults,
             SyncBehaviorOnV1 = SyncBehaviorOnV1,
         };

@@ -48,6 +48,44 @@ public sealed partial class AdoExecutionStore
             cancellationToken);
     }
 
+    public Task<LedgerRecord> RecordRollbackAsync(RollbackRecord rollback, EntityProgress? entity, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rollback);
+        if (entity is not null && (entity.PlanId != rollback.PlanId || entity.EntityId != rollback.EntityId))
+        {
+            throw new ArgumentException($"the rollback is of {rollback.PlanId}/{rollback.EntityId} but the progress of {entity.PlanId}/{entity.EntityId}", nameof(entity));
+        }
+
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var record = await AppendLedgerAsync(connection, transaction, new LedgerDraft(LedgerKind.Rollback, rollback.PlanId, rollback.Actor.Operator, rollback.Actor.Node)
+            {
+                Wave = rollback.Wave,
+                EntityId = rollback.EntityId,
+                Data = Json(writer =>
+                {
+                    writer.WriteString("action", rollback.Action);
+                    writer.WriteString("at", Sql.Time(rollback.At));
+                    WriteJsonOrString(writer, "detail", rollback.Data);
+                    if (entity is not null)
+                    {
+                        writer.WriteString("state", Sql.Wire(entity.State));
+                    }
+                }),
+            }, cancellationToken).ConfigureAwait(false);
+            if (entity is not null)
+            {
+                await using var upsert = Sql.Command(connection, transaction, _dialect.UpsertEntity,
+                    ("@plan_id", null), ("@entity_id", null), ("@wave", null), ("@dn", null), ("@kind", null), ("@state", null),
+                    ("@last_step", null), ("@attempts", 0), ("@reason", null), ("@hold_until", null), ("@updated_at", null));
+                SetEntity(upsert, entity);
+                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return record;
+        }, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<Approval>> GetApprovalsAsync(string planId, CancellationToken cancellationToken) =>
         await ReadListAsync(_dialect.SelectApprovals, ReadApproval, cancellationToken, ("@plan_id", planId)).ConfigureAwait(false);
 

@@ -67,7 +67,7 @@ public sealed class EmulatorProcessTests : IDisposable
     {
         var users = new JsonArray([.. Enumerable.Range(0, 1500).Select(i => (JsonNode)new JsonObject { ["id"] = $"{i:D8}-cccc-4000-8000-000000000000", ["userPrincipalName"] = $"p{i}@example.jp", ["accountEnabled"] = true })]);
         await File.WriteAllTextAsync(Path.Combine(_work, "users-1.json"), new JsonObject { ["value"] = users }.ToJsonString());
-        var rest = await ServeAsync(Emulator("--users", _work, "--port", "0", "--documented-write-limit", "--password-sync", "off"), async (process, banner) =>
+        var rest = await ServeAsync(Emulator("--users", _work, "--port", "0", "--documented-write-limit", "--password-sync", "off", "--block-hard-match-takeover", "on"), async (process, banner) =>
         {
             banner.Should().Contain("a stand-in, not Microsoft Graph");
             (await process.StandardOutput.ReadLineAsync()).Should().Contain("1500 users").And.Contain("WriteQuota = 3000");
@@ -80,7 +80,9 @@ public sealed class EmulatorProcessTests : IDisposable
             }
 
             read.Should().Be(1500);
-            (await new GraphTenant(connection).GetTenantSyncStateAsync(CancellationToken.None)).PasswordSyncEnabled.Should().BeFalse();
+            var sync = await new GraphTenant(connection).GetTenantSyncStateAsync(CancellationToken.None);
+            sync.PasswordSyncEnabled.Should().BeFalse();
+            sync.BlockCloudObjectTakeoverThroughHardMatchEnabled.Should().BeTrue();
         });
 
         rest.Should().Contain("stopped after");
@@ -147,6 +149,7 @@ public sealed class EmulatorProcessTests : IDisposable
     [InlineData("--throttle-every", "often", "whole number")]
     [InlineData("--unknown-fault", "1", "unknown argument")]
     [InlineData("--password-sync", "maybe", "on or off")]
+    [InlineData("--block-hard-match-takeover", "yes", "on or off")]
     public async Task A_bad_argument_is_exit_2_with_the_usage(string flag, string value, string message)
     {
         var (exitCode, error) = await RefusedAsync(flag, value);

@@ -167,6 +167,45 @@ public sealed class GraphTenantGroupTests
     }
 
     [Fact]
+    public async Task The_hard_match_takeover_block_is_read_written_only_by_the_delegated_admin_and_keeps_a_user_switched_back_unsynchronised_until_lifted()
+    {
+        await using var emulator = await GraphEmulator.StartAsync(Tenant() with { BlockCloudObjectTakeoverThroughHardMatchEnabled = true }, CancellationToken.None);
+        using var connection = Connect(emulator);
+        var tenant = new GraphTenant(connection);
+        using var http = new HttpClient { BaseAddress = emulator.BaseUrl };
+
+        async Task<HttpResponseMessage> PatchAsync(string token, bool block)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Patch, $"v1.0/directory/onPremisesSynchronization/{TenantId}")
+            {
+                Content = new StringContent($"{{\"features\":{{\"blockCloudObjectTakeoverThroughHardMatchEnabled\":{(block ? "true" : "false")}}}}}", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return await http.SendAsync(request);
+        }
+
+        (await tenant.GetTenantSyncStateAsync(CancellationToken.None)).Should().Be(new TenantSyncState(TenantId, true, BlockCloudObjectTakeoverThroughHardMatchEnabled: true));
+        (await tenant.SetSourceOfAuthorityAsync(["u-synced"], cloudManaged: true, CancellationToken.None)).Single().Verified.Should().BeTrue();
+        (await tenant.SetSourceOfAuthorityAsync(["u-synced"], cloudManaged: false, CancellationToken.None)).Single().Verified.Should().BeTrue();
+        emulator.User("u-synced")!["onPremisesSyncEnabled"].Should().BeNull("the sync engine may not take the cloud object back while the block is on");
+
+        using (var appOnly = await PatchAsync(Token, block: false))
+        {
+            appOnly.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        }
+
+        emulator.BlockCloudObjectTakeoverThroughHardMatchEnabled.Should().BeTrue();
+        using (var admin = await PatchAsync(AdminToken, block: false))
+        {
+            admin.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+
+        (await tenant.GetTenantSyncStateAsync(CancellationToken.None)).BlockCloudObjectTakeoverThroughHardMatchEnabled.Should().BeFalse();
+        emulator.User("u-synced")!["onPremisesSyncEnabled"]!.GetValue<bool>().Should().BeTrue("the next sync cycle took it back");
+        emulator.PasswordSyncEnabled.Should().BeTrue("writing one feature leaves the other as it was");
+    }
+
+    [Fact]
     public async Task A_tenant_without_a_delegated_admin_token_refuses_every_sync_write()
     {
         await using var emulator = await GraphEmulator.StartAsync(Tenant() with { AdminAccessToken = null }, CancellationToken.None);

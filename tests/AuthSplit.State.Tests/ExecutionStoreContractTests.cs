@@ -205,6 +205,31 @@ public abstract class ExecutionStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rollback_action_is_a_ledger_record_of_its_wave_and_sets_the_entitys_state_in_the_same_write()
+    {
+        var plan = Some.PlanId();
+        await Store.SaveWaveAsync(Some.Wave(plan, "wave-1", WaveStatus.Holding, Some.Start), Ct);
+        var held = Some.Entity(plan, "wave-1", "entity-a", EntityState.Held, 6, StepAction.Hold);
+        await Store.RecordStepAsync(Some.Step(plan, "wave-1", "entity-a", StepAction.Hold), held, Ct);
+        var actor = new ExecutionActor("carol", "node-1");
+        var rolledBack = held with { State = EntityState.Refused, Reason = "rolled-back: rollback begun by carol", UpdatedAt = Some.Start.AddDays(1) };
+
+        var begun = await Store.RecordRollbackAsync(new RollbackRecord(plan, "wave-1", "entity-a", "begun", actor, Some.Start.AddDays(1), "{\"stateBefore\":\"held\"}"), rolledBack, Ct);
+        var action = await Store.RecordRollbackAsync(new RollbackRecord(plan, "wave-1", "entity-a", "re-enable-legacy-account", actor, Some.Start.AddDays(1), "{\"outcome\":\"done\"}"), null, Ct);
+
+        begun.Kind.Should().Be(LedgerKind.Rollback);
+        begun.EntityId.Should().Be("entity-a");
+        begun.Actor.Should().Be("carol");
+        begun.Data.Should().Contain("\"action\":\"begun\"").And.Contain("\"detail\":{\"stateBefore\":\"held\"}").And.Contain("\"state\":\"refused\"");
+        action.Data.Should().Contain("\"action\":\"re-enable-legacy-account\"").And.NotContain("\"state\"", "an action that leaves the state as it is says none");
+        (await Store.GetEntityAsync(plan, "entity-a", Ct)).Should().Be(rolledBack);
+        (await Store.ReadLedgerAsync("wave-1", Ct).ToListAsync(Ct))[^2..].Should().Equal(begun, action);
+        LedgerChain.Verify(await Store.ReadLedgerAsync(null, Ct).ToListAsync(Ct)).IsIntact.Should().BeTrue();
+        await FluentActions.Invoking(() => Store.RecordRollbackAsync(new RollbackRecord(plan, "wave-1", "entity-b", "begun", actor, Some.Start, "{}"), rolledBack, Ct))
+            .Should().ThrowAsync<ArgumentException>("the progress must be the rolled-back entity's");
+    }
+
+    [Fact]
     public async Task A_self_approved_run_is_kept_as_such_and_said_in_its_ledger_record()
     {
         var run = Some.Wave(Some.PlanId(), "wave-1", WaveStatus.Running, Some.Start) with { SelfApproved = true };

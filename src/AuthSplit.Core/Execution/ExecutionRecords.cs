@@ -188,6 +188,14 @@ public sealed record EntryBackup
 /// <summary>A restore of a deleted legacy entry from its backup. <see cref="Data"/> is compact JSON of what came back (DN, groups, notes; no attribute values).</summary>
 public sealed record RestoreRecord(string PlanId, string Wave, string EntityId, ExecutionActor Actor, DateTimeOffset At, string Data);
 
+/// <summary>
+/// One action of a rollback (<c>authsplit rollback</c>): what was done to undo the wave's work on an entity or
+/// a system, by whom, and what was read before and after. <see cref="Data"/> is compact JSON (DNs,
+/// attribute names and states, what Graph read; never a password, not even a hash).
+/// </summary>
+/// <param name="Action">The action's stable name: <c>begun</c>, <c>re-enable-legacy-account</c>, <c>move-back-from-quarantine</c>, <c>flag-waiting</c>, <c>switch-back</c>, <c>sync-waiting</c>, <c>completed</c>, <c>refused</c>.</param>
+public sealed record RollbackRecord(string PlanId, string Wave, string EntityId, string Action, ExecutionActor Actor, DateTimeOffset At, string Data);
+
 /// <summary>What a ledger record is about.</summary>
 public enum LedgerKind
 {
@@ -204,6 +212,9 @@ public enum LedgerKind
 
     /// <summary>An event of a manual gate (the tenant's password-sync switch-off): refused, overridden, waiting, verified.</summary>
     Gate,
+
+    /// <summary>An action of a rollback of an entity or a system (<see cref="RollbackRecord"/>).</summary>
+    Rollback,
 }
 
 /// <summary>The manual gates: steps only a person with rights the tool must not hold can take, which the tool checks and records.</summary>

@@ -99,6 +99,13 @@ public interface IBackupStore
 
     /// <summary>Records a restore from a backup (who, when, what came back) as a ledger record of its wave; durable when the call returns.</summary>
     Task<LedgerRecord> RecordRestoreAsync(RestoreRecord restore, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records one action of a rollback as a ledger record of its wave and, with <paramref name="entity"/>,
+    /// the entity's new progress (the journal's state says it was rolled back), in one transaction; durable
+    /// when the call returns.
+    /// </summary>
+    Task<LedgerRecord> RecordRollbackAsync(RollbackRecord rollback, EntityProgress? entity, CancellationToken cancellationToken);
 }
 
 public interface ILedgerReader

@@ -31,7 +31,12 @@ public interface ITargetTenant
     /// <summary>Enables or disables each user's sign-in (<c>accountEnabled</c>), then reads it back.</summary>
     Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken);
 
-    /// <summary>The tenant-wide directory synchronisation features (password hash sync on or off).</summary>
+    /// <summary>
+    /// The tenant-wide directory synchronisation features: password hash sync on or off, and whether the
+    /// sync engine is blocked from taking cloud objects over by hard match (what a rollback of the
+    /// source-of-authority switch needs off). Read only: Graph lets only a delegated Global Administrator
+    /// write them, which the tool never is.
+    /// </summary>
     Task<TenantSyncState> GetTenantSyncStateAsync(CancellationToken cancellationToken);
 
     IAsyncEnumerable<TargetGroup> ReadGroupsAsync(CancellationToken cancellationToken);

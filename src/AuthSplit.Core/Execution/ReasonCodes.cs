@@ -46,6 +46,12 @@ public static class ReasonCodes
     public const string GroupSwitchRefused = "group-switch-refused";
     public const string ExcludedExcepted = "excluded-excepted";
 
+    /// <summary>
+    /// An entity or system an operator rolled back (<c>authsplit rollback</c>): final under its plan, which never
+    /// redoes it; removing it again takes a new plan and a new approval.
+    /// </summary>
+    public const string RolledBack = "rolled-back";
+
     public const string ExcludedProtected = "excluded-protected";
     public const string ExcludedBlocked = "excluded-blocked";
     public const string ExcludedKept = "excluded-kept";

@@ -188,6 +188,14 @@ public sealed class WaveExecution : IWaveExecution
         foreach (var subject in done.GroupBy(r => r.EntityId, StringComparer.Ordinal))
         {
             var plan = subject.Last().PlanId;
+
+            // What authsplit rollback undid under that plan is not carried: the new plan does it again.
+            var then = await _store.GetEntityAsync(plan, subject.Key, cancellationToken);
+            if (ReasonCodes.CodeOf(then?.Reason) == ReasonCodes.RolledBack)
+            {
+                continue;
+            }
+
             latest[subject.Key] = [.. subject.Where(r => r.PlanId == plan)];
         }
 

@@ -34,7 +34,14 @@ public enum TargetWriteStatus
 }
 
 /// <summary>The tenant's directory synchronisation (<c>GET /directory/onPremisesSynchronization</c>).</summary>
-public sealed record TenantSyncState(string TenantId, bool PasswordSyncEnabled);
+/// <param name="TenantId">The synchronisation object's id (the tenant's id).</param>
+/// <param name="PasswordSyncEnabled"><c>features.passwordSyncEnabled</c>.</param>
+/// <param name="BlockCloudObjectTakeoverThroughHardMatchEnabled">
+/// <c>features.blockCloudObjectTakeoverThroughHardMatchEnabled</c>: while true, the sync engine may not take
+/// a cloud object back by hard match, so a user switched back to on-premises authority (rollback) is not
+/// synchronised again; Entra's source-of-authority guide has it set false for the rollback, then back.
+/// </param>
+public sealed record TenantSyncState(string TenantId, bool PasswordSyncEnabled, bool BlockCloudObjectTakeoverThroughHardMatchEnabled = false);
 
 public sealed record TargetGroup(string Id, string? DisplayName, bool? SecurityEnabled, bool? MailEnabled, bool? OnPremisesSyncEnabled, string? OnPremisesSecurityIdentifier);
 

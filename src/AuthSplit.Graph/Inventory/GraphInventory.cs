@@ -113,7 +113,7 @@ public sealed class GraphInventory(GraphConnection connection)
         var page = await CallAsync(() => connection.Client.Directory.OnPremisesSynchronization.GetAsync(cancellationToken: cancellationToken));
         var sync = page?.Value?.FirstOrDefault()
             ?? throw new ExternalSystemException(connection.Description, "Graph returned no onPremisesSynchronization object for the tenant");
-        return new TenantSyncState(sync.Id ?? string.Empty, sync.Features?.PasswordSyncEnabled ?? false);
+        return new TenantSyncState(sync.Id ?? string.Empty, sync.Features?.PasswordSyncEnabled ?? false, sync.Features?.BlockCloudObjectTakeoverThroughHardMatchEnabled ?? false);
     }
 
     public async IAsyncEnumerable<TargetGroup> ReadGroupsAsync([EnumeratorCancellation] CancellationToken cancellationToken)

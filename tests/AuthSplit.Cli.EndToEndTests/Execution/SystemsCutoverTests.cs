@@ -236,6 +236,41 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
         return removals;
     }
 
+    [Fact]
+    public async Task A_cut_over_system_rolled_back_binds_to_the_legacy_directory_again_is_not_cut_over_again_and_keeps_the_deletes_held()
+    {
+        await using var world = await SystemsWorld.StartAsync();
+        var lab = world.Lab;
+        var plan = await lab.PlanAsync();
+        var removals = ShouldPlanTheThreeSystems(plan);
+        await lab.ApproveAsync("alice");
+        var first = await lab.CliAsync(lab.Run("hq"));
+        first.ExitCode.Should().Be(6, first.ToString());
+        (await world.BindAsync("crm")).ExitCode.Should().Be(49, "the wave disabled crm-bind");
+
+        var rollback = await lab.CliAsync("rollback", "--config", lab.Config, "--entity", "system:crm", "--as", "carol");
+
+        output.WriteLine(rollback.ToString());
+        rollback.ExitCode.Should().Be(0, rollback.ToString());
+        rollback.Output.Should().Contain(AccountDn("crm") + ": re-enabled from its backup").And.Contain("owner's to undo").And.Contain("(by carol)");
+        (await world.BindAsync("crm")).ExitCode.Should().Be(0, "crm binds to the legacy directory again");
+        (await world.BindAsync("wiki")).ExitCode.Should().Be(49, "only crm was rolled back");
+        (await StatesAsync(lab)).Should().Contain("system:crm", "refused");
+
+        // hr is fixed: the rerun finishes hr, but does not cut crm over again, and the people's deletes wait for crm.
+        world.Hooks.Answer("GET /hr/health", HttpStatusCode.OK, "hr portal: signed in through Entra ID");
+        var second = await lab.CliAsync(lab.Run("hq"));
+        output.WriteLine(second.ToString());
+        second.ExitCode.Should().Be(6, "the deletes wait for the rolled-back crm: " + second);
+        second.ToString().Should().Contain("crm", "the run says what the deletes wait for");
+        var states = await StatesAsync(lab);
+        states.Should().Contain("system:crm", "refused").And.Contain("system:hr", "done");
+        world.Calls().Should().BeEquivalentTo(["crm", "hr"], "crm's cutover is not run again");
+        (await world.BindAsync("crm")).ExitCode.Should().Be(0, "nor is its account disabled again");
+        var directory = await lab.ReadDirectoryAsync();
+        removals.Should().OnlyContain(e => directory.ContainsKey(e.Dn.ToLowerInvariant()), "no person is deleted while a system of the wave binds to the legacy directory");
+    }
+
     private async Task ShouldEndTheFirstRunHeldAsync(SystemsWorld world, PlanDocument plan, List<PlannedEntity> removals, CliResult first)
     {
         var lab = world.Lab;

@@ -153,6 +153,11 @@ public sealed class FakeTargetTenant : ITargetTenant
                 _cloudManaged[id] = cloudManaged;
                 _changes.Add(new SoaChange(id, cloudManaged));
                 _staleReads[id] = ReplicationDelayReads;
+                if (!cloudManaged)
+                {
+                    // Moved back: the next sync cycle takes the user again, unless the tenant blocks hard-match takeover.
+                    _switchedBack.Add(id);
+                }
             }
 
             // The connector reads back; under replication delay it sees the old value.
@@ -167,7 +172,30 @@ public sealed class FakeTargetTenant : ITargetTenant
     }
 
     public Task<IReadOnlyList<TargetUser>> GetUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken) =>
-        Call<IReadOnlyList<TargetUser>>(_ => [.. userIds.Where(_users.ContainsKey).Select(id => _users[id])], throttleable: false);
+        Call<IReadOnlyList<TargetUser>>(_ => [.. userIds.Where(_users.ContainsKey).Select(ReadUser)], throttleable: false);
+
+    // Under _gate. A user switched back to on-premises authority reads onPremisesSyncEnabled true once a
+    // sync cycle has taken it (at once here), null while the tenant blocks hard-match takeover; other
+    // users read as added.
+    private TargetUser ReadUser(string id)
+    {
+        var user = _users[id];
+        if (!_switchedBack.Contains(id) || _cloudManaged[id])
+        {
+            return user;
+        }
+
+        var properties = new Dictionary<string, string?>(user.Properties, StringComparer.OrdinalIgnoreCase)
+        {
+            ["onPremisesSyncEnabled"] = BlockCloudObjectTakeoverThroughHardMatchEnabled ? null : "true",
+        };
+        return new TargetUser(id, properties);
+    }
+
+    private readonly HashSet<string> _switchedBack = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The tenant's <c>blockCloudObjectTakeoverThroughHardMatchEnabled</c> as <see cref="GetTenantSyncStateAsync"/> reads it.</summary>
+    public bool BlockCloudObjectTakeoverThroughHardMatchEnabled { get; set; }
 
     public Task<IReadOnlyList<TargetWriteOutcome>> SetAccountEnabledAsync(IReadOnlyList<string> userIds, bool enabled, CancellationToken cancellationToken) =>
         throw new NotSupportedException("not used by the executor's steps");
@@ -205,7 +233,7 @@ public sealed class FakeTargetTenant : ITargetTenant
         BeforeTenantSyncRead?.Invoke(read);
         return Unreachable
             ? throw new ExternalSystemException(Description, "the fake tenant is unreachable")
-            : Task.FromResult(new TenantSyncState("fake-tenant", PasswordSyncEnabled));
+            : Task.FromResult(new TenantSyncState("fake-tenant", PasswordSyncEnabled, BlockCloudObjectTakeoverThroughHardMatchEnabled));
     }
 
     public IAsyncEnumerable<TargetGroup> ReadGroupsAsync(CancellationToken cancellationToken) => AsyncEnumerable.Empty<TargetGroup>();

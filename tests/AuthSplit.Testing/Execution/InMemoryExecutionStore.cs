@@ -265,6 +265,29 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         return _ledger[^1];
     });
 
+    /// <summary>Called after each rollback record is durable, with the record (a test races a wave run here).</summary>
+    public Func<RollbackRecord, Task>? AfterRollbackRecorded { get; set; }
+
+    public async Task<LedgerRecord> RecordRollbackAsync(RollbackRecord rollback, EntityProgress? entity, CancellationToken cancellationToken)
+    {
+        var record = await Commit(() =>
+        {
+            if (entity is not null)
+            {
+                _entities[(entity.PlanId, entity.EntityId)] = entity;
+            }
+
+            Append(LedgerKind.Rollback, rollback.PlanId, rollback.Wave, rollback.EntityId, null, null, rollback.Actor.Operator, rollback.Actor.Node, $"{rollback.Action}: {rollback.Data}");
+            return _ledger[^1];
+        });
+        if (AfterRollbackRecorded is { } after)
+        {
+            await after(rollback);
+        }
+
+        return record;
+    }
+
     public async IAsyncEnumerable<LedgerRecord> ReadLedgerAsync(string? wave, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var records = await Read<List<LedgerRecord>>(() => [.. _ledger.Where(r => wave is null || r.Wave == wave || r.Kind == LedgerKind.Approval)]);

@@ -120,16 +120,25 @@ public sealed class PasswordSyncGate(IExecutionStore store, ITargetTenant tenant
                 continue;
             }
 
-            int failed = 0, open = 0;
+            int failed = 0, open = 0, rolledBack = 0;
             await foreach (var entity in store.ReadEntitiesAsync(newest.PlanId, wave, cancellationToken))
             {
                 failed += entity.State == EntityState.Failed ? 1 : 0;
                 open += entity.State is EntityState.Pending or EntityState.InProgress or EntityState.Held ? 1 : 0;
+                rolledBack += entity.State == EntityState.Refused && ReasonCodes.CodeOf(entity.Reason) == ReasonCodes.RolledBack ? 1 : 0;
             }
 
             if (failed + open > 0)
             {
                 unfinished.Add($"wave {wave} has {failed} failed and {open} unfinished entit{(failed + open == 1 ? "y" : "ies")} (plan {newest.PlanId})");
+            }
+
+            // A rolled-back person is the legacy directory's again and signs in with the password it syncs:
+            // switching password hash sync off for the tenant would strand it. A new plan takes it again
+            // (removal) or keeps it by a decision; until then the wave is not finished.
+            if (rolledBack > 0)
+            {
+                unfinished.Add($"wave {wave} has {rolledBack} rolled-back entit{(rolledBack == 1 ? "y" : "ies")} (plan {newest.PlanId}): synchronised from the legacy directory again, they still need its password sync; plan them again (a removal, or kept by a decision) and run the wave");
             }
         }
 
