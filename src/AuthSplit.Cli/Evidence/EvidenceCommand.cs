@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using System.Text;
 using AuthSplit.Cli.Configuration;
 using AuthSplit.Cli.Execution;
 using AuthSplit.Cli.Logging;
@@ -150,58 +149,14 @@ public static class EvidenceCommand
 
     private static async Task<BuiltPack> BuildAsync(IExecutionStore store, string wave, string who, ECDsa? key, CancellationToken cancellationToken)
     {
-        var runs = await store.GetWaveRunsAsync(wave, cancellationToken);
-        if (runs.Count == 0)
-        {
-            throw new InputException("wave-not-run", $"wave {wave} has never run in {store.Description}: there is no evidence to export yet");
-        }
-
-        var planId = runs[0].PlanId;
-        var planJson = await store.GetPlanAsync(planId, cancellationToken)
-            ?? throw new InputException("plan-not-found", $"the plan {planId} that ran wave {wave} is not in {store.Description}");
-        var plan = PlanSerializer.Deserialize(planJson, "the state store's copy of plan " + planId);
-        var run = await store.GetWaveAsync(planId, wave, cancellationToken);
-        var approvals = await store.GetApprovalsAsync(planId, cancellationToken);
-        var ledger = new List<LedgerRecord>();
-        await foreach (var record in store.ReadLedgerAsync(null, cancellationToken))
-        {
-            ledger.Add(record);
-        }
-
-        // The store's whole chain first: evidence is never exported from a ledger that was altered.
-        var chain = LedgerChain.Verify(ledger);
-        if (chain.Fault is { } fault)
-        {
-            return new BuiltPack([], null, $"ledger-broken: the state store's ledger is not intact at record {fault.Sequence}: {fault.Message}");
-        }
-
-        var waveRecords = new HashSet<long>();
-        await foreach (var record in store.ReadLedgerAsync(wave, cancellationToken))
-        {
-            waveRecords.Add(record.Sequence);
-        }
-
         var fingerprint = key is null ? null : SigningKeys.Fingerprint(key);
-        var content = WaveEvidence.Build(new WaveEvidenceInput(wave, planId, plan, run, approvals, ledger, waveRecords, TimeProvider.System.GetUtcNow(), who, Environment.MachineName, fingerprint));
-        var files = new List<KeyValuePair<string, byte[]>>
+        var (input, refusal) = await WaveEvidenceReader.ReadAsync(store, wave, who, Environment.MachineName, fingerprint, TimeProvider.System, cancellationToken);
+        if (input is null)
         {
-            new(WaveEvidence.ManifestFile, content.Manifest.ToJson()),
-            new(WaveEvidence.LedgerFile, Encoding.UTF8.GetBytes(string.Concat(content.LedgerLines.Select(l => l + "\n")))),
-            new(WaveEvidence.EntitiesFile, Csv(content.EntityRows)),
-            new(WaveEvidence.ExceptionsFile, Csv(content.ExceptionRows)),
-        };
-        if (key is not null)
-        {
-            files.Add(new(WaveEvidence.PublicKeyFile, Encoding.ASCII.GetBytes(SigningKeys.PublicKeyPem(key))));
+            return new BuiltPack([], null, refusal);
         }
 
-        var manifest = content.Manifest;
-        var statement = EvidenceStatement.Build(files, new EvidencePredicate(wave, planId, manifest.ExportedAt, manifest.Ledger.Lines, manifest.Ledger.LastHash, fingerprint));
-        var envelope = key is null ? Dsse.WithoutSignature(Dsse.InTotoPayloadType, statement) : Dsse.Sign(Dsse.InTotoPayloadType, statement, key);
-        files.Add(new(WaveEvidence.EnvelopeFile, Dsse.Serialize(envelope)));
-        return new BuiltPack(files, manifest, null);
+        var content = WaveEvidence.Build(input);
+        return new BuiltPack(EvidencePack.Assemble(content, CsvWriter.Line, key), content.Manifest, null);
     }
-
-    private static byte[] Csv(IReadOnlyList<IReadOnlyList<string?>> rows) =>
-        Encoding.UTF8.GetBytes(string.Concat(rows.Select(row => CsvWriter.Line(row) + "\n")));
 }
