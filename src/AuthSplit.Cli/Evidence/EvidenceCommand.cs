@@ -85,11 +85,27 @@ public static class EvidenceCommand
         var directory = new Argument<string>("pack") { Description = "The pack's directory." };
         var fingerprint = new Option<string?>("--fingerprint") { Description = "The signing key's fingerprint (sha256:…) as the organisation gave it: a pack signed with any other key fails." };
         var trustedKey = new Option<string?>("--trusted-key") { Description = "The organisation's public key (PEM), instead of --fingerprint." };
-        var command = new Command("verify", "Check a pack offline: the signature, every file's digest, the ledger's chain and end, and the manifest's counts against the ledger.") { directory, fingerprint, trustedKey };
+        var live = new Option<bool>("--live") { Description = "Also read the legacy directory and the tenant again (needs --config): removed entities absent by identity and DN, protected ones present, removed people cloud-managed, the password-sync gate off." };
+        var config = new Option<string?>("--config", "-c") { Description = "The config naming the legacy directory and the tenant, for --live." };
+        var record = new Option<string?>("--record") { Description = "With --live: write the verification record (every query, its server, time and answer) to this JSON file." };
+        var command = new Command("verify", "Check a pack offline: the signature, every file's digest, the ledger's chain and end, and the manifest's counts against the ledger; with --live, against the directory and tenant too.") { directory, fingerprint, trustedKey, live, config, record };
         command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, null, false, async (log, ct) =>
         {
             var trusted = TrustedFingerprint(parse.GetValue(fingerprint), parse.GetValue(trustedKey));
             var path = parse.GetRequiredValue(directory);
+            var configPath = parse.GetValue(config);
+            var recordPath = parse.GetValue(record);
+            if (parse.GetValue(live) && configPath is null)
+            {
+                throw new InputException("command-line", "--live reads the directory and the tenant the config names: give --config");
+            }
+
+            if (recordPath is not null && !parse.GetValue(live))
+            {
+                throw new InputException("command-line", "--record is the record of a live check: give --live");
+            }
+
+            var recordTarget = recordPath is null ? null : OutputTarget.ForFile("--record", recordPath, [("--config", configPath), ("pack", path)]);
             var files = await PackDirectory.ReadAsync(path, ct);
             var result = PackVerifier.Verify(files, trusted);
             if (!result.IsValid)
@@ -110,7 +126,28 @@ public static class EvidenceCommand
                 await console.Output.WriteLineAsync($"note: the key was not compared with a trusted one; pass --fingerprint with the fingerprint the organisation gave you (this pack's is {result.KeyFingerprint}).");
             }
 
-            return ExitCodes.Success;
+            if (!parse.GetValue(live))
+            {
+                return ExitCodes.Success;
+            }
+
+            var options = ConfigLoader.Load(configPath!, requireLiveSource: true, log);
+            var scope = LiveReconciliation.ScopeOf(manifest, PackLedger.Parse(files[WaveEvidence.LedgerFile]), files[WaveEvidence.EntitiesFile]);
+            var check = await EvidenceLiveCheck.RunAsync(options, manifest, scope, log, ct);
+            if (recordTarget is not null)
+            {
+                var json = EvidenceLiveCheck.ToJson(check);
+                await AtomicFile.WriteAsync(recordTarget.WritePath, (stream, token) => stream.WriteAsync(json, token).AsTask(), ct);
+            }
+
+            log.Information("Live check of wave {Wave}: {Checked} checks against {Directory} and {Tenant}, {Residual} residual(s)", manifest.Wave, check.Checked, check.Directory, check.Tenant, check.Residual);
+            await console.Output.WriteLineAsync($"Live check of wave {manifest.Wave} at {check.At} against {check.Directory}{(check.Tenant is null ? "" : $" and {check.Tenant}")}: {scope.Deleted.Count} removed entities absent by identity and by DN, {scope.Protected.Count} protected present, {scope.CloudManaged.Count} removed people cloud-managed{(scope.GateVerified ? ", password hash sync off" : "")}: {check.Checked} checks, {check.Residual} residual(s).");
+            foreach (var residual in check.Residuals)
+            {
+                await console.Error.WriteLineAsync($"residual: {residual.Subject}: {residual.Check}: {PrintableText.Escape(residual.Found)} ({residual.Query})");
+            }
+
+            return check.Residual == 0 ? ExitCodes.Success : ExitCodes.EvidenceInvalid;
         }, cancellationToken));
         return command;
     }

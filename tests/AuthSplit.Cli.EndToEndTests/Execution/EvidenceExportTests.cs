@@ -71,6 +71,28 @@ public sealed class EvidenceExportTests
         exitCode.Should().Be(0, output);
         output.Should().Contain("Verified OK").And.Contain($"OK: wave hq, plan {plan.PlanId}");
 
+        // Live: the directory and the tenant read again, every query on record; then a removed DN put back is a residual.
+        var record = Path.Combine(lab.Work, "live-record.json");
+        var live = await lab.CliAsync("evidence", "verify", pack, "--fingerprint", fingerprint, "--live", "--config", lab.Config, "--record", record);
+        live.ExitCode.Should().Be(0, live.ToString());
+        var people = removals.Count(e => e.Kind == Core.Model.EntityKind.Person);
+        live.Output.Should().Contain($"Live check of wave hq at ").And.Contain($": {removals.Count} removed entities absent by identity and by DN, ").And.Contain($"{people} removed people cloud-managed").And.Contain(", 0 residual(s).");
+        var liveRecord = JsonNode.Parse(await File.ReadAllTextAsync(record))!;
+        liveRecord["residual"]!.GetValue<int>().Should().Be(0);
+        liveRecord["planId"]!.GetValue<string>().Should().Be(plan.PlanId);
+        liveRecord["directory"]!.GetValue<string>().Should().Contain(lab.Server.LdapsUrl.Split("//")[1]);
+        var queries = liveRecord["checks"]!.AsArray().Select(c => c!["query"]!.GetValue<string>()).ToList();
+        queries.Should().Contain($"LDAP search base \"{ExecutionLab.Suffix}\" scope sub filter (entryUUID={removals[0].Id})");
+        queries.Should().Contain($"LDAP search base \"{removals[0].Dn}\" scope base filter (objectClass=*)");
+        queries.Should().Contain(q => q.StartsWith("Graph GET /beta/users/", StringComparison.Ordinal));
+        var comeback = removals.First(e => e.Kind == Core.Model.EntityKind.Person);
+        var rdn = comeback.Dn.Split(',')[0].Split('=');
+        await lab.Server.ModifyAsync($"dn: {comeback.Dn}\nchangetype: add\nobjectClass: inetOrgPerson\n{rdn[0]}: {rdn[1]}\ncn: comeback\nsn: comeback\n\n", CancellationToken.None);
+        var residual = await lab.CliAsync("evidence", "verify", pack, "--fingerprint", fingerprint, "--live", "--config", lab.Config);
+        residual.ExitCode.Should().Be(15, residual.ToString());
+        residual.Output.Should().Contain(", 1 residual(s).");
+        residual.Error.Should().Contain($"residual: {comeback.Id}: removed: absent by DN: {comeback.Dn}");
+
         // Every tampering, each on its own copy, caught by the CLI with its code and what happened.
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var cases = new (string Name, Func<string, Task> Tamper, string? Fingerprint, string Expected)[]

@@ -38,7 +38,7 @@ public static class WaveEvidence
     /// <summary>The offset the deadline's day is read in: the regulator is Japanese (JST, no daylight saving).</summary>
     public static readonly TimeSpan DeadlineZone = TimeSpan.FromHours(9);
 
-    public static readonly IReadOnlyList<string?> EntityHeader = ["id", "dn", "kind", "disposition", "finalState", "lastStep", "lastOutcome", "attempts", "lastAt", "reason"];
+    public static readonly IReadOnlyList<string?> EntityHeader = ["id", "dn", "kind", "disposition", "finalState", "lastStep", "lastOutcome", "attempts", "lastAt", "reason", "targetId"];
 
     public static readonly IReadOnlyList<string?> ExceptionHeader = ["subject", "id", "dn", "state", "code", "reason", "decidedBy", "at"];
 
@@ -59,7 +59,7 @@ public static class WaveEvidence
         foreach (var entity in input.Plan.Entities.Where(e => e.Wave == input.Wave))
         {
             listed.Add(entity.Id);
-            AddRows(entity.Id, entity.Dn, WireName.Of(entity.Kind), entity.Disposition, PlanReason(entity), entity.Decision?.DecidedBy, steps, entityRows, exceptionRows);
+            AddRows(entity.Id, entity.Dn, WireName.Of(entity.Kind), entity.Disposition, PlanReason(entity), entity.Decision?.DecidedBy, steps, entityRows, exceptionRows, entity.Match.TargetId);
         }
 
         var systems = new List<ManifestSystem>();
@@ -160,14 +160,14 @@ public static class WaveEvidence
                 : new ManifestWaveScope(summary.InScope, summary.Remove, summary.Protected, summary.Blocked, summary.Kept, summary.PlannedDeletes, summary.MaxDeletes, summary.Systems ?? 0, summary.GroupSwitches ?? 0));
     }
 
-    private static void AddRows(string id, string? dn, string kind, Disposition disposition, string? planReason, string? decidedBy, Dictionary<string, List<LedgerRecord>> steps, List<IReadOnlyList<string?>> entityRows, List<IReadOnlyList<string?>> exceptionRows)
+    private static void AddRows(string id, string? dn, string kind, Disposition disposition, string? planReason, string? decidedBy, Dictionary<string, List<LedgerRecord>> steps, List<IReadOnlyList<string?>> entityRows, List<IReadOnlyList<string?>> exceptionRows, string? targetId = null)
     {
         var dispositionName = WireName.Of(disposition);
         if (!steps.TryGetValue(id, out var records))
         {
             var state = disposition == Disposition.Remove ? "pending" : "excluded";
             var reason = disposition == Disposition.Remove ? "no step recorded" : planReason;
-            entityRows.Add([id, dn, kind, dispositionName, state, null, null, "0", null, reason]);
+            entityRows.Add([id, dn, kind, dispositionName, state, null, null, "0", null, reason, targetId]);
             exceptionRows.Add([kind == "system" ? "system" : "entity", id, dn, state, dispositionName, reason, disposition == Disposition.Remove ? null : decidedBy ?? "plan", null]);
             return;
         }
@@ -176,7 +176,7 @@ public static class WaveEvidence
         var finalState = LedgerCounts.StateOf(last.Data) ?? "unknown";
         var lastReason = ReasonOf(last.Data);
         var at = LedgerChain.FormatTime(last.At);
-        entityRows.Add([id, dn, kind, dispositionName, finalState, last.Step is { } s ? WireName.Of(s) : null, Outcome(last), records.Count.ToString(CultureInfo.InvariantCulture), at, lastReason]);
+        entityRows.Add([id, dn, kind, dispositionName, finalState, last.Step is { } s ? WireName.Of(s) : null, Outcome(last), records.Count.ToString(CultureInfo.InvariantCulture), at, lastReason, targetId]);
         if (finalState != "done")
         {
             // Stale, refused, failed, held or unfinished: the reason the executor recorded, decided by whoever ran it.
