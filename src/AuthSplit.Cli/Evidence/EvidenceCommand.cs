@@ -9,6 +9,7 @@ using AuthSplit.Core.Evidence;
 using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
+using AuthSplit.Evidence.Report;
 
 namespace AuthSplit.Cli.Evidence;
 
@@ -29,8 +30,10 @@ public static class EvidenceCommand
         var @out = new Option<string>("--out", "-o") { Description = "A new directory for the pack (or an empty one); never written over.", Required = true };
         var unsigned = new Option<bool>("--unsigned") { Description = "Export without a signature when no signing key is configured (a draft: verify reports it unsigned)." };
         var @as = new Option<string?>("--as") { Description = "Who exports (default: the OS user), as the manifest records it." };
+        var lang = new Option<string>("--lang") { Description = "The language of report.html: ja (default) or en.", DefaultValueFactory = _ => "ja" };
+        lang.AcceptOnlyFromAmong("ja", "en");
         var logDir = ExecutionOptionsOnCommandLine.LogDir();
-        var command = new Command("export", "Write a wave's evidence pack: manifest, ledger, entities, exceptions, the DSSE-signed in-toto statement and the public key.") { config, wave, @out, unsigned, @as, logDir };
+        var command = new Command("export", "Write a wave's evidence pack: manifest, ledger, entities, exceptions, the DSSE-signed in-toto statement and the public key.") { config, wave, @out, unsigned, @as, lang, logDir };
         command.SetAction((parse, cancellationToken) =>
         {
             string? target = null;
@@ -59,7 +62,7 @@ public static class EvidenceCommand
 
                 var signer = parse.GetValue(unsigned) ? null : key;
                 await using var state = await StateComposition.OpenAsync(options, configPath, ct);
-                var pack = await BuildAsync(state.Store, waveName, who, signer, ct);
+                var pack = await BuildAsync(state.Store, waveName, who, signer, parse.GetValue(lang)!, ct);
                 if (pack.Refusal is not null)
                 {
                     log.Error("Evidence export refused: {Message}", pack.Refusal);
@@ -184,7 +187,7 @@ public static class EvidenceCommand
 
     private sealed record BuiltPack(IReadOnlyList<KeyValuePair<string, byte[]>> Files, EvidenceManifest? Manifest, string? Refusal);
 
-    private static async Task<BuiltPack> BuildAsync(IExecutionStore store, string wave, string who, ECDsa? key, CancellationToken cancellationToken)
+    private static async Task<BuiltPack> BuildAsync(IExecutionStore store, string wave, string who, ECDsa? key, string language, CancellationToken cancellationToken)
     {
         var fingerprint = key is null ? null : SigningKeys.Fingerprint(key);
         var (input, refusal) = await WaveEvidenceReader.ReadAsync(store, wave, who, Environment.MachineName, fingerprint, TimeProvider.System, cancellationToken);
@@ -194,6 +197,7 @@ public static class EvidenceCommand
         }
 
         var content = WaveEvidence.Build(input);
-        return new BuiltPack(EvidencePack.Assemble(content, CsvWriter.Line, key), content.Manifest, null);
+        var report = await ReportRenderer.RenderAsync(content.Manifest, content.ExceptionRows, language);
+        return new BuiltPack(EvidencePack.Assemble(content, CsvWriter.Line, key, report), content.Manifest, null);
     }
 }

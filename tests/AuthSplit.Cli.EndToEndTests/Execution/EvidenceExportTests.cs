@@ -41,7 +41,10 @@ public sealed class EvidenceExportTests
         export.ExitCode.Should().Be(0, export.ToString());
         export.Output.Should().Contain($"Evidence of wave hq written to {pack}: plan {plan.PlanId}").And.Contain($"Signed with key {fingerprint}");
         File.GetUnixFileMode(pack).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        System.IO.Directory.GetFiles(pack).Select(Path.GetFileName).Should().BeEquivalentTo(["manifest.json", "ledger.jsonl", "entities.csv", "exceptions.csv", "public-key.pem", "envelope.dsse.json"]);
+        System.IO.Directory.GetFiles(pack).Select(Path.GetFileName).Should().BeEquivalentTo(["manifest.json", "ledger.jsonl", "entities.csv", "exceptions.csv", "report.html", "public-key.pem", "envelope.dsse.json"]);
+        var report = await File.ReadAllTextAsync(Path.Combine(pack, "report.html"));
+        report.Should().StartWith("<!DOCTYPE html>").And.Contain("<html lang=\"ja\">").And.Contain("ウェーブ完了証跡: hq").And.Contain($"<td id=\"removed\">{removals.Count}</td>").And.Contain(" JST (");
+        report.IndexOf("id=\"summary\"", StringComparison.Ordinal).Should().BeLessThan(report.IndexOf("id=\"timeline\"", StringComparison.Ordinal), "the summary comes first");
         System.IO.Directory.GetFiles(pack).Should().OnlyContain(f => File.GetUnixFileMode(f) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), "the pack holds ids, DNs and names");
         System.IO.Directory.GetFileSystemEntries(Path.GetDirectoryName(pack)!).Should().Equal([pack], "no temporary directory is left beside it");
 
@@ -147,9 +150,11 @@ public sealed class EvidenceExportTests
         overDirectory.ExitCode.Should().Be(2, overDirectory.ToString());
         overDirectory.Error.Should().Contain("is a directory that is not empty");
 
-        var unsigned = await lab.CliAsync("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", pack, "--unsigned");
+        var unsigned = await lab.CliAsync("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", pack, "--unsigned", "--lang", "en");
         unsigned.ExitCode.Should().Be(0, unsigned.ToString());
         unsigned.Output.Should().Contain("UNSIGNED");
+        var report = await File.ReadAllTextAsync(Path.Combine(pack, "report.html"));
+        report.Should().Contain("<html lang=\"en\">").And.Contain("Wave completion evidence: hq").And.Contain("Not run at export: run authsplit evidence verify --live.").And.Contain("<td class=\"mono\">unsigned</td>");
         var verify = await lab.CliAsync("evidence", "verify", pack);
         verify.ExitCode.Should().Be(15, verify.ToString());
         verify.Error.Should().StartWith("invalid: unsigned:");

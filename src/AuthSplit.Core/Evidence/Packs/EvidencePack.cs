@@ -11,7 +11,8 @@ public static class EvidencePack
 {
     /// <param name="csvLine">Formats one CSV row (the CLI's RFC 4180 writer, which also defuses spreadsheet formulas).</param>
     /// <param name="key">The signing key; null for an unsigned pack (an envelope without signatures).</param>
-    public static IReadOnlyList<KeyValuePair<string, byte[]>> Assemble(WaveEvidenceContent content, Func<IReadOnlyList<string?>, string> csvLine, ECDsa? key)
+    /// <param name="report">The rendered <c>report.html</c>, when there is one: signed like every other file.</param>
+    public static IReadOnlyList<KeyValuePair<string, byte[]>> Assemble(WaveEvidenceContent content, Func<IReadOnlyList<string?>, string> csvLine, ECDsa? key, string? report = null)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(csvLine);
@@ -24,6 +25,11 @@ public static class EvidencePack
             new(WaveEvidence.EntitiesFile, Encoding.UTF8.GetBytes(Csv(content.EntityRows))),
             new(WaveEvidence.ExceptionsFile, Encoding.UTF8.GetBytes(Csv(content.ExceptionRows))),
         };
+        if (report is not null)
+        {
+            files.Add(new(WaveEvidence.ReportFile, Encoding.UTF8.GetBytes(report)));
+        }
+
         if (key is not null)
         {
             files.Add(new(WaveEvidence.PublicKeyFile, Encoding.ASCII.GetBytes(SigningKeys.PublicKeyPem(key))));

@@ -32,6 +32,7 @@ public static class WaveEvidence
     public const string EntitiesFile = "entities.csv";
     public const string ExceptionsFile = "exceptions.csv";
     public const string PublicKeyFile = "public-key.pem";
+    public const string ReportFile = "report.html";
     public const string EnvelopeFile = "envelope.dsse.json";
     public const string SignatureAlgorithm = "ecdsa-p256-sha256";
 
