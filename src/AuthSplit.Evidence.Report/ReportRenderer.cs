@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Evidence.Report.Components;
 using Microsoft.AspNetCore.Components;
@@ -28,9 +30,11 @@ public static class ReportRenderer
         return "<!DOCTYPE html>\n" + html + "\n";
     }
 
-    // The report's components inject nothing.
+    // The report's components inject nothing; the encoder leaves Japanese as UTF-8 text, not character references.
     private sealed class NoServices : IServiceProvider
     {
-        public object? GetService(Type serviceType) => null;
+        private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
+
+        public object? GetService(Type serviceType) => serviceType == typeof(HtmlEncoder) ? Encoder : null;
     }
 }

@@ -42,7 +42,8 @@ public sealed class EvidenceExportTests
         export.Output.Should().Contain($"Evidence of wave hq written to {pack}: plan {plan.PlanId}").And.Contain($"Signed with key {fingerprint}");
         File.GetUnixFileMode(pack).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         System.IO.Directory.GetFiles(pack).Select(Path.GetFileName).Should().BeEquivalentTo(["manifest.json", "ledger.jsonl", "entities.csv", "exceptions.csv", "report.html", "public-key.pem", "envelope.dsse.json"]);
-        var report = await File.ReadAllTextAsync(Path.Combine(pack, "report.html"));
+        // What a browser shows: character references decoded.
+        var report = System.Net.WebUtility.HtmlDecode(await File.ReadAllTextAsync(Path.Combine(pack, "report.html")));
         report.Should().StartWith("<!DOCTYPE html>").And.Contain("<html lang=\"ja\">").And.Contain("ウェーブ完了証跡: hq").And.Contain($"<td id=\"removed\">{removals.Count}</td>").And.Contain(" JST (");
         report.IndexOf("id=\"summary\"", StringComparison.Ordinal).Should().BeLessThan(report.IndexOf("id=\"timeline\"", StringComparison.Ordinal), "the summary comes first");
         System.IO.Directory.GetFiles(pack).Should().OnlyContain(f => File.GetUnixFileMode(f) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), "the pack holds ids, DNs and names");
