@@ -1,5 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Unicode;
 using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Evidence.Report.Components;
 using Microsoft.AspNetCore.Components;
@@ -30,11 +28,10 @@ public static class ReportRenderer
         return "<!DOCTYPE html>\n" + html + "\n";
     }
 
-    // The report's components inject nothing; the encoder leaves Japanese as UTF-8 text, not character references.
+    // The report's components inject nothing. (HtmlRenderer writes non-ASCII text as character references,
+    // e.g. &#x30A6; — valid HTML that every browser shows as the Japanese it stands for.)
     private sealed class NoServices : IServiceProvider
     {
-        private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
-
-        public object? GetService(Type serviceType) => serviceType == typeof(HtmlEncoder) ? Encoder : null;
+        public object? GetService(Type serviceType) => null;
     }
 }
