@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Evidence;
 using AuthSplit.Cli.Execution;
 using AuthSplit.Cli.Logging;
 using AuthSplit.Cli.Planning;
@@ -26,6 +27,7 @@ public static class AuthSplitCommandLine
             PauseCommands.Pause(console),
             PauseCommands.Resume(console),
             GateCommand.Create(console),
+            EvidenceCommand.Create(console),
         };
 
         var parseResult = root.Parse(args);

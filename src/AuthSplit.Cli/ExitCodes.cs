@@ -38,6 +38,13 @@ public static class ExitCodes
     /// <summary>The wave is paused (<c>authsplit resume</c> lifts it).</summary>
     public const int WavePaused = 14;
 
+    /// <summary>
+    /// <c>evidence verify</c>: the pack fails a check (signature, a file's digest, the ledger's chain or end,
+    /// the manifest's counts), each named on stderr. <c>evidence export</c>: the state store's own ledger is
+    /// not intact, so no pack was written.
+    /// </summary>
+    public const int EvidenceInvalid = 15;
+
     /// <summary>Stopped by Ctrl+C (SIGINT) before finishing; nothing half-written was left.</summary>
     public const int Cancelled = 130;
 

@@ -125,6 +125,7 @@ public static class ConfigLoader
         options.State.Path = Resolve(options.State.Path, directory);
         options.State.ConnectionStringFile = Resolve(options.State.ConnectionStringFile, directory);
         options.State.BackupKeyFile = Resolve(options.State.BackupKeyFile, directory);
+        options.Evidence.SigningKeyFile = Resolve(options.Evidence.SigningKeyFile, directory);
         if (options.Target is not null)
         {
             options.Target.CertificatePath = Resolve(options.Target.CertificatePath, directory);

@@ -20,6 +20,7 @@ public static class SecretFilePermissions
             ("Source:PasswordFile", options.Source.PasswordFile),
             ("Target:SecretFile", options.Target?.SecretFile),
             ("Target:TokenFile", options.Target?.TokenFile),
+            ("Evidence:SigningKeyFile", options.Evidence.SigningKeyFile),
             .. SystemSecretFiles(options.Systems),
         ];
         foreach (var (key, path) in files)

@@ -33,6 +33,23 @@ public sealed class AuthSplitOptions
 
     /// <summary>How each person's password sync from the legacy platform is stopped.</summary>
     public PasswordSyncOptions PasswordSync { get; set; } = new();
+
+    /// <summary>How per-wave evidence packs are signed (<c>authsplit evidence export</c>).</summary>
+    public EvidenceOptions Evidence { get; set; } = new();
+}
+
+/// <summary>
+/// The key evidence packs are signed with: an ECDSA P-256 private key in PEM (PKCS#8,
+/// <c>-----BEGIN PRIVATE KEY-----</c>), from a file or an environment variable, never from the config
+/// file. Without one, <c>evidence export</c> refuses unless told <c>--unsigned</c>.
+/// </summary>
+public sealed class EvidenceOptions
+{
+    /// <summary>A file (owner-only) holding the PEM private key.</summary>
+    public string? SigningKeyFile { get; set; }
+
+    /// <summary>The environment variable holding the PEM private key (the whole PEM text).</summary>
+    public string? SigningKeyEnvVar { get; set; }
 }
 
 public enum DirectoryDialect

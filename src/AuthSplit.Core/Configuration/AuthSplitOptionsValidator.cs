@@ -32,6 +32,7 @@ public static partial class AuthSplitOptionsValidator
         ValidateExecution(options.Execution, errors);
         ValidateSystems(options.Systems, options.Waves, baseDn, errors);
         ValidatePasswordSync(options.PasswordSync, errors);
+        ValidateEvidence(options.Evidence, errors);
         if (options.Target is not null)
         {
             ValidateTarget(options.Target, errors);
@@ -361,6 +362,24 @@ public static partial class AuthSplitOptionsValidator
         if (state.BackupKeyEnvVar is not null && !EnvVarName().IsMatch(state.BackupKeyEnvVar))
         {
             errors.Add(new("State:BackupKeyEnvVar", $"\"{state.BackupKeyEnvVar}\" is not an environment variable name"));
+        }
+    }
+
+    private static void ValidateEvidence(EvidenceOptions evidence, List<ConfigError> errors)
+    {
+        if (evidence.SigningKeyFile is not null && evidence.SigningKeyEnvVar is not null)
+        {
+            errors.Add(new("Evidence:SigningKeyEnvVar", "set only one of Evidence:SigningKeyEnvVar and Evidence:SigningKeyFile"));
+        }
+
+        if (evidence.SigningKeyFile is not null && string.IsNullOrWhiteSpace(evidence.SigningKeyFile))
+        {
+            errors.Add(new("Evidence:SigningKeyFile", "is empty: name the PEM file holding the evidence signing key, or leave the key out"));
+        }
+
+        if (evidence.SigningKeyEnvVar is not null)
+        {
+            RequireEnvVarName(evidence.SigningKeyEnvVar, "Evidence:SigningKeyEnvVar", "the evidence signing key (PEM)", errors);
         }
     }
 

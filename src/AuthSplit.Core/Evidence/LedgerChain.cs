@@ -85,7 +85,15 @@ public static class LedgerChain
     /// it most likely is. A hash chain cannot see records cut from its end, nor records appended by someone
     /// who recomputes hashes: the exported evidence signs the last hash for that.
     /// </summary>
-    public static LedgerVerification Verify(IEnumerable<LedgerRecord> records)
+    public static LedgerVerification Verify(IEnumerable<LedgerRecord> records) => Verify(records, contentWithheld: null);
+
+    /// <summary>
+    /// As <see cref="Verify(IEnumerable{LedgerRecord})"/>, for a ledger some of whose records are present only
+    /// by their chain fields (an evidence pack withholds other waves' records): for those,
+    /// <paramref name="contentWithheld"/> says so and their hash is taken as given, while their sequence and
+    /// links are checked like any other's.
+    /// </summary>
+    public static LedgerVerification Verify(IEnumerable<LedgerRecord> records, Func<LedgerRecord, bool>? contentWithheld)
     {
         ArgumentNullException.ThrowIfNull(records);
         var list = records as IReadOnlyList<LedgerRecord> ?? [.. records];
@@ -100,7 +108,7 @@ public static class LedgerChain
         {
             var record = list[i];
             var expectedSequence = i + 1L;
-            var hashOk = string.Equals(ComputeHash(record), record.Hash, StringComparison.Ordinal);
+            var hashOk = contentWithheld?.Invoke(record) == true || string.Equals(ComputeHash(record), record.Hash, StringComparison.Ordinal);
             var linked = string.Equals(record.PreviousHash, previous, StringComparison.Ordinal);
             if (hashOk && linked && record.Sequence == expectedSequence)
             {
@@ -221,7 +229,7 @@ public enum LedgerFaultKind
 /// </summary>
 public sealed record LedgerFault(long Sequence, LedgerFaultKind Kind, LedgerRecord? Record, string Message);
 
-/// <summary>The result of <see cref="LedgerChain.Verify"/>: how many records are intact from the start, the hash of the last intact one, and the first fault.</summary>
+/// <summary>The result of <see cref="LedgerChain.Verify(IEnumerable{LedgerRecord})"/>: how many records are intact from the start, the hash of the last intact one, and the first fault.</summary>
 public sealed record LedgerVerification(long IntactRecords, string LastHash, LedgerFault? Fault)
 {
     public bool IsIntact => Fault is null;

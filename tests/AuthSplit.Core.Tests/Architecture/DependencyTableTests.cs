@@ -23,6 +23,7 @@ public sealed class DependencyTableTests
     private const string State = "AuthSplit.State";
     private const string Scheduling = "AuthSplit.Scheduling";
     private const string Hooks = "AuthSplit.Hooks";
+    private const string Report = "AuthSplit.Evidence.Report";
 
     /// <summary>The only assemblies the core may reference: all from the base class library.</summary>
     private static readonly string[] CoreAllowList =
@@ -47,9 +48,10 @@ public sealed class DependencyTableTests
         [Emulator] = ("authsplit-graph-emulator", [], ["Microsoft.AspNetCore", "Microsoft.Extensions"]),
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions"]),
         [State] = ("AuthSplit.State", [Core], ["Microsoft.Data.Sqlite"]),
-        [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling, Hooks], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz"]),
+        [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling, Hooks, Report], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz"]),
         [Scheduling] = ("AuthSplit.Scheduling", [Core], ["Quartz", "Microsoft.Extensions", "Microsoft.Data.Sqlite"]),
         [Hooks] = ("AuthSplit.Hooks", [Core], ["Microsoft.Extensions.DependencyInjection.Abstractions"]),
+        [Report] = ("AuthSplit.Evidence.Report", [Core], ["Microsoft.AspNetCore.Components", "Microsoft.Extensions.Logging.Abstractions"]),
     };
 
     public static TheoryData<string> Projects() => [.. Table.Keys];

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using AuthSplit.Cli.Planning;
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Evidence.Packs;
+using AuthSplit.Core.Execution;
+using AuthSplit.Ldap.Writing;
+using Serilog;
+
+namespace AuthSplit.Cli.Evidence;
+
+/// <summary>
+/// <c>evidence verify --live</c>: reads the legacy directory and the tenant again, through the executor's own
+/// adapters, for the entities of a pack that verified offline — every removed entity absent by identity
+/// and by DN, every protected one present, every removed person's source of authority the cloud, the
+/// password-sync gate still off when the pack records it — and records each query sent and its answer.
+/// </summary>
+public static class EvidenceLiveCheck
+{
+    private const string Absent = "absent";
+
+    public static async Task<LiveVerificationRecord> RunAsync(AuthSplitOptions options, EvidenceManifest manifest, LiveScope scope, ILogger log, CancellationToken cancellationToken)
+    {
+        using var adapters = new AdapterFactory(log);
+        var directory = adapters.OpenLegacyWriter(options.Source, options.Execution);
+        var checks = new List<LiveCheck>();
+        var baseDn = options.Source.BaseDn;
+        foreach (var subject in scope.Deleted)
+        {
+            var filter = LdapWriteFilters.ByIdentity(subject.Id, directory.Dialect);
+            if (filter is not null)
+            {
+                var found = await directory.FindByIdentityAsync(subject.Id, cancellationToken);
+                checks.Add(new LiveCheck(subject.Id, "removed: absent by identity", $"LDAP search base \"{baseDn}\" scope sub filter {filter}", found.Count == 0, found.Count == 0 ? null : string.Join("; ", found.Select(e => e.Dn))));
+            }
+
+            var entry = await directory.ReadEntryAsync(subject.Dn, cancellationToken);
+            checks.Add(new LiveCheck(subject.Id, "removed: absent by DN", $"LDAP search base \"{subject.Dn}\" scope base filter (objectClass=*)", entry is null, entry?.Dn));
+        }
+
+        foreach (var subject in scope.Protected)
+        {
+            var entry = await directory.ReadEntryAsync(subject.Dn, cancellationToken);
+            checks.Add(new LiveCheck(subject.Id, "protected: present", $"LDAP search base \"{subject.Dn}\" scope base filter (objectClass=*)", entry is not null, entry is null ? Absent : null));
+        }
+
+        string? tenantDescription = null;
+        if (options.Target is { } target && (scope.CloudManaged.Count > 0 || scope.GateVerified))
+        {
+            var tenant = adapters.OpenTargetTenant(target);
+            tenantDescription = tenant.Description;
+            if (scope.CloudManaged.Count > 0)
+            {
+                var byTarget = scope.CloudManaged.ToDictionary(s => s.TargetId!, StringComparer.Ordinal);
+                foreach (var answer in await tenant.GetSourceOfAuthorityAsync([.. byTarget.Keys], cancellationToken))
+                {
+                    checks.Add(new LiveCheck(byTarget[answer.UserId].Id, "removed person: source of authority is the cloud", $"Graph GET /beta/users/{answer.UserId}/onPremisesSyncBehavior?$select=isCloudManaged", answer.IsCloudManaged == true,
+                        answer.IsCloudManaged == true ? null : answer.Problem ?? $"isCloudManaged {answer.IsCloudManaged?.ToString() ?? "unknown"}"));
+                }
+            }
+
+            if (scope.GateVerified)
+            {
+                var state = await tenant.GetTenantSyncStateAsync(cancellationToken);
+                checks.Add(new LiveCheck($"gate:{GateNames.PasswordSync}", "tenant: password hash sync off", "Graph GET /v1.0/directory/onPremisesSynchronization", !state.PasswordSyncEnabled, state.PasswordSyncEnabled ? "passwordSyncEnabled true" : null));
+            }
+        }
+        else if (scope.CloudManaged.Count > 0 || scope.GateVerified)
+        {
+            checks.Add(new LiveCheck("target", "tenant checks", "none: the config has no Target section", false, "the tenant was not read"));
+        }
+
+        var residuals = checks.Where(c => !c.Holds).ToList();
+        return new LiveVerificationRecord(
+            LiveVerificationRecord.CurrentFormat,
+            manifest.Wave,
+            manifest.PlanId,
+            manifest.Ledger.LastHash,
+            Core.Evidence.LedgerChain.FormatTime(TimeProvider.System.GetUtcNow()),
+            directory.Description,
+            tenantDescription,
+            checks.Count,
+            residuals.Count,
+            residuals,
+            checks);
+    }
+
+    public static byte[] ToJson(LiveVerificationRecord record) => JsonSerializer.SerializeToUtf8Bytes(record, EvidenceManifest.JsonOptions);
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using AuthSplit.Core.Evidence.Packs;
+using AuthSplit.Evidence.Report;
+
+namespace AuthSplit.Core.Tests.Evidence.Packs;
+
+public sealed class ReportRendererTests
+{
+    private static readonly EvidenceFixture Fixture = EvidenceFixture.Create();
+
+    private static async Task<string> RenderAsync(string language)
+    {
+        var content = WaveEvidence.Build(Fixture.Input("hq", "sha256:" + new string('f', 64)));
+        return WebUtility.HtmlDecode(await ReportRenderer.RenderAsync(content.Manifest, content.ExceptionRows, language));
+    }
+
+    [Fact]
+    public async Task The_Japanese_report_puts_the_summary_first_with_times_in_JST_and_UTC()
+    {
+        var html = await RenderAsync("ja");
+
+        html.Should().StartWith("<!DOCTYPE html>").And.Contain("<html lang=\"ja\">").And.Contain("<h2>概要</h2>").And.Contain("期限超過");
+        html.IndexOf("id=\"summary\"", StringComparison.Ordinal).Should().BeLessThan(html.IndexOf("id=\"timeline\"", StringComparison.Ordinal));
+        html.IndexOf("id=\"timeline\"", StringComparison.Ordinal).Should().BeLessThan(html.IndexOf("id=\"exceptions\"", StringComparison.Ordinal));
+        html.Should().Contain($"<td id=\"removed\">{Fixture.HqRemovals.Count - 1}</td>", "one removal failed");
+        html.Should().Contain("2026-12-01 10:05:00 JST (2026-12-01 01:05:00 UTC)", "the completion in both zones");
+        html.Should().Contain("ldap-refused: insufficient access", "the failed entity is an exception with its reason");
+    }
+
+    [Fact]
+    public async Task The_English_report_comes_from_the_same_component_with_the_other_resources()
+    {
+        var html = await RenderAsync("en");
+
+        html.Should().Contain("<html lang=\"en\">").And.Contain("<h2>Summary</h2>").And.Contain(": <span class=\"bad\">missed</span>").And.NotContain("概要");
+    }
+
+    [Fact]
+    public async Task Only_ja_and_en_are_offered() =>
+        await FluentActions.Awaiting(() => RenderAsync("fr")).Should().ThrowAsync<ArgumentException>();
+}
