@@ -148,7 +148,7 @@ public sealed class WaveExecution : IWaveExecution
         var run = new Run(this, context, states, entities, cancellationToken);
         await run.CutOverSystemsAsync(systems, _systems);
         await run.SwitchGroupsAsync(groups);
-        context.DeletesHeld = DeletesHeld(systems, run.States);
+        context.DeletesHeld = DeletesHeld(systems, run.States, await RolledBackAsync(request.PlanId, systems, run.States, cancellationToken));
         context.UnswitchedGroups = await UnswitchedGroupsAsync(request.PlanId, plan, run.States, cancellationToken);
         await run.ExecuteAsync();
 
@@ -231,18 +231,36 @@ public sealed class WaveExecution : IWaveExecution
 
     // The wave's deletes wait for every system of the wave to be cut over (done), or excepted by a decision:
     // an application still binding to the legacy directory would lose its users at the delete.
-    private static string? DeletesHeld(IReadOnlyList<PlannedSystem> systems, IReadOnlyDictionary<string, EntityState> states)
+    private static string? DeletesHeld(IReadOnlyList<PlannedSystem> systems, IReadOnlyDictionary<string, EntityState> states, IReadOnlySet<string> rolledBack)
     {
         var waiting = systems
             .Where(s => s.Disposition != Disposition.Kept)
             .Where(s => !states.TryGetValue(SystemRun.JournalId(s.Id), out var state) || state != EntityState.Done)
             .Select(s => s.Disposition == Disposition.Blocked
                 ? $"{s.Id} (blocked: {string.Join("; ", s.Blockers.Select(b => b.Message))})"
-                : $"{s.Id} ({(states.TryGetValue(SystemRun.JournalId(s.Id), out var state) ? state.ToString().ToLowerInvariant() : "not started")})")
+                : rolledBack.Contains(s.Id)
+                    ? $"{s.Id} (rolled back: this plan never cuts it over again; a new plan and approval cut it over, or except it)"
+                    : $"{s.Id} ({(states.TryGetValue(SystemRun.JournalId(s.Id), out var state) ? WireName.Of(state) : "not started")})")
             .ToArray();
         return waiting.Length == 0
             ? null
             : $"the wave's deletes wait until its systems are cut over or excepted by a decision (except-system): {string.Join(", ", waiting)}";
+    }
+
+    // The wave's systems that authsplit rollback took back under this plan (refused, reason rolled-back).
+    private async Task<IReadOnlySet<string>> RolledBackAsync(string planId, IReadOnlyList<PlannedSystem> systems, IReadOnlyDictionary<string, EntityState> states, CancellationToken cancellationToken)
+    {
+        var rolledBack = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var system in systems.Where(s => states.GetValueOrDefault(SystemRun.JournalId(s.Id)) == EntityState.Refused))
+        {
+            var progress = await _store.GetEntityAsync(planId, SystemRun.JournalId(system.Id), cancellationToken);
+            if (ReasonCodes.CodeOf(progress?.Reason) == ReasonCodes.RolledBack)
+            {
+                rolledBack.Add(system.Id);
+            }
+        }
+
+        return rolledBack;
     }
 
     // Every synchronised group of the plan (whichever wave switches it) whose switch is not done: its

@@ -262,7 +262,7 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
         var second = await lab.CliAsync(lab.Run("hq"));
         output.WriteLine(second.ToString());
         second.ExitCode.Should().Be(6, "the deletes wait for the rolled-back crm: " + second);
-        second.ToString().Should().Contain("crm", "the run says what the deletes wait for");
+        second.ToString().Should().Contain("crm (rolled back: this plan never cuts it over again; a new plan and approval cut it over, or except it)", "the run says what the deletes wait for, and what it takes");
         var states = await StatesAsync(lab);
         states.Should().Contain("system:crm", "refused").And.Contain("system:hr", "done");
         world.Calls().Should().BeEquivalentTo(["crm", "hr"], "crm's cutover is not run again");
