@@ -35,6 +35,16 @@ public static class ExecutionStoreFactory
         };
     }
 
+    /// <summary>
+    /// The PostgreSQL connection string <c>State</c> names, read and held to verified TLS as the store does:
+    /// for Quartz's tables in the same database. A secret: the caller keeps it out of logs and messages.
+    /// </summary>
+    public static string ResolvePostgresConnectionString(StateOptions options, string configDirectory, Func<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return PostgresConnection.Resolve(options, ResolveOptional(options.ConnectionStringFile, configDirectory), environment).ConnectionString;
+    }
+
     /// <summary>With a dialect of the caller's (tests replace one statement to make a transaction fail half-way).</summary>
     internal static async Task<AdoExecutionStore> OpenSqliteAsync(StateOptions options, string configDirectory, TimeProvider time, ExecutionStoreSettings settings, Func<ExecutionStoreSettings, SqliteDialect> dialectFactory, CancellationToken cancellationToken)
     {
