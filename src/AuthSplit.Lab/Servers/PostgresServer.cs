@@ -14,6 +14,9 @@ public sealed record PostgresServerOptions
 
     /// <summary>How long the server has to accept connections before start fails with its log's tail.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Further server settings (<c>name=value</c>, passed as <c>-c</c>), after the lab's own.</summary>
+    public IReadOnlyList<string> Settings { get; init; } = [];
 }
 
 /// <summary>
@@ -72,10 +75,13 @@ public sealed class PostgresServer : IAsyncDisposable
         var directory = System.IO.Directory.CreateTempSubdirectory("authsplit-postgres-").FullName;
         var authority = LabCertificateAuthority.Create(Path.Combine(directory, "tls"), "127.0.0.1");
         var server = new PostgresServer(options, tools, directory, authority, IsRoot());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             await server.InitializeClusterAsync(cancellationToken);
+            var initialized = clock.Elapsed;
             await server.StartProcessAsync(cancellationToken);
+            options.Log?.WriteLine($"postgres ready in {clock.Elapsed.TotalSeconds:0.0} s (initdb {initialized.TotalSeconds:0.0} s)");
             return server;
         }
         catch
@@ -197,6 +203,7 @@ public sealed class PostgresServer : IAsyncDisposable
                 "logging_collector=off",
                 "log_min_messages=warning",
                 .. _options.NoSync ? new[] { "fsync=off", "synchronous_commit=off", "full_page_writes=off" } : [],
+                .. _options.Settings,
             ];
             var (program, arguments) = AsServiceUser(_tools["postgres"], ["-D", DataDirectory, .. settings.SelectMany(s => new[] { "-c", s })]);
             _process = ServerProcess.Start(program, arguments);

@@ -254,3 +254,19 @@ public sealed class PostgresStoreTests(PostgresFixture fixture, ITestOutputHelpe
             TimeSpan.FromMinutes(3),
             Ct);
 }
+
+/// <summary>The lab's PostgreSQL itself: a server that cannot start fails fast with why, never hangs.</summary>
+public sealed class PostgresServerStartTests
+{
+    [Fact]
+    public async Task A_server_that_cannot_start_fails_within_its_timeout_with_the_tail_of_its_log()
+    {
+        var clock = Stopwatch.StartNew();
+
+        var act = () => PostgresServer.StartAsync(new PostgresServerOptions { NoSync = true, Settings = ["shared_buffers=not-a-size"], StartTimeout = TimeSpan.FromSeconds(20) }, CancellationToken.None);
+
+        var failure = (await act.Should().ThrowAsync<LabServerException>()).Which;
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(90));
+        failure.Message.Should().Contain("shared_buffers", "the message carries the server's own complaint");
+    }
+}
