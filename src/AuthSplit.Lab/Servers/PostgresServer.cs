@@ -123,6 +123,17 @@ public sealed class PostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port and data (a database back after an outage).</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (_process is not null)
+        {
+            throw new InvalidOperationException("postgres is running");
+        }
+
+        await StartProcessAsync(cancellationToken, keepPort: true);
+    }
+
     /// <summary>Stops the server (fast shutdown: sessions are ended), keeping its data: a database that is down, as clients see it.</summary>
     public async Task StopAsync()
     {
@@ -186,11 +197,15 @@ public sealed class PostgresServer : IAsyncDisposable
             """, cancellationToken);
     }
 
-    private async Task StartProcessAsync(CancellationToken cancellationToken)
+    private async Task StartProcessAsync(CancellationToken cancellationToken, bool keepPort = false)
     {
         for (var attempt = 1; ; attempt++)
         {
-            Port = ServerProcess.FreePort();
+            if (!keepPort || Port == 0)
+            {
+                Port = ServerProcess.FreePort();
+            }
+
             string[] settings =
             [
                 "listen_addresses=127.0.0.1",
@@ -219,7 +234,7 @@ public sealed class PostgresServer : IAsyncDisposable
                 _options.Log?.WriteLine($"postgres pid {_process.Pid} listening on 127.0.0.1:{Port} (TLS)");
                 return;
             }
-            catch (LabServerException ex) when (attempt < 3 && (ex.ExitedDuringStartup || _process.RecentOutput.Contains("already in use", StringComparison.Ordinal)))
+            catch (LabServerException ex) when (attempt < 3 && !keepPort && (ex.ExitedDuringStartup || _process.RecentOutput.Contains("already in use", StringComparison.Ordinal)))
             {
                 _options.Log?.WriteLine($"postgres did not start on port {Port} ({ex.Message}); trying another port");
                 await _process.DisposeAsync();

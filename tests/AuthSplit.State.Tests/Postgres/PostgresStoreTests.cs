@@ -270,3 +270,38 @@ public sealed class PostgresServerStartTests
         failure.Message.Should().Contain("shared_buffers", "the message carries the server's own complaint");
     }
 }
+
+/// <summary>A database that goes away under an open store, on a server of the test's own (the shared one stays up).</summary>
+public sealed class PostgresOutageTests
+{
+    private const string Variable = "AUTHSPLIT_TEST_STATE_CONNECTION";
+
+    [Fact]
+    public async Task While_the_server_is_down_writes_fail_naming_the_host_and_nothing_reported_done_is_lost_when_it_is_back()
+    {
+        await using var server = await PostgresServer.StartAsync(new PostgresServerOptions { NoSync = true }, CancellationToken.None);
+        var database = await server.CreateDatabaseAsync("outage", CancellationToken.None);
+        var connectionString = server.ConnectionString(database);
+        await using var store = await ExecutionStoreFactory.OpenStoreAsync(
+            new StateOptions { Provider = StateProvider.Postgres, ConnectionStringEnvVar = Variable },
+            TestPaths.NewWorkDirectory(),
+            TimeProvider.System,
+            new ExecutionStoreSettings { Environment = name => name == Variable ? connectionString : null },
+            CancellationToken.None);
+        var plan = Some.PlanId();
+        await store.RecordStepAsync(Some.Step(plan, "wave-1", "before", StepAction.VerifyTargetAccount), Some.Entity(plan, "wave-1", "before", EntityState.Done, 1), CancellationToken.None);
+
+        await server.StopAsync();
+        var write = () => store.RecordStepAsync(Some.Step(plan, "wave-1", "during", StepAction.VerifyTargetAccount), Some.Entity(plan, "wave-1", "during", EntityState.Done, 1), CancellationToken.None);
+        var failure = (await write.Should().ThrowAsync<ExternalSystemException>()).Which;
+        failure.System.Should().Be($"PostgreSQL 127.0.0.1:{server.Port}/{database}");
+        failure.ToString().Should().NotContain(server.AdminPassword);
+
+        await server.StartAgainAsync(CancellationToken.None);
+        await store.RecordStepAsync(Some.Step(plan, "wave-1", "after", StepAction.VerifyTargetAccount), Some.Entity(plan, "wave-1", "after", EntityState.Done, 1), CancellationToken.None);
+
+        var ledger = await store.ReadLedgerAsync(null, CancellationToken.None).ToListAsync();
+        ledger.Select(r => r.EntityId).Should().Equal("before", "after");
+        LedgerChain.Verify(ledger).IsIntact.Should().BeTrue();
+    }
+}
