@@ -22,7 +22,9 @@ public static class SchedulingServiceCollectionExtensions
         var connectionString = store.Provider switch
         {
             SchedulerStoreProvider.Sqlite => PrepareSqlite(store),
-            SchedulerStoreProvider.Postgres => throw new NotSupportedException("A PostgreSQL scheduler store (a Quartz cluster) is not built yet: State:Provider must be Sqlite."),
+            SchedulerStoreProvider.Postgres => string.IsNullOrWhiteSpace(store.PostgresConnectionString)
+                ? throw new ArgumentException("The scheduler store needs the state store's PostgreSQL connection string.", nameof(store))
+                : store.PostgresConnectionString,
             _ => throw new ArgumentOutOfRangeException(nameof(store), store.Provider, "unknown scheduler store provider"),
         };
 
@@ -40,19 +42,38 @@ public static class SchedulingServiceCollectionExtensions
             quartz.ConfigureScheduler(scheduler =>
             {
                 scheduler.InstanceName = store.InstanceName;
+
+                // InstanceId AUTO: each node an id of its own, generated at start; one scheduler by name.
+                scheduler.GenerateInstanceId = Clustered(store);
                 scheduler.IdleWaitTime = store.PollInterval;
                 // A stop waits for the running wave (WaitForJobsToComplete) and tells it to stop between steps.
                 scheduler.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
             });
             quartz.UsePersistentStore(persistent =>
             {
-                persistent.UseSqlite(connectionString);
+                if (store.Provider == SchedulerStoreProvider.Postgres)
+                {
+                    persistent.UsePostgres(connectionString);
+                }
+                else
+                {
+                    persistent.UseSqlite(connectionString);
+                }
+
                 persistent.UseSystemTextJsonSerializer();
                 persistent.ProvisionSchema();
                 // A served wave stopped by SIGTERM ends in OperationCanceledException and is kept as a
                 // recovery trigger for the next start (the wave job decides which firings are handed back).
                 persistent.ConfigureStore(options => options.RecoverFiringsCancelledByShutdown = true);
-                // Clustering stays off: SQLite cannot run clustered. PostgreSQL (a later issue) turns it on here.
+                // SQLite cannot run clustered (Quartz: "locking problems"); PostgreSQL runs clustered unless told not to.
+                if (Clustered(store))
+                {
+                    persistent.UseClustering(cluster =>
+                    {
+                        cluster.CheckinInterval = store.CheckinInterval;
+                        cluster.CheckinMisfireThreshold = store.CheckinMisfireThreshold;
+                    });
+                }
             });
             quartz.AddJobListener<WaveJobListener>(GroupMatcher<JobKey>.GroupEquals(WaveJobKeys.Group));
             quartz.AddTriggerListener<WaveJobListener>(GroupMatcher<TriggerKey>.GroupEquals(WaveJobKeys.Group));
@@ -75,6 +96,8 @@ public static class SchedulingServiceCollectionExtensions
         });
         return services;
     }
+
+    private static bool Clustered(SchedulerStoreOptions store) => store.Provider == SchedulerStoreProvider.Postgres && store.Clustered;
 
     private static string PrepareSqlite(SchedulerStoreOptions store)
     {

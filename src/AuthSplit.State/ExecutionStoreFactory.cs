@@ -5,6 +5,7 @@ using AuthSplit.Core.Execution;
 using AuthSplit.Core.Secrets;
 using AuthSplit.State.Backups;
 using AuthSplit.State.Dialects;
+using AuthSplit.State.Postgres;
 using AuthSplit.State.Schema;
 using AuthSplit.State.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -29,8 +30,19 @@ public static class ExecutionStoreFactory
         return options.Provider switch
         {
             StateProvider.Sqlite => OpenSqliteAsync(options, configDirectory, time, settings, d => new SqliteDialect(d), cancellationToken),
-            _ => throw new InputException("state-provider-unsupported", $"State:Provider {options.Provider} is not available in this version; use Sqlite", "State:Provider"),
+            StateProvider.Postgres => OpenPostgresAsync(options, configDirectory, time, settings, d => new PostgresDialect(d), cancellationToken),
+            _ => throw new InputException("state-provider-unsupported", $"State:Provider {options.Provider} is not available in this version; use Sqlite or Postgres", "State:Provider"),
         };
+    }
+
+    /// <summary>
+    /// The PostgreSQL connection string <c>State</c> names, read and held to verified TLS as the store does:
+    /// for Quartz's tables in the same database. A secret: the caller keeps it out of logs and messages.
+    /// </summary>
+    public static string ResolvePostgresConnectionString(StateOptions options, string configDirectory, Func<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return PostgresConnection.Resolve(options, ResolveOptional(options.ConnectionStringFile, configDirectory), environment).ConnectionString;
     }
 
     /// <summary>With a dialect of the caller's (tests replace one statement to make a transaction fail half-way).</summary>
@@ -63,6 +75,37 @@ public static class ExecutionStoreFactory
         {
             await InitializeAsync(dataSource, dialect, path, time, cancellationToken).ConfigureAwait(false);
             SqliteStoreFile.RestrictCompanions(path);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>PostgreSQL, with a dialect of the caller's (tests replace one statement to make a transaction fail half-way).</summary>
+    internal static async Task<AdoExecutionStore> OpenPostgresAsync(StateOptions options, string configDirectory, TimeProvider time, ExecutionStoreSettings settings, Func<ExecutionStoreSettings, PostgresDialect> dialectFactory, CancellationToken cancellationToken)
+    {
+        var connection = PostgresConnection.Resolve(options, ResolveOptional(options.ConnectionStringFile, configDirectory), settings.Environment);
+        var dialect = dialectFactory(settings);
+        var dataSource = Npgsql.NpgsqlDataSource.Create(connection.ConnectionString);
+        var keyring = new BackupKeyring(
+            new SecretSource(options.BackupKeyEnvVar, ResolveOptional(options.BackupKeyFile, configDirectory), "State:BackupKeyEnvVar", "State:BackupKeyFile", "the backup encryption key"),
+            settings.Environment);
+        var store = new AdoExecutionStore(dataSource, dialect, connection.Description, time, settings, keyring, null);
+        try
+        {
+            try
+            {
+                await using var session = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await SchemaMigrator.MigrateAsync(session, dialect, connection.Description, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbException ex)
+            {
+                throw dialect.Translate(ex, connection.Description);
+            }
+
             return store;
         }
         catch

@@ -7,7 +7,6 @@ using AuthSplit.Ldap.Probes;
 using AuthSplit.Scheduling;
 using AuthSplit.Scheduling.Hosting;
 using AuthSplit.Scheduling.Jobs;
-using AuthSplit.Scheduling.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -90,7 +89,7 @@ public sealed class ExecutionHost : IAsyncDisposable
                     new SystemPorts(services.GetRequiredService<ICommandRunner>(), services.GetRequiredService<IHttpCaller>(), services.GetRequiredService<ILdapBindProbe>())));
             }
 
-            builder.Services.AddWaveScheduling(new SchedulerStoreOptions { Provider = SchedulerStoreProvider.Sqlite, SqlitePath = StateComposition.SqlitePathOf(options, configPath) });
+            builder.Services.AddWaveScheduling(StateComposition.SchedulerStoreOf(options, configPath));
             builder.Services.AddWaveSchedulerHost();
             return new ExecutionHost(state, adapters, builder.Build());
         }

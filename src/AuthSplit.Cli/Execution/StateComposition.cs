@@ -1,5 +1,6 @@
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Execution;
+using AuthSplit.Scheduling.Store;
 using AuthSplit.State;
 
 namespace AuthSplit.Cli.Execution;
@@ -24,6 +25,17 @@ public sealed class StateComposition : IAsyncDisposable
     /// <summary>The SQLite file the state store and Quartz's job store share: <c>State:Path</c> (already made absolute by the config loader) or <c>authsplit-state.db</c> beside the config file.</summary>
     public static string SqlitePathOf(AuthSplitOptions options, string configPath) =>
         options.State.Path ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, StateDefaults.SqliteFileName);
+
+    /// <summary>Quartz's job store in the state store's own database: the SQLite file, or the PostgreSQL database (clustered).</summary>
+    public static SchedulerStoreOptions SchedulerStoreOf(AuthSplitOptions options, string configPath) => options.State.Provider switch
+    {
+        StateProvider.Postgres => new SchedulerStoreOptions
+        {
+            Provider = SchedulerStoreProvider.Postgres,
+            PostgresConnectionString = ExecutionStoreFactory.ResolvePostgresConnectionString(options.State, Path.GetDirectoryName(Path.GetFullPath(configPath))!),
+        },
+        _ => new SchedulerStoreOptions { Provider = SchedulerStoreProvider.Sqlite, SqlitePath = SqlitePathOf(options, configPath) },
+    };
 
     public async ValueTask DisposeAsync()
     {

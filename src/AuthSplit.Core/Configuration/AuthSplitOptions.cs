@@ -287,6 +287,14 @@ public sealed class StateOptions
     /// <summary>PostgreSQL: a file (owner-only) holding the connection string.</summary>
     public string? ConnectionStringFile { get; set; }
 
+    /// <summary>
+    /// PostgreSQL: accepts a connection string whose <c>SslMode</c> does not verify the server (Disable,
+    /// Allow, Prefer, Require) when its host is this machine (127.0.0.1, ::1, localhost or a Unix socket),
+    /// e.g. a database on the same host without TLS. Off: only <c>SslMode=VerifyFull</c> (the default when
+    /// the connection string says none) is accepted.
+    /// </summary>
+    public bool AllowInsecureLoopback { get; set; }
+
     /// <summary>The environment variable holding the backup encryption key (32 bytes, base64). Never stored in the database.</summary>
     public string? BackupKeyEnvVar { get; set; }
 

@@ -333,14 +333,24 @@ public static partial class AuthSplitOptionsValidator
 
             if (state.ConnectionStringEnvVar is not null || state.ConnectionStringFile is not null)
             {
-                errors.Add(new("State:ConnectionStringEnvVar", "is for Provider Postgres; a Sqlite store takes State:Path"));
+                errors.Add(new(state.ConnectionStringEnvVar is not null ? "State:ConnectionStringEnvVar" : "State:ConnectionStringFile", "is for Provider Postgres; a Sqlite store takes State:Path"));
+            }
+
+            if (state.AllowInsecureLoopback)
+            {
+                errors.Add(new("State:AllowInsecureLoopback", "is for Provider Postgres; a Sqlite store has no connection to secure"));
             }
         }
         else
         {
             if ((state.ConnectionStringEnvVar is null) == (state.ConnectionStringFile is null))
             {
-                errors.Add(new("State:ConnectionStringEnvVar", "Provider Postgres needs exactly one of State:ConnectionStringEnvVar and State:ConnectionStringFile"));
+                errors.Add(new("State:ConnectionStringEnvVar", "Provider Postgres needs exactly one of State:ConnectionStringEnvVar and State:ConnectionStringFile (the connection string is a secret: never in the config file)"));
+            }
+
+            if (state.ConnectionStringFile is not null && string.IsNullOrWhiteSpace(state.ConnectionStringFile))
+            {
+                errors.Add(new("State:ConnectionStringFile", "is empty: name the file (owner-only) whose first line is the connection string"));
             }
 
             if (state.Path is not null)

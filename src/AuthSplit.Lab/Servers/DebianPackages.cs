@@ -14,6 +14,13 @@ public sealed record RequiredTool(string Name, string Package, params string[] L
     public static RequiredTool SambaTool { get; } = new("samba-tool", "samba samba-ad-provision samba-dsdb-modules", "/usr/bin/samba-tool");
     public static RequiredTool Samba { get; } = new("samba", "samba", "/usr/sbin/samba");
 
+    // Debian keeps PostgreSQL's server programs per major version, off the PATH; bookworm ships 15.
+    public static RequiredTool PostgresInitdb { get; } = new("initdb", "postgresql", PostgresBinaries("initdb"));
+    public static RequiredTool Postgres { get; } = new("postgres", "postgresql", PostgresBinaries("postgres"));
+
+    private static string[] PostgresBinaries(string name) =>
+        Enumerable.Range(13, 6).Reverse().Select(version => $"/usr/lib/postgresql/{version}/bin/{name}").ToArray();
+
     public string? Find() =>
         Locations.FirstOrDefault(File.Exists)
         ?? (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries)

@@ -12,6 +12,7 @@ namespace AuthSplit.Lab.Servers;
 /// </summary>
 public sealed partial class ServerProcess : IAsyncDisposable
 {
+    public const int SigInt = 2;
     private const int SigTerm = 15;
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -133,14 +134,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
         throw new LabServerException($"{what} did not listen on 127.0.0.1:{port} within {timeout.TotalSeconds:0} s: {RecentOutput}");
     }
 
-    public async Task StopAsync(TimeSpan? grace = null)
+    /// <summary>Sends <paramref name="signal"/> (SIGTERM unless said; PostgreSQL's fast shutdown is SIGINT), then SIGKILL to the tree after <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan? grace = null, int signal = SigTerm)
     {
         if (HasExited)
         {
             return;
         }
 
-        _ = Kill(_process.Id, SigTerm);
+        _ = Kill(_process.Id, signal);
         using var wait = new CancellationTokenSource(grace ?? TimeSpan.FromSeconds(10));
         try
         {

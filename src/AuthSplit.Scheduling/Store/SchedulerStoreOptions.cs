@@ -6,7 +6,10 @@ public enum SchedulerStoreProvider
     /// <summary>One node: SQLite cannot run clustered (Quartz's own warning: "locking problems").</summary>
     Sqlite,
 
-    /// <summary>Clustered nodes sharing one store. Not built yet (a later issue): the seam is here so the CLI's switch has both arms.</summary>
+    /// <summary>
+    /// PostgreSQL: Quartz's <c>QRTZ_</c> tables in the state store's database (created by the scheduler at
+    /// start, Quartz's own PostgreSQL schema), clustered by default so several <c>serve</c> nodes share them.
+    /// </summary>
     Postgres,
 }
 
@@ -17,6 +20,25 @@ public sealed class SchedulerStoreOptions
 
     /// <summary>SQLite: the state store's database file (<c>State:Path</c>, resolved by the caller). Quartz's <c>QRTZ_</c> tables are created in it beside ours.</summary>
     public string? SqlitePath { get; set; }
+
+    /// <summary>
+    /// PostgreSQL: the state store's connection string, already held to verified TLS by AuthSplit.State's
+    /// resolver. A secret: never logged, never put in messages.
+    /// </summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>
+    /// PostgreSQL: runs Quartz clustered (<c>UseClustering</c>, <c>InstanceId</c> AUTO): every node with the
+    /// same <see cref="InstanceName"/> on the database is one scheduler; a node that stops checking in has its
+    /// triggers recovered by another. Ignored (always off) on SQLite, which cannot run clustered.
+    /// </summary>
+    public bool Clustered { get; set; } = true;
+
+    /// <summary>How often a clustered node checks in to the scheduler state table (Quartz's documented setting).</summary>
+    public TimeSpan CheckinInterval { get; set; } = SchedulerStoreDefaults.CheckinInterval;
+
+    /// <summary>How late a node's check-in may be before the other nodes take it for dead and recover its jobs.</summary>
+    public TimeSpan CheckinMisfireThreshold { get; set; } = SchedulerStoreDefaults.CheckinMisfireThreshold;
 
     /// <summary>
     /// How long a statement waits for another writer of the same file before "database is locked" (quartznet#2323).
@@ -41,4 +63,9 @@ public static class SchedulerStoreDefaults
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
 
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+
+    // Quartz's documented cluster example (10 s / 20 s): a dead node's wave is taken over within about 30 s.
+    public static readonly TimeSpan CheckinInterval = TimeSpan.FromSeconds(10);
+
+    public static readonly TimeSpan CheckinMisfireThreshold = TimeSpan.FromSeconds(20);
 }

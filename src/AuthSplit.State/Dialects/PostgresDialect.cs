@@ -1,0 +1,88 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Authentication;
+using AuthSplit.Core.Errors;
+using Npgsql;
+
+namespace AuthSplit.State.Dialects;
+
+/// <summary>
+/// PostgreSQL (Quartz's <c>PostgreSQLDelegate</c>): the standard dialect's SQL, a write transaction that
+/// first takes one transaction-level advisory lock, and PostgreSQL's errors as the project's exceptions.
+/// Several processes (nodes) write one database at once; the lock makes every write transaction, and so
+/// every ledger append, run one after another across all of them, so the hash chain stays a single chain
+/// (read head, append, commit) without a serialisable isolation level and its retries. The lock is per
+/// database and released by the commit or rollback, also when a node dies (the server ends its session).
+/// </summary>
+public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
+{
+    /// <summary>The advisory lock key of the store's writes: "AuthSplt" as a 64-bit number (any constant would do; Quartz uses none).</summary>
+    public const long WriteLockKey = 0x41757468_53706C74;
+
+    public override string SchemaFolder => "Postgres";
+
+    public override Task PrepareConnectionAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // lock_timeout bounds the wait for another node's write (as SQLite's busy timeout does): 55P03 then.
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = string.Create(CultureInfo.InvariantCulture,
+                $"SET LOCAL lock_timeout = {Math.Max(1, (long)settings.BusyTimeout.TotalMilliseconds)}; SELECT pg_advisory_xact_lock({WriteLockKey})");
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    // After a failed statement PostgreSQL keeps the transaction usable once rolled back to the savepoint;
+    // only a lost session, a failed lock wait, or a server in trouble spoils the whole transaction.
+    public override bool SpoilsTransaction(DbException exception) =>
+        exception is not PostgresException postgres
+        || postgres.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.QueryCanceled
+        || postgres.SqlState[..2] is "08" or "25" or "40" or "53" or "57" or "58" or "XX";
+
+    public override Exception Translate(DbException exception, string description)
+    {
+        if (exception is PostgresException postgres)
+        {
+            return postgres.SqlState switch
+            {
+                PostgresErrorCodes.LockNotAvailable => new ExternalSystemException(description,
+                    $"another node held the state database's write lock for longer than {settings.BusyTimeout.TotalSeconds:0.#} s (state-locked): is a node stuck in a transaction?", exception),
+                PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification => new InputException("state-auth-failed",
+                    $"PostgreSQL refused the user or password of the connection string ({postgres.SqlState}): check the credentials in the place State:ConnectionStringEnvVar or State:ConnectionStringFile names", description),
+                PostgresErrorCodes.InvalidCatalogName => new InputException("state-database-missing",
+                    "the database named in the connection string does not exist: create it (createdb) and give the user CREATE on it; AuthSplit creates its tables itself", description),
+                PostgresErrorCodes.InsufficientPrivilege => new InputException("state-permission-denied",
+                    $"the connection string's user lacks a privilege AuthSplit needs ({postgres.MessageText}): it must own, or have CREATE and read/write on, the tables of its schema", description),
+                PostgresErrorCodes.DiskFull => new ExternalSystemException(description, "the database server's disk is full: nothing was recorded; free space and run again", exception),
+                _ when postgres.SqlState.StartsWith("57P", StringComparison.Ordinal) || postgres.SqlState.StartsWith("08", StringComparison.Ordinal) => new ExternalSystemException(description,
+                    $"the database server ended the session or is shutting down ({postgres.SqlState}): nothing after the last reported step was recorded; run again when it is back", exception),
+                _ => new ExternalSystemException(description, $"{postgres.SqlState}: {postgres.MessageText}", exception),
+            };
+        }
+
+        // Npgsql's own failures: the server could not be reached, TLS failed, or the session broke. Its
+        // messages name the host and port, never the password; say which, and that nothing was lost.
+        var inner = exception.InnerException;
+        var cause = inner switch
+        {
+            AuthenticationException => "the TLS handshake failed: the server's certificate is not trusted for this host name (give the CA in the connection string's Root Certificate, and a Host the certificate names)",
+            TimeoutException => "no answer in time",
+            System.Net.Sockets.SocketException socket => socket.Message,
+            IOException io => io.Message,
+            _ => exception.Message,
+        };
+        return new ExternalSystemException(description, $"cannot use the PostgreSQL state database: {cause}; nothing further is recorded until it is reachable", exception);
+    }
+}
