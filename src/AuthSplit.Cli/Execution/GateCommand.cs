@@ -13,16 +13,13 @@ namespace AuthSplit.Cli.Execution;
 /// </summary>
 public static class GateCommand
 {
-    private const int DefaultWaitSeconds = 3600;
-    private const int DefaultPollSeconds = 30;
-
     public static Command Create(CliConsole console)
     {
         var config = ExecutionOptionsOnCommandLine.Config();
         var @as = ExecutionOptionsOnCommandLine.As();
         var logDir = ExecutionOptionsOnCommandLine.LogDir();
-        var wait = new Option<int>("--wait") { Description = $"Seconds to wait for the switch-off to read back (default {DefaultWaitSeconds}); running the gate again keeps waiting.", DefaultValueFactory = _ => DefaultWaitSeconds };
-        var poll = new Option<int>("--poll") { Description = $"Seconds between reads of the tenant while waiting (default {DefaultPollSeconds}).", DefaultValueFactory = _ => DefaultPollSeconds };
+        var wait = ExecutionOptionsOnCommandLine.Wait("the switch-off to read back", "running the gate again keeps waiting");
+        var poll = ExecutionOptionsOnCommandLine.Poll();
         var despite = new Option<string?>("--despite-unfinished") { Description = "Open the gate although waves are unfinished, for this recorded reason (who: --as)." };
         var passwordSync = new Command("password-sync", "After the last wave: tell the administrator how to switch the tenant's password hash sync off, then wait until Graph reads it off, and record it.") { config, @as, wait, poll, despite, logDir };
         passwordSync.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, parse.GetValue(logDir), false, async (log, ct) =>

@@ -15,17 +15,14 @@ namespace AuthSplit.Cli.Execution;
 /// </summary>
 public static class RollbackCommand
 {
-    private const int DefaultWaitSeconds = 3600;
-    private const int DefaultPollSeconds = 30;
-
     public static Command Create(CliConsole console)
     {
         var config = ExecutionOptionsOnCommandLine.Config();
         var entity = new Option<string>("--entity", "-e") { Description = "The person's id as the plan and status give it (entryUUID or objectGUID), or system:ID for a system.", Required = true };
         var @as = ExecutionOptionsOnCommandLine.As();
         var logDir = ExecutionOptionsOnCommandLine.LogDir();
-        var wait = new Option<int>("--wait") { Description = $"Seconds to wait for the administrator's switch of the tenant's hard-match takeover block and for the sync cycle (default {DefaultWaitSeconds}); running the rollback again keeps going.", DefaultValueFactory = _ => DefaultWaitSeconds };
-        var poll = new Option<int>("--poll") { Description = $"Seconds between reads of the tenant while waiting (default {DefaultPollSeconds}).", DefaultValueFactory = _ => DefaultPollSeconds };
+        var wait = ExecutionOptionsOnCommandLine.Wait("the administrator's switch of the tenant's hard-match takeover block and for the sync cycle", "running the rollback again keeps going");
+        var poll = ExecutionOptionsOnCommandLine.Poll();
         var command = new Command("rollback", "Undo a wave's work on a person before its legacy delete (re-enable from the backup, move back, switch the source of authority back), or on a system (system:ID: re-enable its legacy accounts); recorded in the ledger.") { config, entity, @as, wait, poll, logDir };
         command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, parse.GetValue(logDir), false, async (log, ct) =>
         {
