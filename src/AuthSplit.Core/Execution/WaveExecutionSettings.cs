@@ -49,10 +49,16 @@ public sealed record WaveExecutionSettings
     /// <summary>How often a running wave looks at its pause flag.</summary>
     public TimeSpan PauseCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary><c>Execution:LeaseSeconds</c>: the wave's lease in the state store (see <see cref="Cluster.LeaseTiming"/>).</summary>
+    public Cluster.LeaseTiming Lease { get; init; } = Cluster.LeaseTiming.Default;
+
     /// <summary>This machine, as the journal records it.</summary>
     public string Node { get; init; } = "local";
 
-    public static WaveExecutionSettings From(AuthSplitOptions options, string node)
+    /// <summary>This process, as leases name their holder: unique among the processes sharing a state store (machine and process id).</summary>
+    public string LeaseHolder { get; init; } = "local";
+
+    public static WaveExecutionSettings From(AuthSplitOptions options, string node, string? leaseHolder = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var limits = options.Target?.Limits ?? new GraphLimitsOptions();
@@ -65,8 +71,10 @@ public sealed record WaveExecutionSettings
             CloudManagedReadAttempts = Math.Max(1, limits.ReadBackAttempts),
             CloudManagedReadDelay = TimeSpan.FromSeconds(Math.Max(0, limits.ReadBackDelaySeconds)),
             Node = node,
+            LeaseHolder = leaseHolder ?? node,
             RetryRounds = Math.Max(0, options.Execution.RetryRounds),
             RetryRoundDelay = TimeSpan.FromSeconds(Math.Max(0, options.Execution.RetryRoundDelaySeconds)),
+            Lease = new Cluster.LeaseTiming(TimeSpan.FromSeconds(Math.Clamp(options.Execution.LeaseSeconds, 3, 600))),
             ConfiguredSafety = new ConfiguredSafety(string.IsNullOrWhiteSpace(options.Safety.ProtectedFilter) ? null : options.Safety.ProtectedFilter, [.. options.Safety.ProtectedDns]),
         };
     }

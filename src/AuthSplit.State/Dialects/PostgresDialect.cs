@@ -22,6 +22,9 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
 
     public override string SchemaFolder => "Postgres";
 
+    // clock_timestamp, not now(): the time of the statement, not of its transaction's start.
+    protected override string NowMicroseconds => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)";
+
     public override Task PrepareConnectionAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
