@@ -414,10 +414,14 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         }
     }
 
+    /// <summary>Lease calls that threw <see cref="LeaseFault"/>.</summary>
+    public int FailedLeaseCalls { get; private set; }
+
     private void ThrowLeaseFault()
     {
         if (LeaseFault is { } fault)
         {
+            FailedLeaseCalls++;
             throw fault;
         }
     }
