@@ -43,6 +43,19 @@ public sealed partial class AdoExecutionStore : IWorkLeases
         }, cancellationToken);
     }
 
+    public Task<LeaseGrant?> TakeOverLeaseAsync(LeaseKey key, string goneHolder, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return ReadAsync(async connection =>
+        {
+            await using var takeOver = Sql.Command(connection, null, _dialect.TakeOverLease, Key(key, ("@holder", holder), ("@gone_holder", goneHolder), ("@duration_us", Micro(duration))));
+            await using var reader = await takeOver.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new LeaseGrant(key, holder, reader.GetInt64(0), FromMicro(reader.GetInt64(1)))
+                : null;
+        }, cancellationToken);
+    }
+
     public Task ReleaseLeaseAsync(LeaseGrant grant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grant);

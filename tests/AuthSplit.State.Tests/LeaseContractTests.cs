@@ -108,4 +108,19 @@ public abstract partial class ExecutionStoreContractTests
         Assert.NotNull((await Store.TryAcquireLeaseAsync(new LeaseKey("sha256:plan", "hq", "1/4"), "node-x/9", TimeSpan.FromMinutes(1), Ct)).Grant);
         Assert.Equal(3, (await Store.GetLeasesAsync(Ct)).Count);
     }
+
+    [Fact]
+    public async Task A_lease_whose_holder_is_gone_is_taken_over_at_once_but_only_from_that_holder()
+    {
+        var dead = (await Store.TryAcquireLeaseAsync(Hq, "host/100/1", TimeSpan.FromMinutes(5), Ct)).Grant!;
+
+        Assert.Null(await Store.TakeOverLeaseAsync(Hq, "host/999/1", "host/200/2", TimeSpan.FromMinutes(1), Ct));
+        var taken = await Store.TakeOverLeaseAsync(Hq, "host/100/1", "host/200/2", TimeSpan.FromMinutes(1), Ct);
+
+        Assert.NotNull(taken);
+        Assert.True(taken.Token > dead.Token);
+        Assert.Null(await Store.RenewLeaseAsync(dead, TimeSpan.FromMinutes(1), Ct));
+        Assert.Null(await Store.TakeOverLeaseAsync(Hq, "host/100/1", "host/300/3", TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal("host/200/2", Assert.Single(await Store.GetLeasesAsync(Ct)).Holder);
+    }
 }

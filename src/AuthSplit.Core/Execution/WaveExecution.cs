@@ -103,7 +103,7 @@ public sealed class WaveExecution : IWaveExecution
 
         // The wave's lease: no other process (a cluster's other node, a second operator on the same store)
         // runs this wave's steps while this one holds it, and this one writes nothing once it is lost.
-        var (lease, attempt) = await WorkLease.TryAcquireAsync(_store, LeaseKey.ForWave(request.PlanId, wave.Name), _settings.LeaseHolder, _settings.Lease, _time, cancellationToken);
+        var (lease, attempt) = await WorkLease.TryAcquireAsync(_store, LeaseKey.ForWave(request.PlanId, wave.Name), _settings.LeaseHolders, _settings.Lease, _time, cancellationToken);
         if (lease is null)
         {
             var refusal = new ExecutionRefusal(

@@ -55,10 +55,12 @@ public sealed record WaveExecutionSettings
     /// <summary>This machine, as the journal records it.</summary>
     public string Node { get; init; } = "local";
 
-    /// <summary>This process, as leases name their holder: unique among the processes sharing a state store (machine and process id).</summary>
-    public string LeaseHolder { get; init; } = "local";
+    /// <summary>This process as leases name their holder (unique among the processes sharing a state store), and which other holders are known to be gone.</summary>
+    public Cluster.ILeaseHolders LeaseHolders { get; init; } = new Cluster.NamedLeaseHolder("local");
 
-    public static WaveExecutionSettings From(AuthSplitOptions options, string node, string? leaseHolder = null)
+    public string LeaseHolder => LeaseHolders.Me;
+
+    public static WaveExecutionSettings From(AuthSplitOptions options, string node, Cluster.ILeaseHolders? leaseHolders = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var limits = options.Target?.Limits ?? new GraphLimitsOptions();
@@ -71,7 +73,7 @@ public sealed record WaveExecutionSettings
             CloudManagedReadAttempts = Math.Max(1, limits.ReadBackAttempts),
             CloudManagedReadDelay = TimeSpan.FromSeconds(Math.Max(0, limits.ReadBackDelaySeconds)),
             Node = node,
-            LeaseHolder = leaseHolder ?? node,
+            LeaseHolders = leaseHolders ?? new Cluster.NamedLeaseHolder(node),
             RetryRounds = Math.Max(0, options.Execution.RetryRounds),
             RetryRoundDelay = TimeSpan.FromSeconds(Math.Max(0, options.Execution.RetryRoundDelaySeconds)),
             Lease = new Cluster.LeaseTiming(TimeSpan.FromSeconds(Math.Clamp(options.Execution.LeaseSeconds, 3, 600))),

@@ -98,6 +98,8 @@ public interface IStoreDialect
 
     string RenewLease { get; }
 
+    string TakeOverLease { get; }
+
     string ReleaseLease { get; }
 
     /// <summary>Every lease, with the database's clock as the last column.</summary>

@@ -136,6 +136,11 @@ public abstract class StandardDialect : IStoreDialect
         + $"WHERE plan_id = @plan_id AND wave = @wave AND part = @part AND holder = @holder AND token = @token AND released_us IS NULL AND expires_us > {NowMicroseconds} "
         + "RETURNING expires_us";
 
+    public virtual string TakeOverLease =>
+        $"UPDATE authsplit_leases SET holder = @holder, token = token + 1, acquired_us = {NowMicroseconds}, renewed_us = {NowMicroseconds}, expires_us = {NowMicroseconds} + @duration_us "
+        + "WHERE plan_id = @plan_id AND wave = @wave AND part = @part AND holder = @gone_holder AND released_us IS NULL "
+        + "RETURNING token, expires_us";
+
     public virtual string ReleaseLease =>
         $"UPDATE authsplit_leases SET released_us = {NowMicroseconds} "
         + "WHERE plan_id = @plan_id AND wave = @wave AND part = @part AND holder = @holder AND token = @token AND released_us IS NULL";

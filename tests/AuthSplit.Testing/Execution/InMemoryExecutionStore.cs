@@ -390,6 +390,23 @@ public sealed class InMemoryExecutionStore : IExecutionStore
         }
     }
 
+    public Task<LeaseGrant?> TakeOverLeaseAsync(LeaseKey key, string goneHolder, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ThrowLeaseFault();
+            var now = LeaseClock.GetUtcNow();
+            if (!_leases.TryGetValue(key, out var current) || current.Holder != goneHolder || current.ReleasedAt is not null)
+            {
+                return Task.FromResult<LeaseGrant?>(null);
+            }
+
+            var taken = current with { Holder = holder, Token = current.Token + 1, AcquiredAt = now, RenewedAt = now, ExpiresAt = now + duration };
+            _leases[key] = taken;
+            return Task.FromResult<LeaseGrant?>(new LeaseGrant(key, holder, taken.Token, taken.ExpiresAt));
+        }
+    }
+
     public Task ReleaseLeaseAsync(LeaseGrant grant, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -22,6 +22,12 @@ public interface IWorkLeases
     /// </summary>
     Task<DateTimeOffset?> RenewLeaseAsync(LeaseGrant grant, TimeSpan duration, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes over a lease whose holder is known to be gone (a process of this machine that no longer runs):
+    /// granted only while the lease is still <paramref name="goneHolder"/>'s and not released, with the next token.
+    /// </summary>
+    Task<LeaseGrant?> TakeOverLeaseAsync(LeaseKey key, string goneHolder, string holder, TimeSpan duration, CancellationToken cancellationToken);
+
     /// <summary>Gives the lease up (it expires now); nothing happens when it is no longer <paramref name="grant"/>'s.</summary>
     Task ReleaseLeaseAsync(LeaseGrant grant, CancellationToken cancellationToken);
 
@@ -71,6 +77,27 @@ public sealed record LeaseRecord
     public required DateTimeOffset ReadAt { get; init; }
 
     public bool Held => ReleasedAt is null && ExpiresAt > ReadAt;
+}
+
+/// <summary>
+/// Who this process is as a lease holder, and whether another holder is known to be gone: a process of
+/// this same machine that has ended (killed, crashed) need not be waited for until its lease lapses.
+/// Holders on other machines are never known to be gone; their leases lapse.
+/// </summary>
+public interface ILeaseHolders
+{
+    /// <summary>This process, unique among the processes sharing the store.</summary>
+    string Me { get; }
+
+    bool IsGone(string holder);
+}
+
+/// <summary>One holder that never knows another to be gone (tests, and a process that cannot tell).</summary>
+public sealed class NamedLeaseHolder(string me) : ILeaseHolders
+{
+    public string Me { get; } = me;
+
+    public bool IsGone(string holder) => false;
 }
 
 /// <summary>Thrown before a write when this process no longer holds the lease the write needs: nothing was written.</summary>

@@ -85,12 +85,26 @@ public sealed class WorkLease : IAsyncDisposable
     public bool IsHeld => LostReason is null;
 
     /// <summary>Takes the lease and starts renewing it; the attempt says who holds it when it was not granted.</summary>
-    public static async Task<(WorkLease? Lease, LeaseAttempt Attempt)> TryAcquireAsync(IWorkLeases store, LeaseKey key, string holder, LeaseTiming timing, TimeProvider time, CancellationToken cancellationToken)
+    public static Task<(WorkLease? Lease, LeaseAttempt Attempt)> TryAcquireAsync(IWorkLeases store, LeaseKey key, string holder, LeaseTiming timing, TimeProvider time, CancellationToken cancellationToken) =>
+        TryAcquireAsync(store, key, new NamedLeaseHolder(holder), timing, time, cancellationToken);
+
+    /// <summary>Takes the lease, or takes it over at once from a holder <paramref name="holders"/> knows to be gone.</summary>
+    public static async Task<(WorkLease? Lease, LeaseAttempt Attempt)> TryAcquireAsync(IWorkLeases store, LeaseKey key, ILeaseHolders holders, LeaseTiming timing, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(holders);
         ArgumentNullException.ThrowIfNull(time);
         var sentAt = time.GetTimestamp();
-        var attempt = await store.TryAcquireLeaseAsync(key, holder, timing.Duration, cancellationToken);
+        var attempt = await store.TryAcquireLeaseAsync(key, holders.Me, timing.Duration, cancellationToken);
+        if (attempt.Grant is null && attempt.HeldBy is { } other && holders.IsGone(other))
+        {
+            sentAt = time.GetTimestamp();
+            if (await store.TakeOverLeaseAsync(key, other, holders.Me, timing.Duration, cancellationToken) is { } takenOver)
+            {
+                attempt = LeaseAttempt.Granted(takenOver);
+            }
+        }
+
         if (attempt.Grant is null)
         {
             return (null, attempt);
