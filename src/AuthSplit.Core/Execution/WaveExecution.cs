@@ -123,6 +123,7 @@ public sealed class WaveExecution : IWaveExecution
         }
 
         await using var leased = lease;
+        using var fence = WriteFence.Enter(lease);
         await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e)), .. systems.Select(s => Registration(request.PlanId, s)), .. groups.Select(g => Registration(request.PlanId, g))], cancellationToken);
         var states = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
         var actor = new ExecutionActor(request.Operator, _settings.Node);
