@@ -45,6 +45,9 @@ public static class ExitCodes
     /// </summary>
     public const int EvidenceInvalid = 15;
 
+    /// <summary>Another process holds the wave's lease in the state store (it is running the wave, or died less than a lease ago): nothing was written.</summary>
+    public const int WaveHeldElsewhere = 16;
+
     /// <summary>Stopped by Ctrl+C (SIGINT) before finishing; nothing half-written was left.</summary>
     public const int Cancelled = 130;
 

@@ -15,7 +15,7 @@ namespace AuthSplit.State.Tests;
 /// PostgreSQL subclass supplies a database and raw SQL access the same way). Tampering is done with raw
 /// SQL, as an attacker with the database file would.
 /// </summary>
-public abstract class ExecutionStoreContractTests : IAsyncLifetime
+public abstract partial class ExecutionStoreContractTests : IAsyncLifetime
 {
     private readonly List<IExecutionStore> _opened = [];
 

@@ -74,7 +74,7 @@ public sealed class ExecutionHost : IAsyncDisposable
             builder.Services.AddSingleton<IUnfinishedWaves>(new JournalUnfinishedWaves(state.Store));
             if (withAdapters)
             {
-                var settings = WaveExecutionSettings.From(options, Environment.MachineName);
+                var settings = WaveExecutionSettings.From(options, Environment.MachineName, LocalProcessLeaseHolders.ForThisProcess());
                 builder.Services.AddSingleton(_ => adapters.OpenLegacyWriter(options.Source, options.Execution));
                 builder.Services.AddSingleton(_ => options.Target is null ? new MissingTargetTenant() : adapters.OpenTargetTenant(options.Target));
                 builder.Services.AddSystemHooks(options);

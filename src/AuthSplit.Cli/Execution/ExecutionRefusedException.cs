@@ -16,6 +16,7 @@ public sealed class ExecutionRefusedException(ExecutionRefusal refusal) : Except
         ExecutionRefusalCode.DependencyIncomplete => ExitCodes.DependencyIncomplete,
         ExecutionRefusalCode.WavePaused => ExitCodes.WavePaused,
         ExecutionRefusalCode.WaveUnknown => ExitCodes.BadInput,
+        ExecutionRefusalCode.WaveHeldElsewhere => ExitCodes.WaveHeldElsewhere,
         _ => ExitCodes.InternalError,
     };
 }

@@ -5,6 +5,7 @@ using AuthSplit.Cli.Configuration;
 using AuthSplit.Cli.Output;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Cluster;
 using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Scheduling.Jobs;
@@ -42,18 +43,39 @@ public static class StatusCommand
                 waves.Add(await ReadWaveAsync(execution.Store, options, plans, name, withEntities: waveName is not null, ct));
             }
 
+            var leases = await LeasesAsync(execution.Store, waveName, ct);
             if (parse.GetValue(format) == "json")
             {
-                await console.Output.WriteLineAsync(JsonSerializer.Serialize(new { store = execution.Store.Description, waves, scheduled }, PlanSerializer.Options));
+                await console.Output.WriteLineAsync(JsonSerializer.Serialize(new { store = execution.Store.Description, waves, scheduled, leases }, PlanSerializer.Options));
             }
             else
             {
                 WriteTables(console.Output, execution.Store.Description, waves, scheduled);
+                WriteLeases(console.Output, leases);
             }
 
             return ExitCodes.Success;
         }, cancellationToken));
         return command;
+    }
+
+    // Which process holds which wave now, and the leases whose holder vanished without giving them back
+    // (a process killed, or cut off from the store): released leases are history, not shown.
+    private static async Task<IReadOnlyList<LeaseView>> LeasesAsync(IExecutionStore store, string? waveName, CancellationToken cancellationToken) =>
+        [.. (await store.GetLeasesAsync(cancellationToken))
+            .Where(l => l.ReleasedAt is null && (waveName is null || l.Key.Wave == waveName))
+            .Select(l => new LeaseView(l.Key.Wave, l.Key.Part, l.Key.PlanId, l.Holder, l.Held ? "held" : "lapsed", l.AcquiredAt, l.RenewedAt, l.ExpiresAt, l.ReadAt))];
+
+    private static void WriteLeases(TextWriter output, IReadOnlyList<LeaseView> leases)
+    {
+        foreach (var lease in leases)
+        {
+            var part = lease.Part == LeaseKey.WholeWave ? "" : $" (part {lease.Part})";
+            var plan = lease.PlanId[..Math.Min(lease.PlanId.Length, 19)];
+            output.WriteLine(lease.State == "held"
+                ? string.Create(CultureInfo.InvariantCulture, $"{lease.Wave}{part}: being run by {PrintableText.Escape(lease.Holder)} (plan {plan}), its lease renewed {(lease.ReadAt - lease.RenewedAt).TotalSeconds:0} s ago, runs until {lease.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z")
+                : string.Create(CultureInfo.InvariantCulture, $"{lease.Wave}{part}: the lease of {PrintableText.Escape(lease.Holder)} (plan {plan}) lapsed at {lease.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z without being given back: that process died or lost the state store; the wave resumes from the journal when run again (a serve node takes it over)"));
+        }
     }
 
     // What the scheduler will still fire (schedule's times and hold expiries), from Quartz's tables in the same store.
@@ -197,6 +219,8 @@ public static class StatusCommand
     private static string Time(DateTimeOffset? at) => at is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z" : "-";
 
     private sealed record PauseView(string By, DateTimeOffset At);
+
+    private sealed record LeaseView(string Wave, string Part, string PlanId, string Holder, string State, DateTimeOffset AcquiredAt, DateTimeOffset RenewedAt, DateTimeOffset ExpiresAt, DateTimeOffset ReadAt);
 
     private sealed record ScheduledView(string Wave, string PlanId, string Kind, DateTimeOffset At, string Operator);
 

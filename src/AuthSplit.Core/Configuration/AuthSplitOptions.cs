@@ -338,6 +338,13 @@ public sealed class ExecutionOptions
 
     /// <summary>Seconds before the first further round; doubled before each next one (30, 60, 120 s by default: about 3.5 min of an outage ridden out).</summary>
     public double RetryRoundDelaySeconds { get; set; } = ExecutionDefaults.RetryRoundDelaySeconds;
+
+    /// <summary>
+    /// Seconds a wave's lease runs in the state store before it must be renewed: the run renews it every
+    /// third of this and stops writing once two thirds have passed unrenewed (a paused process, a state
+    /// store out of reach). Another node takes over a dead node's wave after at most this long.
+    /// </summary>
+    public double LeaseSeconds { get; set; } = ExecutionDefaults.LeaseSeconds;
 }
 
 public static class ExecutionDefaults
@@ -351,6 +358,7 @@ public static class ExecutionDefaults
     public const double ForecastLdapOperationsPerSecond = 200;
     public const int RetryRounds = 3;
     public const double RetryRoundDelaySeconds = 30;
+    public const double LeaseSeconds = 30;
 }
 
 public static class RemovalDefaults

@@ -429,6 +429,11 @@ public static partial class AuthSplitOptionsValidator
         {
             errors.Add(new("Execution:RetryRoundDelaySeconds", $"must be between 0 and 3600 (got {execution.RetryRoundDelaySeconds})"));
         }
+
+        if (!(execution.LeaseSeconds >= 3 && execution.LeaseSeconds <= 600))
+        {
+            errors.Add(new("Execution:LeaseSeconds", $"must be between 3 and 600 (got {execution.LeaseSeconds}): a few seconds of lease are renewed every third of them"));
+        }
     }
 
     private static DistinguishedName? Dn(string? text, string key, bool required, List<ConfigError> errors)

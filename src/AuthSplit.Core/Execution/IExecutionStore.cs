@@ -6,7 +6,7 @@ namespace AuthSplit.Core.Execution;
 /// the call returns; a step's journal row, its entity's new state and its ledger record are written in
 /// one transaction, so a crash never leaves one without the others.
 /// </summary>
-public interface IExecutionStore : IApprovalStore, IWaveJournal, IBackupStore, ILedgerReader
+public interface IExecutionStore : IApprovalStore, IWaveJournal, IBackupStore, ILedgerReader, Cluster.IWorkLeases
 {
     /// <summary>Where the store is, for messages (a path or host/database; never a connection string with a password).</summary>
     string Description { get; }

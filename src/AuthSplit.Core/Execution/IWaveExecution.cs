@@ -48,6 +48,9 @@ public enum ExecutionRefusalCode
     WavePaused,
     WaveUnknown,
     PlanNotFound,
+
+    /// <summary>Another process holds the wave's lease (it is running the wave, or died less than a lease ago).</summary>
+    WaveHeldElsewhere,
 }
 
 /// <summary>The outcome of one run of a wave, counted from the journal.</summary>
@@ -70,4 +73,7 @@ public sealed record WaveResult
 
     /// <summary>True when the run found the wave already complete and changed nothing.</summary>
     public bool NothingToDo { get; init; }
+
+    /// <summary>With <see cref="ExecutionRefusalCode.WaveHeldElsewhere"/>: until when the other holder's lease runs (a scheduler tries again then).</summary>
+    public DateTimeOffset? LeaseHeldUntil { get; init; }
 }

@@ -22,6 +22,9 @@ internal sealed class WaveContext
 
     public required ITargetTenant Target { get; init; }
 
+    /// <summary>The wave's lease in the state store: asked before every step and every write (null only in tests of a step alone).</summary>
+    public Cluster.WorkLease? Lease { get; init; }
+
     /// <summary>
     /// Per journal id, the done steps of the latest earlier plan of this wave that ran it (see
     /// <see cref="Steps.StepJournal.CarriedPrefix"/>): a new plan of a wave begun under another does not run them again.

@@ -4,6 +4,7 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution.Batching;
+using AuthSplit.Core.Execution.Cluster;
 using AuthSplit.Core.Execution.Groups;
 using AuthSplit.Core.Execution.Safety;
 using AuthSplit.Core.Execution.Steps;
@@ -43,8 +44,7 @@ public sealed class WaveExecution : IWaveExecution
         _systems = systems;
         _store = store;
         _legacy = legacy;
-        // Many entities' single-user calls gathered into the adapter's $batches.
-        _target = settings.TargetBatchSize > 1 ? new CoalescingTargetTenant(target, settings.TargetBatchSize, settings.TargetBatchLinger) : target;
+        _target = target;
         _settings = settings;
         _time = time;
         _progress = progress;
@@ -101,6 +101,29 @@ public sealed class WaveExecution : IWaveExecution
             }
         }
 
+        // The wave's lease: no other process (a cluster's other node, a second operator on the same store)
+        // runs this wave's steps while this one holds it, and this one writes nothing once it is lost.
+        var (lease, attempt) = await WorkLease.TryAcquireAsync(_store, LeaseKey.ForWave(request.PlanId, wave.Name), _settings.LeaseHolders, _settings.Lease, _time, cancellationToken);
+        if (lease is null)
+        {
+            var refusal = new ExecutionRefusal(
+                ExecutionRefusalCode.WaveHeldElsewhere,
+                $"wave {wave.Name} of plan {request.PlanId} is being run by {attempt.HeldBy} (its lease in the state store runs until {attempt.HeldUntil:yyyy-MM-dd HH:mm:ss'Z'} and is renewed while it works); nothing was written. Wait for that run to end (authsplit status shows it); if that process is dead, its lease lapses by then and the wave can be run again");
+            await _store.RecordRefusalAsync(new WaveRefusal(request.PlanId, request.Wave, refusal.Code, refusal.Message, new ExecutionActor(request.Operator, _settings.Node), _time.GetUtcNow()), cancellationToken);
+            return new WaveResult
+            {
+                Kind = WaveResultKind.Refused,
+                PlanId = request.PlanId,
+                Wave = request.Wave,
+                Entities = new Dictionary<EntityState, int>(),
+                Refusal = refusal,
+                Reason = refusal.Message,
+                LeaseHeldUntil = attempt.HeldUntil,
+            };
+        }
+
+        await using var leased = lease;
+        using var fence = WriteFence.Enter(lease);
         await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e)), .. systems.Select(s => Registration(request.PlanId, s)), .. groups.Select(g => Registration(request.PlanId, g))], cancellationToken);
         var states = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
         var actor = new ExecutionActor(request.Operator, _settings.Node);
@@ -119,7 +142,11 @@ public sealed class WaveExecution : IWaveExecution
             cancellationToken);
 
         var earlierSteps = await EarlierPlanStepsAsync(request.PlanId, wave.Name, systems, cancellationToken);
-        var counting = new CountingLegacyWriter(_legacy);
+        var counting = new CountingLegacyWriter(new LeaseGuardedLegacyWriter(_legacy, lease));
+        ITargetTenant target = new LeaseGuardedTargetTenant(_target, lease);
+
+        // Many entities' single-user calls gathered into the adapter's $batches (the lease asked as each batch leaves).
+        target = _settings.TargetBatchSize > 1 ? new CoalescingTargetTenant(target, _settings.TargetBatchSize, _settings.TargetBatchLinger) : target;
         var context = new WaveContext
         {
             Plan = plan,
@@ -127,9 +154,10 @@ public sealed class WaveExecution : IWaveExecution
             Wave = wave,
             Store = _store,
             Legacy = counting,
-            Target = _target,
+            Target = target,
+            Lease = lease,
             EarlierPlanSteps = earlierSteps,
-            PasswordSyncHook = plan.Settings.PasswordSyncHook is { } hook ? new PasswordSync.PasswordSyncHookRun(hook, _systems!.Commands, _target, _settings.TargetBatchLinger) : null,
+            PasswordSyncHook = plan.Settings.PasswordSyncHook is { } hook ? new PasswordSync.PasswordSyncHookRun(hook, _systems!.Commands, target, _settings.TargetBatchLinger) : null,
             Settings = _settings,
             Time = _time,
             Actor = actor,
@@ -156,6 +184,13 @@ public sealed class WaveExecution : IWaveExecution
         var held = context.DeletesHeld
             ?? (context.UnswitchedGroups.Count > 0 ? $"synchronised cloud groups are not switched to cloud-managed yet: {string.Join("; ", context.UnswitchedGroups.Values)} (their members' deletes wait; switch them or record accept-group-loss)" : null);
         var (kind, status, reason) = Conclude(final, run.StopReason, context.Budget, held);
+        if (lease.LostReason is { } lost)
+        {
+            // Whoever holds the wave now owns its status: this run only says why it stopped.
+            run.Report();
+            return Result(WaveResultKind.Interrupted, request, final, lost);
+        }
+
         await _store.SaveWaveAsync(
             new WaveRun
             {
@@ -516,6 +551,10 @@ public sealed class WaveExecution : IWaveExecution
                 {
                     Stop($"unreachable: {ex.Message}; the wave stopped between steps and resumes when run again");
                 }
+                catch (LeaseLostException ex)
+                {
+                    Stop(ex.Message);
+                }
             }
         }
 
@@ -668,6 +707,10 @@ public sealed class WaveExecution : IWaveExecution
                         _deferred.Enqueue(entity);
                     }
                 }
+                catch (LeaseLostException ex)
+                {
+                    Stop(ex.Message);
+                }
                 catch (ExternalSystemException ex)
                 {
                     _deferred.Enqueue(entity);
@@ -702,6 +745,11 @@ public sealed class WaveExecution : IWaveExecution
             if (_cancellationToken.IsCancellationRequested)
             {
                 Stop("cancelled: stopped between steps at the operator's request (Ctrl-C or SIGTERM); run the wave again to resume");
+            }
+
+            if (_context.Lease?.LostReason is { } lost)
+            {
+                Stop(lost);
             }
 
             lock (_gate)

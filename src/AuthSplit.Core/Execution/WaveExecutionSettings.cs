@@ -49,10 +49,18 @@ public sealed record WaveExecutionSettings
     /// <summary>How often a running wave looks at its pause flag.</summary>
     public TimeSpan PauseCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary><c>Execution:LeaseSeconds</c>: the wave's lease in the state store (see <see cref="Cluster.LeaseTiming"/>).</summary>
+    public Cluster.LeaseTiming Lease { get; init; } = Cluster.LeaseTiming.Default;
+
     /// <summary>This machine, as the journal records it.</summary>
     public string Node { get; init; } = "local";
 
-    public static WaveExecutionSettings From(AuthSplitOptions options, string node)
+    /// <summary>This process as leases name their holder (unique among the processes sharing a state store), and which other holders are known to be gone.</summary>
+    public Cluster.ILeaseHolders LeaseHolders { get; init; } = new Cluster.NamedLeaseHolder("local");
+
+    public string LeaseHolder => LeaseHolders.Me;
+
+    public static WaveExecutionSettings From(AuthSplitOptions options, string node, Cluster.ILeaseHolders? leaseHolders = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var limits = options.Target?.Limits ?? new GraphLimitsOptions();
@@ -65,8 +73,10 @@ public sealed record WaveExecutionSettings
             CloudManagedReadAttempts = Math.Max(1, limits.ReadBackAttempts),
             CloudManagedReadDelay = TimeSpan.FromSeconds(Math.Max(0, limits.ReadBackDelaySeconds)),
             Node = node,
+            LeaseHolders = leaseHolders ?? new Cluster.NamedLeaseHolder(node),
             RetryRounds = Math.Max(0, options.Execution.RetryRounds),
             RetryRoundDelay = TimeSpan.FromSeconds(Math.Max(0, options.Execution.RetryRoundDelaySeconds)),
+            Lease = new Cluster.LeaseTiming(TimeSpan.FromSeconds(Math.Clamp(options.Execution.LeaseSeconds, 3, 600))),
             ConfiguredSafety = new ConfiguredSafety(string.IsNullOrWhiteSpace(options.Safety.ProtectedFilter) ? null : options.Safety.ProtectedFilter, [.. options.Safety.ProtectedDns]),
         };
     }

@@ -90,9 +90,18 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
                 (false, true) => _writesOnce,
             };
             return await pipeline.ExecuteAsync(
-                static async (ctx, state) => await state.Handler.SendCoreAsync(state.Request, ctx.CancellationToken),
+                static async (ctx, state) =>
+                {
+                    if (state.Writes > 0)
+                    {
+                        // Every attempt of a write asks the run's lease: a retry after a freeze must not go out.
+                        Core.Execution.Cluster.WriteFence.ThrowIfLost();
+                    }
+
+                    return await state.Handler.SendCoreAsync(state.Request, ctx.CancellationToken);
+                },
                 context,
-                (Handler: this, Request: request));
+                (Handler: this, Request: request, Writes: writes));
         }
         finally
         {

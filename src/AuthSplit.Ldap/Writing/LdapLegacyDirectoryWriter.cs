@@ -252,6 +252,9 @@ public sealed partial class LdapLegacyDirectoryWriter : ILegacyDirectoryWriter, 
         var result = await ExecuteAsync(what, dn, async (session, attempt, token) =>
         {
             lastAttempt = attempt;
+
+            // Every attempt of a write asks the run's lease: a retry after a freeze must not go out.
+            AuthSplit.Core.Execution.Cluster.WriteFence.ThrowIfLost();
             try
             {
                 await session.SendAsIsAsync(request, token);

@@ -19,6 +19,9 @@ namespace AuthSplit.Scheduling.Jobs;
 [DisallowConcurrentExecution]
 public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJobOptions> options, TimeProvider time, ILogger<WaveJob> logger) : IJob
 {
+    // After the other holder's lease lapses: its clock and ours may differ by a little.
+    private static readonly TimeSpan LeaseRetryMargin = TimeSpan.FromSeconds(1);
+
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         if (!QuartzWaveScheduler.TryRead(context.JobDetail.JobDataMap, out var planId, out var wave, out var @operator))
@@ -91,6 +94,26 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
         if (cancellationToken.IsCancellationRequested && result.Kind == WaveResultKind.Interrupted)
         {
             Stopped(context, planId, wave, cancellationToken);
+            return;
+        }
+
+        if (result.Refusal?.Code == ExecutionRefusalCode.WaveHeldElsewhere && result.LeaseHeldUntil is { } heldUntil
+            && QuartzWaveScheduler.KindOf(context.Trigger.Key, planId, wave) is not ScheduledWaveKind.Run)
+        {
+            // Another process holds the wave (a node that died holds it until its lease lapses): try again
+            // then. If the holder is alive and still running it, that next try is refused the same way, and
+            // once its run ended the try finds the wave complete or resumes what it left.
+            var retryAt = heldUntil + LeaseRetryMargin;
+            try
+            {
+                await QuartzWaveScheduler.ScheduleAsync(context.Scheduler, planId, wave, @operator, ScheduledWaveKind.Resume, retryAt, cancellationToken);
+                LogHeldElsewhere(logger, planId, wave, retryAt);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogHeldElsewhereNotScheduled(logger, exception, planId, wave);
+            }
+
             return;
         }
 
@@ -184,6 +207,12 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Error, Message = "Wave {Wave} of plan {PlanId}: holding, and the hold-expiry trigger could not be set; run the wave again when the hold ends")]
     private static partial void LogHoldNotScheduled(ILogger logger, Exception exception, string planId, string wave);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "Wave {Wave} of plan {PlanId}: another process holds its lease; trying again at {At:o}, when that lease lapses unless renewed")]
+    private static partial void LogHeldElsewhere(ILogger logger, string planId, string wave, DateTimeOffset at);
+
+    [LoggerMessage(EventId = 6013, Level = LogLevel.Error, Message = "Wave {Wave} of plan {PlanId}: another process holds its lease, and the retry trigger could not be set; run the wave again once it is free")]
+    private static partial void LogHeldElsewhereNotScheduled(ILogger logger, Exception exception, string planId, string wave);
 
     [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "Wave {Wave} of plan {PlanId}: holding, but the journal gives no hold expiry time; schedule the wave again by hand when the hold ends")]
     private static partial void LogNoHoldTime(ILogger logger, string planId, string wave);

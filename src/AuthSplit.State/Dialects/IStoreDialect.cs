@@ -91,4 +91,17 @@ public interface IStoreDialect
     string SelectLedgerOfWave { get; }
 
     string SelectGateEvents { get; }
+
+    string AcquireLease { get; }
+
+    string SelectLeaseHolder { get; }
+
+    string RenewLease { get; }
+
+    string TakeOverLease { get; }
+
+    string ReleaseLease { get; }
+
+    /// <summary>Every lease, with the database's clock as the last column.</summary>
+    string SelectLeases { get; }
 }

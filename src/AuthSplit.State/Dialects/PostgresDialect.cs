@@ -22,6 +22,9 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
 
     public override string SchemaFolder => "Postgres";
 
+    // clock_timestamp, not now(): the time of the statement, not of its transaction's start.
+    protected override string NowMicroseconds => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)";
+
     public override Task PrepareConnectionAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
@@ -30,10 +33,15 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
         try
         {
             // lock_timeout bounds the wait for another node's write (as SQLite's busy timeout does): 55P03 then.
+            // idle_in_transaction_session_timeout frees the lock of a node that stops in the middle of a write
+            // (frozen, paused, cut off): the server ends that session and rolls its write back well before the
+            // others' lock_timeout, so one stuck node cannot stop the cluster's writes. Its write never reported
+            // success, so nothing it recorded is lost; its lease is lost by then too.
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
+            var waitMs = Math.Max(1, (long)settings.BusyTimeout.TotalMilliseconds);
             command.CommandText = string.Create(CultureInfo.InvariantCulture,
-                $"SET LOCAL lock_timeout = {Math.Max(1, (long)settings.BusyTimeout.TotalMilliseconds)}; SELECT pg_advisory_xact_lock({WriteLockKey})");
+                $"SET LOCAL lock_timeout = {waitMs}; SET LOCAL idle_in_transaction_session_timeout = {Math.Max(1, waitMs * 2 / 3)}; SELECT pg_advisory_xact_lock({WriteLockKey})");
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return transaction;
         }

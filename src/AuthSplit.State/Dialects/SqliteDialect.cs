@@ -23,6 +23,9 @@ public class SqliteDialect(ExecutionStoreSettings settings) : StandardDialect
 
     public override string SchemaFolder => "Sqlite";
 
+    // julianday keeps milliseconds: enough for leases of seconds.
+    protected override string NowMicroseconds => "CAST(ROUND((julianday('now') - 2440587.5) * 86400000000.0) AS INTEGER)";
+
     public override async Task PrepareConnectionAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         // synchronous and busy_timeout are per connection (journal_mode=WAL is kept in the file, set at open).

@@ -113,4 +113,37 @@ public abstract class StandardDialect : IStoreDialect
 
     // A manual gate's events (kind gate, entity id gate:NAME); read once per gate command, so a scan will do.
     public virtual string SelectGateEvents => $"SELECT {LedgerColumns} FROM authsplit_ledger WHERE kind = @kind AND entity_id = @entity_id ORDER BY sequence";
+
+    /// <summary>The database's clock in microseconds since 1970 (one clock for every node).</summary>
+    protected abstract string NowMicroseconds { get; }
+
+    private const string LeaseColumns = "plan_id, wave, part, holder, token, acquired_us, renewed_us, expires_us, released_us";
+
+    // Taken when there is no lease, or it was released, or it has expired, or it is already this holder's;
+    // every taking gets the next token. RETURNING answers only when the row was written.
+    public virtual string AcquireLease =>
+        $"INSERT INTO authsplit_leases ({LeaseColumns}) VALUES (@plan_id, @wave, @part, @holder, 1, {NowMicroseconds}, {NowMicroseconds}, {NowMicroseconds} + @duration_us, NULL) "
+        + "ON CONFLICT (plan_id, wave, part) DO UPDATE SET holder = excluded.holder, token = authsplit_leases.token + 1, acquired_us = excluded.acquired_us, "
+        + "renewed_us = excluded.renewed_us, expires_us = excluded.expires_us, released_us = NULL "
+        + "WHERE authsplit_leases.released_us IS NOT NULL OR authsplit_leases.expires_us <= excluded.acquired_us OR authsplit_leases.holder = excluded.holder "
+        + "RETURNING token, expires_us";
+
+    public virtual string SelectLeaseHolder => "SELECT holder, expires_us FROM authsplit_leases WHERE plan_id = @plan_id AND wave = @wave AND part = @part";
+
+    // Renewed only while still the same taking and not yet expired: an expired lease is lost, even if no one took it.
+    public virtual string RenewLease =>
+        $"UPDATE authsplit_leases SET renewed_us = {NowMicroseconds}, expires_us = {NowMicroseconds} + @duration_us "
+        + $"WHERE plan_id = @plan_id AND wave = @wave AND part = @part AND holder = @holder AND token = @token AND released_us IS NULL AND expires_us > {NowMicroseconds} "
+        + "RETURNING expires_us";
+
+    public virtual string TakeOverLease =>
+        $"UPDATE authsplit_leases SET holder = @holder, token = token + 1, acquired_us = {NowMicroseconds}, renewed_us = {NowMicroseconds}, expires_us = {NowMicroseconds} + @duration_us "
+        + "WHERE plan_id = @plan_id AND wave = @wave AND part = @part AND holder = @gone_holder AND released_us IS NULL "
+        + "RETURNING token, expires_us";
+
+    public virtual string ReleaseLease =>
+        $"UPDATE authsplit_leases SET released_us = {NowMicroseconds} "
+        + "WHERE plan_id = @plan_id AND wave = @wave AND part = @part AND holder = @holder AND token = @token AND released_us IS NULL";
+
+    public virtual string SelectLeases => $"SELECT {LeaseColumns}, {NowMicroseconds} FROM authsplit_leases ORDER BY plan_id, wave, part";
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Execution;
@@ -192,11 +193,20 @@ internal sealed class ExecutionLab : IAsyncDisposable
         return LdifEntry.Parse(export.Output).ToDictionary(e => e.Dn.ToLowerInvariant());
     }
 
+    private static readonly JsonSerializerOptions ConfigJson = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     /// <summary>The state store, opened read-side as the CLI opens it (for backups and steps).</summary>
     public async Task<IExecutionStore> OpenStoreAsync()
     {
-        System.Environment.SetEnvironmentVariable("AUTHSPLIT_E2E_BACKUP_KEY", _environment["AUTHSPLIT_E2E_BACKUP_KEY"]);
-        return await ExecutionStoreFactory.OpenAsync(new StateOptions { BackupKeyEnvVar = "AUTHSPLIT_E2E_BACKUP_KEY" }, Work, TimeProvider.System, CancellationToken.None);
+        // The store the config names (SQLite beside it, or the PostgreSQL of a cluster test), with the lab's environment.
+        foreach (var (name, value) in _environment)
+        {
+            System.Environment.SetEnvironmentVariable(name, value);
+        }
+
+        var state = JsonNode.Parse(await File.ReadAllTextAsync(Config))!["State"].Deserialize<StateOptions>(ConfigJson)
+            ?? new StateOptions { BackupKeyEnvVar = "AUTHSPLIT_E2E_BACKUP_KEY" };
+        return await ExecutionStoreFactory.OpenAsync(state, Work, TimeProvider.System, CancellationToken.None);
     }
 
     public async Task<JsonObject> StatusAsync(string wave)

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Cluster;
 using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Testing.Execution;
@@ -346,5 +347,99 @@ public sealed class InMemoryExecutionStore : IExecutionStore
             PreviousHash = previous,
             Hash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))),
         });
+    }
+
+    private readonly Dictionary<LeaseKey, LeaseRecord> _leases = [];
+
+    /// <summary>The clock leases are taken and expire by (the database's clock in the real stores).</summary>
+    public TimeProvider LeaseClock { get; set; } = TimeProvider.System;
+
+    /// <summary>When set, every lease call throws it (a state store out of reach).</summary>
+    public Exception? LeaseFault { get; set; }
+
+    public Task<LeaseAttempt> TryAcquireLeaseAsync(LeaseKey key, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ThrowLeaseFault();
+            var now = LeaseClock.GetUtcNow();
+            if (_leases.TryGetValue(key, out var current) && current.ReleasedAt is null && current.ExpiresAt > now && current.Holder != holder)
+            {
+                return Task.FromResult(LeaseAttempt.Taken(current.Holder, current.ExpiresAt));
+            }
+
+            var taken = new LeaseRecord { Key = key, Holder = holder, Token = (current?.Token ?? 0) + 1, AcquiredAt = now, RenewedAt = now, ExpiresAt = now + duration, ReadAt = now };
+            _leases[key] = taken;
+            return Task.FromResult(LeaseAttempt.Granted(new LeaseGrant(key, holder, taken.Token, taken.ExpiresAt)));
+        }
+    }
+
+    public Task<DateTimeOffset?> RenewLeaseAsync(LeaseGrant grant, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ThrowLeaseFault();
+            var now = LeaseClock.GetUtcNow();
+            if (!_leases.TryGetValue(grant.Key, out var current) || current.Holder != grant.Holder || current.Token != grant.Token || current.ReleasedAt is not null || current.ExpiresAt <= now)
+            {
+                return Task.FromResult<DateTimeOffset?>(null);
+            }
+
+            _leases[grant.Key] = current with { RenewedAt = now, ExpiresAt = now + duration };
+            return Task.FromResult<DateTimeOffset?>(now + duration);
+        }
+    }
+
+    public Task<LeaseGrant?> TakeOverLeaseAsync(LeaseKey key, string goneHolder, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ThrowLeaseFault();
+            var now = LeaseClock.GetUtcNow();
+            if (!_leases.TryGetValue(key, out var current) || current.Holder != goneHolder || current.ReleasedAt is not null)
+            {
+                return Task.FromResult<LeaseGrant?>(null);
+            }
+
+            var taken = current with { Holder = holder, Token = current.Token + 1, AcquiredAt = now, RenewedAt = now, ExpiresAt = now + duration };
+            _leases[key] = taken;
+            return Task.FromResult<LeaseGrant?>(new LeaseGrant(key, holder, taken.Token, taken.ExpiresAt));
+        }
+    }
+
+    public Task ReleaseLeaseAsync(LeaseGrant grant, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ThrowLeaseFault();
+            if (_leases.TryGetValue(grant.Key, out var current) && current.Holder == grant.Holder && current.Token == grant.Token && current.ReleasedAt is null)
+            {
+                _leases[grant.Key] = current with { ReleasedAt = LeaseClock.GetUtcNow() };
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task<IReadOnlyList<LeaseRecord>> GetLeasesAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ThrowLeaseFault();
+            var now = LeaseClock.GetUtcNow();
+            return Task.FromResult<IReadOnlyList<LeaseRecord>>([.. _leases.Values.Select(l => l with { ReadAt = now })]);
+        }
+    }
+
+    /// <summary>Lease calls that threw <see cref="LeaseFault"/>.</summary>
+    public int FailedLeaseCalls { get; private set; }
+
+    private void ThrowLeaseFault()
+    {
+        if (LeaseFault is { } fault)
+        {
+            FailedLeaseCalls++;
+            throw fault;
+        }
     }
 }

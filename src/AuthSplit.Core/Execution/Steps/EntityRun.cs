@@ -150,6 +150,8 @@ internal sealed partial class EntityRun
                     _liveRead = null;
                 }
 
+                // No step begins once the wave's lease is lost (its writes would ask again anyway).
+                _wave.Lease?.ThrowIfNotHeld();
                 StepResult result;
                 try
                 {

@@ -72,6 +72,9 @@ internal abstract class JournalledRun
 
             var step = steps[i];
             var attempt = NextAttempt(step);
+
+            // A system's hooks are not writes the lease guards see: no step begins once the lease is lost.
+            Wave.Lease?.ThrowIfNotHeld();
             var result = await RunStepAsync(step, attempt);
             await RecordAsync(step, attempt, result, i == steps.Count - 1);
             switch (result.Outcome)

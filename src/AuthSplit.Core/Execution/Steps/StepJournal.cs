@@ -103,6 +103,14 @@ internal static class StepJournal
             UpdatedAt = now,
         };
 
+        // A run that lost the wave's lease (frozen past it) leaves the entity's state to the lease's new
+        // holder: recording this late outcome would set back what the holder has done since. The holder's
+        // own ensure reads the live entry and puts the step on record as it finds it (already done).
+        if (wave.Lease?.LostReason is not null)
+        {
+            return record;
+        }
+
         // Journalled whatever the run's token says: the step happened and must be on record.
         await wave.Store.RecordStepAsync(record, progress, CancellationToken.None);
         return record;

@@ -1,0 +1,204 @@
+using System.Text.Json.Nodes;
+using AuthSplit.Core.Planning.Format;
+using AuthSplit.Graph.Emulator;
+using AuthSplit.Testing;
+using Xunit.Abstractions;
+
+namespace AuthSplit.Cli.EndToEndTests.Execution;
+
+/// <summary>
+/// Two processes on one PostgreSQL state store (a private PostgreSQL 15), as two nodes of a cluster share
+/// a wave: the wave's lease decides which one writes. A node frozen past its lease (SIGSTOP, as a GC pause
+/// or a frozen VM) is overtaken by the other, and writes nothing when it wakes.
+/// </summary>
+[Collection(PostgresFixture.Collection)]
+public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelper output)
+{
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+    private const int SigKill = 9;
+
+    [Fact]
+    public async Task A_node_frozen_past_its_lease_writes_nothing_when_it_wakes_and_the_other_node_finishes_the_wave()
+    {
+        // A lease of 3 s: trusted for 2 s after each renewal, which comes every second.
+        await using var lab = await StartLabAsync(people: 300, leaseSeconds: 3, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(15) });
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+
+        using var frozen = lab.StartCli(lab.Run("hq"));
+        await WaitForAsync(() => Switches(lab) >= 10 || frozen.HasExited, "the first node to be writing");
+        frozen.HasExited.Should().BeFalse("the wave is under way when the node freezes: " + frozen.OutputSoFar);
+        frozen.Signal(SigStop);
+        output.WriteLine($"frozen after {Switches(lab)} switches");
+
+        // Meanwhile the other node is refused while the frozen one's lease runs, then takes the wave.
+        var refused = await lab.CliAsync(lab.Run("hq"));
+        if (refused.ExitCode == 16)
+        {
+            refused.Error.Should().Contain("wave-held-elsewhere").And.Contain("nothing was written");
+            await Task.Delay(TimeSpan.FromSeconds(4));
+        }
+
+        var other = await lab.CliAsync(lab.Run("hq"));
+        other.ExitCode.Should().Be(0, other.ToString());
+        var finished = await lab.ReadDirectoryAsync();
+        var writesWhenFinished = lab.Emulator.Writes.Count;
+        ExecutionLab.ShouldBeTheOutcome(before, finished, removals);
+
+        frozen.Signal(SigCont);
+        var woke = await frozen.WaitAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine(woke.ToString());
+        // Frozen with the lease lost (exit 6, it says it stops writing), or frozen in the middle of a write to
+        // the state store, whose session the server ended so the other node could write (exit 4): either way it stops.
+        woke.ExitCode.Should().BeOneOf([6, 4], "the woken node stopped: " + woke);
+        (woke.Output + woke.Error).Should().ContainAny("stops writing", "ended the session");
+
+        lab.Emulator.Writes.Count.Should().Be(writesWhenFinished, "the woken node sent the tenant nothing");
+        var after = await lab.ReadDirectoryAsync();
+        after.Keys.Should().BeEquivalentTo(finished.Keys);
+        foreach (var (dn, entry) in after)
+        {
+            entry.Content().Should().Be(finished[dn].Content(), $"the woken node wrote nothing to {dn}");
+        }
+
+        (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done", "the woken node did not set back what the other recorded");
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+        var status = await lab.StatusAsync("hq");
+        status["waves"]![0]!["status"]!.GetValue<string>().Should().Be("completed");
+        status["leases"]!.AsArray().Should().BeEmpty("both runs gave their leases back or lost them: " + status["leases"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_run_killed_on_this_machine_is_taken_over_at_once_and_a_lapsed_lease_of_another_machine_shows_in_status()
+    {
+        await using var lab = await StartLabAsync(people: 300, leaseSeconds: 600, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(10) });
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+
+        using (var killed = lab.StartCli(lab.Run("hq")))
+        {
+            await WaitForAsync(() => Switches(lab) >= 10 || killed.HasExited, "the run to be writing");
+            killed.Signal(SigKill);
+            (await killed.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode.Should().Be(128 + SigKill);
+        }
+
+        var held = await lab.StatusAsync("hq");
+        var lease = held["leases"]!.AsArray().Should().ContainSingle().Which!;
+        lease["state"]!.GetValue<string>().Should().Be("held", "a 600 s lease outlives the killed process");
+        var table = await lab.CliAsync("status", "--config", lab.Config);
+        table.Output.Should().Contain("hq: being run by");
+
+        // A lease of 600 s, yet the next run does not wait: the holder was a process of this machine, and it is gone.
+        var resumed = await lab.CliAsync(lab.Run("hq"));
+        resumed.ExitCode.Should().Be(0, resumed.ToString());
+        ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
+        (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done");
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+
+        // A holder on another machine is never presumed gone: its lease is waited for, and status says it lapsed.
+        await using (var connection = new Npgsql.NpgsqlConnection(lab.Environment["AUTHSPLIT_E2E_POSTGRES"]))
+        {
+            await connection.OpenAsync();
+            await using var update = new Npgsql.NpgsqlCommand("UPDATE authsplit_leases SET holder = 'other-host/4242/1', released_us = NULL, expires_us = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::bigint - 1000000", connection);
+            (await update.ExecuteNonQueryAsync()).Should().Be(1);
+        }
+
+        var lapsed = (await lab.StatusAsync("hq"))["leases"]!.AsArray().Should().ContainSingle().Which!;
+        lapsed["state"]!.GetValue<string>().Should().Be("lapsed");
+        (await lab.CliAsync("status", "--config", lab.Config)).Output.Should().Contain("lease of other-host/4242/1").And.Contain("lapsed");
+    }
+
+    [Fact]
+    public async Task Two_serve_nodes_on_one_database_when_the_one_running_a_wave_is_killed_the_other_finishes_it_and_nothing_runs_twice()
+    {
+        await using var lab = await StartLabAsync(people: 400, leaseSeconds: 30, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(15) });
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+
+        using var first = lab.StartCli("serve", "--config", lab.Config);
+        using var second = lab.StartCli("serve", "--config", lab.Config);
+        await WaitForAsync(() => (first.OutputSoFar.Contains("Serving scheduled waves", StringComparison.Ordinal) || first.HasExited)
+            && (second.OutputSoFar.Contains("Serving scheduled waves", StringComparison.Ordinal) || second.HasExited), "both nodes to serve");
+        first.HasExited.Should().BeFalse(first.OutputSoFar);
+        second.HasExited.Should().BeFalse(second.OutputSoFar);
+
+        var schedule = await lab.CliAsync("schedule", "--config", lab.Config, "--plan", lab.PlanPath, "--wave", "hq", "--at", DateTimeOffset.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), "--as", "bob");
+        schedule.ExitCode.Should().Be(0, schedule.ToString());
+        await WaitForAsync(() => Switches(lab) >= 20, "a node to be running the wave");
+
+        // The node running it is the lease's holder (machine/pid/start).
+        var holder = (await lab.StatusAsync("hq"))["leases"]!.AsArray().Should().ContainSingle().Which!["holder"]!.GetValue<string>();
+        var pid = int.Parse(holder.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var (victim, survivor) = pid == first.Id ? (first, second) : pid == second.Id ? (second, first) : throw new InvalidOperationException($"the lease holder {holder} is neither node ({first.Id}, {second.Id})");
+        victim.Signal(SigKill);
+        (await victim.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode.Should().Be(128 + SigKill);
+        var switchesAtKill = Switches(lab);
+        output.WriteLine($"killed {holder} after {switchesAtKill} of {removals.Count} switches");
+        switchesAtKill.Should().BeLessThan(removals.Count, "the kill landed mid-wave");
+
+        // Quartz on the survivor finds the dead node's check-in overdue and recovers its firing.
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        JsonNode? wave = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            wave = (await lab.StatusAsync("hq"))["waves"]![0]!;
+            if (wave["status"]!.GetValue<string>() == "completed")
+            {
+                break;
+            }
+
+            survivor.HasExited.Should().BeFalse(survivor.OutputSoFar);
+            await Task.Delay(1000);
+        }
+
+        wave!["status"]!.GetValue<string>().Should().Be("completed", wave.ToJsonString());
+        ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
+        (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done");
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+
+        survivor.Signal(CliProcess.SigTerm);
+        var stopped = await survivor.WaitAsync(TimeSpan.FromSeconds(60));
+        stopped.ExitCode.Should().Be(143, stopped.ToString());
+        output.WriteLine(stopped.Output[^Math.Min(stopped.Output.Length, 3000)..]);
+    }
+
+    private async Task<ExecutionLab> StartLabAsync(int people, double leaseSeconds, GraphFaults? faults = null)
+    {
+        var database = await postgres.Server.CreateDatabaseAsync("cluster", CancellationToken.None);
+        var lab = await ExecutionLab.StartAsync(people, faults: faults, configure: config =>
+        {
+            config["State"] = new JsonObject
+            {
+                ["Provider"] = "Postgres",
+                ["ConnectionStringEnvVar"] = "AUTHSPLIT_E2E_POSTGRES",
+                ["BackupKeyEnvVar"] = "AUTHSPLIT_E2E_BACKUP_KEY",
+            };
+            config["Execution"]!["LeaseSeconds"] = leaseSeconds;
+        });
+        lab.SetEnvironment("AUTHSPLIT_E2E_POSTGRES", postgres.Server.ConnectionString(database));
+        return lab;
+    }
+
+    private static int Switches(ExecutionLab lab) => lab.Emulator.Writes.Count(w => w.Path.Contains("onPremisesSyncBehavior", StringComparison.Ordinal));
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("waited too long for " + what);
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}
