@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Observability;
 using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Resilience;
 using Microsoft.Extensions.Logging;
@@ -142,6 +144,11 @@ public sealed partial class GraphBatchClient
                 }
 
                 var response = new GraphBatchResponse(request.Id, answer.Status, answer.Body, state.Attempts[request.Id]);
+                if (answer.Status == (int)HttpStatusCode.TooManyRequests)
+                {
+                    AuthSplitMetrics.GraphThrottled.Add(1);
+                }
+
                 if (GraphTransience.IsTransient(answer.Status))
                 {
                     retry.Add(request);
