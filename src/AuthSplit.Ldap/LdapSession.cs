@@ -241,7 +241,7 @@ internal sealed partial class LdapSession : IDisposable
             }
             catch (Exception ex)
             {
-                AuthSplitMetrics.RecordLdapOperation(operation, startedAt, ex);
+                AuthSplitMetrics.RecordLdapOperation(operation, startedAt, ErrorTypeOf(ex));
                 throw;
             }
         }, CancellationToken.None);
@@ -287,6 +287,15 @@ internal sealed partial class LdapSession : IDisposable
             await operation();
             return true;
         }, what);
+
+    // An answer with a result code (noSuchObject from a read-back after a delete is an expected one) by
+    // that code's name; a failure of the connection or the library by its exception.
+    private static string ErrorTypeOf(Exception exception) => exception switch
+    {
+        DirectoryOperationException { Response: { } response } => response.ResultCode.ToString(),
+        LdapException ldap => "ldap_error_" + ldap.ErrorCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => exception.GetType().Name,
+    };
 
     /// <summary>The operation's name in the metrics' <c>ldap.operation</c> attribute.</summary>
     private static string OperationOf(DirectoryRequest request) => request switch

@@ -85,13 +85,16 @@ public static class AuthSplitMetrics
         return new WaveInProgress(tags);
     }
 
-    /// <summary>Records one LDAP operation's duration since <paramref name="startedAt"/> (a <see cref="Stopwatch"/> timestamp).</summary>
-    public static void RecordLdapOperation(string operation, long startedAt, Exception? failure = null)
+    /// <summary>
+    /// Records one LDAP operation's duration since <paramref name="startedAt"/> (a <see cref="Stopwatch"/>
+    /// timestamp); <paramref name="errorType"/> (<c>error.type</c>) names a result other than success, e.g. the LDAP result code.
+    /// </summary>
+    public static void RecordLdapOperation(string operation, long startedAt, string? errorType = null)
     {
         var tags = new TagList { { "ldap.operation", operation } };
-        if (failure is not null)
+        if (errorType is not null)
         {
-            tags.Add("error.type", failure.GetType().Name);
+            tags.Add("error.type", errorType);
         }
 
         LdapOperationDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);

@@ -144,11 +144,6 @@ public sealed partial class GraphBatchClient
                 }
 
                 var response = new GraphBatchResponse(request.Id, answer.Status, answer.Body, state.Attempts[request.Id]);
-                if (answer.Status == (int)HttpStatusCode.TooManyRequests)
-                {
-                    AuthSplitMetrics.GraphThrottled.Add(1);
-                }
-
                 if (GraphTransience.IsTransient(answer.Status))
                 {
                     retry.Add(request);
@@ -260,6 +255,11 @@ public sealed partial class GraphBatchClient
 
             var retryAfter = GraphTransience.RetryAfter(response["headers"]?["Retry-After"]?.ToString(), _time.GetUtcNow());
             results[id] = (status, response["body"], retryAfter);
+            if (status == (int)HttpStatusCode.TooManyRequests)
+            {
+                // A throttled sub-request of a batch that itself succeeded (a throttled batch is counted by the resilience handler).
+                AuthSplitMetrics.GraphThrottled.Add(1);
+            }
         }
 
         return results;
