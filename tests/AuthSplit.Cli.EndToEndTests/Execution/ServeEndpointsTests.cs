@@ -84,10 +84,43 @@ public sealed partial class ServeEndpointsTests(ITestOutputHelper output)
         await postgres.StartAgainAsync(CancellationToken.None);
         await WaitForAsync(async () => (await http.GetAsync(new Uri("/healthz/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready again once the database is back");
 
-        serve.Signal(CliProcess.SigTerm);
-        var stopped = await serve.WaitAsync(TimeSpan.FromSeconds(60));
-        stopped.ExitCode.Should().Be(143, stopped.ToString());
-        ListeningSockets(address.Port).Should().BeEmpty("serve closed its port when it stopped");
+        // The node dies (SIGKILL: no goodbye): status shows it overdue, presumed dead, once its check-in is
+        // older than the check-in interval + misfire threshold (10 s + 20 s).
+        var instanceId = node["instanceId"]!.GetValue<string>();
+        serve.Signal(SigKill);
+        (await serve.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode.Should().Be(128 + SigKill);
+        ListeningSockets(address.Port).Should().BeEmpty("the port went with the process");
+        var killedAt = TimeProvider.System.GetUtcNow();
+        JsonNode? dead = null;
+        await WaitForAsync(async () =>
+        {
+            var after = await lab.CliAsync("status", "--config", lab.Config, "--format", "json");
+            dead = JsonNode.Parse(after.Output)!["nodes"]!.AsArray().Single(n => n!["instanceId"]!.GetValue<string>() == instanceId);
+            return dead!["state"]!.GetValue<string>() == "overdue";
+        }, "the killed node to be overdue");
+        var overdueAfter = TimeProvider.System.GetUtcNow() - killedAt;
+        output.WriteLine($"the killed node was listed overdue {overdueAfter.TotalSeconds:F1} s after SIGKILL: {dead!.ToJsonString()}");
+        overdueAfter.Should().BeLessThan(TimeSpan.FromSeconds(45), "within check-in interval + misfire threshold of its last check-in, plus the polling");
+        var deadTable = await lab.CliAsync("status", "--config", lab.Config);
+        deadTable.Output.Should().Contain("nodes: 0 alive, 1 overdue").And.Contain($"node {instanceId}: last check-in").And.Contain("presumed dead");
+    }
+
+    private const int SigKill = 9;
+
+    [Fact]
+    public async Task Serve_says_which_setting_to_change_when_its_port_is_taken()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 10);
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        lab.SetEnvironment("AUTHSPLIT__Serve__Http__Urls", $"http://127.0.0.1:{port}");
+
+        var refused = await lab.CliAsync("serve", "--config", lab.Config);
+
+        refused.ExitCode.Should().NotBe(0, refused.ToString());
+        refused.Error.Should().Contain("Serve:Http:Urls").And.Contain("could not be bound");
+        refused.Output.Should().NotContain("Serving scheduled waves");
     }
 
     [Fact]
