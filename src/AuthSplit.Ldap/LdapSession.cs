@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.DirectoryServices.Protocols;
 using System.Net;
 using System.Net.Sockets;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Observability;
 using Microsoft.Extensions.Logging;
 
 namespace AuthSplit.Ldap;
@@ -78,18 +80,18 @@ internal sealed partial class LdapSession : IDisposable
             if (settings.UseStartTls)
             {
                 // The connection must be open before StartTLS: an anonymous read of the root DSE opens it.
-                await session.RunAsync(() => session.OffloadAsync(() => connection.SendRequest(new SearchRequest(string.Empty, "(objectClass=*)", SearchScope.Base, "supportedExtension")), cancellationToken), "open the connection");
-                await session.RunAsync(() => session.BlockingAsync(() => StartTls(options), cancellationToken), "start TLS (StartTLS)");
+                await session.RunAsync(() => session.OffloadAsync("search", () => connection.SendRequest(new SearchRequest(string.Empty, "(objectClass=*)", SearchScope.Base, "supportedExtension")), cancellationToken), "open the connection");
+                await session.RunAsync(() => session.BlockingAsync("start_tls", () => StartTls(options), cancellationToken), "start TLS (StartTLS)");
             }
 
             if (settings.BindDn is not null)
             {
                 var credential = new NetworkCredential(settings.BindDn, settings.Password!.Reveal());
-                await session.RunAsync(() => session.BlockingAsync(() => connection.Bind(credential), cancellationToken), $"bind as {settings.BindDn}");
+                await session.RunAsync(() => session.BlockingAsync("bind", () => connection.Bind(credential), cancellationToken), $"bind as {settings.BindDn}");
             }
             else
             {
-                await session.RunAsync(() => session.BlockingAsync(connection.Bind, cancellationToken), "bind anonymously");
+                await session.RunAsync(() => session.BlockingAsync("bind", connection.Bind, cancellationToken), "bind anonymously");
             }
 
             session._established = true;
@@ -133,7 +135,7 @@ internal sealed partial class LdapSession : IDisposable
     };
 
     public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken cancellationToken) =>
-        (SearchResponse)await RunAsync(() => OffloadAsync(() => _connection.SendRequest(request), cancellationToken), "search");
+        (SearchResponse)await RunAsync(() => OffloadAsync("search", () => _connection.SendRequest(request), cancellationToken), "search");
 
     /// <summary>
     /// One request sent as it is, bounded like every call here (offloaded, Source:TimeoutSeconds as a
@@ -141,7 +143,7 @@ internal sealed partial class LdapSession : IDisposable
     /// (noSuchObject, entryAlreadyExists...) as values and retry what is transient.
     /// </summary>
     public Task<DirectoryResponse> SendAsIsAsync(DirectoryRequest request, CancellationToken cancellationToken) =>
-        OffloadAsync(() => _connection.SendRequest(request), cancellationToken);
+        OffloadAsync(OperationOf(request), () => _connection.SendRequest(request), cancellationToken);
 
     /// <summary>One page of a paged read; <paramref name="entriesRead"/> so far is named if the connection is lost.</summary>
     public Task<SearchResponse> SearchPageAsync(SearchRequest request, int entriesRead, CancellationToken cancellationToken)
@@ -210,8 +212,8 @@ internal sealed partial class LdapSession : IDisposable
     // is given up on stays blocked on its pool thread until the process ends, which it then does.
     private static readonly TimeSpan NativeTimeoutMargin = TimeSpan.FromSeconds(5);
 
-        private Task<bool> BlockingAsync(Action call, CancellationToken cancellationToken) =>
-        OffloadAsync(() =>
+    private Task<bool> BlockingAsync(string operation, Action call, CancellationToken cancellationToken) =>
+        OffloadAsync(operation, () =>
         {
             call();
             return true;
@@ -223,10 +225,26 @@ internal sealed partial class LdapSession : IDisposable
     // everything (docs/benchmarks.md). So every call runs synchronously on a pool thread, bounded from the
     // outside by Source:TimeoutSeconds (the connection's own timeout neither bounds libldap's connect nor
     // names what happened) and by cancellation; the caller gets a TimeoutException it names upstream.
-    private Task<T> OffloadAsync<T>(Func<T> call, CancellationToken cancellationToken)
+    // The operation's duration (authsplit.ldap.operation.duration) is libldap's own time on the pool
+    // thread, answer or error, not the wait for a thread; a call given up on is recorded when it returns.
+    private Task<T> OffloadAsync<T>(string operation, Func<T> call, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var running = Task.Run(call, CancellationToken.None);
+        var running = Task.Run(() =>
+        {
+            var startedAt = Stopwatch.GetTimestamp();
+            try
+            {
+                var result = call();
+                AuthSplitMetrics.RecordLdapOperation(operation, startedAt);
+                return result;
+            }
+            catch (Exception ex)
+            {
+                AuthSplitMetrics.RecordLdapOperation(operation, startedAt, ErrorTypeOf(ex));
+                throw;
+            }
+        }, CancellationToken.None);
         _inFlight = running;
         return running.WaitAsync(_settings.Timeout, cancellationToken);
     }
@@ -269,6 +287,28 @@ internal sealed partial class LdapSession : IDisposable
             await operation();
             return true;
         }, what);
+
+    // An answer with a result code (noSuchObject from a read-back after a delete is an expected one) by
+    // that code's name; a failure of the connection or the library by its exception.
+    private static string ErrorTypeOf(Exception exception) => exception switch
+    {
+        DirectoryOperationException { Response: { } response } => response.ResultCode.ToString(),
+        LdapException ldap => "ldap_error_" + ldap.ErrorCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => exception.GetType().Name,
+    };
+
+    /// <summary>The operation's name in the metrics' <c>ldap.operation</c> attribute.</summary>
+    private static string OperationOf(DirectoryRequest request) => request switch
+    {
+        SearchRequest => "search",
+        ModifyRequest => "modify",
+        AddRequest => "add",
+        DeleteRequest => "delete",
+        ModifyDNRequest => "modify_dn",
+        CompareRequest => "compare",
+        ExtendedRequest => "extended",
+        _ => "other",
+    };
 
     private ExternalSystemException Translate(int code, string message, string what, Exception inner)
     {

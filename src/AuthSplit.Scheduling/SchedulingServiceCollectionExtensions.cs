@@ -1,4 +1,5 @@
 using AuthSplit.Core.Execution;
+using AuthSplit.Scheduling.Cluster;
 using AuthSplit.Scheduling.Hosting;
 using AuthSplit.Scheduling.Jobs;
 using AuthSplit.Scheduling.Store;
@@ -36,6 +37,10 @@ public static class SchedulingServiceCollectionExtensions
         services.TryAddSingleton<IWaveScheduler, QuartzWaveScheduler>();
         services.TryAddScoped<IWaveHolds>(provider => new JournalWaveHolds(provider.GetRequiredService<IWaveJournal>()));
         services.AddTransient<WaveJob>();
+        services.TryAddSingleton(store);
+        services.TryAddSingleton<ISchedulerNodes>(store.Provider == SchedulerStoreProvider.Postgres
+            ? new PostgresSchedulerNodes(connectionString, store.InstanceName)
+            : new SqliteSchedulerNodes(connectionString, store.InstanceName));
 
         services.AddQuartz(quartz =>
         {

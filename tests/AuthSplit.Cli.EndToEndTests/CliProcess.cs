@@ -69,6 +69,9 @@ internal sealed partial class CliProcess : IDisposable
         };
         info.Environment["AUTHSPLIT_LOG_DIR"] = Path.Combine(workDirectory, "logs");
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        // serve's health and metrics endpoint on a free loopback port, not the default 9464: tests run several
+        // serve processes at once. A test that wants an address of its own sets this variable (or Serve:Http) itself.
+        info.Environment["AUTHSPLIT__Serve__Http__Urls"] = "http://127.0.0.1:0";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;

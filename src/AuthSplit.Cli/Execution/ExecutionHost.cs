@@ -2,6 +2,7 @@ using AuthSplit.Cli.Planning;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Systems;
+using AuthSplit.Core.Observability;
 using AuthSplit.Hooks;
 using AuthSplit.Ldap.Probes;
 using AuthSplit.Scheduling;
@@ -79,14 +80,16 @@ public sealed class ExecutionHost : IAsyncDisposable
                 builder.Services.AddSingleton(_ => options.Target is null ? new MissingTargetTenant() : adapters.OpenTargetTenant(options.Target));
                 builder.Services.AddSystemHooks(options);
                 builder.Services.AddLdapBindProbe(options.Source);
-                builder.Services.AddScoped<IWaveExecution>(services => new WaveExecution(
+                // Metered on the way (authsplit.waves.in_progress, authsplit.entities): serve exports them, a run ignores them.
+                var metered = new WaveProgressMetrics(progress);
+                builder.Services.AddScoped<IWaveExecution>(services => new MeteredWaveExecution(new WaveExecution(
                     services.GetRequiredService<IExecutionStore>(),
                     services.GetRequiredService<ILegacyDirectoryWriter>(),
                     services.GetRequiredService<ITargetTenant>(),
                     settings,
                     services.GetRequiredService<TimeProvider>(),
-                    progress,
-                    new SystemPorts(services.GetRequiredService<ICommandRunner>(), services.GetRequiredService<IHttpCaller>(), services.GetRequiredService<ILdapBindProbe>())));
+                    metered,
+                    new SystemPorts(services.GetRequiredService<ICommandRunner>(), services.GetRequiredService<IHttpCaller>(), services.GetRequiredService<ILdapBindProbe>()))));
             }
 
             builder.Services.AddWaveScheduling(StateComposition.SchedulerStoreOf(options, configPath));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Serving;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
@@ -78,6 +79,15 @@ public static class ScheduleCommand
             var configPath = parse.GetRequiredValue(config);
             var options = ConfigLoader.Load(configPath, requireLiveSource: true, log);
             await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: true, ct);
+            // Up before the scheduler starts, so a node that is starting (or cannot) answers "not ready" rather than nothing.
+            await using var endpoints = await ServeEndpoints.StartAsync(options.Serve.Http, execution.Host.Services, log, ct);
+            if (endpoints is not null)
+            {
+                var addresses = string.Join(", ", endpoints.Addresses);
+                log.Information("Health and metrics on {Addresses}", addresses);
+                await console.Output.WriteLineAsync($"Health and metrics on {addresses} ({ServeEndpoints.LivePath}, {ServeEndpoints.ReadyPath}, {ServeEndpoints.MetricsPath}).");
+            }
+
             log.Information("Serving scheduled waves from {Store} on {Node}", execution.Store.Description, Environment.MachineName);
             await console.Output.WriteLineAsync($"Serving scheduled waves from {execution.Store.Description}; SIGTERM or Ctrl-C stops after the step in progress.");
             await execution.Host.ServeWavesAsync(ct);

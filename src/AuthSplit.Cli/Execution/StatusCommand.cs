@@ -8,7 +8,10 @@ using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Cluster;
 using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
+using AuthSplit.Scheduling.Cluster;
 using AuthSplit.Scheduling.Jobs;
+using AuthSplit.Scheduling.Store;
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace AuthSplit.Cli.Execution;
@@ -35,6 +38,7 @@ public static class StatusCommand
 
             await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: false, ct);
             var scheduled = await ScheduledAsync(execution, waveName, ct);
+            var (nodes, nodeLines) = await NodesAsync(execution, ct);
             var waves = new List<WaveStatusView>();
             // Waves of one plan share it: read and parse each plan once (a 100k-entity plan takes seconds).
             var plans = new Dictionary<string, PlanDocument?>(StringComparer.Ordinal);
@@ -46,11 +50,16 @@ public static class StatusCommand
             var leases = await LeasesAsync(execution.Store, waveName, ct);
             if (parse.GetValue(format) == "json")
             {
-                await console.Output.WriteLineAsync(JsonSerializer.Serialize(new { store = execution.Store.Description, waves, scheduled, leases }, PlanSerializer.Options));
+                await console.Output.WriteLineAsync(JsonSerializer.Serialize(new { store = execution.Store.Description, waves, scheduled, nodes, leases }, PlanSerializer.Options));
             }
             else
             {
                 WriteTables(console.Output, execution.Store.Description, waves, scheduled);
+                foreach (var line in nodeLines)
+                {
+                    await console.Output.WriteLineAsync(PrintableText.Escape(line));
+                }
+
                 WriteLeases(console.Output, leases);
             }
 
@@ -83,6 +92,17 @@ public static class StatusCommand
         [.. (await execution.UseSchedulerAsync(scheduler => scheduler.ListAsync(cancellationToken)))
             .Where(s => waveName is null || s.Wave == waveName)
             .Select(s => new ScheduledView(s.Wave, s.PlanId, WireName.Of(s.Kind), s.At, s.Operator))];
+
+    // The cluster's nodes from Quartz's scheduler state table: which are checking in, which are overdue (presumed dead).
+    // A single node on SQLite keeps no check-ins and prints nothing.
+    private static async Task<(IReadOnlyList<SchedulerNodeView> Nodes, IReadOnlyList<string> Lines)> NodesAsync(ExecutionHost execution, CancellationToken cancellationToken)
+    {
+        var store = execution.Host.Services.GetRequiredService<SchedulerStoreOptions>();
+        var now = TimeProvider.System.GetUtcNow();
+        var nodes = SchedulerNodeReport.Views(await execution.Host.Services.GetRequiredService<ISchedulerNodes>().ListAsync(cancellationToken), now, store.CheckinMisfireThreshold);
+        var clustered = store.Provider == SchedulerStoreProvider.Postgres && store.Clustered;
+        return (nodes, clustered || nodes.Count > 0 ? SchedulerNodeReport.Lines(nodes, now, store.CheckinMisfireThreshold, clustered) : []);
+    }
 
     private static async Task<WaveStatusView> ReadWaveAsync(IExecutionStore store, AuthSplitOptions options, Dictionary<string, PlanDocument?> plans, string wave, bool withEntities, CancellationToken cancellationToken)
     {

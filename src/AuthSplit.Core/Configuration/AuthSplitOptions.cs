@@ -36,6 +36,9 @@ public sealed class AuthSplitOptions
 
     /// <summary>How per-wave evidence packs are signed (<c>authsplit evidence export</c>).</summary>
     public EvidenceOptions Evidence { get; set; } = new();
+
+    /// <summary>What <c>authsplit serve</c> exposes besides running waves: health and metrics over HTTP.</summary>
+    public ServeOptions Serve { get; set; } = new();
 }
 
 /// <summary>

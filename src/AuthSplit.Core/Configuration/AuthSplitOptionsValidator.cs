@@ -33,6 +33,7 @@ public static partial class AuthSplitOptionsValidator
         ValidateSystems(options.Systems, options.Waves, baseDn, errors);
         ValidatePasswordSync(options.PasswordSync, errors);
         ValidateEvidence(options.Evidence, errors);
+        ValidateServe(options.Serve, errors);
         if (options.Target is not null)
         {
             ValidateTarget(options.Target, errors);

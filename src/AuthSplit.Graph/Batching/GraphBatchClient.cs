@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Observability;
 using AuthSplit.Graph.Auth;
 using AuthSplit.Graph.Resilience;
 using Microsoft.Extensions.Logging;
@@ -253,6 +255,11 @@ public sealed partial class GraphBatchClient
 
             var retryAfter = GraphTransience.RetryAfter(response["headers"]?["Retry-After"]?.ToString(), _time.GetUtcNow());
             results[id] = (status, response["body"], retryAfter);
+            if (status == (int)HttpStatusCode.TooManyRequests)
+            {
+                // A throttled sub-request of a batch that itself succeeded (a throttled batch is counted by the resilience handler).
+                AuthSplitMetrics.GraphThrottled.Add(1);
+            }
         }
 
         return results;

@@ -109,7 +109,13 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
         }
     }
 
-    private Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken) => base.SendAsync(request, cancellationToken);
+    private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        RecordAttempt(request);
+        var response = await base.SendAsync(request, cancellationToken);
+        RecordAnswer(response);
+        return response;
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -140,7 +146,7 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
         new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
             .AddRateLimiter(new RateLimiterStrategyOptions
             {
-                RateLimiter = args => _writeLimiter.AcquireAsync(args.Context.Properties.GetValue(WritesKey, 1), args.Context.CancellationToken),
+                RateLimiter = args => AcquirePacedAsync(_writeLimiter, args.Context.Properties.GetValue(WritesKey, 1), args.Context.CancellationToken),
             })
             .AddPipeline(inner)
             .Build();

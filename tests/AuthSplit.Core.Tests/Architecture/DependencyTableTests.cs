@@ -48,8 +48,8 @@ public sealed class DependencyTableTests
         [Emulator] = ("authsplit-graph-emulator", [], ["Microsoft.AspNetCore", "Microsoft.Extensions"]),
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions", "Npgsql"]),
         [State] = ("AuthSplit.State", [Core], ["Microsoft.Data.Sqlite", "Npgsql"]),
-        [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling, Hooks, Report], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz"]),
-        [Scheduling] = ("AuthSplit.Scheduling", [Core], ["Quartz", "Microsoft.Extensions", "Microsoft.Data.Sqlite"]),
+        [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling, Hooks, Report], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz", "OpenTelemetry", "Microsoft.AspNetCore"]),
+        [Scheduling] = ("AuthSplit.Scheduling", [Core], ["Quartz", "Microsoft.Extensions", "Microsoft.Data.Sqlite", "Npgsql"]),
         [Hooks] = ("AuthSplit.Hooks", [Core], ["Microsoft.Extensions.DependencyInjection.Abstractions"]),
         [Report] = ("AuthSplit.Evidence.Report", [Core], ["Microsoft.AspNetCore.Components", "Microsoft.Extensions.Logging.Abstractions"]),
     };

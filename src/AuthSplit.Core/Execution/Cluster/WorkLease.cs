@@ -45,6 +45,7 @@ public sealed class WorkLease : IAsyncDisposable
     private string? _lostReason;
     private string? _lastRenewalError;
     private Task? _renewing;
+    private int _counted = 1;
 
     private WorkLease(IWorkLeases store, TimeProvider time, LeaseTiming timing, LeaseGrant grant, long sentAt)
     {
@@ -111,6 +112,7 @@ public sealed class WorkLease : IAsyncDisposable
         }
 
         var lease = new WorkLease(store, time, timing, attempt.Grant, sentAt);
+        Observability.AuthSplitMetrics.LeasesHeld.Add(1, new KeyValuePair<string, object?>("wave", key.Wave));
         lease._renewing = Task.Run(lease.RenewAsync, CancellationToken.None);
         return (lease, attempt);
     }
@@ -134,6 +136,7 @@ public sealed class WorkLease : IAsyncDisposable
 
         if (IsHeld)
         {
+            StopCounting();
             try
             {
                 await _store.ReleaseLeaseAsync(Grant, CancellationToken.None);
@@ -235,7 +238,18 @@ public sealed class WorkLease : IAsyncDisposable
             _lostReason = reason;
         }
 
+        StopCounting();
+        Observability.AuthSplitMetrics.LeasesLost.Add(1, new KeyValuePair<string, object?>("wave", Grant.Key.Wave));
         Lost?.Invoke(reason);
+    }
+
+    // The lease leaves the held count once: at its release or when it is found lost.
+    private void StopCounting()
+    {
+        if (Interlocked.Exchange(ref _counted, 0) == 1)
+        {
+            Observability.AuthSplitMetrics.LeasesHeld.Add(-1, new KeyValuePair<string, object?>("wave", Grant.Key.Wave));
+        }
     }
 
     private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
