@@ -169,6 +169,48 @@ public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelpe
         output.WriteLine(stopped.Output[^Math.Min(stopped.Output.Length, 3000)..]);
     }
 
+    [Fact]
+    public async Task With_the_database_down_mid_wave_the_node_stops_writing_says_so_and_the_wave_resumes_when_it_is_back()
+    {
+        // A lease of 6 s: trusted for 4 s after its last renewal.
+        await using var lab = await StartLabAsync(people: 300, leaseSeconds: 6, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(15) });
+        var plan = await lab.PlanAsync();
+        var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        await lab.ApproveAsync("alice");
+        var before = await lab.ReadDirectoryAsync();
+
+        CliResult stopped;
+        DateTimeOffset downAt;
+        using (var run = lab.StartCli(lab.Run("hq")))
+        {
+            await WaitForAsync(() => Switches(lab) >= 10 || run.HasExited, "the run to be writing");
+            run.HasExited.Should().BeFalse(run.OutputSoFar);
+            try
+            {
+                downAt = DateTimeOffset.UtcNow;
+                await postgres.Server.StopAsync();
+                stopped = await run.WaitAsync(TimeSpan.FromSeconds(120));
+            }
+            finally
+            {
+                await postgres.Server.StartAgainAsync(CancellationToken.None);
+            }
+        }
+
+        output.WriteLine(stopped.ToString());
+        stopped.ExitCode.Should().Be(4, "the state store is an external system that failed: " + stopped);
+        stopped.Error.Should().Contain("PostgreSQL").And.ContainAny("cannot use the PostgreSQL state database", "ended the session", "could not be reached");
+        var lastWrite = lab.Emulator.Writes.Max(w => w.At);
+        output.WriteLine($"last tenant write {(lastWrite - downAt).TotalSeconds:F1} s after the database went down");
+        (lastWrite - downAt).Should().BeLessThan(TimeSpan.FromSeconds(4), "no write goes out once the lease's trusted time has passed without a renewal");
+
+        var resumed = await lab.CliAsync(lab.Run("hq"));
+        resumed.ExitCode.Should().Be(0, resumed.ToString());
+        ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), removals);
+        (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done");
+        await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
+    }
+
     private async Task<ExecutionLab> StartLabAsync(int people, double leaseSeconds, GraphFaults? faults = null)
     {
         var database = await postgres.Server.CreateDatabaseAsync("cluster", CancellationToken.None);
