@@ -42,6 +42,12 @@ public static class EvidenceCommand
                 var configPath = parse.GetRequiredValue(config);
                 var waveName = parse.GetRequiredValue(wave);
                 target = PackDirectory.CheckTarget(parse.GetValue(@out));
+                foreach (var leftover in PackDirectory.RemoveLeftovers(target))
+                {
+                    log.FileOnly().Warning("Removed {Leftover}, left by an export that was killed before it finished", leftover);
+                    await console.Error.WriteLineAsync($"note: removed \"{leftover}\", the temporary directory of an earlier export to {target} that was killed before it finished (it was never a pack)");
+                }
+
                 var who = OperatorName.Resolve(parse.GetValue(@as), "--as");
                 var options = ConfigLoader.Load(configPath, requireLiveSource: false, log);
                 if (options.Waves.All(w => w.Name != waveName))
@@ -119,6 +125,11 @@ public static class EvidenceCommand
                     await console.Error.WriteLineAsync($"invalid: {finding.Code}: {PrintableText.Escape(finding.Message)}");
                 }
 
+                if (result.Findings.All(f => f.Code == "unsigned"))
+                {
+                    await console.Error.WriteLineAsync("note: apart from the missing signature the pack holds together (every file's digest, the ledger chain, the counts), but a draft is not evidence: export it again with the signing key");
+                }
+
                 return ExitCodes.EvidenceInvalid;
             }
 
@@ -135,7 +146,7 @@ public static class EvidenceCommand
             }
 
             var options = ConfigLoader.Load(configPath!, requireLiveSource: true, log);
-            var scope = LiveReconciliation.ScopeOf(manifest, PackLedger.Parse(files[WaveEvidence.LedgerFile]), files[WaveEvidence.EntitiesFile]);
+            var scope = LiveReconciliation.ScopeOf(manifest, PackLedger.Parse(files[WaveEvidence.LedgerFile]));
             var check = await EvidenceLiveCheck.RunAsync(options, manifest, scope, log, ct);
             if (recordTarget is not null)
             {
