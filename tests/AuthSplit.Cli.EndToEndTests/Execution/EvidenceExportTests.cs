@@ -99,6 +99,18 @@ public sealed class EvidenceExportTests
         residual.Output.Should().Contain(", 1 residual(s).");
         residual.Error.Should().Contain($"residual: {comeback.Id}: removed: absent by DN: {comeback.Dn}");
 
+        // The same pack checked against a directory the wave's plan did not read (here the same server by another
+        // name; for a pack of another store, another server): absence there proves nothing, so nothing is read.
+        var elsewhere = JsonNode.Parse(await File.ReadAllTextAsync(lab.Config))!;
+        var plannedUrl = elsewhere["Source"]!["Url"]!.GetValue<string>();
+        var otherUrl = plannedUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        elsewhere["Source"]!["Url"] = otherUrl;
+        var otherConfig = Path.Combine(lab.Work, "elsewhere.json");
+        await File.WriteAllTextAsync(otherConfig, elsewhere.ToJsonString());
+        var otherDirectory = await lab.CliAsync("evidence", "verify", pack, "--fingerprint", fingerprint, "--live", "--config", otherConfig);
+        otherDirectory.ExitCode.Should().Be(2, otherDirectory.ToString());
+        otherDirectory.Error.Should().Contain($"error: --config reads {otherUrl}, but the wave's plan read {plannedUrl}: absence from another directory proves nothing").And.NotContain("WRN");
+
         // Every tampering, each on its own copy, caught by the CLI with its code and what happened.
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var cases = new (string Name, Func<string, Task> Tamper, string? Fingerprint, string Expected)[]
