@@ -95,5 +95,18 @@ public static class EvidenceLiveCheck
             checks);
     }
 
+    /// <summary>What <c>export --live</c> puts in the manifest: where and when, every query sent (each once), the counts and each residual.</summary>
+    public static ManifestReconciliation Summary(LiveVerificationRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new ManifestReconciliation(
+            record.At,
+            record.Tenant is null ? record.Directory : $"{record.Directory}; {record.Tenant}",
+            [.. record.Checks.Select(c => c.Query).Distinct(StringComparer.Ordinal)],
+            record.Checked,
+            record.Residual,
+            [.. record.Residuals.Select(r => $"{r.Subject}: {r.Check}: {r.Found} ({r.Query})")]);
+    }
+
     public static byte[] ToJson(LiveVerificationRecord record) => JsonSerializer.SerializeToUtf8Bytes(record, EvidenceManifest.JsonOptions);
 }

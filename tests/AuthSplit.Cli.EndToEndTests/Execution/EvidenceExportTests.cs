@@ -36,10 +36,11 @@ public sealed class EvidenceExportTests
         var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
 
         var pack = Path.Combine(lab.Work, "evidence", "hq");
-        var export = await lab.CliAsync("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", pack, "--as", "carol");
+        var export = await lab.CliAsync("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", pack, "--as", "carol", "--live");
 
         export.ExitCode.Should().Be(0, export.ToString());
-        export.Output.Should().Contain($"Evidence of wave hq written to {pack}: plan {plan.PlanId}").And.Contain($"Signed with key {fingerprint}");
+        export.Output.Should().Contain($"Evidence of wave hq written to {pack}: plan {plan.PlanId}").And.Contain($"Signed with key {fingerprint}")
+            .And.Contain(", 0 residual(s), recorded in the manifest and the report.");
         File.GetUnixFileMode(pack).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         System.IO.Directory.GetFiles(pack).Select(Path.GetFileName).Should().BeEquivalentTo(["manifest.json", "ledger.jsonl", "entities.csv", "exceptions.csv", "report.html", "public-key.pem", "envelope.dsse.json"]);
         // Japanese as UTF-8 text in the file itself (not &#x...; references), and as a browser shows it.
@@ -59,6 +60,12 @@ public sealed class EvidenceExportTests
         manifest.Counts.Entities.Should().Be(removals.Count);
         manifest.Counts.FinalStates.Should().Equal(new SortedDictionary<string, int> { ["done"] = removals.Count });
         manifest.Deadline.Met.Should().BeTrue("the lab's deadline is 2027-04-30");
+        // export --live: the reconciliation is in the signed manifest and the report, with every query sent.
+        manifest.Reconciliation!.Residual.Should().Be(0);
+        manifest.Reconciliation.Checked.Should().BeGreaterThanOrEqualTo(2 * removals.Count);
+        manifest.Reconciliation.Queries.Should().Contain($"LDAP search base \"{ExecutionLab.Suffix}\" scope sub filter (entryUUID={removals[0].Id})");
+        manifest.Reconciliation.Server.Should().Contain(lab.Server.LdapsUrl.Split("//")[1]);
+        report.Should().Contain($"<td id=\"residual\">{manifest.Reconciliation.Checked} 件を確認、残存 0 件</td>");
         var entities = await File.ReadAllTextAsync(Path.Combine(pack, "entities.csv"));
         entities.Should().ContainAll(plan.Entities.Where(e => e.Wave == "hq").Select(e => e.Id));
         var secrets = lab.Environment.Values.Where(v => v.Length >= 8).ToList();
