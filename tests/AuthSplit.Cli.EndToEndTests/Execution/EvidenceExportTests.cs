@@ -176,7 +176,10 @@ public sealed class EvidenceExportTests
         unsigned.ExitCode.Should().Be(0, unsigned.ToString());
         unsigned.Output.Should().Contain("UNSIGNED");
         var report = await File.ReadAllTextAsync(Path.Combine(pack, "report.html"));
-        report.Should().Contain("<html lang=\"en\">").And.Contain("Wave completion evidence: hq").And.Contain("Not run at export: run authsplit evidence verify --live.").And.Contain("<td class=\"mono\">unsigned</td>");
+        report.Should().Contain("<html lang=\"en\">").And.Contain("Wave completion evidence: hq").And.Contain("Not run at export: run authsplit evidence verify --live.").And.Contain("<td class=\"mono\">unsigned</td>")
+            .And.Contain("<p id=\"draft\" class=\"bad\">UNSIGNED DRAFT: exported with --unsigned.");
+        var draftVerify = await lab.CliAsync("evidence", "verify", pack);
+        draftVerify.Error.Should().Contain("note: apart from the missing signature the pack holds together");
         var verify = await lab.CliAsync("evidence", "verify", pack);
         verify.ExitCode.Should().Be(15, verify.ToString());
         verify.Error.Should().StartWith("invalid: unsigned:");

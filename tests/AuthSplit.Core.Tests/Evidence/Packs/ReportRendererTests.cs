@@ -60,6 +60,22 @@ public sealed class ReportRendererTests
         WebUtility.HtmlDecode(raw).Should().Contain((string)hostile[2]!, "a browser shows the DN as it is");
     }
 
+    [Theory]
+    [InlineData("ja", "署名のない下書きです")]
+    [InlineData("en", "UNSIGNED DRAFT: exported with --unsigned.")]
+    public async Task An_unsigned_pack_s_report_says_it_is_a_draft_before_its_summary(string language, string draft)
+    {
+        var unsigned = WaveEvidence.Build(Fixture.Input("hq", null));
+        var signed = WaveEvidence.Build(Fixture.Input("hq", "sha256:" + new string('f', 64)));
+
+        var html = await ReportRenderer.RenderAsync(unsigned.Manifest, unsigned.ExceptionRows, language);
+        var signedHtml = await ReportRenderer.RenderAsync(signed.Manifest, signed.ExceptionRows, language);
+
+        html.Should().Contain($"<p id=\"draft\" class=\"bad\">{draft}");
+        html.IndexOf("id=\"draft\"", StringComparison.Ordinal).Should().BeLessThan(html.IndexOf("id=\"summary\"", StringComparison.Ordinal));
+        signedHtml.Should().NotContain("id=\"draft\"");
+    }
+
     [Fact]
     public async Task Only_ja_and_en_are_offered() =>
         await FluentActions.Awaiting(() => RenderAsync("fr")).Should().ThrowAsync<ArgumentException>();
