@@ -130,6 +130,8 @@ public sealed class EvidenceExportTests
             ("manifest edited", d => EditManifestAsync(d), null, "invalid: file-edited: manifest.json was changed after it was signed (manifest edited)"),
             ("signed with another key", d => ResignAsync(d, other), null, "invalid: signature-invalid: signed with another key"),
             ("the pack's key is not the trusted one", _ => Task.CompletedTask, SigningKeys.Fingerprint(other), "invalid: key-untrusted: signed with another key"),
+            ("a FIFO slipped in", d => CliProcess.RunShellAsync(d, "mkfifo notes.txt"), null, "invalid: file-unexpected: notes.txt is in the pack but not signed"),
+            ("manifest.json a link to a copy", d => CliProcess.RunShellAsync(d, "cp manifest.json ../manifest-copy.json && ln -sf ../manifest-copy.json manifest.json"), null, "invalid: file-edited: manifest.json was changed after it was signed"),
         };
         foreach (var (name, tamper, trusted, expected) in cases)
         {
@@ -249,6 +251,7 @@ public sealed class EvidenceExportTests
             (Path.Combine(lab.Config, "pack"), "is a file, not a directory; give a new directory for the pack"),
             (existing, "is a directory that is not empty"),
             ("/dev/null", "exists and is not a directory"),
+            ("/proc/authsplit-pack", "the pack cannot be written there ("),
         };
         foreach (var (output, expected) in outCases)
         {
