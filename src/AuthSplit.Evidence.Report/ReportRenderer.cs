@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Evidence.Report.Components;
 using Microsoft.AspNetCore.Components;
@@ -28,10 +30,25 @@ public static class ReportRenderer
         return "<!DOCTYPE html>\n" + html + "\n";
     }
 
-    // The report's components inject nothing. (HtmlRenderer writes non-ASCII text as character references,
-    // e.g. &#x30A6; — valid HTML that every browser shows as the Japanese it stands for.)
+    // The report's components inject nothing; the renderer takes its HtmlEncoder from the services (and falls
+    // back to HtmlEncoder.Default, which writes everything past ASCII as &#x...; references). This one lets
+    // the scripts a Japanese report is written in through as UTF-8 text, so the file reads as Japanese in an
+    // editor or grep too; < > & " ' stay escaped whatever the ranges (DNs are data, never markup).
     private sealed class NoServices : IServiceProvider
     {
-        public object? GetService(Type serviceType) => null;
+        private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(
+            UnicodeRanges.BasicLatin,
+            UnicodeRanges.Latin1Supplement,
+            UnicodeRanges.LatinExtendedA,
+            UnicodeRanges.CjkSymbolsandPunctuation,
+            UnicodeRanges.Hiragana,
+            UnicodeRanges.Katakana,
+            UnicodeRanges.KatakanaPhoneticExtensions,
+            UnicodeRanges.CjkUnifiedIdeographsExtensionA,
+            UnicodeRanges.CjkUnifiedIdeographs,
+            UnicodeRanges.CjkCompatibilityIdeographs,
+            UnicodeRanges.HalfwidthandFullwidthForms);
+
+        public object? GetService(Type serviceType) => serviceType == typeof(HtmlEncoder) ? Encoder : null;
     }
 }

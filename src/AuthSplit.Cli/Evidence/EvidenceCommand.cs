@@ -4,6 +4,7 @@ using AuthSplit.Cli.Configuration;
 using AuthSplit.Cli.Execution;
 using AuthSplit.Cli.Logging;
 using AuthSplit.Cli.Output;
+using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Evidence;
 using AuthSplit.Core.Evidence.Packs;
@@ -14,7 +15,7 @@ using AuthSplit.Evidence.Report;
 namespace AuthSplit.Cli.Evidence;
 
 /// <summary>
-/// <c>authsplit evidence export --config F --wave W --out DIR [--unsigned] [--as NAME]</c> and
+/// <c>authsplit evidence export --config F --wave W --out DIR [--unsigned] [--as NAME] [--live]</c> and
 /// <c>authsplit evidence verify DIR [--fingerprint sha256:… | --trusted-key PEM] [--live --config F]</c>: a wave's
 /// completion evidence, signed, and its offline (and live) check (runbook 09).
 /// </summary>
@@ -32,8 +33,9 @@ public static class EvidenceCommand
         var @as = new Option<string?>("--as") { Description = "Who exports (default: the OS user), as the manifest records it." };
         var lang = new Option<string>("--lang") { Description = "The language of report.html: ja (default) or en.", DefaultValueFactory = _ => "ja" };
         lang.AcceptOnlyFromAmong("ja", "en");
+        var live = new Option<bool>("--live") { Description = "Also re-read the directory and the tenant now, as verify --live does, and put the result (every query, the counts, the residuals) in the manifest and the report." };
         var logDir = ExecutionOptionsOnCommandLine.LogDir();
-        var command = new Command("export", "Write a wave's evidence pack: manifest, ledger, entities, exceptions, the DSSE-signed in-toto statement and the public key.") { config, wave, @out, unsigned, @as, lang, logDir };
+        var command = new Command("export", "Write a wave's evidence pack: manifest, ledger, entities, exceptions, the DSSE-signed in-toto statement and the public key.") { config, wave, @out, unsigned, @as, lang, live, logDir };
         command.SetAction((parse, cancellationToken) =>
         {
             string? target = null;
@@ -42,8 +44,14 @@ public static class EvidenceCommand
                 var configPath = parse.GetRequiredValue(config);
                 var waveName = parse.GetRequiredValue(wave);
                 target = PackDirectory.CheckTarget(parse.GetValue(@out));
+                foreach (var leftover in PackDirectory.RemoveLeftovers(target))
+                {
+                    log.FileOnly().Warning("Removed {Leftover}, left by an export that was killed before it finished", leftover);
+                    await console.Error.WriteLineAsync($"note: removed \"{leftover}\", the temporary directory of an earlier export to {target} that was killed before it finished (it was never a pack)");
+                }
+
                 var who = OperatorName.Resolve(parse.GetValue(@as), "--as");
-                var options = ConfigLoader.Load(configPath, requireLiveSource: false, log);
+                var options = ConfigLoader.Load(configPath, requireLiveSource: parse.GetValue(live), log);
                 if (options.Waves.All(w => w.Name != waveName))
                 {
                     throw UnknownWave.Error(waveName, options.Waves.Select(w => w.Name), "config", configPath);
@@ -62,7 +70,7 @@ public static class EvidenceCommand
 
                 var signer = parse.GetValue(unsigned) ? null : key;
                 await using var state = await StateComposition.OpenAsync(options, configPath, ct);
-                var pack = await BuildAsync(state.Store, waveName, who, signer, parse.GetValue(lang)!, ct);
+                var pack = await BuildAsync(state.Store, waveName, who, signer, parse.GetValue(lang)!, parse.GetValue(live) ? options : null, log, ct);
                 if (pack.Refusal is not null)
                 {
                     log.Error("Evidence export refused: {Message}", pack.Refusal);
@@ -77,7 +85,19 @@ public static class EvidenceCommand
                 await console.Output.WriteLineAsync(signer is null
                     ? "UNSIGNED: exported with --unsigned; nothing shows who made this pack."
                     : $"Signed with key {manifest.Signing.KeyFingerprint}; give the auditor this fingerprint by another channel.");
-                return ExitCodes.Success;
+                if (manifest.Reconciliation is not { } reconciliation)
+                {
+                    return ExitCodes.Success;
+                }
+
+                await console.Output.WriteLineAsync($"Live check at {reconciliation.At} against {reconciliation.Server}: {reconciliation.Checked} checks, {reconciliation.Residual} residual(s), recorded in the manifest and the report.");
+                foreach (var residual in reconciliation.Residuals)
+                {
+                    await console.Error.WriteLineAsync($"residual: {PrintableText.Escape(residual)}");
+                }
+
+                // The pack stands (it records the residuals); the exit says the wave's outcome does not.
+                return reconciliation.Residual == 0 ? ExitCodes.Success : ExitCodes.EvidenceInvalid;
             }, cancellationToken, () => $"no pack was written{(target is null ? "" : $"; {target} is unchanged")}");
         });
         return command;
@@ -119,6 +139,11 @@ public static class EvidenceCommand
                     await console.Error.WriteLineAsync($"invalid: {finding.Code}: {PrintableText.Escape(finding.Message)}");
                 }
 
+                if (result.Findings.All(f => f.Code == "unsigned"))
+                {
+                    await console.Error.WriteLineAsync("note: apart from the missing signature the pack holds together (every file's digest, the ledger chain, the counts), but a draft is not evidence: export it again with the signing key");
+                }
+
                 return ExitCodes.EvidenceInvalid;
             }
 
@@ -135,7 +160,7 @@ public static class EvidenceCommand
             }
 
             var options = ConfigLoader.Load(configPath!, requireLiveSource: true, log);
-            var scope = LiveReconciliation.ScopeOf(manifest, PackLedger.Parse(files[WaveEvidence.LedgerFile]), files[WaveEvidence.EntitiesFile]);
+            var scope = LiveReconciliation.ScopeOf(manifest, PackLedger.Parse(files[WaveEvidence.LedgerFile]));
             var check = await EvidenceLiveCheck.RunAsync(options, manifest, scope, log, ct);
             if (recordTarget is not null)
             {
@@ -187,7 +212,7 @@ public static class EvidenceCommand
 
     private sealed record BuiltPack(IReadOnlyList<KeyValuePair<string, byte[]>> Files, EvidenceManifest? Manifest, string? Refusal);
 
-    private static async Task<BuiltPack> BuildAsync(IExecutionStore store, string wave, string who, ECDsa? key, string language, CancellationToken cancellationToken)
+    private static async Task<BuiltPack> BuildAsync(IExecutionStore store, string wave, string who, ECDsa? key, string language, AuthSplitOptions? liveOptions, Serilog.ILogger log, CancellationToken cancellationToken)
     {
         var fingerprint = key is null ? null : SigningKeys.Fingerprint(key);
         var (input, refusal) = await WaveEvidenceReader.ReadAsync(store, wave, who, Environment.MachineName, fingerprint, TimeProvider.System, cancellationToken);
@@ -197,6 +222,14 @@ public static class EvidenceCommand
         }
 
         var content = WaveEvidence.Build(input);
+        if (liveOptions is not null)
+        {
+            // The same subjects and reads as verify --live, from the ledger lines the pack will hold.
+            var ledger = PackLedger.Parse(System.Text.Encoding.UTF8.GetBytes(string.Concat(content.LedgerLines.Select(l => l + "\n"))));
+            var check = await EvidenceLiveCheck.RunAsync(liveOptions, content.Manifest, LiveReconciliation.ScopeOf(content.Manifest, ledger), log, cancellationToken);
+            content = content with { Manifest = content.Manifest with { Reconciliation = EvidenceLiveCheck.Summary(check) } };
+        }
+
         var report = await ReportRenderer.RenderAsync(content.Manifest, content.ExceptionRows, language);
         return new BuiltPack(EvidencePack.Assemble(content, CsvWriter.Line, key, report), content.Manifest, null);
     }

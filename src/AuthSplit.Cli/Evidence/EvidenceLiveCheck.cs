@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AuthSplit.Cli.Planning;
 using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Errors;
 using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Core.Execution;
 using AuthSplit.Ldap.Writing;
@@ -20,9 +21,19 @@ public static class EvidenceLiveCheck
 
     public static async Task<LiveVerificationRecord> RunAsync(AuthSplitOptions options, EvidenceManifest manifest, LiveScope scope, ILogger log, CancellationToken cancellationToken)
     {
+        // Entities absent from a directory the wave never ran against prove nothing (a pack of another store, a
+        // config of another environment): the directory read must be the one the plan read, by its URL. Checked
+        // before anything is read.
+        if (manifest.Plan.Source is { Kind: "ldap" } planned
+            && !string.Equals(planned.Location.TrimEnd('/'), (options.Source.Url ?? "").TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InputException("live-directory-mismatch", $"--config reads {options.Source.Url ?? "(no Source:Url)"}, but the wave's plan read {planned.Location}: absence from another directory proves nothing; give a config naming the directory the wave ran against (nothing was read)");
+        }
+
         using var adapters = new AdapterFactory(log);
         var directory = adapters.OpenLegacyWriter(options.Source, options.Execution);
         var checks = new List<LiveCheck>();
+
         var baseDn = options.Source.BaseDn;
         foreach (var subject in scope.Deleted)
         {
@@ -82,6 +93,19 @@ public static class EvidenceLiveCheck
             residuals.Count,
             residuals,
             checks);
+    }
+
+    /// <summary>What <c>export --live</c> puts in the manifest: where and when, every query sent (each once), the counts and each residual.</summary>
+    public static ManifestReconciliation Summary(LiveVerificationRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new ManifestReconciliation(
+            record.At,
+            record.Tenant is null ? record.Directory : $"{record.Directory}; {record.Tenant}",
+            [.. record.Checks.Select(c => c.Query).Distinct(StringComparer.Ordinal)],
+            record.Checked,
+            record.Residual,
+            [.. record.Residuals.Select(r => $"{r.Subject}: {r.Check}: {r.Found} ({r.Query})")]);
     }
 
     public static byte[] ToJson(LiveVerificationRecord record) => JsonSerializer.SerializeToUtf8Bytes(record, EvidenceManifest.JsonOptions);

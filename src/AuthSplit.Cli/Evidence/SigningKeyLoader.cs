@@ -33,14 +33,7 @@ public static class SigningKeyLoader
         {
             file = options.SigningKeyFile;
             where = "the file named by Evidence:SigningKeyFile";
-            try
-            {
-                pem = File.ReadAllText(file);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new InputException("signing-key-missing", $"cannot read {where}: {ex.Message}", file);
-            }
+            pem = ReadKeyFile(file, where);
         }
         else
         {
@@ -68,5 +61,38 @@ public static class SigningKeyLoader
         }
 
         return key;
+    }
+
+    // A PEM key is a few hundred bytes; anything far larger is not one (and /dev/zero would never end).
+    private const int MaximumKeyFileBytes = 64 * 1024;
+
+    private static string ReadKeyFile(string file, string where)
+    {
+        var kind = Output.UnixFile.Identify(file).Kind;
+        if (kind == Output.FileKind.Directory)
+        {
+            throw new InputException("signing-key-invalid", $"{where} is a directory, not a PEM file", file);
+        }
+
+        if (kind == Output.FileKind.Special)
+        {
+            throw new InputException("signing-key-invalid", $"{where} is not a regular file (a device, FIFO or socket); name the PEM file itself", file);
+        }
+
+        try
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (stream.Length > MaximumKeyFileBytes)
+            {
+                throw new InputException("signing-key-invalid", $"{where} is {stream.Length} bytes, too large to be a PEM key (at most {MaximumKeyFileBytes})", file);
+            }
+
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException("signing-key-missing", $"cannot read {where}: {ex.Message}", file);
+        }
     }
 }

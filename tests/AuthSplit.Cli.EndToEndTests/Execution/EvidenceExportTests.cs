@@ -36,14 +36,17 @@ public sealed class EvidenceExportTests
         var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
 
         var pack = Path.Combine(lab.Work, "evidence", "hq");
-        var export = await lab.CliAsync("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", pack, "--as", "carol");
+        var export = await lab.CliAsync("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", pack, "--as", "carol", "--live");
 
         export.ExitCode.Should().Be(0, export.ToString());
-        export.Output.Should().Contain($"Evidence of wave hq written to {pack}: plan {plan.PlanId}").And.Contain($"Signed with key {fingerprint}");
+        export.Output.Should().Contain($"Evidence of wave hq written to {pack}: plan {plan.PlanId}").And.Contain($"Signed with key {fingerprint}")
+            .And.Contain(", 0 residual(s), recorded in the manifest and the report.");
         File.GetUnixFileMode(pack).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         System.IO.Directory.GetFiles(pack).Select(Path.GetFileName).Should().BeEquivalentTo(["manifest.json", "ledger.jsonl", "entities.csv", "exceptions.csv", "report.html", "public-key.pem", "envelope.dsse.json"]);
-        // What a browser shows: character references decoded.
-        var report = System.Net.WebUtility.HtmlDecode(await File.ReadAllTextAsync(Path.Combine(pack, "report.html")));
+        // Japanese as UTF-8 text in the file itself (not &#x...; references), and as a browser shows it.
+        var rawReport = await File.ReadAllTextAsync(Path.Combine(pack, "report.html"));
+        rawReport.Should().Contain("ウェーブ完了証跡: hq").And.Contain("<h2>概要</h2>");
+        var report = System.Net.WebUtility.HtmlDecode(rawReport);
         report.Should().StartWith("<!DOCTYPE html>").And.Contain("<html lang=\"ja\">").And.Contain("ウェーブ完了証跡: hq").And.Contain($"<td id=\"removed\">{removals.Count}</td>").And.Contain(" JST (");
         report.IndexOf("id=\"summary\"", StringComparison.Ordinal).Should().BeLessThan(report.IndexOf("id=\"timeline\"", StringComparison.Ordinal), "the summary comes first");
         System.IO.Directory.GetFiles(pack).Should().OnlyContain(f => File.GetUnixFileMode(f) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), "the pack holds ids, DNs and names");
@@ -57,6 +60,12 @@ public sealed class EvidenceExportTests
         manifest.Counts.Entities.Should().Be(removals.Count);
         manifest.Counts.FinalStates.Should().Equal(new SortedDictionary<string, int> { ["done"] = removals.Count });
         manifest.Deadline.Met.Should().BeTrue("the lab's deadline is 2027-04-30");
+        // export --live: the reconciliation is in the signed manifest and the report, with every query sent.
+        manifest.Reconciliation!.Residual.Should().Be(0);
+        manifest.Reconciliation.Checked.Should().BeGreaterThanOrEqualTo(2 * removals.Count);
+        manifest.Reconciliation.Queries.Should().Contain($"LDAP search base \"{ExecutionLab.Suffix}\" scope sub filter (entryUUID={removals[0].Id})");
+        manifest.Reconciliation.Server.Should().Contain(lab.Server.LdapsUrl.Split("//")[1]);
+        report.Should().Contain($"<td id=\"residual\">{manifest.Reconciliation.Checked} 件を確認、残存 0 件</td>");
         var entities = await File.ReadAllTextAsync(Path.Combine(pack, "entities.csv"));
         entities.Should().ContainAll(plan.Entities.Where(e => e.Wave == "hq").Select(e => e.Id));
         var secrets = lab.Environment.Values.Where(v => v.Length >= 8).ToList();
@@ -97,6 +106,18 @@ public sealed class EvidenceExportTests
         residual.Output.Should().Contain(", 1 residual(s).");
         residual.Error.Should().Contain($"residual: {comeback.Id}: removed: absent by DN: {comeback.Dn}");
 
+        // The same pack checked against a directory the wave's plan did not read (here the same server by another
+        // name; for a pack of another store, another server): absence there proves nothing, so nothing is read.
+        var elsewhere = JsonNode.Parse(await File.ReadAllTextAsync(lab.Config))!;
+        var plannedUrl = elsewhere["Source"]!["Url"]!.GetValue<string>();
+        var otherUrl = plannedUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        elsewhere["Source"]!["Url"] = otherUrl;
+        var otherConfig = Path.Combine(lab.Work, "elsewhere.json");
+        await File.WriteAllTextAsync(otherConfig, elsewhere.ToJsonString());
+        var otherDirectory = await lab.CliAsync("evidence", "verify", pack, "--fingerprint", fingerprint, "--live", "--config", otherConfig);
+        otherDirectory.ExitCode.Should().Be(2, otherDirectory.ToString());
+        otherDirectory.Error.Should().Contain($"error: --config reads {otherUrl}, but the wave's plan read {plannedUrl}: absence from another directory proves nothing").And.NotContain("WRN");
+
         // Every tampering, each on its own copy, caught by the CLI with its code and what happened.
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var cases = new (string Name, Func<string, Task> Tamper, string? Fingerprint, string Expected)[]
@@ -109,6 +130,8 @@ public sealed class EvidenceExportTests
             ("manifest edited", d => EditManifestAsync(d), null, "invalid: file-edited: manifest.json was changed after it was signed (manifest edited)"),
             ("signed with another key", d => ResignAsync(d, other), null, "invalid: signature-invalid: signed with another key"),
             ("the pack's key is not the trusted one", _ => Task.CompletedTask, SigningKeys.Fingerprint(other), "invalid: key-untrusted: signed with another key"),
+            ("a FIFO slipped in", d => CliProcess.RunShellAsync(d, "mkfifo notes.txt"), null, "invalid: file-unexpected: notes.txt is in the pack but not signed"),
+            ("manifest.json a link to a copy", d => CliProcess.RunShellAsync(d, "cp manifest.json ../manifest-copy.json && ln -sf ../manifest-copy.json manifest.json"), null, "invalid: file-edited: manifest.json was changed after it was signed"),
         };
         foreach (var (name, tamper, trusted, expected) in cases)
         {
@@ -155,7 +178,10 @@ public sealed class EvidenceExportTests
         unsigned.ExitCode.Should().Be(0, unsigned.ToString());
         unsigned.Output.Should().Contain("UNSIGNED");
         var report = await File.ReadAllTextAsync(Path.Combine(pack, "report.html"));
-        report.Should().Contain("<html lang=\"en\">").And.Contain("Wave completion evidence: hq").And.Contain("Not run at export: run authsplit evidence verify --live.").And.Contain("<td class=\"mono\">unsigned</td>");
+        report.Should().Contain("<html lang=\"en\">").And.Contain("Wave completion evidence: hq").And.Contain("Not run at export: run authsplit evidence verify --live.").And.Contain("<td class=\"mono\">unsigned</td>")
+            .And.Contain("<p id=\"draft\" class=\"bad\">UNSIGNED DRAFT: exported with --unsigned.");
+        var draftVerify = await lab.CliAsync("evidence", "verify", pack);
+        draftVerify.Error.Should().Contain("note: apart from the missing signature the pack holds together");
         var verify = await lab.CliAsync("evidence", "verify", pack);
         verify.ExitCode.Should().Be(15, verify.ToString());
         verify.Error.Should().StartWith("invalid: unsigned:");
@@ -168,6 +194,155 @@ public sealed class EvidenceExportTests
         badKey.ExitCode.Should().Be(2, badKey.ToString());
         badKey.Error.Should().Contain($"the environment variable {KeyEnvVar} (named by Evidence:SigningKeyEnvVar)").And.NotContain("MFkw");
     }
+
+    [Fact]
+    public async Task An_operator_s_wrong_key_or_output_ends_with_its_own_message_and_nothing_half_written()
+    {
+        await using var lab = await ExecutionLab.StartAsync(people: 20);
+        await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+        (await lab.CliAsync(lab.Run("hq", "bob"))).ExitCode.Should().Be(0);
+        var parent = Path.Combine(lab.Work, "packs");
+        System.IO.Directory.CreateDirectory(parent);
+        var pack = Path.Combine(parent, "hq");
+        async Task<CliResult> ExportWithKeyFileAsync(string keyFile, string? output = null)
+        {
+            var node = JsonNode.Parse(await File.ReadAllTextAsync(lab.Config))!;
+            node["Evidence"] = new JsonObject { ["SigningKeyFile"] = keyFile };
+            await File.WriteAllTextAsync(lab.Config, node.ToJsonString());
+            return await lab.CliAsync("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", output ?? pack);
+        }
+
+        // Key files that are not keys: each refused before anything is read, with what it is.
+        System.IO.Directory.CreateDirectory(Path.Combine(lab.Work, "keys"));
+        var notAKey = Path.Combine(lab.Work, "not-a-key.pem");
+        await File.WriteAllTextAsync(notAKey, "hello\n");
+        File.SetUnixFileMode(notAKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var keyCases = new (string KeyFile, string Expected)[]
+        {
+            (Path.Combine(lab.Work, "absent.pem"), "cannot read the file named by Evidence:SigningKeyFile: Could not find file"),
+            (notAKey, "the file named by Evidence:SigningKeyFile: not a PEM EC key"),
+            (Path.Combine(lab.Work, "keys"), "the file named by Evidence:SigningKeyFile is a directory, not a PEM file"),
+            ("/dev/zero", "the file named by Evidence:SigningKeyFile is not a regular file (a device, FIFO or socket)"),
+        };
+        foreach (var (keyFile, expected) in keyCases)
+        {
+            var result = await ExportWithKeyFileAsync(keyFile);
+            result.ExitCode.Should().Be(2, $"{keyFile}: {result}");
+            result.Error.Should().Contain(expected, keyFile);
+            System.IO.Directory.GetFileSystemEntries(parent).Should().BeEmpty($"{keyFile}: nothing is written");
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var keyPath = Path.Combine(lab.Work, "evidence-signing.pem");
+        await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
+        File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        // Outputs that are not a new directory: refused before the pack is built, never an internal error.
+        var existing = Path.Combine(lab.Work, "existing");
+        System.IO.Directory.CreateDirectory(existing);
+        await File.WriteAllTextAsync(Path.Combine(existing, "keep.txt"), "keep");
+        File.CreateSymbolicLink(Path.Combine(lab.Work, "dangling"), Path.Combine(lab.Work, "nowhere"));
+        File.CreateSymbolicLink(Path.Combine(lab.Work, "to-existing"), existing);
+        var outCases = new (string Output, string Expected)[]
+        {
+            (Path.Combine(lab.Work, "dangling"), "is a symbolic link (to"),
+            (Path.Combine(lab.Work, "to-existing"), "is a symbolic link (to"),
+            (Path.Combine(lab.Config, "pack"), "is a file, not a directory; give a new directory for the pack"),
+            (existing, "is a directory that is not empty"),
+            ("/dev/null", "exists and is not a directory"),
+            ("/proc/authsplit-pack", "the pack cannot be written there ("),
+        };
+        foreach (var (output, expected) in outCases)
+        {
+            var result = await ExportWithKeyFileAsync(keyPath, output);
+            result.ExitCode.Should().Be(2, $"{output}: {result}");
+            result.Error.Should().Contain(expected, output).And.NotContain("internal error");
+        }
+
+        Path.Exists(Path.Combine(lab.Work, "nowhere")).Should().BeFalse("nothing was written through the dangling link");
+        System.IO.Directory.GetFileSystemEntries(existing).Should().Equal([Path.Combine(existing, "keep.txt")]);
+
+        // What a SIGKILLed export leaves (its temporary directory, half written) is removed by the next export and
+        // reported; one whose export is still running is left alone.
+        var killed = Path.Combine(parent, ".hq.999999-0123456789abcdef0123456789abcdef.tmp");
+        var olderKilled = Path.Combine(parent, ".hq.fedcba9876543210fedcba9876543210.tmp");
+        var running = Path.Combine(parent, $".hq.{Environment.ProcessId}-00000000000000000000000000000001.tmp");
+        foreach (var directory in new[] { killed, olderKilled, running })
+        {
+            System.IO.Directory.CreateDirectory(directory);
+            await File.WriteAllTextAsync(Path.Combine(directory, "manifest.json"), "{\"half\":");
+        }
+
+        var export = await ExportWithKeyFileAsync(keyPath);
+        export.ExitCode.Should().Be(0, export.ToString());
+        export.Error.Should().Contain($"note: removed \"{killed}\", the temporary directory of an earlier export to {pack} that was killed before it finished (it was never a pack)")
+            .And.Contain($"note: removed \"{olderKilled}\"").And.NotContain(running);
+        System.IO.Directory.GetFileSystemEntries(parent).Should().BeEquivalentTo([pack, running]);
+        var verify = await lab.CliAsync("evidence", "verify", pack, "--fingerprint", SigningKeys.Fingerprint(key));
+        verify.ExitCode.Should().Be(0, verify.ToString());
+    }
+
+    [Fact]
+    public async Task A_second_signal_while_the_pack_is_written_leaves_no_temporary_directory()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await using var lab = await ExecutionLab.StartAsync(people: 20, configure: config => config["Evidence"] = new JsonObject { ["SigningKeyFile"] = "evidence-signing.pem" });
+        var keyFile = Path.Combine(lab.Work, "evidence-signing.pem");
+        await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+        (await lab.CliAsync(lab.Run("hq", "bob"))).ExitCode.Should().Be(0);
+
+        // The export is frozen (SIGSTOP) the moment its temporary directory appears; SIGINT and SIGTERM are then
+        // both pending, so on SIGCONT the second ends the process at once, as a second Ctrl+C does.
+        for (var attempt = 1; ; attempt++)
+        {
+            var parent = Path.Combine(lab.Work, $"packs-{attempt}");
+            System.IO.Directory.CreateDirectory(parent);
+            using var appeared = new SemaphoreSlim(0);
+            using var watcher = new FileSystemWatcher(parent) { NotifyFilter = NotifyFilters.DirectoryName, EnableRaisingEvents = true };
+            using var export = lab.StartCli("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", Path.Combine(parent, "hq"));
+            watcher.Created += (_, e) =>
+            {
+                if (e.Name!.EndsWith(".tmp", StringComparison.Ordinal))
+                {
+                    try
+                    {
+                        export.Signal(SigStop);
+                        appeared.Release();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // Already gone: this attempt did not catch it.
+                    }
+                }
+            };
+            var caught = await appeared.WaitAsync(TimeSpan.FromSeconds(60));
+            var frozenMidWrite = caught && System.IO.Directory.GetDirectories(parent, ".hq.*.tmp").Length == 1;
+            if (caught)
+            {
+                export.Signal(CliProcess.SigInt);
+                export.Signal(CliProcess.SigTerm);
+                export.Signal(SigCont);
+            }
+
+            var result = await export.WaitAsync(TimeSpan.FromMinutes(1));
+            if (!frozenMidWrite)
+            {
+                attempt.Should().BeLessThan(10, $"the export was never caught with its temporary directory in place:\n{result}");
+                continue;
+            }
+
+            result.ExitCode.Should().NotBe(0, result.ToString());
+            System.IO.Directory.GetFileSystemEntries(parent).Should().BeEmpty($"neither a pack nor its temporary directory is left\n{result}");
+            return;
+        }
+    }
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
 
     private static async Task EditLinesAsync(string directory, Action<List<string>> edit)
     {

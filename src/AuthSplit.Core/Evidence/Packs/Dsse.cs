@@ -13,6 +13,9 @@ namespace AuthSplit.Core.Evidence.Packs;
 /// </summary>
 public static class Dsse
 {
+    // The payload type as an auditor reads it ("application/vnd.in-toto+json", not "\u002B"): the envelope holds only ASCII.
+    private static readonly JsonSerializerOptions EnvelopeJson = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The payload type of an in-toto Statement.</summary>
     public const string InTotoPayloadType = "application/vnd.in-toto+json";
 
@@ -67,7 +70,7 @@ public static class Dsse
             ["payloadType"] = envelope.PayloadType,
             ["signatures"] = signatures,
         };
-        return Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return Encoding.UTF8.GetBytes(json.ToJsonString(EnvelopeJson) + "\n");
     }
 
     /// <summary>Reads an envelope; a malformed one throws <see cref="FormatException"/> saying what is wrong.</summary>

@@ -44,6 +44,12 @@ public sealed record EvidenceManifest
     /// <summary>The tenant's password-sync gate when its events belong to this wave (the last), else empty.</summary>
     public required IReadOnlyList<ManifestGateEvent> Gate { get; init; }
 
+    /// <summary>
+    /// The wave's protected entities as the plan has them (id and DN): what <c>evidence verify --live</c> checks
+    /// are still there. Null in a pack exported before this list existed.
+    /// </summary>
+    public IReadOnlyList<ManifestSubject>? ProtectedEntities { get; init; }
+
     /// <summary>Rows of <c>exceptions.csv</c>.</summary>
     public required int Exceptions { get; init; }
 
@@ -95,6 +101,8 @@ public sealed record ManifestRun(string Status, string StartedBy, string Started
 /// <param name="EndsAt">When that date ends in Japan (JST, +09:00): the instant the completion is compared with.</param>
 /// <param name="Met">Whether the wave completed before <paramref name="EndsAt"/>; null while it has not completed.</param>
 public sealed record ManifestDeadline(string Date, string EndsAt, string? CompletedAt, bool? Met);
+
+public sealed record ManifestSubject(string Id, string Dn);
 
 public sealed record ManifestApproval(string ApprovedBy, string ApprovedAt, string? Note);
 

@@ -1,15 +1,15 @@
-using System.Text;
+using System.Text.Json;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Core.Evidence.Packs;
 
 /// <summary>One entity of a verified pack that the live check reads again.</summary>
-public sealed record LiveSubject(string Id, string Dn, string Kind, string? TargetId);
+public sealed record LiveSubject(string Id, string Dn, string? TargetId);
 
-/// <summary>What a live re-check of a pack covers, derived from its (verified) ledger and entities.csv.</summary>
+/// <summary>What a live re-check of a pack covers, derived from its (verified) ledger and manifest.</summary>
 /// <param name="Deleted">Entities whose <c>delete-legacy-entry</c> step the ledger records as done: none may remain, by identity or by DN.</param>
-/// <param name="Protected">Entities the plan protected: each must still be there.</param>
+/// <param name="Protected">Entities the plan protected (the manifest lists them): each must still be there.</param>
 /// <param name="CloudManaged">Removed people with a target account: each one's source of authority must be the cloud.</param>
 /// <param name="GateVerified">The pack records the tenant's password-sync gate as verified off: it must still read off.</param>
 public sealed record LiveScope(IReadOnlyList<LiveSubject> Deleted, IReadOnlyList<LiveSubject> Protected, IReadOnlyList<LiveSubject> CloudManaged, bool GateVerified);
@@ -40,86 +40,68 @@ public sealed record LiveVerificationRecord(
 
 public static class LiveReconciliation
 {
-    /// <summary>The subjects of a live re-check, from a pack that verified offline.</summary>
-    public static LiveScope ScopeOf(EvidenceManifest manifest, PackLedgerRead ledger, ReadOnlySpan<byte> entitiesCsv)
+    /// <summary>
+    /// The subjects of a live re-check, from a pack that verified offline: the removed entities and people
+    /// from its ledger (each DN and target account as the executor recorded them in the steps' data), the
+    /// protected ones from its manifest. Nothing is read from the CSV files, which are for people.
+    /// </summary>
+    public static LiveScope ScopeOf(EvidenceManifest manifest, PackLedgerRead ledger)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(ledger);
-        var deleted = ledger.Whole
-            .Where(r => r.Kind == LedgerKind.Step && r.Wave == manifest.Wave && r.PlanId == manifest.PlanId && r.EntityId is not null
-                && r.Step == StepAction.DeleteLegacyEntry && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone)
-            .Select(r => r.EntityId!)
-            .ToHashSet(StringComparer.Ordinal);
-        var rows = Csv.Read(Encoding.UTF8.GetString(entitiesCsv));
-        var header = rows.Count > 0 ? rows[0] : [];
-        int Column(string name) => header.IndexOf(name) is var i and >= 0 ? i : throw new FormatException($"entities.csv has no column {name}");
-        int id = Column("id"), dn = Column("dn"), kind = Column("kind"), disposition = Column("disposition"), state = Column("finalState"), target = Column("targetId");
-        var subjects = rows.Skip(1).Where(r => r.Count == header.Count).ToList();
-        LiveSubject Subject(List<string> r) => new(r[id], r[dn], r[kind], r[target].Length == 0 ? null : r[target]);
-        var removed = subjects.Where(r => deleted.Contains(r[id]) && r[dn].Length > 0).Select(Subject).ToList();
-        var protectedOnes = subjects.Where(r => r[disposition] == WireName.Of(Disposition.Protected) && r[dn].Length > 0).Select(Subject).ToList();
-        var people = subjects.Where(r => r[kind] == WireName.Of(Model.EntityKind.Person) && r[state] == "done" && r[target].Length > 0).Select(Subject).ToList();
+        var removed = new List<LiveSubject>();
+        var people = new List<LiveSubject>();
+        var byEntity = ledger.Whole
+            .Where(r => r.Kind == LedgerKind.Step && r.Wave == manifest.Wave && r.PlanId == manifest.PlanId && r.EntityId is not null)
+            .GroupBy(r => r.EntityId!, StringComparer.Ordinal);
+        foreach (var records in byEntity)
+        {
+            var steps = records.ToList();
+            var dn = steps.Select(r => DnOf(r.Data)).LastOrDefault(d => d is not null);
+            var targetId = steps.Where(r => r.Step == StepAction.VerifyTargetAccount).Select(r => TargetIdOf(r.Data)).LastOrDefault(t => t is not null);
+            var subject = new LiveSubject(records.Key, dn ?? "", targetId);
+            if (dn is not null && steps.Any(r => r.Step == StepAction.DeleteLegacyEntry && r.Outcome is StepOutcome.Done or StepOutcome.AlreadyDone))
+            {
+                removed.Add(subject);
+            }
+
+            // Only a person with a target account has verify-target-account (StepCatalog); done: every step of it held.
+            if (targetId is not null && LedgerCounts.StateOf(steps[^1].Data) == "done")
+            {
+                people.Add(subject);
+            }
+        }
+
+        var protectedOnes = (manifest.ProtectedEntities ?? []).Where(p => p.Dn.Length > 0).Select(p => new LiveSubject(p.Id, p.Dn, null)).ToList();
         var gate = manifest.Gate.Any(g => g.Data is { } data && data.Contains("\"event\":\"verified\"", StringComparison.Ordinal));
         return new LiveScope(removed, protectedOnes, people, gate);
     }
 
-    /// <summary>Minimal RFC 4180 reading, for the CSV files this tool writes.</summary>
-    private static class Csv
+    // The executor's step data names the entry it read or wrote: {"before":{"dn":…}} or {"after":{"dn":…}}.
+    private static string? DnOf(string? data) => Property(data, "before", "dn") ?? Property(data, "after", "dn");
+
+    // verify-target-account records the target user it found: {"after":{"id":…}} (before: as planned).
+    private static string? TargetIdOf(string? data) => Property(data, "after", "id") ?? Property(data, "before", "id");
+
+    private static string? Property(string? data, string side, string name)
     {
-        public static List<List<string>> Read(string text)
+        if (data is null)
         {
-            var rows = new List<List<string>>();
-            var row = new List<string>();
-            var cell = new StringBuilder();
-            var quoted = false;
-            for (var i = 0; i < text.Length; i++)
-            {
-                var c = text[i];
-                if (quoted)
-                {
-                    if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
-                    {
-                        cell.Append('"');
-                        i++;
-                    }
-                    else if (c == '"')
-                    {
-                        quoted = false;
-                    }
-                    else
-                    {
-                        cell.Append(c);
-                    }
-                }
-                else if (c == '"')
-                {
-                    quoted = true;
-                }
-                else if (c == ',')
-                {
-                    row.Add(cell.ToString());
-                    cell.Clear();
-                }
-                else if (c == '\n')
-                {
-                    row.Add(cell.ToString());
-                    cell.Clear();
-                    rows.Add(row);
-                    row = [];
-                }
-                else if (c != '\r')
-                {
-                    cell.Append(c);
-                }
-            }
+            return null;
+        }
 
-            if (cell.Length > 0 || row.Count > 0)
-            {
-                row.Add(cell.ToString());
-                rows.Add(row);
-            }
-
-            return rows;
+        try
+        {
+            using var document = JsonDocument.Parse(data);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty(side, out var value) && value.ValueKind == JsonValueKind.Object
+                && value.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String
+                ? text.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 }

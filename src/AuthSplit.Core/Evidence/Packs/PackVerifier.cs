@@ -132,7 +132,7 @@ public static class PackVerifier
     {
         if (envelope.Signatures.Count == 0)
         {
-            findings.Add(new("unsigned", "the pack is unsigned (exported with --unsigned): its digests, chain and counts are checked below, but nothing shows who made it or that it was not remade"));
+            findings.Add(new("unsigned", "the pack is unsigned (exported with --unsigned): nothing shows who made it or that it was not remade afterwards"));
             return null;
         }
 

@@ -125,6 +125,7 @@ public static class WaveEvidence
             Counts = counts,
             Systems = systems,
             Gate = gate,
+            ProtectedEntities = [.. input.Plan.Entities.Where(e => e.Wave == input.Wave && e.Disposition == Disposition.Protected).Select(e => new ManifestSubject(e.Id, e.Dn))],
             Exceptions = exceptionRows.Count - 1,
             Ledger = new ManifestLedger(LedgerFile, lines.Count, whole.Count, lines.Count - whole.Count, whole.Count == 0 ? null : whole[0].Hash, last?.Sequence ?? 0, last?.Hash ?? LedgerChain.Genesis, head?.Sequence ?? 0, head?.Hash ?? LedgerChain.Genesis),
         };

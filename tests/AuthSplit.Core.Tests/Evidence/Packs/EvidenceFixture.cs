@@ -69,8 +69,10 @@ internal sealed class EvidenceFixture
             }));
         }
 
-        string StepData(string state, string? reason = null) =>
-            $"{{\"attempt\":1,\"at\":\"{LedgerChain.FormatTime(at)}\",\"before\":null,\"after\":null,\"reason\":{(reason is null ? "null" : $"\"{reason}\"")},\"state\":\"{state}\"}}";
+        // In the executor's shape: verify-target-account names the target user, delete-legacy-entry the entry's DN.
+        string StepData(string state, string? reason = null, string before = "null", string after = "null") =>
+            $"{{\"attempt\":1,\"at\":\"{LedgerChain.FormatTime(at)}\",\"before\":{before},\"after\":{after},\"reason\":{(reason is null ? "null" : $"\"{reason}\"")},\"state\":\"{state}\"}}";
+        static string Json(string name, string? value) => value is null ? "null" : $"{{\"{name}\":{System.Text.Json.JsonSerializer.Serialize(value)}}}";
 
         var planId = plan.PlanId!;
         Add(LedgerKind.Approval, null, "alice", "{\"approvedAt\":\"2026-12-01T01:00:00.000000Z\",\"note\":\"looks right\"}", planId: planId);
@@ -83,13 +85,14 @@ internal sealed class EvidenceFixture
             if (i < hq.Count)
             {
                 var failed = i == hq.Count - 1;
-                Add(LedgerKind.Step, "hq", "bob", StepData("in-progress"), hq[i].Id, StepAction.VerifyTargetAccount, StepOutcome.Done, planId);
-                Add(LedgerKind.Step, "hq", "bob", failed ? StepData("failed", "ldap-refused: insufficient access") : StepData("done"), hq[i].Id, StepAction.DeleteLegacyEntry, failed ? StepOutcome.Failed : StepOutcome.Done, planId);
+                Add(LedgerKind.Step, "hq", "bob", StepData("in-progress", before: Json("id", hq[i].Match.TargetId), after: Json("id", hq[i].Match.TargetId)), hq[i].Id, StepAction.VerifyTargetAccount, StepOutcome.Done, planId);
+                var dn = Json("dn", hq[i].Dn);
+                Add(LedgerKind.Step, "hq", "bob", failed ? StepData("failed", "ldap-refused: insufficient access", before: dn) : StepData("done", before: dn), hq[i].Id, StepAction.DeleteLegacyEntry, failed ? StepOutcome.Failed : StepOutcome.Done, planId);
             }
 
             if (i < overseas.Count)
             {
-                Add(LedgerKind.Step, "overseas", "bob", StepData("done"), overseas[i].Id, StepAction.DeleteLegacyEntry, StepOutcome.Done, planId);
+                Add(LedgerKind.Step, "overseas", "bob", StepData("done", before: Json("dn", overseas[i].Dn)), overseas[i].Id, StepAction.DeleteLegacyEntry, StepOutcome.Done, planId);
             }
         }
 

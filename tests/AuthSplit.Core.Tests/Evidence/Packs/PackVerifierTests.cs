@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using AuthSplit.Core.Evidence;
 using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Core.Execution;
+using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Core.Tests.Evidence.Packs;
 
@@ -163,6 +164,26 @@ public sealed class PackVerifierTests
         result.IsValid.Should().BeFalse();
         result.Findings[0].Code.Should().Be(code, string.Join("\n", result.Findings));
         result.Findings[0].Message.Should().Contain(message, string.Join("\n", result.Findings));
+    }
+
+    [Fact]
+    public void The_live_check_s_subjects_come_from_the_verified_ledger_and_the_manifest()
+    {
+        using var key = EvidenceFixture.NewKey();
+        var pack = Fixture.Pack("hq", key);
+        var verified = PackVerifier.Verify(pack, SigningKeys.Fingerprint(key));
+        pack.Remove("entities.csv");
+
+        var scope = LiveReconciliation.ScopeOf(verified.Manifest!, PackLedger.Parse(pack["ledger.jsonl"]));
+
+        var removals = Fixture.HqRemovals;
+        scope.Deleted.Select(s => (s.Id, s.Dn)).Should().BeEquivalentTo(removals.SkipLast(1).Select(e => (e.Id, e.Dn)), "the last one's delete failed");
+        scope.CloudManaged.Select(s => (s.Id, s.TargetId)).Should().BeEquivalentTo(
+            removals.SkipLast(1).Where(e => e.Match.TargetId is not null).Select(e => (e.Id, e.Match.TargetId)), "people whose every step held, with the target account the ledger recorded");
+        var protectedOnes = Fixture.Plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Protected).ToList();
+        protectedOnes.Should().NotBeEmpty();
+        scope.Protected.Select(s => (s.Id, s.Dn)).Should().BeEquivalentTo(protectedOnes.Select(e => (e.Id, e.Dn)));
+        scope.GateVerified.Should().BeFalse();
     }
 
     [Fact]
