@@ -67,4 +67,10 @@ public class SqliteDialect(ExecutionStoreSettings settings) : StandardDialect
             _ => new ExternalSystemException(description, sqlite.Message, exception),
         };
     }
+
+    // The write transaction (BEGIN IMMEDIATE) already holds the file's lock; SQLite has no FOR UPDATE.
+    public override string LockWriteBudget => "SELECT tenant FROM authsplit_write_budgets WHERE tenant = @tenant AND app = @app";
+
+    // julianday('now') is this machine's clock to the millisecond; a SQLite store has one machine.
+    public override string SelectDatabaseMicroseconds => "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
 }

@@ -113,4 +113,23 @@ public abstract class StandardDialect : IStoreDialect
 
     // A manual gate's events (kind gate, entity id gate:NAME); read once per gate command, so a scan will do.
     public virtual string SelectGateEvents => $"SELECT {LedgerColumns} FROM authsplit_ledger WHERE kind = @kind AND entity_id = @entity_id ORDER BY sequence";
+
+    // ---- the cluster's shared Graph write budget
+
+    /// <summary>SQLite: the store's own write transaction (BEGIN IMMEDIATE locks the file, so decisions are serialised).</summary>
+    public virtual Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken) => BeginWriteAsync(connection, cancellationToken);
+
+    public virtual string InsertWriteBudget => "INSERT INTO authsplit_write_budgets (tenant, app) VALUES (@tenant, @app) ON CONFLICT (tenant, app) DO NOTHING";
+
+    public virtual string LockWriteBudget => "SELECT tenant FROM authsplit_write_budgets WHERE tenant = @tenant AND app = @app FOR UPDATE";
+
+    public abstract string SelectDatabaseMicroseconds { get; }
+
+    public virtual string SelectWriteGrants =>
+        "SELECT granted_at, writes FROM authsplit_write_grants WHERE tenant = @tenant AND app = @app AND granted_at > @after ORDER BY granted_at";
+
+    public virtual string InsertWriteGrant =>
+        "INSERT INTO authsplit_write_grants (tenant, app, granted_at, writes, node) VALUES (@tenant, @app, @granted_at, @writes, @node)";
+
+    public virtual string DeleteWriteGrants => "DELETE FROM authsplit_write_grants WHERE tenant = @tenant AND app = @app AND granted_at <= @before";
 }
