@@ -33,11 +33,16 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
     private readonly RateLimiter _writeLimiter;
     private readonly ILogger _logger;
 
-    public GraphResilienceHandler(GraphResilienceOptions options, ILogger logger, TimeProvider? time = null)
+    /// <param name="sharedWrites">
+    /// A cluster's node: writes take their permits from the shared budget instead of this process's bucket,
+    /// and each attempt of a write (a retry too) takes its own. Null: the local token bucket.
+    /// </param>
+    public GraphResilienceHandler(GraphResilienceOptions options, ILogger logger, TimeProvider? time = null, SharedWriteBudgetLimiter? sharedWrites = null)
     {
         _logger = logger;
         Pacing = WritePacing.For(options);
-        _writeLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        PacingMeter = sharedWrites?.Meter ?? new WritePacingMeter();
+        _writeLimiter = sharedWrites ?? (RateLimiter)new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = Pacing.Bucket,
             TokensPerPeriod = Pacing.TokensPerTick,
@@ -60,11 +65,28 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
 
         _reads = reads.AddPipeline(core).Build();
         _writesOnce = Paced(core, time);
-        _writes = Paced(_reads, time);
+        if (sharedWrites is null)
+        {
+            _writes = Paced(_reads, time);
+        }
+        else
+        {
+            // Retries outside the limiter: a write sent again is a write again, and its grant must be fresh.
+            var writes = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+            if (options.MaxRetries > 0)
+            {
+                writes.AddRetry(Retry(options, logger, time));
+            }
+
+            _writes = writes.AddPipeline(_writesOnce).Build();
+        }
     }
 
-    /// <summary>How writes are paced (see <see cref="WritePacing"/>).</summary>
+    /// <summary>How writes are paced (see <see cref="WritePacing"/>); a cluster's node also by its shared budget.</summary>
     public WritePacing Pacing { get; }
+
+    /// <summary>How long writes waited for their permits: the pacing delay, for a metric.</summary>
+    public WritePacingMeter PacingMeter { get; }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -131,10 +153,33 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
         new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
             .AddRateLimiter(new RateLimiterStrategyOptions
             {
-                RateLimiter = args => _writeLimiter.AcquireAsync(args.Context.Properties.GetValue(WritesKey, 1), args.Context.CancellationToken),
+                RateLimiter = args => AcquireWritesAsync(args.Context.Properties.GetValue(WritesKey, 1), time, args.Context.CancellationToken),
             })
             .AddPipeline(inner)
             .Build();
+
+    private async ValueTask<System.Threading.RateLimiting.RateLimitLease> AcquireWritesAsync(int writes, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            var lease = await _writeLimiter.AcquireAsync(writes, cancellationToken).ConfigureAwait(false);
+            if (!lease.IsAcquired)
+            {
+                return lease;
+            }
+
+            // A shared grant whose validity ran out before this request got going (a stalled thread) is not spent.
+            if (SharedWriteBudgetLimiter.IsSpendable(lease, time))
+            {
+                PacingMeter.Record(writes, time.GetElapsedTime(started));
+                return lease;
+            }
+
+            PacingMeter.RecordExpired(writes);
+            lease.Dispose();
+        }
+    }
 
     private static RetryStrategyOptions<HttpResponseMessage> Retry(GraphResilienceOptions options, ILogger logger, TimeProvider time) => new()
     {
