@@ -32,6 +32,7 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly Queue<HeldPermits> _held = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private int _queuedPermits;
     private bool _refilling;
     private bool _disposed;
@@ -49,6 +50,7 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _validity = (long)(limit.Validity.TotalSeconds * _time.TimestampFrequency);
+        _stoppingToken = _stopping.Token;
     }
 
     public WriteBudgetLimit Limit { get; }
@@ -165,9 +167,9 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
             WriteGrant grant;
             try
             {
-                grant = await _budget.RequestAsync(new WriteGrantRequest(_key, Limit, ask, _node), _stopping.Token).ConfigureAwait(false);
+                grant = await _budget.RequestAsync(new WriteGrantRequest(_key, Limit, ask, _node), _stoppingToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (_stoppingToken.IsCancellationRequested)
             {
                 FailAll(new ObjectDisposedException(nameof(SharedWriteBudgetLimiter)));
                 return;
@@ -193,7 +195,7 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
             Meter.RecordRefusal();
             try
             {
-                await Task.Delay(grant.Wait, _time, _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(grant.Wait, _time, _stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
