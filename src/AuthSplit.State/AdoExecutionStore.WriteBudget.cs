@@ -45,8 +45,11 @@ public sealed partial class AdoExecutionStore : ISharedWriteBudget
             var grant = WriteBudgetArithmetic.Decide(grants, now, request.Writes, request.Limit);
             if (grant.IsGranted)
             {
-                await ExecuteAsync(connection, transaction, _dialect.InsertWriteGrant, cancellationToken,
-                    tenant, app, ("@granted_at", now), ("@writes", grant.Writes), ("@node", request.Node)).ConfigureAwait(false);
+                await using (var insert = Sql.Command(connection, transaction, _dialect.InsertWriteGrant,
+                    tenant, app, ("@granted_at", now), ("@writes", grant.Writes), ("@node", request.Node)))
+                {
+                    grant = grant with { Id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) };
+                }
 
                 // Twice the span back: a grant stamped by a clock that since stepped back a little is still kept.
                 await ExecuteAsync(connection, transaction, _dialect.DeleteWriteGrants, cancellationToken, tenant, app, ("@before", now - (2 * keep))).ConfigureAwait(false);
@@ -54,6 +57,24 @@ public sealed partial class AdoExecutionStore : ISharedWriteBudget
 
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             return grant;
+        }
+        catch (DbException ex)
+        {
+            throw _dialect.Translate(ex, Description);
+        }
+    }
+
+    // One statement, without the budget's lock: a decision that read the grant before it shrank counted more
+    // writes than were sent, which only errs on the safe side.
+    public async Task ReturnAsync(WriteBudgetKey key, long grantId, int writes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentOutOfRangeException.ThrowIfLessThan(writes, 1);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, null, _dialect.ReturnWriteGrant, cancellationToken,
+                ("@id", grantId), ("@tenant", key.Tenant), ("@app", key.App), ("@writes", writes)).ConfigureAwait(false);
         }
         catch (DbException ex)
         {

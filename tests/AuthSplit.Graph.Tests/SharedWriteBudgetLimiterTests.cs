@@ -42,7 +42,7 @@ public sealed class SharedWriteBudgetLimiterTests
 
         limiter.AttemptAcquire(1).IsAcquired.Should().BeFalse("the 20 granted were spent");
         // More than this asker needs, as when the askers it was asked for cancelled meanwhile.
-        budget.Enqueue(WriteGrant.Granted(20));
+        budget.Enqueue(WriteGrant.Granted(20, id: 7));
         var second = await limiter.AcquireAsync(5);
         second.IsAcquired.Should().BeTrue();
         limiter.AttemptAcquire(5).IsAcquired.Should().BeTrue("15 of the grant are left, within their validity");
@@ -50,6 +50,10 @@ public sealed class SharedWriteBudgetLimiterTests
         limiter.AttemptAcquire(5).IsAcquired.Should().BeFalse("the grant's validity (100 ms, half the margin) ran out");
         limiter.Meter.PermitsExpired.Should().Be(10);
         SharedWriteBudgetLimiter.IsSpendable(second, TimeProvider.System).Should().BeFalse("a lease not spent within the validity may not be sent");
+        SharedWriteBudgetLimiter.GiveBackUnsent(second);
+        await Task.Delay(100);
+        budget.Returned.Should().BeEquivalentTo([(7L, 10), (7L, 5)], "what was never sent goes back to the shared budget");
+        limiter.Meter.PermitsExpired.Should().Be(15);
     }
 
     [Fact]
@@ -89,6 +93,14 @@ public sealed class SharedWriteBudgetLimiterTests
         public void Enqueue(WriteGrant grant) => _answers.Enqueue(grant);
 
         public void Fail(Exception exception) => _answers.Enqueue(exception);
+
+        public ConcurrentQueue<(long GrantId, int Writes)> Returned { get; } = new();
+
+        public Task ReturnAsync(WriteBudgetKey key, long grantId, int writes, CancellationToken cancellationToken)
+        {
+            Returned.Enqueue((grantId, writes));
+            return Task.CompletedTask;
+        }
 
         public Task<WriteGrant> RequestAsync(WriteGrantRequest request, CancellationToken cancellationToken)
         {

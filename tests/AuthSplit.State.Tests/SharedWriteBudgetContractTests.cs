@@ -60,13 +60,14 @@ public abstract class SharedWriteBudgetContractTests : IAsyncLifetime
         var third = await budget.RequestAsync(new WriteGrantRequest(Key, limit, 1, "node-1"), Ct);
         var elapsed = clock.Elapsed;
 
-        first.Should().Be(WriteGrant.Granted(5));
-        second.Should().Be(WriteGrant.Granted(5));
+        first.Should().BeEquivalentTo(new { Writes = 5, Wait = TimeSpan.Zero });
+        second.Should().BeEquivalentTo(new { Writes = 5, Wait = TimeSpan.Zero });
+        second.Id.Should().BeGreaterThan(first.Id);
         third.IsGranted.Should().BeFalse("the span (3 s) already holds the limit of 10");
         third.Wait.Should().BeGreaterThan(limit.Span - elapsed - TimeSpan.FromMilliseconds(50)).And.BeLessThanOrEqualTo(limit.Span);
 
         await Task.Delay(third.Wait + TimeSpan.FromMilliseconds(20));
-        (await budget.RequestAsync(new WriteGrantRequest(Key, limit, 5, "node-1"), Ct)).Should().Be(WriteGrant.Granted(5), "the first grant left the span");
+        (await budget.RequestAsync(new WriteGrantRequest(Key, limit, 5, "node-1"), Ct)).Writes.Should().Be(5, "the first grant left the span");
         (await ReadGrantsAsync()).Select(g => g.Writes).Should().Equal(5, 5, 5);
     }
 
@@ -125,6 +126,24 @@ public abstract class SharedWriteBudgetContractTests : IAsyncLifetime
         (await budget.RequestAsync(new WriteGrantRequest(Key, limit, 1, "node-1"), Ct)).IsGranted.Should().BeTrue();
 
         (await ReadGrantsAsync()).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task Writes_given_back_unsent_are_granted_again_within_the_same_span()
+    {
+        var budget = await OpenBudgetAsync();
+        var other = await OpenBudgetAsync();
+        var limit = new WriteBudgetLimit(10, TimeSpan.FromSeconds(30), burst: 10);
+
+        var grant = await budget.RequestAsync(new WriteGrantRequest(Key, limit, 10, "node-1"), Ct);
+        (await other.RequestAsync(new WriteGrantRequest(Key, limit, 4, "node-2"), Ct)).IsGranted.Should().BeFalse();
+        await budget.ReturnAsync(Key, grant.Id, 4, Ct);
+
+        grant.Id.Should().BePositive();
+        (await other.RequestAsync(new WriteGrantRequest(Key, limit, 4, "node-2"), Ct)).IsGranted.Should().BeTrue("node-1 sent only 6 of its 10");
+        (await other.RequestAsync(new WriteGrantRequest(Key, limit, 1, "node-2"), Ct)).IsGranted.Should().BeFalse();
+        await budget.ReturnAsync(Key with { App = "app-2" }, grant.Id, 6, Ct);
+        (await ReadGrantsAsync()).Select(g => g.Writes).Should().Equal([6, 4], "a give-back names its budget too");
     }
 
     [Fact]

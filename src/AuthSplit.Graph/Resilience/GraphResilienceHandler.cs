@@ -176,8 +176,7 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
                 return lease;
             }
 
-            PacingMeter.RecordExpired(writes);
-            lease.Dispose();
+            SharedWriteBudgetLimiter.GiveBackUnsent(lease);
         }
     }
 

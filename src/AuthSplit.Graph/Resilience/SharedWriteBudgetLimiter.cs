@@ -16,7 +16,9 @@ namespace AuthSplit.Graph.Resilience;
 /// A grant is valid for <see cref="WriteBudgetLimit.Validity"/> from the moment the request for it was
 /// sent (the database stamped it later than that): a permit not handed out by then is dropped, and a lease
 /// whose validity ran out before its write was sent is not used (<see cref="IsSpendable"/>). That is what
-/// <see cref="WriteBudgetArithmetic"/> needs for the limit to hold across nodes. When the database cannot
+/// <see cref="WriteBudgetArithmetic"/> needs for the limit to hold across nodes. Dropped permits are given
+/// back to the database (<see cref="ISharedWriteBudget.ReturnAsync"/>), so a stalled node does not waste
+/// the cluster's budget. When the database cannot
 /// be asked, the waiting writes fail with the reason and nothing is sent: no grant, no write.
 /// </remarks>
 public sealed partial class SharedWriteBudgetLimiter : RateLimiter
@@ -186,7 +188,7 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
             {
                 lock (_gate)
                 {
-                    _held.Enqueue(new HeldPermits(grant.Writes, sent + _validity));
+                    _held.Enqueue(new HeldPermits(grant.Id, grant.Writes, sent + _validity));
                 }
 
                 continue;
@@ -222,12 +224,14 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
     {
         var validUntil = long.MaxValue;
         var left = permits;
+        var portions = new List<(long, int)>(1);
         while (left > 0)
         {
             var head = _held.Peek();
             var taken = Math.Min(left, head.Count);
             head.Count -= taken;
             left -= taken;
+            portions.Add((head.GrantId, taken));
             validUntil = Math.Min(validUntil, head.ValidUntil);
             if (head.Count == 0)
             {
@@ -236,7 +240,7 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
         }
 
         Interlocked.Increment(ref _successful);
-        return new Granted(validUntil);
+        return new Granted(this, validUntil, portions);
     }
 
     private void DropExpiredLocked()
@@ -244,8 +248,53 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
         var now = _time.GetTimestamp();
         while (_held.TryPeek(out var head) && head.ValidUntil <= now)
         {
-            Meter.RecordExpired(head.Count);
             _held.Dequeue();
+            GiveBack([(head.GrantId, head.Count)]);
+        }
+    }
+
+    /// <summary>
+    /// A lease of this limiter that will not be sent (<see cref="IsSpendable"/> said no): its writes go back
+    /// to the shared budget. A lease of another limiter is only disposed.
+    /// </summary>
+    public static void GiveBackUnsent(RateLimitLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        if (lease is Granted granted)
+        {
+            granted.Owner.GiveBack(granted.Portions);
+        }
+
+        lease.Dispose();
+    }
+
+    // In the background: a give-back that fails (the database is away) only leaves the budget counting
+    // writes that were never sent, the safe side.
+    private void GiveBack(IReadOnlyList<(long GrantId, int Writes)> portions)
+    {
+        foreach (var (grantId, writes) in portions)
+        {
+            Meter.RecordExpired(writes);
+            if (grantId <= 0 || writes <= 0 || _stoppingToken.IsCancellationRequested)
+            {
+                continue;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await _budget.ReturnAsync(_key, grantId, writes, _stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogGiveBackFailed(_logger, writes, ex.Message);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopping: the budget keeps counting them, the safe side.
+                }
+            }, CancellationToken.None);
         }
     }
 
@@ -314,6 +363,9 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
     [LoggerMessage(EventId = 3110, Level = LogLevel.Warning, Message = "The shared Graph write budget in the state database cannot be asked ({Reason}): writes wait for it and are not sent without it")]
     private static partial void LogBudgetUnavailable(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Debug, Message = "Could not give {Writes} unsent writes back to the shared budget ({Reason}); it counts them until they leave its window")]
+    private static partial void LogGiveBackFailed(ILogger logger, int writes, string reason);
+
     private sealed class Waiter(int permits)
     {
         public int Permits { get; } = permits;
@@ -325,16 +377,22 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
         public CancellationTokenRegistration Registration { get; set; }
     }
 
-    private sealed class HeldPermits(int count, long validUntil)
+    private sealed class HeldPermits(long grantId, int count, long validUntil)
     {
+        public long GrantId { get; } = grantId;
+
         public int Count { get; set; } = count;
 
         public long ValidUntil { get; } = validUntil;
     }
 
-    private sealed class Granted(long validUntil) : RateLimitLease
+    private sealed class Granted(SharedWriteBudgetLimiter owner, long validUntil, IReadOnlyList<(long GrantId, int Writes)> portions) : RateLimitLease
     {
+        public SharedWriteBudgetLimiter Owner { get; } = owner;
+
         public long ValidUntil { get; } = validUntil;
+
+        public IReadOnlyList<(long GrantId, int Writes)> Portions { get; } = portions;
 
         public override bool IsAcquired => true;
 

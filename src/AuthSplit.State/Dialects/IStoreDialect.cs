@@ -112,8 +112,11 @@ public interface IStoreDialect
     /// <summary>The grants of a budget stamped after @after (microseconds): granted_at, writes.</summary>
     string SelectWriteGrants { get; }
 
-    /// <summary>Records a grant (@tenant, @app, @granted_at, @writes, @node).</summary>
+    /// <summary>Records a grant (@tenant, @app, @granted_at, @writes, @node) and returns its id.</summary>
     string InsertWriteGrant { get; }
+
+    /// <summary>Subtracts @writes unsent writes from grant @id of @tenant and @app (never below zero).</summary>
+    string ReturnWriteGrant { get; }
 
     /// <summary>Forgets a budget's grants stamped at or before @before: no decision needs them.</summary>
     string DeleteWriteGrants { get; }

@@ -129,7 +129,10 @@ public abstract class StandardDialect : IStoreDialect
         "SELECT granted_at, writes FROM authsplit_write_grants WHERE tenant = @tenant AND app = @app AND granted_at > @after ORDER BY granted_at";
 
     public virtual string InsertWriteGrant =>
-        "INSERT INTO authsplit_write_grants (tenant, app, granted_at, writes, node) VALUES (@tenant, @app, @granted_at, @writes, @node)";
+        "INSERT INTO authsplit_write_grants (tenant, app, granted_at, writes, node) VALUES (@tenant, @app, @granted_at, @writes, @node) RETURNING id";
+
+    public virtual string ReturnWriteGrant =>
+        "UPDATE authsplit_write_grants SET writes = writes - @writes WHERE id = @id AND tenant = @tenant AND app = @app AND writes >= @writes";
 
     public virtual string DeleteWriteGrants => "DELETE FROM authsplit_write_grants WHERE tenant = @tenant AND app = @app AND granted_at <= @before";
 }

@@ -12,6 +12,14 @@ public interface ISharedWriteBudget
     /// before asking again. The decision is taken on the database's clock, under a lock per tenant and app.
     /// </summary>
     Task<WriteGrant> RequestAsync(WriteGrantRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gives back <paramref name="writes"/> of grant <paramref name="grantId"/> that the node will never send
+    /// (their validity ran out before they were sent): the grant then counts for that many fewer, so a
+    /// stalled node does not waste the other nodes' budget. Safe because the limit is about writes sent:
+    /// a grant still counts for at least the writes sent with it.
+    /// </summary>
+    Task ReturnAsync(WriteBudgetKey key, long grantId, int writes, CancellationToken cancellationToken);
 }
 
 /// <summary>Whose budget: Graph counts writes per tenant and application (client id).</summary>
@@ -20,12 +28,15 @@ public sealed record WriteBudgetKey(string Tenant, string App);
 /// <summary>A node's request for writes; <paramref name="Node"/> is recorded with the grant (who spent what).</summary>
 public sealed record WriteGrantRequest(WriteBudgetKey Key, WriteBudgetLimit Limit, int Writes, string Node);
 
-/// <summary>Writes granted (then <see cref="Wait"/> is zero), or none and how long until the request can be granted.</summary>
-public sealed record WriteGrant(int Writes, TimeSpan Wait)
+/// <summary>
+/// Writes granted (then <see cref="Wait"/> is zero), or none and how long until the request can be granted.
+/// <see cref="Id"/> names a grant for <see cref="ISharedWriteBudget.ReturnAsync"/> (0 when none was made).
+/// </summary>
+public sealed record WriteGrant(int Writes, TimeSpan Wait, long Id = 0)
 {
     public bool IsGranted => Writes > 0;
 
-    public static WriteGrant Granted(int writes) => new(writes, TimeSpan.Zero);
+    public static WriteGrant Granted(int writes, long id = 0) => new(writes, TimeSpan.Zero, id);
 
     public static WriteGrant Refused(TimeSpan wait) => new(0, wait);
 }

@@ -1,7 +1,7 @@
 -- The Graph write budget the nodes of a cluster share (Graph's write limit is per app per tenant, not per
 -- node): one row per tenant and app, locked while a grant is decided, and the grants of the last window and
 -- margin, stamped with the database's clock in microseconds since the Unix epoch. Older grants are pruned
--- as new ones are made. See AuthSplit.Core.Execution.Cluster.WriteBudgetArithmetic.
+-- as new ones are made; a node gives back (subtracts) writes of a grant it never sent. See AuthSplit.Core.Execution.Cluster.WriteBudgetArithmetic.
 CREATE TABLE authsplit_write_budgets (
     tenant VARCHAR(200) NOT NULL,
     app    VARCHAR(200) NOT NULL,
@@ -9,6 +9,7 @@ CREATE TABLE authsplit_write_budgets (
 );
 
 CREATE TABLE authsplit_write_grants (
+    id         BIGSERIAL PRIMARY KEY,
     tenant     VARCHAR(200) NOT NULL,
     app        VARCHAR(200) NOT NULL,
     granted_at BIGINT NOT NULL,
