@@ -17,7 +17,10 @@ namespace AuthSplit.Graph.Resilience;
 /// caller retries it within the same budget of <see cref="GraphResilienceOptions.MaxRetries"/>.
 /// </summary>
 /// <remarks>
-/// Writes are paced by the token bucket <see cref="WritePacing"/> describes. A request counts as many
+/// Writes are paced by the token bucket <see cref="WritePacing"/> describes, or, on a node of a cluster, by
+/// the budget all nodes share (<see cref="SharedWriteBudgetLimiter"/>; then every attempt of a write takes
+/// its own permits, and the retry sits outside the limiter). <see cref="PacingMeter"/> measures how long
+/// writes waited for their permits. A request counts as many
 /// writes as its <see cref="GraphWriteCount"/> option says (a <c>$batch</c> counts its write
 /// sub-requests); without the option a GET counts none and anything else one.
 /// </remarks>
