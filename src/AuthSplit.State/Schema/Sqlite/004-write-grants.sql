@@ -9,7 +9,7 @@ CREATE TABLE authsplit_write_budgets (
 );
 
 CREATE TABLE authsplit_write_grants (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         INTEGER PRIMARY KEY, -- the rowid (no AUTOINCREMENT: its sqlite_sequence table is not ours); the newest grant is never pruned, so ids are not reused
     tenant     VARCHAR(200) NOT NULL,
     app        VARCHAR(200) NOT NULL,
     granted_at BIGINT NOT NULL,
