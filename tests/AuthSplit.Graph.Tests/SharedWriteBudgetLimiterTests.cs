@@ -65,7 +65,7 @@ public sealed class SharedWriteBudgetLimiterTests
 
         var act = async () => await limiter.AcquireAsync(3);
 
-        (await act.Should().ThrowAsync<ExternalSystemException>()).Which.Message.Should().Contain("shared Graph write budget").And.Contain("were not sent");
+        (await act.Should().ThrowAsync<ExternalSystemException>()).Which.Message.Should().Contain("shared Graph write budget").And.Contain("no write was sent");
         budget.Enqueue(WriteGrant.Granted(3));
         (await limiter.AcquireAsync(3)).IsAcquired.Should().BeTrue("the next write asks again");
     }

@@ -180,7 +180,7 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
             {
                 LogBudgetUnavailable(_logger, ex.Message);
                 FailAll(new ExternalSystemException(_description,
-                    $"cannot take writes from the cluster's shared Graph write budget in the state database ({ex.Message}): the writes were not sent; they are sent when the database answers again", ex));
+                    $"cannot take writes from the cluster's shared Graph write budget in the state database ({ex.Message}): no write was sent, as none is without a grant; a later attempt asks the database again", ex));
                 continue;
             }
 
