@@ -62,7 +62,7 @@ public sealed class ExecutionHost : IAsyncDisposable
     public static async Task<ExecutionHost> CreateAsync(AuthSplitOptions options, string configPath, Serilog.ILogger log, IProgress<WaveProgress>? progress, bool withAdapters, CancellationToken cancellationToken)
     {
         var state = await StateComposition.OpenAsync(options, configPath, cancellationToken);
-        var adapters = new AdapterFactory(log);
+        var adapters = new AdapterFactory(log) { SharedWriteBudget = state.SharedWriteBudgetFor(options) };
         try
         {
             var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -49,7 +49,7 @@ public static class GateCommand
             var who = OperatorName.Resolve(parse.GetValue(@as), "--as");
             var waves = options.Waves.OrderBy(w => w.Order).Select(w => w.Name!).ToArray();
             await using var state = await StateComposition.OpenAsync(options, configPath, ct);
-            using var adapters = new AdapterFactory(log);
+            using var adapters = new AdapterFactory(log) { SharedWriteBudget = state.SharedWriteBudgetFor(options) };
             var tenant = adapters.OpenTargetTenant(target);
             var gate = new PasswordSyncGate(state.Store, tenant, TimeProvider.System, Environment.MachineName);
             var request = new PasswordSyncGateRequest(waves, who, reason?.Trim(), TimeSpan.FromSeconds(waitSeconds), TimeSpan.FromSeconds(pollSeconds), new Uri(target.BaseUrl ?? "https://graph.microsoft.com/"));

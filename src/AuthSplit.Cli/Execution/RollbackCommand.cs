@@ -49,7 +49,7 @@ public static class RollbackCommand
             var who = OperatorName.Resolve(parse.GetValue(@as), "--as");
             var waves = options.Waves.OrderBy(w => w.Order).Select(w => w.Name!).ToArray();
             await using var state = await StateComposition.OpenAsync(options, configPath, ct);
-            using var adapters = new AdapterFactory(log);
+            using var adapters = new AdapterFactory(log) { SharedWriteBudget = state.SharedWriteBudgetFor(options) };
             var writer = adapters.OpenLegacyWriter(options.Source, options.Execution);
             var tenant = options.Target is { } target ? adapters.OpenTargetTenant(target) : null;
             var rollback = new EntityRollback(state.Store, writer, tenant, options.Source.Dialect, TimeProvider.System, Environment.MachineName);

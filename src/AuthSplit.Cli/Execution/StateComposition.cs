@@ -15,6 +15,13 @@ public sealed class StateComposition : IAsyncDisposable
 
     public IExecutionStore Store { get; }
 
+    /// <summary>
+    /// The Graph write budget this node shares with the others on the same database: with State:Provider
+    /// Postgres (a cluster, or a node that may become one); null with SQLite, whose one node paces alone.
+    /// </summary>
+    public Core.Execution.Cluster.ISharedWriteBudget? SharedWriteBudgetFor(AuthSplitOptions options) =>
+        options.State.Provider == StateProvider.Postgres ? Store as Core.Execution.Cluster.ISharedWriteBudget : null;
+
     public static async Task<StateComposition> OpenAsync(AuthSplitOptions options, string configPath, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(configPath))!;

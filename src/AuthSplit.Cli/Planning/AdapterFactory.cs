@@ -19,6 +19,12 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     private readonly List<IDisposable> _connections = [];
 
     /// <summary>
+    /// A cluster's node (State:Provider Postgres): Graph writes are paced by the budget all nodes share in the
+    /// state database, since Graph's write limit is per app and tenant. Null: this process's own bucket.
+    /// </summary>
+    public Core.Execution.Cluster.ISharedWriteBudget? SharedWriteBudget { get; init; }
+
+    /// <summary>
     /// The legacy directory as a dry run reads it: the LDIF snapshot at <paramref name="ldifPath"/>, else live
     /// (its planned read told to <paramref name="progress"/> and, with <paramref name="snapshot"/>, saved as <c>source.ldif</c>).
     /// </summary>
@@ -87,7 +93,8 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 
     private GraphConnection OpenTargetConnection(TargetOptions options)
     {
-        var connection = GraphConnection.Create(options, GraphResilienceOptions.From(options.Limits), _loggerFactory.CreateLogger<GraphConnection>());
+        var connection = GraphConnection.Create(options, GraphResilienceOptions.From(options.Limits), _loggerFactory.CreateLogger<GraphConnection>(),
+            sharedWrites: SharedWriteBudget is { } budget ? new SharedWrites(budget, Environment.MachineName) : null);
         _connections.Add(connection);
         return connection;
     }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
+using AuthSplit.Core.Execution.Cluster;
 using AuthSplit.Core.Secrets;
 using AuthSplit.Graph.Resilience;
 using Azure.Identity;
@@ -72,7 +73,11 @@ public sealed class GraphConnection : IDisposable
 
     public TimeProvider Time { get; }
 
-    public static GraphConnection Create(TargetOptions options, GraphResilienceOptions resilience, ILogger logger, Func<string, string?>? environment = null, TimeProvider? time = null)
+    /// <param name="sharedWrites">
+    /// A node of a cluster: its writes are paced by the budget all nodes share (tenant and app as configured)
+    /// instead of by this process alone. Null: one node, the local token bucket.
+    /// </param>
+    public static GraphConnection Create(TargetOptions options, GraphResilienceOptions resilience, ILogger logger, Func<string, string?>? environment = null, TimeProvider? time = null, SharedWrites? sharedWrites = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var root = new Uri((options.BaseUrl ?? PublicCloud).TrimEnd('/') + "/");
@@ -113,13 +118,29 @@ public sealed class GraphConnection : IDisposable
             handlers.Remove(retry);
         }
 
-        var resilienceHandler = new GraphResilienceHandler(resilience, logger, time);
+        var resilienceHandler = new GraphResilienceHandler(resilience, logger, time, sharedWrites is null ? null : SharedLimiter(options, root, resilience, sharedWrites, logger, time));
         handlers.Add(resilienceHandler);
         handlers.Add(new EndpointGuardHandler(endpoint)); // last: it sees every attempt and every redirect
         var http = GraphClientFactory.Create(handlers, finalHandler: new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.All });
         http.Timeout = Timeout.InfiniteTimeSpan; // each attempt has its own timeout in the resilience pipeline
         var client = new GraphServiceClient(http, new EndpointAuthenticationProvider(authentication, endpoint), new Uri(root, Version).ToString());
-        return new GraphConnection(client, http, endpoint, resilience, resilienceHandler.Pacing, logger, time ?? TimeProvider.System, certificate?.Thumbprint);
+        return new GraphConnection(client, http, endpoint, resilience, resilienceHandler.Pacing, logger, time ?? TimeProvider.System, certificate?.Thumbprint)
+        {
+            PacingMeter = resilienceHandler.PacingMeter,
+        };
+    }
+
+    /// <summary>How long writes waited for the write limiter, and (in a cluster) the shared budget's refusals and dropped permits.</summary>
+    public WritePacingMeter PacingMeter { get; private init; } = new();
+
+    // Graph counts writes per tenant and app: that is the budget's key (the StaticToken kind names neither: its base URL and kind).
+    private static SharedWriteBudgetLimiter SharedLimiter(TargetOptions options, Uri root, GraphResilienceOptions resilience, SharedWrites shared, ILogger logger, TimeProvider? time)
+    {
+        var key = new WriteBudgetKey(
+            string.IsNullOrWhiteSpace(options.TenantId) ? root.GetLeftPart(UriPartial.Authority) : options.TenantId,
+            string.IsNullOrWhiteSpace(options.ClientId) ? options.Auth ?? "app" : options.ClientId);
+        var limit = new WriteBudgetLimit(resilience.WritesPerWindow, resilience.WriteWindow, WritePacing.For(resilience).MaxWritesPerRequest, shared.Margin);
+        return new SharedWriteBudgetLimiter(shared.Budget, key, limit, shared.Node, root.GetLeftPart(UriPartial.Authority), new WritePacingMeter(), logger, time);
     }
 
     public void Dispose()

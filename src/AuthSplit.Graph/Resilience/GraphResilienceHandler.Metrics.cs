@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Threading.RateLimiting;
 using AuthSplit.Core.Observability;
 
 namespace AuthSplit.Graph.Resilience;
@@ -8,15 +6,6 @@ namespace AuthSplit.Graph.Resilience;
 /// <summary>What the pipeline records for <c>authsplit serve</c>'s metrics (<see cref="AuthSplitMetrics"/>).</summary>
 public sealed partial class GraphResilienceHandler
 {
-    /// <summary>Takes a write's tokens from the pacing limiter, recording how long it waited (<c>authsplit.graph.pacing.delay</c>).</summary>
-    private static async ValueTask<RateLimitLease> AcquirePacedAsync(RateLimiter limiter, int writes, CancellationToken cancellationToken)
-    {
-        var startedAt = Stopwatch.GetTimestamp();
-        var lease = await limiter.AcquireAsync(writes, cancellationToken);
-        AuthSplitMetrics.GraphPacingDelay.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
-        return lease;
-    }
-
     // Each attempt that leaves for Graph counts its writes: a retried write is another one against the tenant's limit.
     private static void RecordAttempt(HttpRequestMessage request)
     {

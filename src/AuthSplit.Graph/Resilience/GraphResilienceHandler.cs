@@ -17,7 +17,10 @@ namespace AuthSplit.Graph.Resilience;
 /// caller retries it within the same budget of <see cref="GraphResilienceOptions.MaxRetries"/>.
 /// </summary>
 /// <remarks>
-/// Writes are paced by the token bucket <see cref="WritePacing"/> describes. A request counts as many
+/// Writes are paced by the token bucket <see cref="WritePacing"/> describes, or, on a node of a cluster, by
+/// the budget all nodes share (<see cref="SharedWriteBudgetLimiter"/>; then every attempt of a write takes
+/// its own permits, and the retry sits outside the limiter). <see cref="PacingMeter"/> measures how long
+/// writes waited for their permits. A request counts as many
 /// writes as its <see cref="GraphWriteCount"/> option says (a <c>$batch</c> counts its write
 /// sub-requests); without the option a GET counts none and anything else one.
 /// </remarks>
@@ -33,11 +36,16 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
     private readonly RateLimiter _writeLimiter;
     private readonly ILogger _logger;
 
-    public GraphResilienceHandler(GraphResilienceOptions options, ILogger logger, TimeProvider? time = null)
+    /// <param name="sharedWrites">
+    /// A cluster's node: writes take their permits from the shared budget instead of this process's bucket,
+    /// and each attempt of a write (a retry too) takes its own. Null: the local token bucket.
+    /// </param>
+    public GraphResilienceHandler(GraphResilienceOptions options, ILogger logger, TimeProvider? time = null, SharedWriteBudgetLimiter? sharedWrites = null)
     {
         _logger = logger;
         Pacing = WritePacing.For(options);
-        _writeLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        PacingMeter = sharedWrites?.Meter ?? new WritePacingMeter();
+        _writeLimiter = sharedWrites ?? (RateLimiter)new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = Pacing.Bucket,
             TokensPerPeriod = Pacing.TokensPerTick,
@@ -60,11 +68,28 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
 
         _reads = reads.AddPipeline(core).Build();
         _writesOnce = Paced(core, time);
-        _writes = Paced(_reads, time);
+        if (sharedWrites is null)
+        {
+            _writes = Paced(_reads, time);
+        }
+        else
+        {
+            // Retries outside the limiter: a write sent again is a write again, and its grant must be fresh.
+            var writes = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+            if (options.MaxRetries > 0)
+            {
+                writes.AddRetry(Retry(options, logger, time));
+            }
+
+            _writes = writes.AddPipeline(_writesOnce).Build();
+        }
     }
 
-    /// <summary>How writes are paced (see <see cref="WritePacing"/>).</summary>
+    /// <summary>How writes are paced (see <see cref="WritePacing"/>); a cluster's node also by its shared budget.</summary>
     public WritePacing Pacing { get; }
+
+    /// <summary>How long writes waited for their permits: the pacing delay, for a metric.</summary>
+    public WritePacingMeter PacingMeter { get; }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -146,10 +171,34 @@ public sealed partial class GraphResilienceHandler : DelegatingHandler
         new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
             .AddRateLimiter(new RateLimiterStrategyOptions
             {
-                RateLimiter = args => AcquirePacedAsync(_writeLimiter, args.Context.Properties.GetValue(WritesKey, 1), args.Context.CancellationToken),
+                RateLimiter = args => AcquireWritesAsync(args.Context.Properties.GetValue(WritesKey, 1), time, args.Context.CancellationToken),
             })
             .AddPipeline(inner)
             .Build();
+
+    private async ValueTask<System.Threading.RateLimiting.RateLimitLease> AcquireWritesAsync(int writes, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            var lease = await _writeLimiter.AcquireAsync(writes, cancellationToken).ConfigureAwait(false);
+            if (!lease.IsAcquired)
+            {
+                return lease;
+            }
+
+            // A shared grant whose validity ran out before this request got going (a stalled thread) is not spent.
+            if (SharedWriteBudgetLimiter.IsSpendable(lease, time))
+            {
+                var waited = time.GetElapsedTime(started);
+                PacingMeter.Record(writes, waited);
+                Core.Observability.AuthSplitMetrics.GraphPacingDelay.Record(waited.TotalSeconds);
+                return lease;
+            }
+
+            SharedWriteBudgetLimiter.GiveBackUnsent(lease);
+        }
+    }
 
     private static RetryStrategyOptions<HttpResponseMessage> Retry(GraphResilienceOptions options, ILogger logger, TimeProvider time) => new()
     {

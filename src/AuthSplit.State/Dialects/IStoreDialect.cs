@@ -104,4 +104,33 @@ public interface IStoreDialect
 
     /// <summary>Every lease, with the database's clock as the last column.</summary>
     string SelectLeases { get; }
+
+    // ---- the cluster's shared Graph write budget (AdoExecutionStore.WriteBudget.cs)
+
+    /// <summary>
+    /// Starts the transaction of one grant decision. It serialises only decisions about the same budget
+    /// (PostgreSQL: the budget row's lock, taken by <see cref="LockWriteBudget"/>), not the store's writes.
+    /// </summary>
+    Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Creates the budget's row of a tenant and app if it is missing (@tenant, @app).</summary>
+    string InsertWriteBudget { get; }
+
+    /// <summary>Locks the budget's row until the transaction ends (@tenant, @app).</summary>
+    string LockWriteBudget { get; }
+
+    /// <summary>The database's clock, read after the lock: microseconds since the Unix epoch.</summary>
+    string SelectDatabaseMicroseconds { get; }
+
+    /// <summary>The grants of a budget stamped after @after (microseconds): granted_at, writes.</summary>
+    string SelectWriteGrants { get; }
+
+    /// <summary>Records a grant (@tenant, @app, @granted_at, @writes, @node) and returns its id.</summary>
+    string InsertWriteGrant { get; }
+
+    /// <summary>Subtracts @writes unsent writes from grant @id of @tenant and @app (never below zero).</summary>
+    string ReturnWriteGrant { get; }
+
+    /// <summary>Forgets a budget's grants stamped at or before @before: no decision needs them.</summary>
+    string DeleteWriteGrants { get; }
 }

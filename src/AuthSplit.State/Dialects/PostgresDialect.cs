@@ -93,4 +93,26 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
         };
         return new ExternalSystemException(description, $"cannot use the PostgreSQL state database: {cause}; nothing further is recorded until it is reachable", exception);
     }
+
+    /// <summary>
+    /// Not the store's write lock: grant decisions wait only for each other, on their budget's row
+    /// (<see cref="StandardDialect.LockWriteBudget"/>), so a busy ledger never delays a node's Graph writes.
+    /// </summary>
+    public override async Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {Math.Max(1, (long)settings.BusyTimeout.TotalMilliseconds)}");
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 }

@@ -70,4 +70,7 @@ public class SqliteDialect(ExecutionStoreSettings settings) : StandardDialect
             _ => new ExternalSystemException(description, sqlite.Message, exception),
         };
     }
+
+    // The write transaction (BEGIN IMMEDIATE) already holds the file's lock; SQLite has no FOR UPDATE.
+    public override string LockWriteBudget => "SELECT tenant FROM authsplit_write_budgets WHERE tenant = @tenant AND app = @app";
 }

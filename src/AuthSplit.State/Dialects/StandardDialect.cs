@@ -146,4 +146,26 @@ public abstract class StandardDialect : IStoreDialect
         + "WHERE plan_id = @plan_id AND wave = @wave AND part = @part AND holder = @holder AND token = @token AND released_us IS NULL";
 
     public virtual string SelectLeases => $"SELECT {LeaseColumns}, {NowMicroseconds} FROM authsplit_leases ORDER BY plan_id, wave, part";
+
+    // ---- the cluster's shared Graph write budget
+
+    /// <summary>SQLite: the store's own write transaction (BEGIN IMMEDIATE locks the file, so decisions are serialised).</summary>
+    public virtual Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken) => BeginWriteAsync(connection, cancellationToken);
+
+    public virtual string InsertWriteBudget => "INSERT INTO authsplit_write_budgets (tenant, app) VALUES (@tenant, @app) ON CONFLICT (tenant, app) DO NOTHING";
+
+    public virtual string LockWriteBudget => "SELECT tenant FROM authsplit_write_budgets WHERE tenant = @tenant AND app = @app FOR UPDATE";
+
+    public virtual string SelectDatabaseMicroseconds => "SELECT " + NowMicroseconds;
+
+    public virtual string SelectWriteGrants =>
+        "SELECT granted_at, writes FROM authsplit_write_grants WHERE tenant = @tenant AND app = @app AND granted_at > @after ORDER BY granted_at";
+
+    public virtual string InsertWriteGrant =>
+        "INSERT INTO authsplit_write_grants (tenant, app, granted_at, writes, node) VALUES (@tenant, @app, @granted_at, @writes, @node) RETURNING id";
+
+    public virtual string ReturnWriteGrant =>
+        "UPDATE authsplit_write_grants SET writes = writes - @writes WHERE id = @id AND tenant = @tenant AND app = @app AND writes >= @writes";
+
+    public virtual string DeleteWriteGrants => "DELETE FROM authsplit_write_grants WHERE tenant = @tenant AND app = @app AND granted_at <= @before";
 }
