@@ -19,8 +19,8 @@ namespace AuthSplit.Benchmarks;
 /// </summary>
 public static class WaveBenchmarks
 {
-    private const string Token = "wave-benchmark-token-7c21";
-    private const string Wave = "bench";
+    internal const string Token = "wave-benchmark-token-7c21";
+    internal const string Wave = "bench";
 
     public static async Task RunAsync(int people, int concurrency, int writeQuota = 0, int writeWindowSeconds = 150)
     {
@@ -195,9 +195,9 @@ public static class WaveBenchmarks
         }
         """;
 
-    private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
+    internal static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
 
-    private static async Task<string> SecretFileAsync(string path, string secret)
+    internal static async Task<string> SecretFileAsync(string path, string secret)
     {
         // No line end: ldapdelete -y and ldapsearch -y send the whole file as the password.
         await File.WriteAllTextAsync(path, secret);
@@ -209,7 +209,7 @@ public static class WaveBenchmarks
         return path;
     }
 
-    private static async Task<List<string>> RemovalsAsync(string planPath)
+    internal static async Task<List<string>> RemovalsAsync(string planPath)
     {
         await using var stream = File.OpenRead(planPath);
         var plan = await PlanSerializer.ReadAsync(stream, planPath, CancellationToken.None);
@@ -225,7 +225,7 @@ public static class WaveBenchmarks
     }
 
     // Every DN gone: a count of the people left outside the partner's unit, which must be none.
-    private static async Task AssertGoneAsync(SlapdServer slapd, string passwordFile, int removed, string who)
+    internal static async Task AssertGoneAsync(SlapdServer slapd, string passwordFile, int removed, string who)
     {
         var result = await ProcessRunner.RunAsync("ldapsearch", ["-x", "-LLL", "-H", slapd.LdapsUrl, "-D", slapd.AdminDn, "-y", passwordFile, "-b", GeneratedOrganization.Suffix, "-E", "pr=1000/noprompt", "(&(objectClass=inetOrgPerson)(!(employeeType=partner)))", "1.1"], TlsEnvironment(slapd), TimeSpan.FromMinutes(5), CancellationToken.None);
         var left = result.Output.Split('\n').Count(l => l.StartsWith("dn:", StringComparison.Ordinal));
@@ -275,7 +275,7 @@ public static class WaveBenchmarks
     private static string Ldapi(SlapdServer slapd) => "ldapi://" + Uri.EscapeDataString(Path.Combine(slapd.Directory, "ldapi"));
 
     // utime + stime of a running process, from /proc (clock ticks of 1/100 s on Linux).
-    private static TimeSpan ProcessCpu(int pid)
+    internal static TimeSpan ProcessCpu(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
@@ -283,9 +283,11 @@ public static class WaveBenchmarks
         return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
-    private static Dictionary<string, string> TlsEnvironment(SlapdServer slapd) => new() { ["LDAPTLS_CACERT"] = slapd.CaFile, ["LDAPTLS_REQCERT"] = "demand" };
+    internal static Dictionary<string, string> TlsEnvironment(SlapdServer slapd) => new() { ["LDAPTLS_CACERT"] = slapd.CaFile, ["LDAPTLS_REQCERT"] = "demand" };
 
-    private static async Task<(double Seconds, string Output, double CpuSeconds)> CliAsync(string work, params string[] arguments)
+    private static Task<(double Seconds, string Output, double CpuSeconds)> CliAsync(string work, params string[] arguments) => CliAsync(work, null, arguments);
+
+    internal static async Task<(double Seconds, string Output, double CpuSeconds)> CliAsync(string work, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
         // Under /usr/bin/time for the child's CPU (user + system), which a loaded machine does not inflate as it does wall time.
         var cpuFile = Path.Combine(work, "cpu.txt");
@@ -298,6 +300,11 @@ public static class WaveBenchmarks
         foreach (var argument in arguments.Concat(["--log-dir", Path.Combine(work, "logs")]))
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         var clock = Stopwatch.StartNew();

@@ -75,6 +75,13 @@ public static class RunCommand
         {
             result = await execution.Host.RunWaveAsync(new WaveRunRequest(plan.PlanId!, wave.Name, executor), cancellationToken);
         }
+        catch (WaveJobFailedException failed) when (failed.InnerException is ExternalSystemException or InputException)
+        {
+            // The job gave up on a system that failed (the state store's database gone, a directory down):
+            // the operator gets that system's message and exit code, not an internal error.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.InnerException);
+            throw;
+        }
         finally
         {
             display.Complete();

@@ -348,6 +348,13 @@ public sealed class ExecutionOptions
     /// store out of reach). Another node takes over a dead node's wave after at most this long.
     /// </summary>
     public double LeaseSeconds { get; set; } = ExecutionDefaults.LeaseSeconds;
+
+    /// <summary>
+    /// Parts a wave run by <c>serve</c> is cut into (by a hash of each entity's id), each a job of its own that
+    /// any node of the cluster runs under a lease of its own: several nodes share one large wave. 1 (the
+    /// default): the whole wave runs as one job on one node. A foreground <c>run</c> always runs the whole wave.
+    /// </summary>
+    public int Partitions { get; set; } = 1;
 }
 
 public static class ExecutionDefaults

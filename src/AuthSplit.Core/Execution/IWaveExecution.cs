@@ -15,7 +15,18 @@ public interface IWaveExecution
 /// <param name="Wave">The wave's name.</param>
 /// <param name="Operator">Who executes (the <c>--as</c> name, else the OS user); checked against the approvers.</param>
 /// <param name="Recovering">True when the scheduler fires the job again after a crash (Quartz's <c>context.Recovering</c>); the journal decides what is left either way.</param>
-public sealed record WaveJobRequest(string PlanId, string Wave, string Operator, bool Recovering);
+public sealed record WaveJobRequest(string PlanId, string Wave, string Operator, bool Recovering)
+{
+    /// <summary>Set on the job of one part of a partitioned wave: only that part's entities run.</summary>
+    public Cluster.WavePartition? Partition { get; init; }
+
+    /// <summary>
+    /// True when the caller can run parts as jobs of their own (a <c>serve</c> node of a cluster): with
+    /// <c>Execution:Partitions</c> above 1 the run then cuts the wave's systems over and switches its groups,
+    /// and hands the entities to <see cref="WaveResult.Partitions"/> part jobs (<see cref="WaveResultKind.Partitioned"/>).
+    /// </summary>
+    public bool MayPartition { get; init; }
+}
 
 /// <summary>How a run of a wave ended.</summary>
 public enum WaveResultKind
@@ -34,6 +45,12 @@ public enum WaveResultKind
 
     /// <summary>Nothing ran: the plan or the situation does not allow it (<see cref="WaveResult.Refusal"/> says why).</summary>
     Refused,
+
+    /// <summary>The wave's systems and groups are done and its entities are handed to <see cref="WaveResult.Partitions"/> part jobs; the last part to end concludes the wave.</summary>
+    Partitioned,
+
+    /// <summary>One part of a partitioned wave ended; the wave's own status is concluded by the last part.</summary>
+    PartEnded,
 }
 
 /// <summary>A refusal to run a wave: a stable code (the CLI maps each to its exit code) and what to do.</summary>
@@ -73,6 +90,9 @@ public sealed record WaveResult
 
     /// <summary>True when the run found the wave already complete and changed nothing.</summary>
     public bool NothingToDo { get; init; }
+
+    /// <summary>With <see cref="WaveResultKind.Partitioned"/>: how many part jobs to start.</summary>
+    public int Partitions { get; init; }
 
     /// <summary>With <see cref="ExecutionRefusalCode.WaveHeldElsewhere"/>: until when the other holder's lease runs (a scheduler tries again then).</summary>
     public DateTimeOffset? LeaseHeldUntil { get; init; }

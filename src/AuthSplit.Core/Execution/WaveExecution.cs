@@ -101,45 +101,60 @@ public sealed class WaveExecution : IWaveExecution
             }
         }
 
-        // The wave's lease: no other process (a cluster's other node, a second operator on the same store)
-        // runs this wave's steps while this one holds it, and this one writes nothing once it is lost.
-        var (lease, attempt) = await WorkLease.TryAcquireAsync(_store, LeaseKey.ForWave(request.PlanId, wave.Name), _settings.LeaseHolders, _settings.Lease, _time, cancellationToken);
+        // The wave's lease (or its part's): no other process (a cluster's other node, a second operator on the
+        // same store) runs these steps while this one holds it, and this one writes nothing once it is lost.
+        var part = request.Partition;
+        var leaseKey = part is null ? LeaseKey.ForWave(request.PlanId, wave.Name) : part.LeaseKey(request.PlanId, wave.Name);
+        var (lease, attempt) = await WorkLease.TryAcquireAsync(_store, leaseKey, _settings.LeaseHolders, _settings.Lease, _time, cancellationToken);
         if (lease is null)
         {
-            var refusal = new ExecutionRefusal(
-                ExecutionRefusalCode.WaveHeldElsewhere,
-                $"wave {wave.Name} of plan {request.PlanId} is being run by {attempt.HeldBy} (its lease in the state store runs until {attempt.HeldUntil:yyyy-MM-dd HH:mm:ss'Z'} and is renewed while it works); nothing was written. Wait for that run to end (authsplit status shows it); if that process is dead, its lease lapses by then and the wave can be run again");
-            await _store.RecordRefusalAsync(new WaveRefusal(request.PlanId, request.Wave, refusal.Code, refusal.Message, new ExecutionActor(request.Operator, _settings.Node), _time.GetUtcNow()), cancellationToken);
-            return new WaveResult
-            {
-                Kind = WaveResultKind.Refused,
-                PlanId = request.PlanId,
-                Wave = request.Wave,
-                Entities = new Dictionary<EntityState, int>(),
-                Refusal = refusal,
-                Reason = refusal.Message,
-                LeaseHeldUntil = attempt.HeldUntil,
-            };
+            return await HeldElsewhereAsync(request, leaseKey, attempt.HeldBy!, attempt.HeldUntil!.Value, cancellationToken);
         }
 
         await using var leased = lease;
+
+        // The whole wave and its parts exclude each other: a whole-wave run waits for parts still running, a
+        // part for a whole-wave run (or the head's systems and groups) in progress.
+        if (await ConflictingLeaseAsync(request.PlanId, wave.Name, part, cancellationToken) is { } conflict)
+        {
+            return await HeldElsewhereAsync(request, conflict.Key, conflict.Holder, conflict.ExpiresAt, cancellationToken);
+        }
+
         using var fence = WriteFence.Enter(lease);
-        await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e)), .. systems.Select(s => Registration(request.PlanId, s)), .. groups.Select(g => Registration(request.PlanId, g))], cancellationToken);
+        if (part is null)
+        {
+            await _store.RegisterEntitiesAsync([.. entities.Select(e => Registration(request.PlanId, e)), .. systems.Select(s => Registration(request.PlanId, s)), .. groups.Select(g => Registration(request.PlanId, g))], cancellationToken);
+        }
+
         var states = await ReadStatesAsync(request.PlanId, wave.Name, cancellationToken);
         var actor = new ExecutionActor(request.Operator, _settings.Node);
         var startedAt = _time.GetUtcNow();
-        await _store.SaveWaveAsync(
-            new WaveRun
+        if (part is null)
+        {
+            await _store.SaveWaveAsync(
+                new WaveRun
+                {
+                    PlanId = request.PlanId,
+                    Wave = wave.Name,
+                    Status = WaveStatus.Running,
+                    StartedBy = actor,
+                    StartedAt = startedAt,
+                    SelfApproved = verdict.SelfApproved,
+                    Reason = verdict.SelfApproved ? $"self-approved: {request.Operator} approved plan {request.PlanId} and executes it, allowed by Execution:AllowSelfApproval" : null,
+                },
+                cancellationToken);
+        }
+        else
+        {
+            // A part runs only its own entities; the head registered them all and ran the systems and groups.
+            var missing = entities.Where(e => part.Contains(e.Id) && !states.ContainsKey(e.Id)).Select(e => e.Id).FirstOrDefault();
+            if (missing is not null)
             {
-                PlanId = request.PlanId,
-                Wave = wave.Name,
-                Status = WaveStatus.Running,
-                StartedBy = actor,
-                StartedAt = startedAt,
-                SelfApproved = verdict.SelfApproved,
-                Reason = verdict.SelfApproved ? $"self-approved: {request.Operator} approved plan {request.PlanId} and executes it, allowed by Execution:AllowSelfApproval" : null,
-            },
-            cancellationToken);
+                throw new InvalidOperationException($"{part} of wave {wave.Name} found entity {missing} unregistered: parts start only after the wave's head run registered the wave");
+            }
+
+            entities = [.. entities.Where(e => part.Contains(e.Id))];
+        }
 
         var earlierSteps = await EarlierPlanStepsAsync(request.PlanId, wave.Name, systems, cancellationToken);
         var counting = new CountingLegacyWriter(new LeaseGuardedLegacyWriter(_legacy, lease));
@@ -165,7 +180,9 @@ public sealed class WaveExecution : IWaveExecution
             ConfiguredProtection = _settings.ConfiguredSafety is { } safety
                 ? ProtectionPolicy.FromPlan(plan.Settings with { Safety = plan.Settings.Safety with { ProtectedFilter = safety.ProtectedFilter, ProtectedDns = [.. safety.ProtectedDns] } }, _settings.BindDn)
                 : null,
-            Budget = new DeleteBudget(plan.Settings.Safety.MaxDeletesPerWave, await BudgetUsedAsync(request.PlanId, wave.Name, states, entities, cancellationToken)),
+            Budget = part is null
+                ? new DeleteBudget(plan.Settings.Safety.MaxDeletesPerWave, await BudgetUsedAsync(request.PlanId, wave.Name, states, entities, await _store.CountDeletesAsync(request.PlanId, wave.Name, cancellationToken), cancellationToken))
+                : new DeleteBudget(part.ShareOf(plan.Settings.Safety.MaxDeletesPerWave), await BudgetUsedAsync(request.PlanId, wave.Name, states, entities, DeletedIn(entities, states), cancellationToken)),
             Dialect = Enum.Parse<DirectoryDialect>(plan.Settings.Dialect, ignoreCase: true),
             SourceBase = DistinguishedName.Parse(plan.Settings.BaseDn),
             WaveBase = DistinguishedName.Parse(wave.BaseDn),
@@ -174,11 +191,38 @@ public sealed class WaveExecution : IWaveExecution
         };
 
         var run = new Run(this, context, states, entities, cancellationToken);
-        await run.CutOverSystemsAsync(systems, _systems);
-        await run.SwitchGroupsAsync(groups);
+        if (part is null)
+        {
+            await run.CutOverSystemsAsync(systems, _systems);
+            await run.SwitchGroupsAsync(groups);
+            if (request.MayPartition && _settings.Partitions > 1 && run.StopReason is null && lease.IsHeld)
+            {
+                // The entities go to part jobs that any node of the cluster runs; the last part to end
+                // concludes the wave. The fan-out's mark dates it: only parts run since then count.
+                await MarkFanOutAsync(request.PlanId, wave.Name, cancellationToken);
+                run.Report();
+                return Result(WaveResultKind.Partitioned, request, await ReadStatesAsync(request.PlanId, wave.Name, CancellationToken.None),
+                    $"systems and groups done; the entities go to {_settings.Partitions} part jobs (Execution:Partitions) that the cluster's nodes run") with { Partitions = _settings.Partitions };
+            }
+        }
+
         context.DeletesHeld = DeletesHeld(systems, run.States, await RolledBackAsync(request.PlanId, systems, run.States, cancellationToken));
         context.UnswitchedGroups = await UnswitchedGroupsAsync(request.PlanId, plan, run.States, cancellationToken);
         await run.ExecuteAsync();
+        if (part is not null)
+        {
+            run.Report();
+            var partReason = lease.LostReason ?? run.StopReason;
+            var partEnded = Result(WaveResultKind.PartEnded, request, await ReadStatesAsync(request.PlanId, wave.Name, CancellationToken.None), partReason);
+            if (lease.LostReason is not null)
+            {
+                return partEnded;
+            }
+
+            // Given back before concluding: the last part to end sees every part's lease released.
+            await lease.DisposeAsync();
+            return await ConcludePartsAsync(request, part, verdict.SelfApproved, systems, groups, context, partEnded) ?? partEnded;
+        }
 
         var final = await ReadStatesAsync(request.PlanId, wave.Name, CancellationToken.None);
         var held = context.DeletesHeld
@@ -205,6 +249,91 @@ public sealed class WaveExecution : IWaveExecution
             },
             CancellationToken.None);
         run.Report();
+        return Result(kind, request, final, reason);
+    }
+
+    // A part's deletes done: its entities that ended done with a delete in their steps.
+    private static int DeletedIn(IReadOnlyList<PlannedEntity> entities, Dictionary<string, EntityState> states) =>
+        entities.Count(e => e.Steps.Any(s => s.Action == StepAction.DeleteLegacyEntry) && states.TryGetValue(e.Id, out var state) && state == EntityState.Done);
+
+    private async Task<WaveResult> HeldElsewhereAsync(WaveJobRequest request, LeaseKey key, string holder, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        var refusal = new ExecutionRefusal(
+            ExecutionRefusalCode.WaveHeldElsewhere,
+            $"{key} is being run by {holder} (its lease in the state store runs until {until:yyyy-MM-dd HH:mm:ss'Z'} and is renewed while it works); nothing was written. Wait for that run to end (authsplit status shows it); if that process is dead, its lease lapses by then and the wave can be run again");
+        await _store.RecordRefusalAsync(new WaveRefusal(request.PlanId, request.Wave, refusal.Code, refusal.Message, new ExecutionActor(request.Operator, _settings.Node), _time.GetUtcNow()), cancellationToken);
+        return new WaveResult
+        {
+            Kind = WaveResultKind.Refused,
+            PlanId = request.PlanId,
+            Wave = request.Wave,
+            Entities = new Dictionary<EntityState, int>(),
+            Refusal = refusal,
+            Reason = refusal.Message,
+            LeaseHeldUntil = until,
+        };
+    }
+
+    // Another process's lease that this run may not overlap: for a whole-wave run, a part still held; for a
+    // part, the whole wave's lease held by another (a whole-wave run, or the head doing systems and groups).
+    private async Task<LeaseRecord?> ConflictingLeaseAsync(string planId, string wave, WavePartition? part, CancellationToken cancellationToken)
+    {
+        var leases = await _store.GetLeasesAsync(cancellationToken);
+        return leases.FirstOrDefault(l => l.Held && l.Key.PlanId == planId && l.Key.Wave == wave && l.Holder != _settings.LeaseHolder
+            && (part is null ? WavePartition.TryParse(l.Key.Part) is not null : l.Key.Part == LeaseKey.WholeWave));
+    }
+
+    private async Task MarkFanOutAsync(string planId, string wave, CancellationToken cancellationToken)
+    {
+        var key = new LeaseKey(planId, wave, WavePartition.FanOutPart);
+        var attempt = await _store.TryAcquireLeaseAsync(key, _settings.LeaseHolder, TimeSpan.FromSeconds(1), cancellationToken);
+        if (attempt.Grant is { } grant)
+        {
+            await _store.ReleaseLeaseAsync(grant, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// After a part ended: when every part of the latest fan-out has run since it and given its lease back,
+    /// the wave is concluded as a whole-wave run concludes it, under the wave's lease (one concluder at a
+    /// time; a part that cannot take it leaves the conclusion to whoever holds it). Null: not the last part.
+    /// </summary>
+    private async Task<WaveResult?> ConcludePartsAsync(WaveJobRequest request, WavePartition part, bool selfApproved, IReadOnlyList<PlannedSystem> systems, IReadOnlyList<PlannedGroupSwitch> groups, WaveContext context, WaveResult partEnded)
+    {
+        var (lease, _) = await WorkLease.TryAcquireAsync(_store, LeaseKey.ForWave(request.PlanId, request.Wave), _settings.LeaseHolders, _settings.Lease, _time, CancellationToken.None);
+        if (lease is null)
+        {
+            return null;
+        }
+
+        await using var leased = lease;
+        var leases = (await _store.GetLeasesAsync(CancellationToken.None)).Where(l => l.Key.PlanId == request.PlanId && l.Key.Wave == request.Wave).ToList();
+        var fanOut = leases.FirstOrDefault(l => l.Key.Part == WavePartition.FanOutPart);
+        var parts = leases.Where(l => WavePartition.TryParse(l.Key.Part) is { } p && p.Count == part.Count && (fanOut is null || l.AcquiredAt >= fanOut.AcquiredAt)).ToList();
+        if (parts.Count < part.Count || parts.Any(l => l.ReleasedAt is null))
+        {
+            return null;
+        }
+
+        var run = await _store.GetWaveAsync(request.PlanId, request.Wave, CancellationToken.None);
+        var final = await ReadStatesAsync(request.PlanId, request.Wave, CancellationToken.None);
+        var held = DeletesHeld(systems, final, await RolledBackAsync(request.PlanId, systems, final, CancellationToken.None))
+            ?? (context.UnswitchedGroups.Count > 0 ? $"synchronised cloud groups are not switched to cloud-managed yet: {string.Join("; ", context.UnswitchedGroups.Values)} (their members' deletes wait; switch them or record accept-group-loss)" : null);
+        var stopReason = final.Values.Any(s => s is EntityState.Pending or EntityState.InProgress) && partEnded.Reason is { } why ? why : null;
+        var (kind, status, reason) = Conclude(final, stopReason, context.Budget, held);
+        await _store.SaveWaveAsync(
+            new WaveRun
+            {
+                PlanId = request.PlanId,
+                Wave = request.Wave,
+                Status = status,
+                StartedBy = run?.StartedBy ?? new ExecutionActor(request.Operator, _settings.Node),
+                StartedAt = run?.StartedAt ?? _time.GetUtcNow(),
+                CompletedAt = status == WaveStatus.Completed ? _time.GetUtcNow() : null,
+                Reason = reason,
+                SelfApproved = selfApproved,
+            },
+            CancellationToken.None);
         return Result(kind, request, final, reason);
     }
 
@@ -356,9 +485,9 @@ public sealed class WaveExecution : IWaveExecution
     // The deletes done, plus the entities begun in earlier runs (held, or unfinished) whose delete is still
     // ahead: they were switched and disabled under a slot they keep until they are deleted or end final.
     // The wave's states, as the run has just read them from the journal.
-    private async Task<int> BudgetUsedAsync(string planId, string wave, Dictionary<string, EntityState> states, IReadOnlyList<PlannedEntity> entities, CancellationToken cancellationToken)
+    private async Task<int> BudgetUsedAsync(string planId, string wave, Dictionary<string, EntityState> states, IReadOnlyList<PlannedEntity> entities, int deletesDone, CancellationToken cancellationToken)
     {
-        var used = await _store.CountDeletesAsync(planId, wave, cancellationToken);
+        var used = deletesDone;
         foreach (var entity in entities.Where(e => e.Steps.Any(s => s.Action == StepAction.DeleteLegacyEntry)))
         {
             if (!states.TryGetValue(entity.Id, out var state) || !EntityRun.HoldsSlot(state))

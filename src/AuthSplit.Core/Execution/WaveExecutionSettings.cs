@@ -52,6 +52,9 @@ public sealed record WaveExecutionSettings
     /// <summary><c>Execution:LeaseSeconds</c>: the wave's lease in the state store (see <see cref="Cluster.LeaseTiming"/>).</summary>
     public Cluster.LeaseTiming Lease { get; init; } = Cluster.LeaseTiming.Default;
 
+    /// <summary><c>Execution:Partitions</c>: parts a served wave's entities are cut into, each a job any node of the cluster may run (1: the whole wave in one job).</summary>
+    public int Partitions { get; init; } = 1;
+
     /// <summary>This machine, as the journal records it.</summary>
     public string Node { get; init; } = "local";
 
@@ -76,6 +79,7 @@ public sealed record WaveExecutionSettings
             LeaseHolders = leaseHolders ?? new Cluster.NamedLeaseHolder(node),
             RetryRounds = Math.Max(0, options.Execution.RetryRounds),
             RetryRoundDelay = TimeSpan.FromSeconds(Math.Max(0, options.Execution.RetryRoundDelaySeconds)),
+            Partitions = Math.Clamp(options.Execution.Partitions, 1, Cluster.WavePartition.MaxCount),
             Lease = new Cluster.LeaseTiming(TimeSpan.FromSeconds(Math.Clamp(options.Execution.LeaseSeconds, 3, 600))),
             ConfiguredSafety = new ConfiguredSafety(string.IsNullOrWhiteSpace(options.Safety.ProtectedFilter) ? null : options.Safety.ProtectedFilter, [.. options.Safety.ProtectedDns]),
         };

@@ -16,6 +16,8 @@ public sealed record WaveRunRequest(string PlanId, string Wave, string Operator)
 /// </summary>
 public static class WaveHosting
 {
+    private static readonly TimeSpan CompletedStopWait = TimeSpan.FromSeconds(20);
+
     /// <summary>
     /// <c>authsplit run</c>: starts the host, resumes waves the journal says were left running, schedules
     /// the wave now, waits for that firing to end, stops the host and returns the firing's result. A stop
@@ -59,7 +61,19 @@ public static class WaveHosting
                 await scheduler.UnscheduleJob(key, CancellationToken.None);
             }
 
-            await host.StopAsync(CancellationToken.None);
+            var stopping = host.StopAsync(CancellationToken.None);
+            if (completion.IsCompleted)
+            {
+                // The firing has ended: nothing of the wave is left to wait for. Quartz may still be retrying
+                // its own bookkeeping against a database that went away (its job store is in the state
+                // store's database); the answer is not held back for that.
+                await Task.WhenAny(stopping, Task.Delay(CompletedStopWait, time, CancellationToken.None));
+            }
+            else
+            {
+                await stopping;
+            }
+
             completions.Forget(key);
         }
 

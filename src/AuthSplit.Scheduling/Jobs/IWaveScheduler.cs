@@ -41,6 +41,9 @@ public enum ScheduledWaveKind
 
     /// <summary>Quartz's own recovery of a firing a crash cut short.</summary>
     Recovery,
+
+    /// <summary>One part of a partitioned wave (<c>Execution:Partitions</c>), set when the wave fans out.</summary>
+    Part,
 }
 
 /// <param name="Replaced">When the same trigger was already set: the time it had, now replaced.</param>

@@ -95,6 +95,37 @@ public sealed class QuartzWaveScheduler(ISchedulerFactory schedulers) : IWaveSch
         return new ScheduledWave(planId, wave, @operator, kind, at, previous is null ? null : previous.NextFireTimeUtc ?? previous.StartTimeUtc);
     }
 
+    /// <summary>Sets part <paramref name="part"/>'s job to fire at <paramref name="at"/> (replacing its trigger if set).</summary>
+    internal static async Task SchedulePartAsync(IScheduler scheduler, string planId, string wave, string @operator, Core.Execution.Cluster.WavePartition part, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var jobKey = WaveJobKeys.PartJob(planId, wave, part.Index, part.Count);
+        var data = WaveJobKeys.Data(planId, wave, @operator);
+        data[WaveJobKeys.PartIndexKey] = part.Index;
+        data[WaveJobKeys.PartCountKey] = part.Count;
+        var job = JobBuilder.Create<WaveJob>()
+            .WithIdentity(jobKey)
+            .UsingJobData(data)
+            .StoreDurably()
+            .RequestRecovery()
+            .Build();
+        await scheduler.AddJob(job, AddJobOptions.Replacing, cancellationToken);
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(WaveJobKeys.Part(planId, wave, part.Index, part.Count))
+            .ForJob(jobKey)
+            .StartAt(at)
+            .WithSimpleSchedule(schedule => schedule.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
+            .Build();
+        await scheduler.ScheduleTrigger(trigger, TriggerConflict.Replace, cancellationToken);
+    }
+
+    /// <summary>The part a job runs, when it is a part's job.</summary>
+    internal static Core.Execution.Cluster.WavePartition? ReadPart(JobDataMap data) =>
+        data.TryGetValue(WaveJobKeys.PartIndexKey, out var index) && data.TryGetValue(WaveJobKeys.PartCountKey, out var count)
+            && Convert.ToInt32(index, System.Globalization.CultureInfo.InvariantCulture) is var k && Convert.ToInt32(count, System.Globalization.CultureInfo.InvariantCulture) is var n
+            && n >= 1 && k >= 0 && k < n
+            ? new Core.Execution.Cluster.WavePartition(k, n)
+            : null;
+
     internal static bool TryRead(JobDataMap data, out string planId, out string wave, out string @operator)
     {
         planId = data.GetString(WaveJobKeys.PlanIdKey) ?? "";
@@ -107,6 +138,7 @@ public sealed class QuartzWaveScheduler(ISchedulerFactory schedulers) : IWaveSch
         key.Equals(WaveJobKeys.Scheduled(planId, wave)) ? ScheduledWaveKind.Scheduled
         : key.Equals(WaveJobKeys.HoldExpiry(planId, wave)) ? ScheduledWaveKind.HoldExpiry
         : key.Equals(WaveJobKeys.Resume(planId, wave)) ? ScheduledWaveKind.Resume
+        : WaveJobKeys.IsPart(key) ? ScheduledWaveKind.Part
         : key.Group == WaveJobKeys.Group ? ScheduledWaveKind.Run
         : ScheduledWaveKind.Recovery;
 }

@@ -1,4 +1,5 @@
 using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,7 +34,14 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
         // Everything logged during the run (the executor's lines too) carries the plan, the wave and the operator.
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["PlanId"] = planId, ["Wave"] = wave, ["Operator"] = @operator });
         var recovering = context.Recovering || (context.Trigger.JobDataMap.TryGetValue(WaveJobKeys.ResumeKey, out var resume) && resume is true or "true" or "True");
-        var request = new WaveJobRequest(planId, wave, @operator, recovering);
+        var part = QuartzWaveScheduler.ReadPart(context.JobDetail.JobDataMap);
+
+        // A served wave may fan out into parts (Execution:Partitions); a foreground run does the whole wave itself.
+        var request = new WaveJobRequest(planId, wave, @operator, recovering)
+        {
+            Partition = part,
+            MayPartition = QuartzWaveScheduler.KindOf(context.Trigger.Key, planId, wave) is not ScheduledWaveKind.Run,
+        };
 
         await using var scope = scopes.CreateAsyncScope();
         IWaveExecution? execution;
@@ -91,7 +99,7 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
 
         context.Result = result;
         LogFinished(logger, planId, wave, result.Kind);
-        if (cancellationToken.IsCancellationRequested && result.Kind == WaveResultKind.Interrupted)
+        if (cancellationToken.IsCancellationRequested && result.Kind is WaveResultKind.Interrupted or WaveResultKind.PartEnded)
         {
             Stopped(context, planId, wave, cancellationToken);
             return;
@@ -106,7 +114,15 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
             var retryAt = heldUntil + LeaseRetryMargin;
             try
             {
-                await QuartzWaveScheduler.ScheduleAsync(context.Scheduler, planId, wave, @operator, ScheduledWaveKind.Resume, retryAt, cancellationToken);
+                if (part is not null)
+                {
+                    await QuartzWaveScheduler.SchedulePartAsync(context.Scheduler, planId, wave, @operator, part, retryAt, cancellationToken);
+                }
+                else
+                {
+                    await QuartzWaveScheduler.ScheduleAsync(context.Scheduler, planId, wave, @operator, ScheduledWaveKind.Resume, retryAt, cancellationToken);
+                }
+
                 LogHeldElsewhere(logger, planId, wave, retryAt);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
@@ -114,6 +130,19 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
                 LogHeldElsewhereNotScheduled(logger, exception, planId, wave);
             }
 
+            return;
+        }
+
+        if (result.Kind == WaveResultKind.Partitioned)
+        {
+            // The parts fire now, each a job of its own: any node of the cluster takes any of them.
+            var now = time.GetUtcNow();
+            for (var index = 0; index < result.Partitions; index++)
+            {
+                await QuartzWaveScheduler.SchedulePartAsync(context.Scheduler, planId, wave, @operator, new WavePartition(index, result.Partitions), now, cancellationToken);
+            }
+
+            LogPartitioned(logger, planId, wave, result.Partitions);
             return;
         }
 
@@ -207,6 +236,9 @@ public sealed partial class WaveJob(IServiceScopeFactory scopes, IOptions<WaveJo
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Error, Message = "Wave {Wave} of plan {PlanId}: holding, and the hold-expiry trigger could not be set; run the wave again when the hold ends")]
     private static partial void LogHoldNotScheduled(ILogger logger, Exception exception, string planId, string wave);
+
+    [LoggerMessage(EventId = 6014, Level = LogLevel.Information, Message = "Wave {Wave} of plan {PlanId}: systems and groups done; its entities go to {Parts} part jobs that the cluster's nodes run")]
+    private static partial void LogPartitioned(ILogger logger, string planId, string wave, int parts);
 
     [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "Wave {Wave} of plan {PlanId}: another process holds its lease; trying again at {At:o}, when that lease lapses unless renewed")]
     private static partial void LogHeldElsewhere(ILogger logger, string planId, string wave, DateTimeOffset at);

@@ -14,6 +14,8 @@ public static class WaveJobKeys
     internal const string PlanIdKey = "planId";
     internal const string WaveKey = "wave";
     internal const string OperatorKey = "operator";
+    internal const string PartIndexKey = "partIndex";
+    internal const string PartCountKey = "partCount";
 
     /// <summary>Trigger data (not job data): set on the trigger the start-up check schedules for a wave the journal says was left running.</summary>
     internal const string ResumeKey = "resume";
@@ -32,6 +34,14 @@ public static class WaveJobKeys
     /// <summary>The trigger the start-up check sets for a wave left running by a crash that Quartz did not recover.</summary>
     internal static TriggerKey Resume(string planId, string wave) => new(Name(planId, wave) + "/resume", Group);
 
+    /// <summary>One part of a partitioned wave: a job of its own, so the parts run at once on the cluster's nodes.</summary>
+    public static JobKey PartJob(string planId, string wave, int index, int count) => new(PartName(planId, wave, index, count), Group);
+
+    /// <summary>The one trigger of a part's job (set at the fan-out, set again when its lease is held elsewhere).</summary>
+    internal static TriggerKey Part(string planId, string wave, int index, int count) => new(PartName(planId, wave, index, count) + "/part", Group);
+
+    internal static bool IsPart(TriggerKey key) => key.Group == Group && key.Name.EndsWith("/part", StringComparison.Ordinal);
+
     internal static JobDataMap Data(string planId, string wave, string @operator) => new()
     {
         [PlanIdKey] = planId,
@@ -40,4 +50,6 @@ public static class WaveJobKeys
     };
 
     private static string Name(string planId, string wave) => planId + "/" + wave;
+
+    private static string PartName(string planId, string wave, int index, int count) => Name(planId, wave) + "#" + index + "-of-" + count;
 }

@@ -46,6 +46,7 @@ public sealed class WorkLease : IAsyncDisposable
     private string? _lastRenewalError;
     private Task? _renewing;
     private int _counted = 1;
+    private int _disposed;
 
     private WorkLease(IWorkLeases store, TimeProvider time, LeaseTiming timing, LeaseGrant grant, long sentAt)
     {
@@ -128,6 +129,11 @@ public sealed class WorkLease : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         if (_renewing is not null)
         {
