@@ -10,7 +10,8 @@ public sealed class ConcurrentRunTests(ITestOutputHelper output)
     [Fact]
     public async Task A_second_run_of_a_wave_already_running_is_refused_with_16_naming_the_runner_and_Ctrl_C_gives_the_lease_back()
     {
-        await using var lab = await ExecutionLab.StartAsync(people: 300, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(15) });
+        // One person at a time, each Graph call 100 ms: the wave takes half a minute, long enough to be caught running.
+        await using var lab = await ExecutionLab.StartAsync(people: 300, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(100) }, configure: config => config["Execution"]!["Concurrency"] = 1);
         var plan = await lab.PlanAsync();
         var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
         await lab.ApproveAsync("alice");
