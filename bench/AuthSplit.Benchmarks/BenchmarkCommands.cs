@@ -46,6 +46,11 @@ public static class BenchmarkCommands
                     args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0,
                     args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 150);
                 return 0;
+            case "cluster-wave":
+                await ClusterWaveBenchmarks.RunAsync(
+                    args.Length > 1 ? people : 10_000,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4);
+                return 0;
             case "micro":
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkCommands).Assembly).Run(args.Skip(1).ToArray());
                 return 0;
@@ -55,7 +60,7 @@ public static class BenchmarkCommands
                 await GraphBenchmarks.ReadAsync(people);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, serve-live, phases, graph-read, graph-switch, wave, micro or all");
+                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, serve-live, phases, graph-read, graph-switch, wave, cluster-wave, micro or all");
                 return 2;
         }
     }
