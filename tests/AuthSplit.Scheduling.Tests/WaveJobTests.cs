@@ -119,7 +119,7 @@ public sealed class WaveJobTests
         await later.WaitForCallsAsync(1, Waves.Patience);
         await next.StopAsync();
 
-        later.Calls.Should().ContainSingle().Which.Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: true));
+        later.Calls.Should().ContainSingle().Which.Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: true) { MayPartition = true });
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public sealed class WaveJobTests
         await host.StopAsync();
 
         execution.Calls[1].At.Should().BeOnOrAfter(holdUntil.AddMilliseconds(-50), "the held entities are finished when the hold expires, not before");
-        execution.Calls[1].Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: false));
+        execution.Calls[1].Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: false) { MayPartition = true });
     }
 
     internal static async Task WaitUntilAsync(Func<Task<bool>> condition)

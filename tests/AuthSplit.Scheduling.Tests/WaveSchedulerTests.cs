@@ -22,7 +22,7 @@ public sealed class WaveSchedulerTests
 
         var call = execution.Calls.Should().ContainSingle().Subject;
         call.At.Should().BeOnOrAfter(at.AddMilliseconds(-50)).And.BeBefore(at.AddSeconds(3));
-        call.Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: false));
+        call.Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: false) { MayPartition = true });
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class WaveSchedulerTests
         await serving.CancelAsync();
         await serve.WaitAsync(Waves.Patience);
 
-        execution.Calls.Should().ContainSingle().Which.Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: true));
+        execution.Calls.Should().ContainSingle().Which.Request.Should().Be(new WaveJobRequest(Waves.PlanId, Waves.Wave, Waves.Operator, Recovering: true) { MayPartition = true });
     }
 
     [Fact]
