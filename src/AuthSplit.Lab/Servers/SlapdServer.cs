@@ -31,6 +31,9 @@ public sealed record SlapdServerOptions
     /// this file and <see cref="SlapdServer.Detach"/> leaves it running. Null: a child stopped on dispose.
     /// </summary>
     public string? LogFile { get; init; }
+
+    /// <summary>The LDAPS port to listen on; null for a free one (the plain LDAP port is always picked free).</summary>
+    public int? LdapsPort { get; init; }
 }
 
 /// <summary>
@@ -314,7 +317,7 @@ public sealed class SlapdServer : IAsyncDisposable
             if (Port == 0 || attempt > 1)
             {
                 Port = ServerProcess.FreePort();
-                LdapsPort = ServerProcess.FreePort();
+                LdapsPort = _options.LdapsPort ?? ServerProcess.FreePort();
             }
 
             var socket = Uri.EscapeDataString(Path.Combine(Directory, "ldapi"));
