@@ -4,7 +4,7 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Core.Model;
 using AuthSplit.Ldap.Ldif;
 
-namespace AuthSplit.Cli.Lab;
+namespace AuthSplit.Cli.Rehearsal;
 
 /// <summary>A top-level organisational unit of the export and how many people it holds (a wave candidate).</summary>
 public sealed record LabUnit(string Name, string Dn, int People);

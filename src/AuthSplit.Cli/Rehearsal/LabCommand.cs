@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace AuthSplit.Cli.Lab;
+namespace AuthSplit.Cli.Rehearsal;
 
 /// <summary><c>authsplit lab start|status|stop</c>: a private copy of both sides to rehearse waves on.</summary>
 public static class LabCommand

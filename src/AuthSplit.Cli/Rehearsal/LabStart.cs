@@ -7,7 +7,7 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Lab.Servers;
 using Serilog;
 
-namespace AuthSplit.Cli.Lab;
+namespace AuthSplit.Cli.Rehearsal;
 
 public sealed record LabStartRequest(string LegacyLdif, string Target, string Directory, bool ActiveDirectory, IReadOnlyList<string> Waves, int? LdapsPort, int? GraphPort);
 

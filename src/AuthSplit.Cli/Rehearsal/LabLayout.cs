@@ -1,4 +1,4 @@
-namespace AuthSplit.Cli.Lab;
+namespace AuthSplit.Cli.Rehearsal;
 
 /// <summary>
 /// Where a lab keeps its files under its directory D. Runtime files (the servers' data, their secrets,

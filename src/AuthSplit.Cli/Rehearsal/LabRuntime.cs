@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using AuthSplit.Core.Errors;
 using AuthSplit.Lab.Servers;
 
-namespace AuthSplit.Cli.Lab;
+namespace AuthSplit.Cli.Rehearsal;
 
 /// <summary>One server the lab started: who it is (PID, start time, boot), where it listens, where it logs.</summary>
 public sealed record LabServerRecord(string Name, int Pid, long StartTicks, string BootId, string Url, int Port, string Log)

@@ -2,7 +2,7 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Lab.Servers;
 using Serilog;
 
-namespace AuthSplit.Cli.Lab;
+namespace AuthSplit.Cli.Rehearsal;
 
 /// <summary>
 /// <c>authsplit lab stop</c> and <c>lab status</c>. Stop signals only the processes lab.json names, and

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace AuthSplit.Cli.Lab;
+namespace AuthSplit.Cli.Rehearsal;
 
 /// <summary>
 /// The config <c>lab start</c> writes (<c>D/authsplit.json</c>): the source is the lab's slapd over LDAPS
