@@ -106,7 +106,7 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
                 }
 
                 AtomicFile.Discard(seedFile);
-                foreach (var file in new[] { layout.LdapPasswordFile, layout.GraphTokenFile })
+                foreach (var file in new[] { layout.LdapPasswordFile, layout.GraphTokenFile }.Where(File.Exists))
                 {
                     File.Delete(file);
                 }
@@ -322,7 +322,8 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
         {
             await using (var stream = AtomicFile.CreateTemporary(temporary))
             {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(value + "\n"), cancellationToken);
+                // No line end: the CLI reads the first line, and `ldapsearch -y FILE` takes the whole file as the password.
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(value), cancellationToken);
             }
 
             AtomicFile.Commit(temporary, path, cancellationToken);

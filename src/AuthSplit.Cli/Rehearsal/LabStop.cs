@@ -44,14 +44,14 @@ public sealed class LabStop(CliConsole console, ILogger log)
             Directory.Delete(runtimeDirectory, recursive: true);
         }
 
-        foreach (var file in layout.RuntimeFiles)
+        foreach (var file in layout.RuntimeFiles.Where(File.Exists))
         {
             File.Delete(file);
         }
 
         if (purge)
         {
-            foreach (var file in new[] { layout.Config, layout.BackupKeyFile, layout.StateStore, layout.StateStore + "-wal", layout.StateStore + "-shm", layout.StateStore + "-journal" })
+            foreach (var file in new[] { layout.Config, layout.BackupKeyFile, layout.StateStore, layout.StateStore + "-wal", layout.StateStore + "-shm", layout.StateStore + "-journal" }.Where(File.Exists))
             {
                 File.Delete(file);
             }
