@@ -13,8 +13,6 @@ public sealed record LabLayout(string Directory)
 
     public string Slapd => Path.Combine(Directory, "slapd");
 
-    public string Emulator => Path.Combine(Directory, "graph-emulator");
-
     public string Logs => Path.Combine(Directory, "logs");
 
     public string SlapdLog => Path.Combine(Logs, "slapd.log");
@@ -32,7 +30,7 @@ public sealed record LabLayout(string Directory)
 
     public string StateStore => Path.Combine(Directory, "authsplit-state.db");
 
-    public IEnumerable<string> RuntimeDirectories => [Slapd, Emulator];
+    public IEnumerable<string> RuntimeDirectories => [Slapd];
 
     public IEnumerable<string> RuntimeFiles => [Runtime, LdapPasswordFile, GraphTokenFile];
 }
