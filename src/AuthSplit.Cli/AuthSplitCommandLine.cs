@@ -28,6 +28,7 @@ public static class AuthSplitCommandLine
             PauseCommands.Resume(console),
             GateCommand.Create(console),
             EvidenceCommand.Create(console),
+            Rehearsal.LabCommand.Create(console),
         };
 
         var parseResult = root.Parse(args);

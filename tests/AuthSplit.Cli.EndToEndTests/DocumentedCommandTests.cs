@@ -39,6 +39,7 @@ public sealed partial class DocumentedCommandTests(SlapdFixture fixture)
         await using var emulator = await GraphEmulator.StartAsync(new GraphEmulatorOptions { AccessToken = Token, Users = GraphEmulatorOptions.ReadPages(Path.Combine(CliRunner.Samples, "target")) }, CancellationToken.None);
         var variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["WORK"] = work, ["HOME"] = work, ["CONFIG"] = await LiveConfigAsync(work, emulator.BaseUrl) };
         var exported = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var labs = new LabsStoppedAtTheEnd(work);
         var run = blocks.Where(b => b.NotRun is null).ToArray();
         run.Should().NotBeEmpty($"{document} documents at least one command that is run");
 
@@ -143,6 +144,18 @@ public sealed partial class DocumentedCommandTests(SlapdFixture fixture)
         return Utilities.Contains(words[0])
             ? await OperatorProcess.RunProgramAsync(words[0], words.Skip(1), environment)
             : throw new InvalidOperationException($"{where}: `{command.Text}` is not a command this test can run; mark its block <!-- not-run: ... --> naming the test that covers it");
+    }
+
+    /// <summary>A document's `lab start` leaves servers running: whatever block fails, every lab under the work folder is stopped.</summary>
+    private sealed class LabsStoppedAtTheEnd(string work) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var runtime in Directory.GetFiles(work, "lab.json", SearchOption.AllDirectories))
+            {
+                await OperatorProcess.RunAsync(["lab", "stop", "--dir", Path.GetDirectoryName(runtime)!]);
+            }
+        }
     }
 
     // Each line of the expectation must appear; "..." in it stands for any text on that line.

@@ -52,6 +52,22 @@ public sealed class ToolPackagingTests
         plan.ExitCode.Should().Be(0, plan.ToString());
         plan.Output.Should().Contain("Plan sha256:").And.Contain("written to");
         File.Exists(Path.Combine(work, "plan.json")).Should().BeTrue();
+
+        // The installed tool carries the Graph emulator (graph-emulator/ beside authsplit.dll) and starts it for the lab.
+        var lab = Path.Combine(work, "lab");
+        var started = await OperatorProcess.RunProgramAsync(authsplit, ["lab", "start", "--legacy-ldif", Path.Combine(CliRunner.Samples, "legacy.ldif"), "--target", Path.Combine(CliRunner.Samples, "target"), "--dir", lab], environment, work);
+        try
+        {
+            started.ExitCode.Should().Be(0, started.ToString());
+            started.Output.Should().Contain("Graph emulator (a stand-in for Microsoft Graph) pid");
+        }
+        finally
+        {
+            var stopped = await OperatorProcess.RunProgramAsync(authsplit, ["lab", "stop", "--dir", lab], environment, work);
+            stopped.ExitCode.Should().Be(0, stopped.ToString());
+        }
+
+        LabCommandTests.RunningProcessesMentioning(lab).Should().BeEmpty();
     }
 
     // The dotnet host running the tests (the tool's apphost needs its folder as DOTNET_ROOT when dotnet is not in a default place).

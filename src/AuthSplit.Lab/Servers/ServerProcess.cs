@@ -16,10 +16,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private const int SigTerm = 15;
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
+    private readonly string? _logFile;
+    private bool _detached;
 
-    private ServerProcess(Process process)
+    private ServerProcess(Process process, string? logFile = null)
     {
         _process = process;
+        _logFile = logFile;
     }
 
     public int Pid => _process.Id;
@@ -30,6 +34,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
     {
         get
         {
+            if (_logFile is not null)
+            {
+                return TailOf(_logFile);
+            }
+
             lock (_output)
             {
                 var text = _output.ToString();
@@ -63,6 +72,53 @@ public sealed partial class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return server;
+    }
+
+    /// <summary>
+    /// Starts a server that outlives this process (<c>authsplit lab start</c>): in a session of its own (so
+    /// a Ctrl+C meant for the terminal's next command does not reach it), stdin from /dev/null and its
+    /// output appended to <paramref name="logFile"/> rather than to this process's pipes, which a caller
+    /// waiting for our output to end would otherwise wait on forever. The PID is the server's own:
+    /// setsid and sh both exec, neither forks.
+    /// </summary>
+    public static ServerProcess StartDetached(string fileName, IEnumerable<string> arguments, string logFile, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var setsid = SetsidLocations.FirstOrDefault(File.Exists);
+        var info = new ProcessStartInfo(setsid ?? "/bin/sh") { UseShellExecute = false };
+        if (setsid is not null)
+        {
+            info.ArgumentList.Add("/bin/sh");
+        }
+
+        // The log's path travels in the environment, so no quoting of it is needed.
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$0\" \"$@\" </dev/null >>\"$AUTHSPLIT_LAB_LOG\" 2>&1");
+        info.ArgumentList.Add(fileName);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["AUTHSPLIT_LAB_LOG"] = logFile;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = info };
+        if (!process.Start())
+        {
+            throw new LabServerException($"could not start {fileName}");
+        }
+
+        return new ServerProcess(process, logFile);
+    }
+
+    /// <summary>Leaves the server running when this object goes (a detached lab server); it is stopped later by its <see cref="ProcessIdentity"/>.</summary>
+    public void Detach()
+    {
+        _detached = true;
+        _process.Dispose();
     }
 
     /// <summary>
@@ -160,8 +216,28 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_detached)
+        {
+            return;
+        }
+
         await StopAsync();
         _process.Dispose();
+    }
+
+    private static string TailOf(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(Math.Max(0, stream.Length - 4000), SeekOrigin.Begin);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
     }
 
     /// <summary>A free TCP port on 127.0.0.1 (free when asked; callers retry if it is taken before use).</summary>

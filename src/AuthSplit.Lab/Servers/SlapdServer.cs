@@ -22,6 +22,18 @@ public sealed record SlapdServerOptions
     /// Off by default: other tests see the plain server they were written against.
     /// </summary>
     public bool PasswordPolicy { get; init; }
+
+    /// <summary>The server's folder (created if missing); null for a new temporary one. Removed on dispose either way.</summary>
+    public string? Directory { get; init; }
+
+    /// <summary>
+    /// Set for a server that outlives this process (<c>authsplit lab</c>): slapd's output is appended to
+    /// this file and <see cref="SlapdServer.Detach"/> leaves it running. Null: a child stopped on dispose.
+    /// </summary>
+    public string? LogFile { get; init; }
+
+    /// <summary>The LDAPS port to listen on; null for a free one (the plain LDAP port is always picked free).</summary>
+    public int? LdapsPort { get; init; }
 }
 
 /// <summary>
@@ -36,6 +48,7 @@ public sealed class SlapdServer : IAsyncDisposable
     private readonly SlapdServerOptions _options;
     private readonly IReadOnlyDictionary<string, string> _tools;
     private ServerProcess? _process;
+    private bool _detached;
 
     private SlapdServer(SlapdServerOptions options, IReadOnlyDictionary<string, string> tools, string directory, LabCertificateAuthority authority)
     {
@@ -89,7 +102,9 @@ public sealed class SlapdServer : IAsyncDisposable
     public static async Task<SlapdServer> StartAsync(SlapdServerOptions options, CancellationToken cancellationToken)
     {
         var tools = await DebianPackages.EnsureAsync(Tools, options.Log, cancellationToken);
-        var directory = System.IO.Directory.CreateTempSubdirectory("authsplit-slapd-").FullName;
+        var directory = options.Directory is { } fixedDirectory
+            ? System.IO.Directory.CreateDirectory(fixedDirectory).FullName
+            : System.IO.Directory.CreateTempSubdirectory("authsplit-slapd-").FullName;
         var authority = LabCertificateAuthority.Create(Path.Combine(directory, "tls"), "127.0.0.1");
         var server = new SlapdServer(options, tools, directory, authority);
         try
@@ -217,7 +232,7 @@ public sealed class SlapdServer : IAsyncDisposable
         var socket = Uri.EscapeDataString(Path.Combine(Directory, "ldapi"));
         for (var attempt = 1; ; attempt++)
         {
-            _process = ServerProcess.Start(_tools["slapd"], ["-d", "0", "-F", ConfigDirectory, "-h", $"ldap://127.0.0.1:{Port}/ ldaps://127.0.0.1:{LdapsPort}/ ldapi://{socket}"]);
+            _process = Launch(socket);
             try
             {
                 await _process.WaitForPortAsync(LdapsPort, TimeSpan.FromSeconds(20), $"slapd (pid {_process.Pid})", cancellationToken);
@@ -238,6 +253,25 @@ public sealed class SlapdServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Leaves slapd running after this object goes (with <see cref="SlapdServerOptions.LogFile"/>); its folder stays too.</summary>
+    public void Detach()
+    {
+        if (_options.LogFile is null || _process is null)
+        {
+            throw new InvalidOperationException("only a running slapd started with a log file can be left running");
+        }
+
+        _process.Detach();
+        _process = null;
+        _detached = true;
+    }
+
+    private ServerProcess Launch(string socket)
+    {
+        string[] arguments = ["-d", "0", "-F", ConfigDirectory, "-h", $"ldap://127.0.0.1:{Port}/ ldaps://127.0.0.1:{LdapsPort}/ ldapi://{socket}"];
+        return _options.LogFile is { } log ? ServerProcess.StartDetached(_tools["slapd"], arguments, log) : ServerProcess.Start(_tools["slapd"], arguments);
+    }
+
     public async Task StopAsync()
     {
         if (_process is not null)
@@ -249,6 +283,11 @@ public sealed class SlapdServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_detached)
+        {
+            return;
+        }
+
         await StopAsync();
         try
         {
@@ -278,11 +317,11 @@ public sealed class SlapdServer : IAsyncDisposable
             if (Port == 0 || attempt > 1)
             {
                 Port = ServerProcess.FreePort();
-                LdapsPort = ServerProcess.FreePort();
+                LdapsPort = _options.LdapsPort ?? ServerProcess.FreePort();
             }
 
             var socket = Uri.EscapeDataString(Path.Combine(Directory, "ldapi"));
-            _process = ServerProcess.Start(_tools["slapd"], ["-d", "0", "-F", ConfigDirectory, "-h", $"ldap://127.0.0.1:{Port}/ ldaps://127.0.0.1:{LdapsPort}/ ldapi://{socket}"]);
+            _process = Launch(socket);
             try
             {
                 await _process.WaitForPortAsync(LdapsPort, TimeSpan.FromSeconds(20), $"slapd (pid {_process.Pid})", cancellationToken);

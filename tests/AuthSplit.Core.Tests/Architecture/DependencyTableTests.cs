@@ -8,7 +8,8 @@ namespace AuthSplit.Core.Tests.Architecture;
 /// <summary>
 /// Holds every assembly under <c>src/</c> to the dependency table of the design: the core is BCL-only
 /// (an explicit list, not "anything named System*"), the adapters never reference each other, and only
-/// tests, benchmarks and the lab reach the Graph emulator. Checked twice: the references compiled into
+/// tests, benchmarks and the lab reach the Graph emulator (the CLI ships it and starts it as a process for
+/// <c>authsplit lab</c>, never compiling against it), and only the CLI, of the product, composes the lab. Checked twice: the references compiled into
 /// each assembly (what it really uses) and the project references in each <c>.csproj</c> (what it
 /// declares, so that a reference nothing uses is caught too).
 /// </summary>
@@ -48,10 +49,19 @@ public sealed class DependencyTableTests
         [Emulator] = ("authsplit-graph-emulator", [], ["Microsoft.AspNetCore", "Microsoft.Extensions"]),
         [Lab] = ("AuthSplit.Lab", [], ["Microsoft.Extensions.Logging.Abstractions", "Npgsql"]),
         [State] = ("AuthSplit.State", [Core], ["Microsoft.Data.Sqlite", "Npgsql"]),
-        [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling, Hooks, Report], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz", "OpenTelemetry", "Microsoft.AspNetCore"]),
+        [Cli] = ("authsplit", [Core, Ldap, Graph, State, Scheduling, Hooks, Report, Lab], ["System.CommandLine", "Spectre.Console", "Serilog", "Microsoft.Extensions", "Quartz", "OpenTelemetry", "Microsoft.AspNetCore"]),
         [Scheduling] = ("AuthSplit.Scheduling", [Core], ["Quartz", "Microsoft.Extensions", "Microsoft.Data.Sqlite", "Npgsql"]),
         [Hooks] = ("AuthSplit.Hooks", [Core], ["Microsoft.Extensions.DependencyInjection.Abstractions"]),
         [Report] = ("AuthSplit.Evidence.Report", [Core], ["Microsoft.AspNetCore.Components", "Microsoft.Extensions.Logging.Abstractions"]),
+    };
+
+    /// <summary>
+    /// Projects a project builds and ships but never compiles against (<c>ReferenceOutputAssembly="false"</c>):
+    /// the CLI carries the Graph emulator as a program of its own, which <c>authsplit lab</c> starts as a process.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> ProcessReferences = new()
+    {
+        [Cli] = [Emulator],
     };
 
     public static TheoryData<string> Projects() => [.. Table.Keys];
@@ -95,20 +105,29 @@ public sealed class DependencyTableTests
     public void A_project_declares_exactly_the_project_references_of_its_row(string project)
     {
         var csproj = Path.Combine(TestPaths.RepositoryRoot, "src", project, project + ".csproj");
-        var declared = XDocument.Load(csproj).Descendants("ProjectReference")
-            .Select(reference => Path.GetFileNameWithoutExtension(reference.Attribute("Include")!.Value))
+        var references = XDocument.Load(csproj).Descendants("ProjectReference")
+            .Select(reference => (
+                Name: Path.GetFileNameWithoutExtension(reference.Attribute("Include")!.Value),
+                Compiled: !string.Equals(reference.Attribute("ReferenceOutputAssembly")?.Value, "false", StringComparison.OrdinalIgnoreCase)))
             .ToArray();
 
-        declared.Should().BeEquivalentTo(Table[project].Projects, $"{csproj} must reference what its row says: adapters never each other, only tests, benchmarks and the lab the emulator, and nothing unused");
+        references.Where(r => r.Compiled).Select(r => r.Name).Should().BeEquivalentTo(Table[project].Projects, $"{csproj} must reference what its row says: adapters never each other, only tests, benchmarks and the lab the emulator, and nothing unused");
+        references.Where(r => !r.Compiled).Select(r => r.Name).Should().BeEquivalentTo(ProcessReferences.GetValueOrDefault(project) ?? [], $"{csproj} may build and ship only the programs its row allows, without compiling against them");
     }
 
     [Fact]
-    public void No_product_assembly_references_the_emulator_or_the_lab()
+    public void No_product_assembly_references_the_emulator_and_only_the_cli_the_lab()
     {
         foreach (var (project, row) in Table)
         {
-            References(row.Assembly).Should().NotContain([Table[Emulator].Assembly, Table[Lab].Assembly], $"{project} must not depend on the stand-in for Entra ID or the lab");
+            References(row.Assembly).Should().NotContain(Table[Emulator].Assembly, $"{project} must not depend on the stand-in for Entra ID (the CLI starts it as a process for `authsplit lab`)");
+            if (project != Cli)
+            {
+                References(row.Assembly).Should().NotContain(Table[Lab].Assembly, $"{project} must not depend on the lab; only the CLI's `authsplit lab` composes it");
+            }
         }
+
+        References(Table[Cli].Assembly).Should().Contain(Table[Lab].Assembly, "`authsplit lab` starts the lab's slapd");
     }
 
     [Fact]
