@@ -297,7 +297,8 @@ public static class WaveBenchmarks
             info.ArgumentList.Add(argument);
         }
 
-        foreach (var argument in arguments.Concat(["--log-dir", Path.Combine(work, "logs")]))
+        // status takes no log directory (it writes no log).
+        foreach (var argument in arguments[0] == "status" ? arguments : arguments.Concat(["--log-dir", Path.Combine(work, "logs")]))
         {
             info.ArgumentList.Add(argument);
         }
