@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AuthSplit.Core.Errors;
 
 namespace AuthSplit.Cli.Execution;
 
@@ -16,6 +17,25 @@ internal static class ExecutionOptionsOnCommandLine
 
     public static Option<int> Poll() => new("--poll") { Description = $"Seconds between reads of the tenant while waiting (default {DefaultPollSeconds}).", DefaultValueFactory = _ => DefaultPollSeconds };
 
+    /// <summary>The values of <see cref="Wait"/> and <see cref="Poll"/>, refused outside 0 s–7 days and 1 s–1 h.</summary>
+    public static (TimeSpan Wait, TimeSpan Poll) WaitAndPoll(ParseResult parse, Option<int> wait, Option<int> poll)
+    {
+        var waitSeconds = parse.GetValue(wait);
+        var pollSeconds = parse.GetValue(poll);
+        if (waitSeconds is < 0 or > MaxWaitSeconds)
+        {
+            throw new InputException("command-line", $"--wait must be between 0 and {MaxWaitSeconds} seconds (got {waitSeconds})");
+        }
+
+        if (pollSeconds is < 1 or > 3600)
+        {
+            throw new InputException("command-line", $"--poll must be between 1 and 3600 seconds (got {pollSeconds})");
+        }
+
+        return (TimeSpan.FromSeconds(waitSeconds), TimeSpan.FromSeconds(pollSeconds));
+    }
+
+    private const int MaxWaitSeconds = 7 * 24 * 3600;
     private const int DefaultWaitSeconds = 3600;
     private const int DefaultPollSeconds = 30;
 

@@ -25,17 +25,7 @@ public static class GateCommand
         passwordSync.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, parse.GetValue(logDir), false, async (log, ct) =>
         {
             var configPath = parse.GetRequiredValue(config);
-            var waitSeconds = parse.GetValue(wait);
-            var pollSeconds = parse.GetValue(poll);
-            if (waitSeconds is < 0 or > 7 * 24 * 3600)
-            {
-                throw new InputException("command-line", $"--wait must be between 0 and {7 * 24 * 3600} seconds (got {waitSeconds})");
-            }
-
-            if (pollSeconds is < 1 or > 3600)
-            {
-                throw new InputException("command-line", $"--poll must be between 1 and 3600 seconds (got {pollSeconds})");
-            }
+            var (waitFor, pollEvery) = ExecutionOptionsOnCommandLine.WaitAndPoll(parse, wait, poll);
 
             var reason = parse.GetValue(despite);
             if (reason is not null && string.IsNullOrWhiteSpace(reason))
@@ -52,7 +42,7 @@ public static class GateCommand
             using var adapters = new AdapterFactory(log) { SharedWriteBudget = state.SharedWriteBudgetFor(options) };
             var tenant = adapters.OpenTargetTenant(target);
             var gate = new PasswordSyncGate(state.Store, tenant, TimeProvider.System, Environment.MachineName);
-            var request = new PasswordSyncGateRequest(waves, who, reason?.Trim(), TimeSpan.FromSeconds(waitSeconds), TimeSpan.FromSeconds(pollSeconds), new Uri(target.BaseUrl ?? "https://graph.microsoft.com/"));
+            var request = new PasswordSyncGateRequest(waves, who, reason?.Trim(), waitFor, pollEvery, new Uri(target.BaseUrl ?? "https://graph.microsoft.com/"));
             var result = await gate.RunAsync(request, new SynchronousProgress(console.Output), ct);
             log.Information("Password-sync gate: {Outcome} ({Message}), run by {Operator}", result.Outcome, result.Message, who);
             switch (result.Outcome)

@@ -27,17 +27,7 @@ public static class RollbackCommand
         command.SetAction((parse, cancellationToken) => CommandExecution.RunAsync(console, parse.GetValue(logDir), false, async (log, ct) =>
         {
             var configPath = parse.GetRequiredValue(config);
-            var waitSeconds = parse.GetValue(wait);
-            var pollSeconds = parse.GetValue(poll);
-            if (waitSeconds is < 0 or > 7 * 24 * 3600)
-            {
-                throw new InputException("command-line", $"--wait must be between 0 and {7 * 24 * 3600} seconds (got {waitSeconds})");
-            }
-
-            if (pollSeconds is < 1 or > 3600)
-            {
-                throw new InputException("command-line", $"--poll must be between 1 and 3600 seconds (got {pollSeconds})");
-            }
+            var (waitFor, pollEvery) = ExecutionOptionsOnCommandLine.WaitAndPoll(parse, wait, poll);
 
             var entityId = parse.GetRequiredValue(entity).Trim();
             if (entityId.Length == 0 || entityId == EntityRollback.SystemPrefix)
@@ -53,7 +43,7 @@ public static class RollbackCommand
             var writer = adapters.OpenLegacyWriter(options.Source, options.Execution);
             var tenant = options.Target is { } target ? adapters.OpenTargetTenant(target) : null;
             var rollback = new EntityRollback(state.Store, writer, tenant, options.Source.Dialect, TimeProvider.System, Environment.MachineName);
-            var request = new RollbackRequest(entityId, who, waves, TimeSpan.FromSeconds(waitSeconds), TimeSpan.FromSeconds(pollSeconds), new Uri(options.Target?.BaseUrl ?? "https://graph.microsoft.com/"));
+            var request = new RollbackRequest(entityId, who, waves, waitFor, pollEvery, new Uri(options.Target?.BaseUrl ?? "https://graph.microsoft.com/"));
             var result = await rollback.RunAsync(request, new SynchronousProgress(console.Output), ct);
             log.Information("Rollback of {EntityId}: {Outcome} {Code} ({Message}), run by {Operator}", entityId, result.Outcome, result.Code, result.Message, who);
             switch (result.Outcome)
