@@ -60,20 +60,10 @@ public sealed class WaveExecution : IWaveExecution
             // A plan the store does not know has no chain to join, so only a known plan's refusal is kept.
             if (verdict.Refusal.Code is not (ExecutionRefusalCode.PlanNotFound or ExecutionRefusalCode.WaveUnknown))
             {
-                await _store.RecordRefusalAsync(
-                    new WaveRefusal(request.PlanId, request.Wave, verdict.Refusal.Code, verdict.Refusal.Message, new ExecutionActor(request.Operator, _settings.Node), _time.GetUtcNow()),
-                    cancellationToken);
+                await RecordRefusalAsync(request, verdict.Refusal, cancellationToken);
             }
 
-            return new WaveResult
-            {
-                Kind = WaveResultKind.Refused,
-                PlanId = request.PlanId,
-                Wave = request.Wave,
-                Entities = new Dictionary<EntityState, int>(),
-                Refusal = verdict.Refusal,
-                Reason = verdict.Refusal.Message,
-            };
+            return Refused(request, verdict.Refusal);
         }
 
         var plan = verdict.Plan!;
@@ -261,18 +251,22 @@ public sealed class WaveExecution : IWaveExecution
         var refusal = new ExecutionRefusal(
             ExecutionRefusalCode.WaveHeldElsewhere,
             $"{key} is being run by {holder} (its lease in the state store runs until {until:yyyy-MM-dd HH:mm:ss'Z'} and is renewed while it works); nothing was written. Wait for that run to end (authsplit status shows it); if that process is dead, its lease lapses by then and the wave can be run again");
-        await _store.RecordRefusalAsync(new WaveRefusal(request.PlanId, request.Wave, refusal.Code, refusal.Message, new ExecutionActor(request.Operator, _settings.Node), _time.GetUtcNow()), cancellationToken);
-        return new WaveResult
-        {
-            Kind = WaveResultKind.Refused,
-            PlanId = request.PlanId,
-            Wave = request.Wave,
-            Entities = new Dictionary<EntityState, int>(),
-            Refusal = refusal,
-            Reason = refusal.Message,
-            LeaseHeldUntil = until,
-        };
+        await RecordRefusalAsync(request, refusal, cancellationToken);
+        return Refused(request, refusal) with { LeaseHeldUntil = until };
     }
+
+    private Task RecordRefusalAsync(WaveJobRequest request, ExecutionRefusal refusal, CancellationToken cancellationToken) =>
+        _store.RecordRefusalAsync(new WaveRefusal(request.PlanId, request.Wave, refusal.Code, refusal.Message, new ExecutionActor(request.Operator, _settings.Node), _time.GetUtcNow()), cancellationToken);
+
+    private static WaveResult Refused(WaveJobRequest request, ExecutionRefusal refusal) => new()
+    {
+        Kind = WaveResultKind.Refused,
+        PlanId = request.PlanId,
+        Wave = request.Wave,
+        Entities = new Dictionary<EntityState, int>(),
+        Refusal = refusal,
+        Reason = refusal.Message,
+    };
 
     // Another process's lease that this run may not overlap: for a whole-wave run, a part still held; for a
     // part, the whole wave's lease held by another (a whole-wave run, or the head doing systems and groups).
