@@ -112,7 +112,9 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
 
 internal sealed class StagedTargetPages(GraphUserSnapshotWriter writer) : IStagedSnapshotPart
 {
-    public string Name => "target";
+    public const string PartName = "target";
+
+    public string Name => PartName;
 
     public string Destination => writer.Destination;
 

@@ -12,6 +12,7 @@ public static class PlanCommand
         var targetSnapshot = new Option<string?>("--target-snapshot") { Description = "Plan from this Graph JSON snapshot (a file or a directory of page files) instead of reading Graph live." };
         var decisions = new Option<string?>("--decisions") { Description = "Decisions file resolving blockers (keep, remove, assign-wave, use-target)." };
         var saveSnapshot = new Option<string?>("--save-snapshot") { Description = "Save what a live read saw (source.ldif, target/) into this directory, to re-plan offline." };
+        var replay = new Option<string?>("--replay") { Description = "Plan again from a directory --save-snapshot wrote, checked against what the live plan read and recorded as it recorded it: with the same config and decisions, the live plan's id." };
         var previous = new Option<string?>("--previous") { Description = "The previous plan: planning refuses when a wave's scope shrank sharply against it." };
         var acceptDrop = new Option<bool>("--accept-scope-drop") { Description = "Plan even when a wave's scope shrank more than Safety:MaxScopeDropPercent." };
         var output = new Option<string>("--out", "-o") { Description = "Where to write the plan (owner-only, replaced atomically; - for standard output). It must not be one of the inputs.", Required = true };
@@ -20,7 +21,7 @@ public static class PlanCommand
 
         var plan = new Command("plan", "Make the dry-run migration plan (read-only), print it per wave with each wave's deadline forecast, and write it as JSON.")
         {
-            config, sourceLdif, targetSnapshot, decisions, saveSnapshot, previous, acceptDrop, output, logDir, verbose,
+            config, sourceLdif, targetSnapshot, decisions, saveSnapshot, replay, previous, acceptDrop, output, logDir, verbose,
             PlanShowCommand.Create(console),
             PlanDiffCommand.Create(console),
         };
@@ -34,7 +35,8 @@ public static class PlanCommand
                 parse.GetValue(saveSnapshot),
                 parse.GetRequiredValue(output),
                 parse.GetValue(previous),
-                parse.GetValue(acceptDrop));
+                parse.GetValue(acceptDrop),
+                parse.GetValue(replay));
             var outputExisted = File.Exists(request.OutputPath);
             return CommandExecution.RunAsync(
                 console,
@@ -56,4 +58,5 @@ public sealed record PlanRequest(
     string? SaveSnapshotDirectory,
     string OutputPath,
     string? PreviousPlanPath,
-    bool AcceptScopeDrop);
+    bool AcceptScopeDrop,
+    string? ReplayDirectory = null);

@@ -6,7 +6,7 @@ namespace AuthSplit.Cli.Planning;
 public static class PlanOutputs
 {
     /// <summary>What <c>--save-snapshot</c> writes inside its directory.</summary>
-    public static readonly IReadOnlyList<string> SnapshotWrites = ["source.ldif", "target"];
+    public static readonly IReadOnlyList<string> SnapshotWrites = ["source.ldif", "target", "snapshot.json"];
 
     public static OutputTarget Check(PlanRequest request)
     {
@@ -17,6 +17,7 @@ public static class PlanOutputs
             ("--target-snapshot", request.TargetSnapshot),
             ("--decisions", request.DecisionsPath),
             ("--previous", request.PreviousPlanPath),
+            ("--replay", request.ReplayDirectory),
         ];
         var plan = OutputTarget.ForFile("--out", request.OutputPath, inputs);
         OutputTarget.ForDirectory("--save-snapshot", request.SaveSnapshotDirectory, SnapshotWrites, inputs, [plan]);

@@ -21,6 +21,18 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
     public async Task<int> RunAsync(PlanRequest request, CancellationToken cancellationToken)
     {
         var output = PlanOutputs.Check(request);
+        if (request.ReplayDirectory is not null && request.SaveSnapshotDirectory is not null)
+        {
+            throw new InputException("replay-conflict", "--replay plans from a saved snapshot and --save-snapshot saves a live read: give one of them");
+        }
+
+        var replay = request.ReplayDirectory is null ? null : await SnapshotReplay.OpenAsync(request.ReplayDirectory, request.SourceLdif, request.TargetSnapshot, cancellationToken);
+        if (replay is not null)
+        {
+            request = request with { SourceLdif = replay.SourceLdif, TargetSnapshot = replay.TargetSnapshot };
+            output = PlanOutputs.Check(request);
+        }
+
         var live = request.SourceLdif is null;
         var options = ConfigLoader.Load(request.ConfigPath, requireLiveSource: live, log);
         var settings = PlanningSettings.From(options);
@@ -50,6 +62,8 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
                 cancellationToken);
         }
 
+        // A replay records the live plan's inputs, once the files are shown to be what it read.
+        var inputs = replay?.Reconcile(outcome.Inputs);
         if (outcome.Refused)
         {
             foreach (var refusal in outcome.Refusals)
@@ -62,11 +76,12 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             return ExitCodes.Refused;
         }
 
-        var plan = outcome.Plan;
+        var made = inputs is null ? outcome.Plan : outcome.Plan with { Inputs = inputs };
+        var plan = made;
         await OutputFile.WriteAsync(output, async (stream, ct) =>
         {
             await using var scratch = OutputFile.CreateScratch(output);
-            plan = await PlanSerializer.WriteWithPlanIdAsync(outcome.Plan, stream, scratch, ct);
+            plan = await PlanSerializer.WriteWithPlanIdAsync(made, stream, scratch, ct);
         }, cancellationToken);
         log.Information("Plan {PlanId} written to {Path}: {Entities} entities", plan.PlanId, request.OutputPath, plan.Entities.Count);
         log.Debug(
@@ -81,6 +96,12 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         var forecast = PlanForecast.Configured(plan, options, TimeProvider.System.GetUtcNow());
         LogForecast(forecast);
         PlanTables.WriteWaveSummary(results, plan, forecast);
+        if (replay is not null)
+        {
+            // What an auditor compares, besides the id, when the ids differ: which input was not the same.
+            await results.WriteLineAsync($"Replayed from {request.ReplayDirectory}: {string.Join("; ", replay.Describe())}; settings {plan.Inputs.ConfigSha256}; decisions {(plan.Inputs.Decisions is { } d ? $"{d.Location} ({d.Sha256})" : "none")}.");
+        }
+
         await results.WriteLineAsync($"Plan {plan.PlanId} written to {request.OutputPath}.");
         foreach (var record in plan.Decisions.Where(d => d.Status != DecisionStatus.Applied))
         {

@@ -1,5 +1,4 @@
 using AuthSplit.Cli.Output;
-using AuthSplit.Core.Directory;
 using AuthSplit.Core.Planning.DryRun;
 using Serilog;
 
@@ -40,9 +39,12 @@ public sealed class SnapshotDirectory(string directory, ILogger log) : IReadSnap
     /// <summary>A part an adapter stages itself (the target's pages), committed with the rest.</summary>
     public void Add(IStagedSnapshotPart part) => _parts.Add(part);
 
-    public async Task CommitAsync(ObjectCategoryMap? objectCategories, CancellationToken cancellationToken)
+    public async Task CommitAsync(SavedReads reads, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(reads);
         ObjectDisposedException.ThrowIf(_committed, this);
+        var objectCategories = reads.ObjectCategories;
+        var sourceSaved = _source is not null;
         if (_source is not null)
         {
             await _source.FlushAsync(cancellationToken);
@@ -66,6 +68,20 @@ public sealed class SnapshotDirectory(string directory, ILogger log) : IReadSnap
             part.Commit();
             log.Information("Saved the {Part} snapshot to {Path}", part.Name, part.Destination);
         }
+
+        // Last, so that it describes only reads that are in place: what plan --replay checks the files against
+        // and records, so the replayed plan's id is this plan's.
+        var targetSaved = _parts.Any(p => p.Name == StagedTargetPages.PartName);
+        var descriptor = new SnapshotDescriptor
+        {
+            SavedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            Source = sourceSaved ? reads.Source : null,
+            Target = targetSaved ? reads.Target : null,
+            TargetInventory = targetSaved ? reads.TargetInventory : null,
+        };
+        var descriptorPath = Path.Combine(directory, SnapshotDescriptor.FileName);
+        await AtomicFile.WriteAsync(descriptorPath, (stream, ct) => stream.WriteAsync(descriptor.ToJson(), ct).AsTask(), cancellationToken);
+        log.Information("Saved what the plan recorded of each saved read to {Path}", descriptorPath);
 
         _committed = true;
     }

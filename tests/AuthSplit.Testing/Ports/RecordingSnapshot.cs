@@ -12,10 +12,13 @@ public sealed class RecordingSnapshot : IReadSnapshot
 
     public bool Disposed { get; private set; }
 
-    public Task CommitAsync(ObjectCategoryMap? objectCategories, CancellationToken cancellationToken)
+    public SavedReads? CommittedReads { get; private set; }
+
+    public Task CommitAsync(SavedReads reads, CancellationToken cancellationToken)
     {
         Commits++;
-        CommittedObjectCategories = objectCategories;
+        CommittedReads = reads;
+        CommittedObjectCategories = reads.ObjectCategories;
         return Task.CompletedTask;
     }
 

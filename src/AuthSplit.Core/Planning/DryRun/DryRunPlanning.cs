@@ -30,7 +30,8 @@ public static class DryRunPlanning
 
         var targetInput = request.Target.DescribeRead();
         observer.TargetRead(request.Target, targetInput);
-        var (inventory, inventoryInput) = await ReadInventoryAsync(request, observer, cancellationToken);
+        var (inventory, inventoryRead, inventoryBearsOnPlan) = await ReadInventoryAsync(request, observer, cancellationToken);
+        var inventoryInput = inventoryBearsOnPlan ? inventoryRead : null;
 
         var semantics = await SourceSemantics.PrepareAsync(request.Legacy, request.Settings, observer, cancellationToken);
         var settings = semantics.Settings;
@@ -52,7 +53,7 @@ public static class DryRunPlanning
         // The snapshot replaces the saved one only once both sides were read.
         if (request.Snapshot is not null)
         {
-            await request.Snapshot.CommitAsync(semantics.ObjectCategories, cancellationToken);
+            await request.Snapshot.CommitAsync(new SavedReads(sourceInput, targetInput, inventoryRead, semantics.ObjectCategories), cancellationToken);
         }
 
         var inputs = new PlanInputs
@@ -76,7 +77,7 @@ public static class DryRunPlanning
     /// read is recorded in the plan's inputs only when it bears on the plan (systems configured, or
     /// synchronised groups found), so a plan it changes nothing in reads as before.
     /// </summary>
-    private static async Task<(TargetInventory? Inventory, InputDescription? Input)> ReadInventoryAsync(DryRunRequest request, IDryRunObserver observer, CancellationToken cancellationToken)
+    private static async Task<(TargetInventory? Inventory, InputDescription? Read, bool BearsOnPlan)> ReadInventoryAsync(DryRunRequest request, IDryRunObserver observer, CancellationToken cancellationToken)
     {
         var systems = request.Settings.Options.Systems.Count;
         TargetInventory inventory;
@@ -87,7 +88,7 @@ public static class DryRunPlanning
         catch (InputException ex) when (systems == 0)
         {
             observer.TargetInventoryUnavailable(request.Target, ex.Message);
-            return (null, null);
+            return (null, null, false);
         }
         catch (NotSupportedException ex)
         {
@@ -98,13 +99,13 @@ public static class DryRunPlanning
             }
 
             observer.TargetInventoryUnavailable(request.Target, ex.Message);
-            return (null, null);
+            return (null, null, false);
         }
 
         var read = request.Target.DescribeInventoryRead();
         observer.TargetInventoryRead(request.Target, read);
         var bearsOnPlan = systems > 0 || inventory.Groups.Any(g => g.Group.OnPremisesSyncEnabled == true);
-        return (inventory, bearsOnPlan ? read : null);
+        return (inventory, read, bearsOnPlan);
     }
 
     private sealed class SilentObserver : IDryRunObserver, IProgress<int>

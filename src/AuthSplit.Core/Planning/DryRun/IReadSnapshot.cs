@@ -1,5 +1,3 @@
-using AuthSplit.Core.Directory;
-
 namespace AuthSplit.Core.Planning.DryRun;
 
 /// <summary>
@@ -10,6 +8,6 @@ namespace AuthSplit.Core.Planning.DryRun;
 /// </summary>
 public interface IReadSnapshot : IAsyncDisposable
 {
-    /// <summary>Puts what was read in place, with the class map the filters were compiled against (Active Directory only).</summary>
-    Task CommitAsync(ObjectCategoryMap? objectCategories, CancellationToken cancellationToken);
+    /// <summary>Puts what was read in place, with what the plan records of each read (and the class map the filters were compiled against, Active Directory only).</summary>
+    Task CommitAsync(SavedReads reads, CancellationToken cancellationToken);
 }
