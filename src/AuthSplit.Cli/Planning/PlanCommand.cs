@@ -13,6 +13,7 @@ public static class PlanCommand
         var decisions = new Option<string?>("--decisions") { Description = "Decisions file resolving blockers (keep, remove, assign-wave, use-target)." };
         var saveSnapshot = new Option<string?>("--save-snapshot") { Description = "Save what a live read saw (source.ldif, target/) into this directory, to re-plan offline." };
         var replay = new Option<string?>("--replay") { Description = "Plan again from a directory --save-snapshot wrote, checked against what the live plan read and recorded as it recorded it: with the same config and decisions, the live plan's id." };
+        var expectPlanOf = new Option<string?>("--expect-plan-of") { Description = "With --replay: an evidence pack's manifest.json (or a plan) whose planId the replayed plan must have; exit 15 naming what differs when it has not." };
         var previous = new Option<string?>("--previous") { Description = "The previous plan: planning refuses when a wave's scope shrank sharply against it." };
         var acceptDrop = new Option<bool>("--accept-scope-drop") { Description = "Plan even when a wave's scope shrank more than Safety:MaxScopeDropPercent." };
         var output = new Option<string>("--out", "-o") { Description = "Where to write the plan (owner-only, replaced atomically; - for standard output). It must not be one of the inputs.", Required = true };
@@ -21,7 +22,7 @@ public static class PlanCommand
 
         var plan = new Command("plan", "Make the dry-run migration plan (read-only), print it per wave with each wave's deadline forecast, and write it as JSON.")
         {
-            config, sourceLdif, targetSnapshot, decisions, saveSnapshot, replay, previous, acceptDrop, output, logDir, verbose,
+            config, sourceLdif, targetSnapshot, decisions, saveSnapshot, replay, expectPlanOf, previous, acceptDrop, output, logDir, verbose,
             PlanShowCommand.Create(console),
             PlanDiffCommand.Create(console),
         };
@@ -36,7 +37,8 @@ public static class PlanCommand
                 parse.GetRequiredValue(output),
                 parse.GetValue(previous),
                 parse.GetValue(acceptDrop),
-                parse.GetValue(replay));
+                parse.GetValue(replay),
+                parse.GetValue(expectPlanOf));
             var outputExisted = File.Exists(request.OutputPath);
             return CommandExecution.RunAsync(
                 console,
@@ -59,4 +61,5 @@ public sealed record PlanRequest(
     string OutputPath,
     string? PreviousPlanPath,
     bool AcceptScopeDrop,
-    string? ReplayDirectory = null);
+    string? ReplayDirectory = null,
+    string? ExpectPlanOf = null);

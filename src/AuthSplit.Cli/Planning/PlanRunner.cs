@@ -26,6 +26,12 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             throw new InputException("replay-conflict", "--replay plans from a saved snapshot and --save-snapshot saves a live read: give one of them");
         }
 
+        if (request.ExpectPlanOf is not null && request.ReplayDirectory is null)
+        {
+            throw new InputException("replay-missing", "--expect-plan-of compares a replayed plan's id: give --replay with the saved snapshot");
+        }
+
+        var expected = request.ExpectPlanOf is null ? null : await ReplayComparison.ReadAsync(request.ExpectPlanOf, cancellationToken);
         var replay = request.ReplayDirectory is null ? null : await SnapshotReplay.OpenAsync(request.ReplayDirectory, request.SourceLdif, request.TargetSnapshot, cancellationToken);
         if (replay is not null)
         {
@@ -103,6 +109,23 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
         }
 
         await results.WriteLineAsync($"Plan {plan.PlanId} written to {request.OutputPath}.");
+        if (expected is not null)
+        {
+            var differences = expected.Compare(plan);
+            if (differences.Count > 0)
+            {
+                log.FileOnly().Error("Replayed plan {PlanId} is not the plan {Expected} that {File} records: {Differences}", plan.PlanId, expected.PlanId, expected.Location, differences);
+                await console.Error.WriteLineAsync($"invalid: plan-id-differs: the replayed plan {plan.PlanId} is not the plan {expected.PlanId} that {expected.Location} records:");
+                foreach (var difference in differences)
+                {
+                    await console.Error.WriteLineAsync($"  {difference}");
+                }
+
+                return ExitCodes.EvidenceInvalid;
+            }
+
+            await results.WriteLineAsync($"Re-derived: {plan.PlanId} is the plan id {expected.Location} records.");
+        }
         foreach (var record in plan.Decisions.Where(d => d.Status != DecisionStatus.Applied))
         {
             log.FileOnly().Warning("Decision for {EntityId} ({Decision}) {Status}: {Note}", record.EntityId, record.Decision, record.Status, record.Note);

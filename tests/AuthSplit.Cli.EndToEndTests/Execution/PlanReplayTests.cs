@@ -34,13 +34,15 @@ public sealed class PlanReplayTests
 
         // The auditor's replay: the directory and the tenant have changed since (the wave ran); the saved files have not.
         var replayed = Path.Combine(lab.Work, "replayed.json");
-        var replay = await lab.CliAsync("plan", "--replay", snapshot, "--config", lab.Config, "--out", replayed);
+        var manifestPath = Path.Combine(pack, "manifest.json");
+        var replay = await lab.CliAsync("plan", "--replay", snapshot, "--config", lab.Config, "--expect-plan-of", manifestPath, "--out", replayed);
         replay.ExitCode.Should().Be(0, replay.ToString());
         var replayedPlan = await ExecutionLab.ReadPlanAsync(replayed);
         replayedPlan.PlanId.Should().Be(manifest.PlanId, "the saved reads, the same config and no decisions give the live plan's id");
         replayedPlan.Inputs.Source.Location.Should().Be(lab.Server.LdapsUrl);
         replay.Output.Should().Contain($"Replayed from {snapshot}: source.ldif as ldap {lab.Server.LdapsUrl} ({plan.Inputs.Source.Sha256}, {plan.Inputs.Source.Count} entries); target/ as graph ")
-            .And.Contain($"settings {manifest.Plan.ConfigSha256}; decisions none.").And.Contain($"Plan {manifest.PlanId} written to {replayed}.");
+            .And.Contain($"settings {manifest.Plan.ConfigSha256}; decisions none.").And.Contain($"Plan {manifest.PlanId} written to {replayed}.")
+            .And.Contain($"Re-derived: {manifest.PlanId} is the plan id {manifestPath} records.");
 
         // The same files planned as files record them as files: another id, which is why --replay exists.
         var asFiles = await lab.CliAsync("plan", "--config", lab.Config, "--source-ldif", Path.Combine(snapshot, "source.ldif"), "--target-snapshot", Path.Combine(snapshot, "target"), "--out", Path.Combine(lab.Work, "as-files.json"));
@@ -52,9 +54,17 @@ public sealed class PlanReplayTests
         var node = JsonNode.Parse(await File.ReadAllTextAsync(lab.Config))!;
         node["Safety"]!["MaxDeletesPerWave"] = 4000;
         await File.WriteAllTextAsync(otherConfig, node.ToJsonString());
-        var otherReplay = await lab.CliAsync("plan", "--replay", snapshot, "--config", otherConfig, "--out", Path.Combine(lab.Work, "other-replay.json"));
-        otherReplay.ExitCode.Should().Be(0, otherReplay.ToString());
-        otherReplay.Output.Should().NotContain(manifest.Plan.ConfigSha256).And.NotContain(manifest.PlanId);
+        var otherReplay = await lab.CliAsync("plan", "--replay", snapshot, "--config", otherConfig, "--expect-plan-of", manifestPath, "--out", Path.Combine(lab.Work, "other-replay.json"));
+        otherReplay.ExitCode.Should().Be(15, otherReplay.ToString());
+        otherReplay.Output.Should().NotContain(manifest.Plan.ConfigSha256).And.NotContain("Re-derived");
+        otherReplay.Error.Should().Contain($"invalid: plan-id-differs: the replayed plan sha256:").And.Contain($" is not the plan {manifest.PlanId} that {manifestPath} records:")
+            .And.Contain($"  settings (configSha256: another config): recorded {manifest.Plan.ConfigSha256}, replayed sha256:").And.NotContain("  source").And.NotContain("  target");
+        var noReplay = await lab.CliAsync("plan", "--config", lab.Config, "--expect-plan-of", manifestPath, "--out", Path.Combine(lab.Work, "x.json"));
+        noReplay.ExitCode.Should().Be(2, noReplay.ToString());
+        noReplay.Error.Should().Contain("--expect-plan-of compares a replayed plan's id: give --replay with the saved snapshot");
+        var notAManifest = await lab.CliAsync("plan", "--replay", snapshot, "--config", lab.Config, "--expect-plan-of", Path.Combine(pack, "entities.csv"), "--out", Path.Combine(lab.Work, "x.json"));
+        notAManifest.ExitCode.Should().Be(2, notAManifest.ToString());
+        notAManifest.Error.Should().Contain("entities.csv: --expect-plan-of: not JSON");
 
         // Tampering, each on its own copy of the snapshot: refused (exit 2) naming the file, no plan written.
         var cases = new (string Name, Func<string, Task> Tamper, string Expected)[]
