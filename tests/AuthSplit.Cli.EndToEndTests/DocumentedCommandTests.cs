@@ -145,6 +145,43 @@ public sealed partial class DocumentedCommandTests(SlapdFixture fixture)
         FluentActions.Invoking(() => ShellCommandLine.Parse("authsplit $UNDEFINED", new Dictionary<string, string>())).Should().Throw<FormatException>();
     }
 
+    [Fact]
+    public void A_background_block_and_the_lines_that_wait_for_or_stop_it_are_read_with_what_each_says_it_prints()
+    {
+        var blocks = DocumentBlocks.Read("""
+            <!-- background: node-a -->
+            ```sh
+            authsplit serve --config "$CONFIG"
+            ```
+
+            ```text
+            Serving scheduled waves
+            ```
+
+            ```sh
+            curl -s http://127.0.0.1:19464/healthz/ready
+            ```
+            <!-- expect: Healthy -->
+
+            <!-- stop: node-a -->
+            ```text
+            Stopped
+            ```
+            <!-- exit: 143 -->
+            """);
+
+        blocks.Should().HaveCount(3);
+        blocks[0].Background.Should().Be("node-a");
+        blocks[0].Expected.Should().Equal("Serving scheduled waves");
+        blocks[1].Background.Should().BeNull();
+        blocks[1].Expected.Should().Equal(["Healthy"], "the stop line's exit and text belong to the stop, not to the block before it");
+        blocks[1].ExitCode.Should().Be(0);
+        blocks[2].Awaited.Should().Be("node-a");
+        blocks[2].Stop.Should().BeTrue();
+        blocks[2].Expected.Should().Equal("Stopped");
+        blocks[2].ExitCode.Should().Be(143);
+    }
+
     // The sample config, reading live: the private slapd (bind password from a file) and the emulator (token from a file).
     private async Task<string> LiveConfigAsync(string work, Uri emulator)
     {
