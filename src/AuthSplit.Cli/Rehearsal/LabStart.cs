@@ -259,6 +259,10 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
             }
         }
 
+        // The log is appended to across starts: only what this process writes after this offset says where it listens
+        // (a second start would otherwise read the previous run's line, and record a port nothing listens on).
+        var logOffset = File.Exists(layout.EmulatorLog) ? new FileInfo(layout.EmulatorLog).Length : 0;
+
         // The token travels in the environment, never on the command line (a process list shows that).
         var process = ServerProcess.StartDetached(DotnetHost(), arguments, layout.EmulatorLog, new Dictionary<string, string> { ["AUTHSPLIT_EMULATOR_TOKEN"] = token });
         try
@@ -271,7 +275,7 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
                     throw new LabServerException($"the Graph emulator exited during start-up: {process.RecentOutput.Trim()}");
                 }
 
-                if (ListeningLine().Match(process.RecentOutput) is { Success: true } match)
+                if (ListeningLine().Match(LogSince(layout.EmulatorLog, logOffset)) is { Success: true } match)
                 {
                     return (process, new Uri(match.Groups["url"].Value));
                 }
@@ -286,6 +290,19 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
             await process.DisposeAsync();
             throw;
         }
+    }
+
+    private static string LogSince(string logFile, long offset)
+    {
+        if (!File.Exists(logFile))
+        {
+            return string.Empty;
+        }
+
+        using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     // The dotnet host that runs this CLI (an apphost's runtime, or `dotnet authsplit.dll`'s own host).
