@@ -133,7 +133,28 @@ public sealed partial class DemoChild : IDisposable
         }
     }
 
-    public void Dispose() => _process.Dispose();
+    /// <summary>A command still running when the demo leaves it (a stage that failed) is interrupted and waited for, never left behind.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                Interrupt();
+                if (!_process.WaitForExit(TimeSpan.FromSeconds(60)))
+                {
+                    _process.Kill(entireProcessTree: true);
+                    _process.WaitForExit();
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started.
+        }
+
+        _process.Dispose();
+    }
 
     private void Receive(string? line, StringBuilder into, TaskCompletionSource closed)
     {

@@ -35,6 +35,12 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
     public async Task<int> RunAsync(DemoRequest request, CancellationToken cancellationToken)
     {
         _ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Output) });
+        if (!ReferenceEquals(console.Output, Console.Out) || Console.IsOutputRedirected)
+        {
+            // Into a file or a pipe: wide enough for the plan's tables, which the commands print at their own width.
+            _ansi.Profile.Width = 120;
+        }
+
         var directory = request.Directory is { } given ? Path.GetFullPath(given) : System.IO.Directory.CreateTempSubdirectory("authsplit-demo-").FullName;
         _layout = new DemoLayout(directory);
         if (LabRuntime.Read(_layout.Lab) is not null)
@@ -119,10 +125,22 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         return passed;
     }
 
-    private DemoChild Start(params string[] arguments)
+    private DemoChild Start(params string[] arguments) => Start(quiet: false, arguments);
+
+    // quiet: a command whose output the demo reads and presents itself (status as JSON).
+    private DemoChild Start(bool quiet, params string[] arguments)
     {
         _ansi.MarkupLine($"  [blue]$[/] {Markup.Escape(Shown(arguments))}");
-        return DemoChild.Start(_layout.Directory, _environment, line => _ansi.WriteLine("    │ " + line), arguments);
+        return DemoChild.Start(_layout.Directory, _environment, quiet ? _ => { } : Show, arguments);
+    }
+
+    // A command's own output, as it printed it (not re-wrapped), indented under the command line.
+    private void Show(string line)
+    {
+        lock (_checks)
+        {
+            console.Output.WriteLine("    │ " + line);
+        }
     }
 
     private async Task<DemoCommandResult> CliAsync(CancellationToken cancellationToken, params string[] arguments)
@@ -186,7 +204,7 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         Check("blockers explained", template.ExitCode == 0 && File.Exists(_layout.DecisionsTemplate), $"exit {template.ExitCode}");
         foreach (var line in (await File.ReadAllLinesAsync(_layout.DecisionsTemplate, cancellationToken)).Where(l => l.TrimStart().StartsWith("//", StringComparison.Ordinal)).Skip(5))
         {
-            _ansi.WriteLine("    │ " + line.Trim());
+            Show(line.Trim());
         }
 
         return draft;
@@ -202,7 +220,7 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         await File.WriteAllTextAsync(_layout.Decisions, decisions.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
         foreach (var decision in decisions["decisions"]!.AsArray())
         {
-            _ansi.WriteLine($"    │ {decision!["decision"]} {decision["entityId"]}: {decision["reason"]} ({decision["decidedBy"]})");
+            Show($"{decision!["decision"]} {decision["entityId"]}: {decision["reason"]} ({decision["decidedBy"]})");
         }
 
         var plan = await CliAsync(cancellationToken, "plan", "--config", _layout.Config, "--decisions", _layout.Decisions, "--previous", _layout.DraftPlan, "--out", _layout.Plan);
@@ -286,7 +304,12 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         var excepted = 0;
         foreach (var wave in DemoCompany.Waves)
         {
-            var status = await CliAsync(cancellationToken, "status", "--config", _layout.Config, "--wave", wave, "--format", "json");
+            DemoCommandResult status;
+            using (var child = Start(quiet: true, "status", "--config", _layout.Config, "--wave", wave, "--format", "json"))
+            {
+                status = await child.WaitAsync(cancellationToken);
+            }
+
             var entities = status.ExitCode == 0 ? JsonNode.Parse(status.Output)?["waves"]?[0]?["entityList"]?.AsArray() ?? [] : [];
             foreach (var system in company.Systems.Where(s => s.Wave == wave))
             {
@@ -342,7 +365,7 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
     private async Task<List<string>> EvidenceAsync(CancellationToken cancellationToken)
     {
         Stage(8, "Evidence for the auditor", "Each wave's evidence pack: the signed in-toto statement over its files, the ledger cut to the wave with its chain intact, the counts, an HTML report. The auditor verifies it offline, live against the directory and the tenant, and with nothing but openssl, sha256sum and jq (runbook 09's recipe).");
-        var tools = await DebianPackages.EnsureAsync(StandardToolsRecipe.Tools, new NarrationWriter(line => _ansi.WriteLine("    │ " + line)), cancellationToken);
+        var tools = await DebianPackages.EnsureAsync(StandardToolsRecipe.Tools, new NarrationWriter(Show), cancellationToken);
         var packs = new List<string>();
         foreach (var wave in DemoCompany.Waves)
         {
@@ -361,7 +384,7 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
             var live = await CliAsync(cancellationToken, "evidence", "verify", pack, "--fingerprint", fingerprint, "--live", "--config", _layout.Config, "--record", pack + "-live.json");
             Check($"evidence {wave} verified live", live.ExitCode == 0 && live.Output.Contains("0 residual", StringComparison.Ordinal), $"exit {live.ExitCode}");
             _ansi.MarkupLine($"  [blue]$[/] PACK=evidence/{wave} FINGERPRINT={fingerprint} bash runbook-09-recipe.sh");
-            var recipe = await StandardToolsRecipe.RunAsync(pack, fingerprint, tools, line => _ansi.WriteLine("    │ " + line), cancellationToken);
+            var recipe = await StandardToolsRecipe.RunAsync(pack, fingerprint, tools, Show, cancellationToken);
             Check($"evidence {wave} verified with openssl, sha256sum and jq", recipe.ExitCode == 0 && recipe.Output.Contains("OK: wave " + wave, StringComparison.Ordinal), $"exit {recipe.ExitCode}");
         }
 
@@ -386,7 +409,7 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         _ansi.MarkupLine("[grey]Stopping the lab (by PID):[/]");
         try
         {
-            var writer = new NarrationWriter(line => _ansi.WriteLine("    │ " + line));
+            var writer = new NarrationWriter(Show);
             var code = await new LabStop(console with { Output = writer }, log).StopAsync(_layout.Lab, purge: false, CancellationToken.None);
             Check("everything the demo started is stopped", code == 0 && LabRuntime.Read(_layout.Lab) is null, "lab stop");
         }

@@ -43,8 +43,9 @@ public static class DirectoryRestart
             try
             {
                 await process.WaitForPortAsync(slapd.Port, TimeSpan.FromSeconds(20), $"slapd (pid {process.Pid})", CancellationToken.None);
+                var pid = process.Pid;
                 process.Detach();
-                return new Outcome(slapd.Pid, process.Pid, slapd.Port, clock.Elapsed);
+                return new Outcome(slapd.Pid, pid, slapd.Port, clock.Elapsed);
             }
             catch (LabServerException) when (attempt < 10 && process.RecentOutput.Contains("Address already in use", StringComparison.Ordinal))
             {

@@ -20,7 +20,8 @@ public sealed class DemoCompany
     public const string Suffix = "dc=example,dc=jp";
     public const string Domain = "example.jp";
     public const string SystemOu = "ou=system," + Suffix;
-    public const string ServicesOu = "ou=services," + SystemOu;
+    /// <summary>The systems' legacy bind accounts: not protected (each is disabled after its system's cutover), in no wave.</summary>
+    public const string ServicesOu = "ou=services," + Suffix;
     public static readonly string[] Waves = ["hq", "domestic", "overseas"];
 
     private static readonly string[] FamilyNames = ["sato", "suzuki", "takahashi", "tanaka", "watanabe", "ito", "yamamoto", "nakamura", "kobayashi", "kato", "yoshida", "yamada", "sasaki", "yamaguchi", "matsumoto", "inoue", "kimura", "hayashi", "shimizu", "saito"];
@@ -336,10 +337,10 @@ public sealed record DemoPerson(string Uid, string Unit, string Department, stri
     public (string Given, string Family) Names => Uid.Split('.') is [var given, var family] ? (given, family) : (Uid, Uid);
 }
 
-/// <summary>An account under <c>ou=services,ou=system</c>: a system's legacy bind account, or the infrastructure's.</summary>
+/// <summary>A system's legacy bind account (under <c>ou=services</c>), or the infrastructure's own (under the protected <c>ou=system</c>).</summary>
 public sealed record DemoServiceAccount(string Uid, string? SystemId, string EntryUuid)
 {
-    public string Dn => $"uid={Uid},{DemoCompany.ServicesOu}";
+    public string Dn => $"uid={Uid},{(SystemId is null ? DemoCompany.SystemOu : DemoCompany.ServicesOu)}";
 
     /// <summary>A lab password derived from the seed (a rehearsal's, never a real one): the systems' bind probes use it.</summary>
     public string Password(int seed) => "Lab-" + DemoCompany.Uuid(seed, "password", Uid)[..18];
