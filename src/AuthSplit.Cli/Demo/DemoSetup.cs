@@ -84,7 +84,9 @@ public static class DemoSetup
                 // The emulator answers in microseconds: retry quickly rather than as against Graph itself.
                 ["Limits"] = new JsonObject { ["MaxRetries"] = 8, ["RetryBaseDelaySeconds"] = 0.05, ["MaxRetryDelaySeconds"] = 2, ["ReadBackDelaySeconds"] = 0.05 },
             },
-            ["Execution"] = new JsonObject { ["AllowSelfApproval"] = false, ["RetryRoundDelaySeconds"] = 1 },
+            // A small company's waves run with fewer workers, so that they last long enough for the demo's fault
+            // and interruption to land mid-wave; from 3,200 people on, the default 32.
+            ["Execution"] = new JsonObject { ["AllowSelfApproval"] = false, ["RetryRoundDelaySeconds"] = 1, ["Concurrency"] = Math.Clamp(size / 100, 2, 32) },
             ["Evidence"] = new JsonObject { ["SigningKeyFile"] = layout.SigningKey },
         };
     }
