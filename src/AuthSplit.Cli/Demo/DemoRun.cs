@@ -261,7 +261,8 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         _ansi.MarkupLine("  [bold]domestic[/], interrupted: the operator presses Ctrl+C mid-wave, then runs it again.");
         using (var domestic = Start(Run("domestic")))
         {
-            var started = await WaitForProgressAsync(domestic, cancellationToken);
+            // After the wave's second progress report: its systems are cut over and people are on their way.
+            var started = await WaitForProgressAsync(domestic, cancellationToken, reports: 2);
             if (started)
             {
                 _ansi.MarkupLine("  [yellow]Ctrl+C[/] (SIGINT to the run)");
@@ -272,7 +273,20 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
             Check("run interrupted", started && interrupted.ExitCode == ExitCodes.Cancelled, $"exit {interrupted.ExitCode}");
         }
 
-        var status = await CliAsync(cancellationToken, "status", "--config", _layout.Config, "--wave", "domestic");
+        DemoCommandResult status;
+        var shown = 0;
+        _ansi.MarkupLine($"  [blue]$[/] {Markup.Escape(Shown(["status", "--config", _layout.Config, "--wave", "domestic"]))}");
+        using (var child = DemoChild.Start(_layout.Directory, _environment, line => { if (Interlocked.Increment(ref shown) <= 10) { Show(line); } }, "status", "--config", _layout.Config, "--wave", "domestic"))
+        {
+            // The wave's table and why it stopped; not every entity.
+            status = await child.WaitAsync(cancellationToken);
+        }
+
+        if (shown > 10)
+        {
+            Show($"… ({shown - 10} more lines: every entity and its state)");
+        }
+
         var resumed = await CliAsync(cancellationToken, Run("domestic"));
         Check("interrupted run resumed", status.ExitCode == 0 && resumed.ExitCode == 0 && !resumed.Output.Contains("nothing was changed", StringComparison.Ordinal), $"status exit {status.ExitCode}; the second run exit {resumed.ExitCode}");
 
@@ -283,11 +297,11 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
 
     private string[] Run(string wave) => ["run", "--config", _layout.Config, "--plan", _layout.Plan, "--wave", wave, "--as", Operator];
 
-    private static async Task<bool> WaitForProgressAsync(DemoChild run, CancellationToken cancellationToken)
+    private static async Task<bool> WaitForProgressAsync(DemoChild run, CancellationToken cancellationToken, int reports = 1)
     {
-        for (var i = 0; i < 1200 && !run.HasExited; i++)
+        for (var i = 0; i < 2400 && !run.HasExited; i++)
         {
-            if (ProgressLine().IsMatch(run.SoFar))
+            if (ProgressLine().Count(run.SoFar) >= reports)
             {
                 return !run.HasExited;
             }
@@ -427,7 +441,7 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         var failed = _checks.Where(c => !c.Passed).ToList();
         if (failed.Count == 0)
         {
-            _ansi.Write(new Rule($"[green bold]Every check held[/] ({_checks.Count} checks, {elapsed.TotalMinutes:0} min {elapsed.Seconds:00} s)").LeftJustified());
+            _ansi.Write(new Rule($"[green bold]Every check held[/] ({_checks.Count} checks, {(int)elapsed.TotalMinutes} min {elapsed.Seconds:00} s)").LeftJustified());
             return ExitCodes.Success;
         }
 
