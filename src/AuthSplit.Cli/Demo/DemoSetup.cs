@@ -85,8 +85,8 @@ public static class DemoSetup
                 ["Limits"] = new JsonObject { ["MaxRetries"] = 8, ["RetryBaseDelaySeconds"] = 0.05, ["MaxRetryDelaySeconds"] = 2, ["ReadBackDelaySeconds"] = 0.05 },
             },
             // A small company's waves run with fewer workers, so that they last long enough for the demo's fault
-            // and interruption to land mid-wave; from 3,200 people on, the default 32.
-            ["Execution"] = new JsonObject { ["AllowSelfApproval"] = false, ["RetryRoundDelaySeconds"] = 1, ["Concurrency"] = Math.Clamp(size / 100, 2, 32) },
+            // and interruption to land mid-wave; from 1,600 people on, the default 32.
+            ["Execution"] = new JsonObject { ["AllowSelfApproval"] = false, ["RetryRoundDelaySeconds"] = 1, ["Concurrency"] = Math.Clamp(size / 50, 4, 32) },
             ["Evidence"] = new JsonObject { ["SigningKeyFile"] = layout.SigningKey },
         };
     }
