@@ -29,6 +29,7 @@ public static class AuthSplitCommandLine
             GateCommand.Create(console),
             EvidenceCommand.Create(console),
             Rehearsal.LabCommand.Create(console),
+            Demo.DemoCommand.Create(console),
         };
 
         var parseResult = root.Parse(args);

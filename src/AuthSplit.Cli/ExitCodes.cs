@@ -48,6 +48,9 @@ public static class ExitCodes
     /// <summary>Another process holds the wave's lease in the state store (it is running the wave, or died less than a lease ago): nothing was written.</summary>
     public const int WaveHeldElsewhere = 16;
 
+    /// <summary><c>authsplit demo</c>: a check of the demo did not hold (each failed check named on stderr); everything it started is stopped.</summary>
+    public const int DemoCheckFailed = 17;
+
     /// <summary>Stopped by Ctrl+C (SIGINT) before finishing; nothing half-written was left.</summary>
     public const int Cancelled = 130;
 

@@ -25,6 +25,9 @@ public sealed record LabLayout(string Directory)
 
     public string GraphTokenFile => Path.Combine(Secrets, "graph.token");
 
+    /// <summary>The token with which the emulator accepts a delegated Global Administrator (the password-sync gate's switch-off).</summary>
+    public string GraphAdminTokenFile => Path.Combine(Secrets, "graph-admin.token");
+
     /// <summary>Kept on stop: the state store's backups cannot be read without it.</summary>
     public string BackupKeyFile => Path.Combine(Secrets, "backup.key");
 
@@ -32,5 +35,5 @@ public sealed record LabLayout(string Directory)
 
     public IEnumerable<string> RuntimeDirectories => [Slapd];
 
-    public IEnumerable<string> RuntimeFiles => [Runtime, LdapPasswordFile, GraphTokenFile];
+    public IEnumerable<string> RuntimeFiles => [Runtime, LdapPasswordFile, GraphTokenFile, GraphAdminTokenFile];
 }

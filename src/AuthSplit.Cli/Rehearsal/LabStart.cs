@@ -52,12 +52,14 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
             await console.Output.WriteLineAsync($"slapd pid {slapd.Pid} listening on {slapd.LdapsUrl} (TLS with the lab's CA {slapd.CaFile}), log {layout.SlapdLog}");
 
             var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-            var (process, graphUrl) = await StartEmulatorAsync(layout, request.Target, request.GraphPort, token, cancellationToken);
+            var adminToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+            var (process, graphUrl) = await StartEmulatorAsync(layout, request.Target, request.GraphPort, token, adminToken, cancellationToken);
             emulator = process;
             await console.Output.WriteLineAsync($"Graph emulator (a stand-in for Microsoft Graph) pid {emulator.Pid} listening on {graphUrl}, log {layout.EmulatorLog}");
 
             await WriteSecretAsync(layout.LdapPasswordFile, slapd.AdminPassword, cancellationToken);
             await WriteSecretAsync(layout.GraphTokenFile, token, cancellationToken);
+            await WriteSecretAsync(layout.GraphAdminTokenFile, adminToken, cancellationToken);
             if (!File.Exists(layout.BackupKeyFile))
             {
                 await WriteSecretAsync(layout.BackupKeyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), cancellationToken);
@@ -106,7 +108,7 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
                 }
 
                 AtomicFile.Discard(seedFile);
-                foreach (var file in new[] { layout.LdapPasswordFile, layout.GraphTokenFile }.Where(File.Exists))
+                foreach (var file in new[] { layout.LdapPasswordFile, layout.GraphTokenFile, layout.GraphAdminTokenFile }.Where(File.Exists))
                 {
                     File.Delete(file);
                 }
@@ -241,7 +243,7 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
         throw new InvalidOperationException("the seed holds no entry");
     }
 
-    private static async Task<(ServerProcess Process, Uri Url)> StartEmulatorAsync(LabLayout layout, string target, int? port, string token, CancellationToken cancellationToken)
+    private static async Task<(ServerProcess Process, Uri Url)> StartEmulatorAsync(LabLayout layout, string target, int? port, string token, string adminToken, CancellationToken cancellationToken)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "graph-emulator", "authsplit-graph-emulator.dll");
         if (!File.Exists(dll))
@@ -249,7 +251,9 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
             throw new LabServerException($"the Graph emulator is not installed beside the CLI ({dll} is missing); rebuild or reinstall AuthSplit");
         }
 
-        string[] arguments = [dll, "--users", Path.GetFullPath(target), "--port", (port ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        // The lab's tenant has a delegated Global Administrator (its token in secrets/graph-admin.token), so the
+        // password-sync gate's switch-off can be rehearsed as the administrator would do it.
+        string[] arguments = [dll, "--users", Path.GetFullPath(target), "--port", (port ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture), "--admin-token-env", "AUTHSPLIT_EMULATOR_ADMIN_TOKEN"];
         var inventory = Path.Combine(target, "inventory");
         foreach (var (flag, file) in new[] { ("--groups", "groups.json"), ("--applications", "applications.json"), ("--service-principals", "servicePrincipals.json") })
         {
@@ -264,7 +268,7 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
         var logOffset = File.Exists(layout.EmulatorLog) ? new FileInfo(layout.EmulatorLog).Length : 0;
 
         // The token travels in the environment, never on the command line (a process list shows that).
-        var process = ServerProcess.StartDetached(DotnetHost(), arguments, layout.EmulatorLog, new Dictionary<string, string> { ["AUTHSPLIT_EMULATOR_TOKEN"] = token });
+        var process = ServerProcess.StartDetached(DotnetHost(), arguments, layout.EmulatorLog, new Dictionary<string, string> { ["AUTHSPLIT_EMULATOR_TOKEN"] = token, ["AUTHSPLIT_EMULATOR_ADMIN_TOKEN"] = adminToken });
         try
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
