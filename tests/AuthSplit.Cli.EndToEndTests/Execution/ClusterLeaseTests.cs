@@ -200,6 +200,42 @@ public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_node_with_another_Graph_write_limit_than_the_clusters_budget_is_refused_run_exits_2_and_serve_is_not_ready_and_says_why()
+    {
+        await using var lab = await StartLabAsync(people: 20, leaseSeconds: 30);
+        await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+
+        // The first node to write creates the cluster's budget with its limit (Graph's 3,000 per 150 s).
+        var first = await lab.CliAsync(lab.Run("hq"));
+        first.ExitCode.Should().Be(0, first.ToString());
+        var writes = lab.Emulator.Writes.Count;
+
+        lab.SetEnvironment("AUTHSPLIT__Target__Limits__WritesPerWindow", "6000");
+        var refused = await lab.CliAsync(lab.Run("hq"));
+        refused.ExitCode.Should().Be(2, refused.ToString());
+        refused.Error.Should().Contain("Target:Limits:WritesPerWindow is 6000 here, the cluster uses 3000");
+
+        lab.SetEnvironment("AUTHSPLIT__Serve__Http__Urls", "http://127.0.0.1:0");
+        using var serve = lab.StartCli("serve", "--config", lab.Config);
+        await WaitForAsync(() => serve.HasExited || serve.OutputSoFar.Contains("Health and metrics on http://", StringComparison.Ordinal), "serve to print its address");
+        serve.HasExited.Should().BeFalse(serve.OutputSoFar);
+        var address = new Uri(System.Text.RegularExpressions.Regex.Match(serve.OutputSoFar, @"Health and metrics on (?<url>http://[^ ,(]+)").Groups["url"].Value);
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(20) };
+        var ready = await http.GetAsync(new Uri("/healthz/ready", UriKind.Relative));
+        var body = await ready.Content.ReadAsStringAsync();
+        output.WriteLine(body);
+        ready.StatusCode.Should().Be(System.Net.HttpStatusCode.ServiceUnavailable, body);
+        body.Should().Contain("write-budget").And.Contain("Target:Limits:WritesPerWindow is 6000 here, the cluster uses 3000");
+        serve.OutputSoFar.Should().NotContain("Serving scheduled waves");
+
+        serve.Signal(CliProcess.SigTerm);
+        var stopped = await serve.WaitAsync(TimeSpan.FromSeconds(60));
+        stopped.Error.Should().Contain("Not serving waves");
+        lab.Emulator.Writes.Count.Should().Be(writes, "neither refused node wrote");
+    }
+
+    [Fact]
     public async Task With_the_database_down_mid_wave_the_node_stops_writing_says_so_and_the_wave_resumes_when_it_is_back()
     {
         // A lease of 6 s: trusted for 4 s after its last renewal.
