@@ -80,6 +80,10 @@ public static class SchedulingServiceCollectionExtensions
                     });
                 }
             });
+            // A node runs at most PartsPerNode parts of one wave at once: Quartz leaves the wave's other parts
+            // waiting at acquisition, for a node with room. Without it the node that fanned the wave out, free
+            // first, would take every part before any other node polls.
+            quartz.UseExecutionLimits(limits => limits.ForGroupsWithPrefix(WaveJobKeys.PartsExecutionGroupPrefix, store.PartsPerNode));
             quartz.AddJobListener<WaveJobListener>(GroupMatcher<JobKey>.GroupEquals(WaveJobKeys.Group));
             quartz.AddTriggerListener<WaveJobListener>(GroupMatcher<TriggerKey>.GroupEquals(WaveJobKeys.Group));
         });

@@ -21,8 +21,11 @@ public sealed partial class AdoExecutionStore : ISharedWriteBudget
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await _dialect.BeginWriteBudgetAsync(connection, cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, transaction, _dialect.InsertWriteBudget, cancellationToken, tenant, app).ConfigureAwait(false);
-            await ExecuteAsync(connection, transaction, _dialect.LockWriteBudget, cancellationToken, tenant, app).ConfigureAwait(false);
+            if (await LockAndCompareAsync(connection, transaction, request.Key, request.Limit, cancellationToken).ConfigureAwait(false) is { } mismatch)
+            {
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                throw new WriteBudgetMismatchException(mismatch);
+            }
 
             // The clock is read after the lock: the stamp falls between the node's request and its answer.
             long now;
@@ -62,6 +65,57 @@ public sealed partial class AdoExecutionStore : ISharedWriteBudget
         {
             throw _dialect.Translate(ex, Description);
         }
+    }
+
+    public async Task<WriteBudgetMismatch?> AgreeAsync(WriteBudgetKey key, WriteBudgetLimit limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(limit);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await _dialect.BeginWriteBudgetAsync(connection, cancellationToken).ConfigureAwait(false);
+            var mismatch = await LockAndCompareAsync(connection, transaction, key, limit, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            return mismatch;
+        }
+        catch (DbException ex)
+        {
+            throw _dialect.Translate(ex, Description);
+        }
+    }
+
+    // Creates the budget's row with this limit if it is missing, locks it and compares its limit with this one;
+    // a row made before the limit was kept takes this one.
+    private async Task<WriteBudgetMismatch?> LockAndCompareAsync(DbConnection connection, DbTransaction transaction, WriteBudgetKey key, WriteBudgetLimit limit, CancellationToken cancellationToken)
+    {
+        var parameters = new (string, object?)[]
+        {
+            ("@tenant", key.Tenant), ("@app", key.App), ("@writes_per_window", limit.Writes), ("@window_ms", (long)limit.Window.TotalMilliseconds),
+        };
+        await ExecuteAsync(connection, transaction, _dialect.InsertWriteBudget, cancellationToken, parameters).ConfigureAwait(false);
+        int? writes = null;
+        long? windowMs = null;
+        await using (var select = Sql.Command(connection, transaction, _dialect.LockWriteBudget, parameters[0], parameters[1]))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                writes = reader.IsDBNull(0) ? null : Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
+                windowMs = reader.IsDBNull(1) ? null : Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+            }
+        }
+
+        if (writes is null || windowMs is null)
+        {
+            await ExecuteAsync(connection, transaction, _dialect.SetWriteBudgetLimit, cancellationToken, parameters).ConfigureAwait(false);
+            return null;
+        }
+
+        var window = TimeSpan.FromMilliseconds(windowMs.Value);
+        return writes == limit.Writes && windowMs == (long)limit.Window.TotalMilliseconds
+            ? null
+            : new WriteBudgetMismatch(key, writes.Value, window, limit.Writes, limit.Window);
     }
 
     // One statement, without the budget's lock: a decision that read the grant before it shrank counted more

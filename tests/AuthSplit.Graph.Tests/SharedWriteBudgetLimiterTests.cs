@@ -102,6 +102,8 @@ public sealed class SharedWriteBudgetLimiterTests
             return Task.CompletedTask;
         }
 
+        public Task<WriteBudgetMismatch?> AgreeAsync(WriteBudgetKey key, WriteBudgetLimit limit, CancellationToken cancellationToken) => Task.FromResult<WriteBudgetMismatch?>(null);
+
         public Task<WriteGrant> RequestAsync(WriteGrantRequest request, CancellationToken cancellationToken)
         {
             Asked.Enqueue(request.Writes);

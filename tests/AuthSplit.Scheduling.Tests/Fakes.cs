@@ -71,11 +71,11 @@ internal static class Waves
     /// A host as the CLI builds one for <c>run</c>/<c>serve</c>. Each test gets a scheduler name of its
     /// own (Quartz keeps schedulers by name per process); a restart in the same test reuses it.
     /// </summary>
-    public static IHost Host(string database, string instanceName, Action<IServiceCollection>? services = null, Action<WaveJobOptions>? job = null)
+    public static IHost Host(string database, string instanceName, Action<IServiceCollection>? services = null, Action<WaveJobOptions>? job = null, int partsPerNode = SchedulerStoreDefaults.PartsPerNode)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddWaveScheduling(
-            new SchedulerStoreOptions { SqlitePath = database, InstanceName = instanceName },
+            new SchedulerStoreOptions { SqlitePath = database, InstanceName = instanceName, PartsPerNode = partsPerNode },
             job ?? (options => options.RefireDelay = TimeSpan.Zero));
         builder.Services.AddWaveSchedulerHost();
         services?.Invoke(builder.Services);

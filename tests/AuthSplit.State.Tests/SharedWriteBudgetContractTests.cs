@@ -49,6 +49,33 @@ public abstract class SharedWriteBudgetContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_budget_keeps_the_limit_it_was_created_with_and_a_node_with_another_limit_is_refused_and_told_what_differs()
+    {
+        var first = await OpenBudgetAsync();
+        var second = await OpenBudgetAsync();
+        var limit = new WriteBudgetLimit(3000, TimeSpan.FromSeconds(150), burst: 20);
+
+        (await first.AgreeAsync(Key, limit, Ct)).Should().BeNull("the first node creates the budget with its limit");
+        (await second.AgreeAsync(Key, new WriteBudgetLimit(3000, TimeSpan.FromSeconds(150), burst: 10), Ct)).Should().BeNull("the burst is each node's own");
+        (await second.RequestAsync(new WriteGrantRequest(Key, limit, 5, "node-2"), Ct)).IsGranted.Should().BeTrue();
+
+        var doubled = new WriteBudgetLimit(6000, TimeSpan.FromSeconds(150), burst: 20);
+        var mismatch = await second.AgreeAsync(Key, doubled, Ct);
+        mismatch.Should().NotBeNull();
+        mismatch!.ClusterWrites.Should().Be(3000);
+        mismatch.ClusterWindow.Should().Be(TimeSpan.FromSeconds(150));
+        mismatch.Message.Should().Contain("Target:Limits:WritesPerWindow is 6000 here, the cluster uses 3000").And.NotContain("WriteWindowSeconds is");
+        var refused = async () => await second.RequestAsync(new WriteGrantRequest(Key, doubled, 5, "node-2"), Ct);
+        (await refused.Should().ThrowAsync<WriteBudgetMismatchException>()).Which.Mismatch.NodeWrites.Should().Be(6000);
+
+        var longer = (await first.AgreeAsync(Key, new WriteBudgetLimit(3000, TimeSpan.FromSeconds(300), burst: 20), Ct))!;
+        longer.Message.Should().Contain("Target:Limits:WriteWindowSeconds is 300 here, the cluster uses 150");
+        (await first.AgreeAsync(Key, limit, Ct)).Should().BeNull("the refusals changed nothing");
+        (await first.AgreeAsync(Key with { App = "app-2" }, doubled, Ct)).Should().BeNull("another app's budget is created with its own limit");
+        (await ReadGrantsAsync()).Sum(g => g.Writes).Should().Be(5, "a refused node is granted nothing");
+    }
+
+    [Fact]
     public async Task Writes_are_granted_up_to_the_limit_then_refused_with_the_time_until_the_oldest_grant_leaves_the_span()
     {
         var budget = await OpenBudgetAsync();

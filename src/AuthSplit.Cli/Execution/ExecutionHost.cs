@@ -30,14 +30,21 @@ public sealed class ExecutionHost : IAsyncDisposable
     private readonly StateComposition _state;
     private readonly AdapterFactory _adapters;
 
-    private ExecutionHost(StateComposition state, AdapterFactory adapters, IHost host)
+    private ExecutionHost(StateComposition state, AdapterFactory adapters, IHost host, Core.Execution.Cluster.WriteBudgetMismatch? writeBudgetMismatch)
     {
         _state = state;
         _adapters = adapters;
         Host = host;
+        WriteBudgetMismatch = writeBudgetMismatch;
     }
 
     public IHost Host { get; }
+
+    /// <summary>
+    /// On a cluster: this node's Graph write limit differs from the one the shared write budget was created
+    /// with. Then no wave runs here (the scheduler is not hosted): <c>run</c> refuses, <c>serve</c> is not ready.
+    /// </summary>
+    public Core.Execution.Cluster.WriteBudgetMismatch? WriteBudgetMismatch { get; }
 
     public IExecutionStore Store => _state.Store;
 
@@ -92,9 +99,16 @@ public sealed class ExecutionHost : IAsyncDisposable
                     new SystemPorts(services.GetRequiredService<ICommandRunner>(), services.GetRequiredService<IHttpCaller>(), services.GetRequiredService<ILdapBindProbe>()))));
             }
 
+            // Asked before the scheduler can start: a node that would write at another limit than the cluster's runs no wave.
+            var mismatch = withAdapters ? await adapters.SharedWriteBudgetMismatchAsync(options.Target, cancellationToken) : null;
+            builder.Services.AddSingleton(new WriteBudgetAgreement(mismatch));
             builder.Services.AddWaveScheduling(StateComposition.SchedulerStoreOf(options, configPath));
-            builder.Services.AddWaveSchedulerHost();
-            return new ExecutionHost(state, adapters, builder.Build());
+            if (mismatch is null)
+            {
+                builder.Services.AddWaveSchedulerHost();
+            }
+
+            return new ExecutionHost(state, adapters, builder.Build(), mismatch);
         }
         catch
         {
@@ -133,3 +147,6 @@ public sealed class ExecutionHost : IAsyncDisposable
             [.. (await journal.GetRunningWavesAsync(cancellationToken)).Select(run => new UnfinishedWave(run.PlanId, run.Wave, run.StartedBy.Operator))];
     }
 }
+
+/// <summary>What the start-up found about this node's Graph write limit and the cluster's shared budget (null: they agree, or there is no shared budget).</summary>
+public sealed record WriteBudgetAgreement(Core.Execution.Cluster.WriteBudgetMismatch? Mismatch);

@@ -49,6 +49,10 @@ public static class RunCommand
         var interactive = ReferenceEquals(console.Output, Console.Out) && !Console.IsOutputRedirected;
         var display = new WaveProgressDisplay(console.Output, interactive, TimeProvider.System);
         await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, display, withAdapters: true, cancellationToken);
+        if (execution.WriteBudgetMismatch is { } mismatch)
+        {
+            throw new InputException("write-budget-limit", mismatch.Message, configPath);
+        }
 
         // The gate, checked before the scheduler starts: starting it fires the recovery of any wave a killed
         // process left running (as that process's operator), so a refused operator (the approver, a paused

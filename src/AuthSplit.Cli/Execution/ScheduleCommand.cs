@@ -6,6 +6,7 @@ using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Scheduling.Hosting;
+using Microsoft.Extensions.Hosting;
 
 namespace AuthSplit.Cli.Execution;
 
@@ -88,9 +89,21 @@ public static class ScheduleCommand
                 await console.Output.WriteLineAsync($"Health and metrics on {addresses} ({ServeEndpoints.LivePath}, {ServeEndpoints.ReadyPath}, {ServeEndpoints.MetricsPath}).");
             }
 
-            log.Information("Serving scheduled waves from {Store} on {Node}", execution.Store.Description, Environment.MachineName);
-            await console.Output.WriteLineAsync($"Serving scheduled waves from {execution.Store.Description}; SIGTERM or Ctrl-C stops after the step in progress.");
-            await execution.Host.ServeWavesAsync(ct);
+            if (execution.WriteBudgetMismatch is { } mismatch)
+            {
+                // Up and saying why (readiness 503 with the reason), but running no wave: its writes could take the cluster past Graph's limit.
+                log.Error("Not serving waves: {Reason}", mismatch.Message);
+                await console.Error.WriteLineAsync($"Not serving waves: {mismatch.Message}.");
+                await execution.Host.StartAsync(ct);
+                await execution.Host.WaitForShutdownAsync(ct);
+            }
+            else
+            {
+                log.Information("Serving scheduled waves from {Store} on {Node}", execution.Store.Description, Environment.MachineName);
+                await console.Output.WriteLineAsync($"Serving scheduled waves from {execution.Store.Description}; SIGTERM or Ctrl-C stops after the step in progress.");
+                await execution.Host.ServeWavesAsync(ct);
+            }
+
             // Stopped by a signal, the one way serve ends: 143 for SIGTERM (systemd's stop), 130 for Ctrl-C, as docs/exit-codes.md says.
             var signal = console.Interruption?.Signal?.ToString() ?? "cancellation";
             log.Information("Stopped serving scheduled waves ({Signal}); every step that finished is journalled", signal);

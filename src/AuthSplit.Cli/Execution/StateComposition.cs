@@ -40,8 +40,11 @@ public sealed class StateComposition : IAsyncDisposable
         {
             Provider = SchedulerStoreProvider.Postgres,
             PostgresConnectionString = ExecutionStoreFactory.ResolvePostgresConnectionString(options.State, Path.GetDirectoryName(Path.GetFullPath(configPath))!),
+            PartsPerNode = options.Execution.PartsPerNode,
+            CheckinInterval = TimeSpan.FromSeconds(options.Serve.CheckinIntervalSeconds),
+            CheckinMisfireThreshold = TimeSpan.FromSeconds(options.Serve.CheckinMisfireThresholdSeconds),
         },
-        _ => new SchedulerStoreOptions { Provider = SchedulerStoreProvider.Sqlite, SqlitePath = SqlitePathOf(options, configPath) },
+        _ => new SchedulerStoreOptions { Provider = SchedulerStoreProvider.Sqlite, SqlitePath = SqlitePathOf(options, configPath), PartsPerNode = options.Execution.PartsPerNode },
     };
 
     public async ValueTask DisposeAsync()

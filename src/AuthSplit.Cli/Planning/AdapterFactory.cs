@@ -91,6 +91,21 @@ public sealed class AdapterFactory(Serilog.ILogger log) : IDisposable
     public Task<string> CheckTargetAsync(TargetOptions options, CancellationToken cancellationToken) =>
         GraphConnectionCheck.ReadOneUserAsync(OpenTargetConnection(options), cancellationToken);
 
+    /// <summary>
+    /// On a cluster: null when this node's Graph write limit is the one the shared budget was created with (the
+    /// budget is created with it if none exists yet), else what differs. Without a shared budget or a target: null.
+    /// </summary>
+    public async Task<Core.Execution.Cluster.WriteBudgetMismatch?> SharedWriteBudgetMismatchAsync(TargetOptions? options, CancellationToken cancellationToken)
+    {
+        if (SharedWriteBudget is not { } budget || options is null)
+        {
+            return null;
+        }
+
+        var (key, limit) = GraphConnection.SharedBudgetOf(options, GraphResilienceOptions.From(options.Limits));
+        return await budget.AgreeAsync(key, limit, cancellationToken);
+    }
+
     private GraphConnection OpenTargetConnection(TargetOptions options)
     {
         var connection = GraphConnection.Create(options, GraphResilienceOptions.From(options.Limits), _loggerFactory.CreateLogger<GraphConnection>(),

@@ -25,6 +25,11 @@ internal static class ReadinessChecks
         };
     });
 
+    /// <summary>A node whose Graph write limit differs from the cluster's shared budget runs no wave: not ready, and the reason.</summary>
+    public static IHealthCheck WriteBudgetAgrees(Execution.WriteBudgetAgreement agreement) => new Check(_ => Task.FromResult(agreement.Mismatch is { } mismatch
+        ? HealthCheckResult.Unhealthy(mismatch.Message)
+        : HealthCheckResult.Healthy("the Graph write limit is the cluster's shared budget's (or there is no shared budget)")));
+
     public static IHealthCheck StateStoreAnswers(IExecutionStore store) => new Check(async cancellationToken =>
     {
         try

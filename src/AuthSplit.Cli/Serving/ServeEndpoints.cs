@@ -62,7 +62,8 @@ public sealed class ServeEndpoints : IAsyncDisposable
         builder.Services.AddHealthChecks()
             .AddCheck("scheduler", ReadinessChecks.SchedulerStarted(schedulers), HealthStatus.Unhealthy, [ReadinessChecks.Tag], CheckTimeout)
             .AddCheck("state-store", ReadinessChecks.StateStoreAnswers(execution.GetRequiredService<IExecutionStore>()), HealthStatus.Unhealthy, [ReadinessChecks.Tag], CheckTimeout)
-            .AddCheck("scheduler-store", ReadinessChecks.SchedulerStoreAnswers(schedulers), HealthStatus.Unhealthy, [ReadinessChecks.Tag], CheckTimeout);
+            .AddCheck("scheduler-store", ReadinessChecks.SchedulerStoreAnswers(schedulers), HealthStatus.Unhealthy, [ReadinessChecks.Tag], CheckTimeout)
+            .AddCheck("write-budget", ReadinessChecks.WriteBudgetAgrees(execution.GetService<Execution.WriteBudgetAgreement>() ?? new(null)), HealthStatus.Unhealthy, [ReadinessChecks.Tag], CheckTimeout);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(AuthSplitMetrics.MeterName)
             .AddPrometheusExporter());

@@ -355,6 +355,13 @@ public sealed class ExecutionOptions
     /// default): the whole wave runs as one job on one node. A foreground <c>run</c> always runs the whole wave.
     /// </summary>
     public int Partitions { get; set; } = 1;
+
+    /// <summary>
+    /// Parts of one wave a node runs at once (1 by default). The node that fans a wave out is free first and
+    /// would otherwise take every part before another node looks; with one part each, the other parts wait
+    /// for the next node with room, so a wave's parts are spread over the cluster's nodes.
+    /// </summary>
+    public int PartsPerNode { get; set; } = 1;
 }
 
 public static class ExecutionDefaults

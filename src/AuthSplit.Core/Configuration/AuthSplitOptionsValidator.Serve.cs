@@ -4,6 +4,15 @@ public static partial class AuthSplitOptionsValidator
 {
     private static void ValidateServe(ServeOptions serve, List<ConfigError> errors)
     {
+        if (!(serve.CheckinIntervalSeconds >= 1 && serve.CheckinIntervalSeconds <= 300))
+        {
+            errors.Add(new("Serve:CheckinIntervalSeconds", $"must be between 1 and 300 (got {serve.CheckinIntervalSeconds})"));
+        }
+        else if (!(serve.CheckinMisfireThresholdSeconds >= 2 * serve.CheckinIntervalSeconds && serve.CheckinMisfireThresholdSeconds <= 600))
+        {
+            errors.Add(new("Serve:CheckinMisfireThresholdSeconds", $"must be at least twice Serve:CheckinIntervalSeconds and at most 600 (got {serve.CheckinMisfireThresholdSeconds})"));
+        }
+
         var http = serve.Http;
         if (!http.Enabled)
         {

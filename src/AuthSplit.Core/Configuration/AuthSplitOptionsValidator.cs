@@ -436,6 +436,11 @@ public static partial class AuthSplitOptionsValidator
             errors.Add(new("Execution:Partitions", $"must be between 1 and {Execution.Cluster.WavePartition.MaxCount} (got {execution.Partitions})"));
         }
 
+        if (execution.PartsPerNode is < 1 or > Execution.Cluster.WavePartition.MaxCount)
+        {
+            errors.Add(new("Execution:PartsPerNode", $"must be between 1 and {Execution.Cluster.WavePartition.MaxCount} (got {execution.PartsPerNode})"));
+        }
+
         if (!(execution.LeaseSeconds >= 3 && execution.LeaseSeconds <= 600))
         {
             errors.Add(new("Execution:LeaseSeconds", $"must be between 3 and 600 (got {execution.LeaseSeconds}): a few seconds of lease are renewed every third of them"));

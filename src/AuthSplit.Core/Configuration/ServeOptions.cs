@@ -5,6 +5,19 @@ public sealed class ServeOptions
 {
     /// <summary><c>Serve:Http</c>: liveness, readiness and metrics over HTTP.</summary>
     public ServeHttpOptions Http { get; set; } = new();
+
+    /// <summary>
+    /// <c>Serve:CheckinIntervalSeconds</c> (PostgreSQL cluster): how often a node checks in to Quartz's scheduler
+    /// state table. Quartz's documented example, 10 s, by default.
+    /// </summary>
+    public double CheckinIntervalSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// <c>Serve:CheckinMisfireThresholdSeconds</c>: how late a node's check-in may be before the others take it for
+    /// dead and recover its firings (20 s). A dead node's part is taken over within this plus one check-in interval;
+    /// too short on a loaded machine and a live but slow node is taken for dead (its leases still keep its steps its own).
+    /// </summary>
+    public double CheckinMisfireThresholdSeconds { get; set; } = 20;
 }
 
 /// <summary>

@@ -215,9 +215,6 @@ public sealed class WaveExecution : IWaveExecution
         }
 
         var final = await ReadStatesAsync(request.PlanId, wave.Name, CancellationToken.None);
-        var held = context.DeletesHeld
-            ?? (context.UnswitchedGroups.Count > 0 ? $"synchronised cloud groups are not switched to cloud-managed yet: {string.Join("; ", context.UnswitchedGroups.Values)} (their members' deletes wait; switch them or record accept-group-loss)" : null);
-        var (kind, status, reason) = Conclude(final, run.StopReason, context.Budget, held);
         if (lease.LostReason is { } lost)
         {
             // Whoever holds the wave now owns its status: this run only says why it stopped.
@@ -225,20 +222,34 @@ public sealed class WaveExecution : IWaveExecution
             return Result(WaveResultKind.Interrupted, request, final, lost);
         }
 
+        var concluded = await ConcludeAsync(request, final, context.DeletesHeld, run.StopReason, context, actor, startedAt, verdict.SelfApproved);
+        run.Report();
+        return concluded;
+    }
+
+    /// <summary>
+    /// The wave's ending as a whole (a whole-wave run, or the last of its parts): deletes held back (by a
+    /// system or by groups not yet switched), the verdict on its entities, and the wave's record saved.
+    /// </summary>
+    private async Task<WaveResult> ConcludeAsync(
+        WaveJobRequest request, IReadOnlyDictionary<string, EntityState> final, string? deletesHeld, string? stopReason, WaveContext context, ExecutionActor startedBy, DateTimeOffset startedAt, bool selfApproved)
+    {
+        var held = deletesHeld
+            ?? (context.UnswitchedGroups.Count > 0 ? $"synchronised cloud groups are not switched to cloud-managed yet: {string.Join("; ", context.UnswitchedGroups.Values)} (their members' deletes wait; switch them or record accept-group-loss)" : null);
+        var (kind, status, reason) = Conclude(final, stopReason, context.Budget, held);
         await _store.SaveWaveAsync(
             new WaveRun
             {
                 PlanId = request.PlanId,
-                Wave = wave.Name,
+                Wave = request.Wave,
                 Status = status,
-                StartedBy = actor,
+                StartedBy = startedBy,
                 StartedAt = startedAt,
                 CompletedAt = status == WaveStatus.Completed ? _time.GetUtcNow() : null,
                 Reason = reason,
-                SelfApproved = verdict.SelfApproved,
+                SelfApproved = selfApproved,
             },
             CancellationToken.None);
-        run.Report();
         return Result(kind, request, final, reason);
     }
 
@@ -311,24 +322,9 @@ public sealed class WaveExecution : IWaveExecution
 
         var run = await _store.GetWaveAsync(request.PlanId, request.Wave, CancellationToken.None);
         var final = await ReadStatesAsync(request.PlanId, request.Wave, CancellationToken.None);
-        var held = DeletesHeld(systems, final, await RolledBackAsync(request.PlanId, systems, final, CancellationToken.None))
-            ?? (context.UnswitchedGroups.Count > 0 ? $"synchronised cloud groups are not switched to cloud-managed yet: {string.Join("; ", context.UnswitchedGroups.Values)} (their members' deletes wait; switch them or record accept-group-loss)" : null);
+        var deletesHeld = DeletesHeld(systems, final, await RolledBackAsync(request.PlanId, systems, final, CancellationToken.None));
         var stopReason = final.Values.Any(s => s is EntityState.Pending or EntityState.InProgress) && partEnded.Reason is { } why ? why : null;
-        var (kind, status, reason) = Conclude(final, stopReason, context.Budget, held);
-        await _store.SaveWaveAsync(
-            new WaveRun
-            {
-                PlanId = request.PlanId,
-                Wave = request.Wave,
-                Status = status,
-                StartedBy = run?.StartedBy ?? new ExecutionActor(request.Operator, _settings.Node),
-                StartedAt = run?.StartedAt ?? _time.GetUtcNow(),
-                CompletedAt = status == WaveStatus.Completed ? _time.GetUtcNow() : null,
-                Reason = reason,
-                SelfApproved = selfApproved,
-            },
-            CancellationToken.None);
-        return Result(kind, request, final, reason);
+        return await ConcludeAsync(request, final, deletesHeld, stopReason, context, run?.StartedBy ?? new ExecutionActor(request.Operator, _settings.Node), run?.StartedAt ?? _time.GetUtcNow(), selfApproved);
     }
 
     // What earlier approved plans of this wave did, per journal id: the done steps of the latest plan that ran

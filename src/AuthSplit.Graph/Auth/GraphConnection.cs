@@ -136,11 +136,20 @@ public sealed class GraphConnection : IDisposable
     // Graph counts writes per tenant and app: that is the budget's key (the StaticToken kind names neither: its base URL and kind).
     private static SharedWriteBudgetLimiter SharedLimiter(TargetOptions options, Uri root, GraphResilienceOptions resilience, SharedWrites shared, ILogger logger, TimeProvider? time)
     {
+        var (key, limit) = SharedBudgetOf(options, root, resilience, shared.Margin);
+        return new SharedWriteBudgetLimiter(shared.Budget, key, limit, shared.Node, root.GetLeftPart(UriPartial.Authority), new WritePacingMeter(), logger, time);
+    }
+
+    /// <summary>The shared write budget this target's writes come from, and the limit this node would ask it with (for the check at start).</summary>
+    public static (WriteBudgetKey Key, WriteBudgetLimit Limit) SharedBudgetOf(TargetOptions options, GraphResilienceOptions resilience, TimeSpan? margin = null) =>
+        SharedBudgetOf(options, new Uri((options.BaseUrl ?? PublicCloud).TrimEnd('/') + "/"), resilience, margin);
+
+    private static (WriteBudgetKey Key, WriteBudgetLimit Limit) SharedBudgetOf(TargetOptions options, Uri root, GraphResilienceOptions resilience, TimeSpan? margin)
+    {
         var key = new WriteBudgetKey(
             string.IsNullOrWhiteSpace(options.TenantId) ? root.GetLeftPart(UriPartial.Authority) : options.TenantId,
             string.IsNullOrWhiteSpace(options.ClientId) ? options.Auth ?? "app" : options.ClientId);
-        var limit = new WriteBudgetLimit(resilience.WritesPerWindow, resilience.WriteWindow, WritePacing.For(resilience).MaxWritesPerRequest, shared.Margin);
-        return new SharedWriteBudgetLimiter(shared.Budget, key, limit, shared.Node, root.GetLeftPart(UriPartial.Authority), new WritePacingMeter(), logger, time);
+        return (key, new WriteBudgetLimit(resilience.WritesPerWindow, resilience.WriteWindow, WritePacing.For(resilience).MaxWritesPerRequest, margin));
     }
 
     public void Dispose()

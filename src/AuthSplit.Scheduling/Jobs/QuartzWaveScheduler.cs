@@ -112,6 +112,7 @@ public sealed class QuartzWaveScheduler(ISchedulerFactory schedulers) : IWaveSch
         var trigger = TriggerBuilder.Create()
             .WithIdentity(WaveJobKeys.Part(planId, wave, part.Index, part.Count))
             .ForJob(jobKey)
+            .WithExecutionGroup(WaveJobKeys.PartsExecutionGroup(planId, wave))
             .StartAt(at)
             .WithSimpleSchedule(schedule => schedule.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
             .Build();

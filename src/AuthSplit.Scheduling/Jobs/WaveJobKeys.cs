@@ -40,6 +40,25 @@ public static class WaveJobKeys
     /// <summary>The one trigger of a part's job (set at the fan-out, set again when its lease is held elsewhere).</summary>
     internal static TriggerKey Part(string planId, string wave, int index, int count) => new(PartName(planId, wave, index, count) + "/part", Group);
 
+    /// <summary>Every wave's parts share this prefix; each node runs at most <c>Execution:PartsPerNode</c> of each such group at once.</summary>
+    public const string PartsExecutionGroupPrefix = "authsplit-parts:";
+
+    // Quartz's EXECUTION_GROUP column holds 200 characters.
+    private const int MaxExecutionGroupLength = 200;
+
+    /// <summary>
+    /// The Quartz execution group of a wave's parts: one per wave, so the per-node limit is on the parts of one
+    /// wave and a node busy with one wave's part still takes another wave's. Readable when it fits the column,
+    /// else a hash of the wave's name.
+    /// </summary>
+    public static string PartsExecutionGroup(string planId, string wave)
+    {
+        var readable = PartsExecutionGroupPrefix + Name(planId, wave);
+        return readable.Length <= MaxExecutionGroupLength
+            ? readable
+            : PartsExecutionGroupPrefix + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Name(planId, wave))));
+    }
+
     internal static bool IsPart(TriggerKey key) => key.Group == Group && key.Name.EndsWith("/part", StringComparison.Ordinal);
 
     internal static JobDataMap Data(string planId, string wave, string @operator) => new()

@@ -52,6 +52,14 @@ public sealed class SchedulerStoreOptions
     /// </summary>
     public TimeSpan PollInterval { get; set; } = SchedulerStoreDefaults.PollInterval;
 
+    /// <summary>
+    /// Parts of one wave (<c>Execution:PartsPerNode</c>) this node runs at once. Each wave's part triggers carry
+    /// an execution group of their own, limited on each node by Quartz at acquisition: a node at its limit does
+    /// not take the wave's next part, which stays waiting for a node with room (not a retry that may land on the
+    /// same node again).
+    /// </summary>
+    public int PartsPerNode { get; set; } = SchedulerStoreDefaults.PartsPerNode;
+
     /// <summary>The scheduler's name in <c>QRTZ_</c> rows. Fixed, so a restarted process finds (and recovers) what the last one left.</summary>
     public string InstanceName { get; set; } = SchedulerStoreDefaults.InstanceName;
 }
@@ -59,6 +67,8 @@ public sealed class SchedulerStoreOptions
 public static class SchedulerStoreDefaults
 {
     public const string InstanceName = "authsplit";
+
+    public const int PartsPerNode = 1;
 
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
 

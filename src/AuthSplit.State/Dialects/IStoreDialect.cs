@@ -113,11 +113,14 @@ public interface IStoreDialect
     /// </summary>
     Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken);
 
-    /// <summary>Creates the budget's row of a tenant and app if it is missing (@tenant, @app).</summary>
+    /// <summary>Creates the budget's row of a tenant and app with its limit if it is missing (@tenant, @app, @writes_per_window, @window_ms).</summary>
     string InsertWriteBudget { get; }
 
-    /// <summary>Locks the budget's row until the transaction ends (@tenant, @app).</summary>
+    /// <summary>Locks the budget's row until the transaction ends (@tenant, @app) and reads its limit: writes_per_window, window_ms (null on a row made before the limit was kept).</summary>
     string LockWriteBudget { get; }
+
+    /// <summary>Gives a budget made before its limit was kept this limit (@tenant, @app, @writes_per_window, @window_ms).</summary>
+    string SetWriteBudgetLimit { get; }
 
     /// <summary>The database's clock, read after the lock: microseconds since the Unix epoch.</summary>
     string SelectDatabaseMicroseconds { get; }

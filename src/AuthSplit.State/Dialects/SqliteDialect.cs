@@ -72,5 +72,5 @@ public class SqliteDialect(ExecutionStoreSettings settings) : StandardDialect
     }
 
     // The write transaction (BEGIN IMMEDIATE) already holds the file's lock; SQLite has no FOR UPDATE.
-    public override string LockWriteBudget => "SELECT tenant FROM authsplit_write_budgets WHERE tenant = @tenant AND app = @app";
+    public override string LockWriteBudget => "SELECT writes_per_window, window_ms FROM authsplit_write_budgets WHERE tenant = @tenant AND app = @app";
 }

@@ -152,9 +152,13 @@ public abstract class StandardDialect : IStoreDialect
     /// <summary>SQLite: the store's own write transaction (BEGIN IMMEDIATE locks the file, so decisions are serialised).</summary>
     public virtual Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken) => BeginWriteAsync(connection, cancellationToken);
 
-    public virtual string InsertWriteBudget => "INSERT INTO authsplit_write_budgets (tenant, app) VALUES (@tenant, @app) ON CONFLICT (tenant, app) DO NOTHING";
+    public virtual string InsertWriteBudget =>
+        "INSERT INTO authsplit_write_budgets (tenant, app, writes_per_window, window_ms) VALUES (@tenant, @app, @writes_per_window, @window_ms) ON CONFLICT (tenant, app) DO NOTHING";
 
-    public virtual string LockWriteBudget => "SELECT tenant FROM authsplit_write_budgets WHERE tenant = @tenant AND app = @app FOR UPDATE";
+    public virtual string LockWriteBudget => "SELECT writes_per_window, window_ms FROM authsplit_write_budgets WHERE tenant = @tenant AND app = @app FOR UPDATE";
+
+    public virtual string SetWriteBudgetLimit =>
+        "UPDATE authsplit_write_budgets SET writes_per_window = @writes_per_window, window_ms = @window_ms WHERE tenant = @tenant AND app = @app AND writes_per_window IS NULL";
 
     public virtual string SelectDatabaseMicroseconds => "SELECT " + NowMicroseconds;
 

@@ -125,7 +125,9 @@ public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelpe
 
     private async Task TwoNodesOneKilledAsync(int partitions)
     {
-        await using var lab = await StartLabAsync(people: 400, leaseSeconds: 30, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(15) }, partitions: partitions);
+        // One person at a time, 25 ms a Graph call: a part lasts longer than a node's poll for triggers (5 s), so the
+        // other node is looking while the first runs its part; with the whole wave in one job the default concurrency.
+        await using var lab = await StartLabAsync(people: 400, leaseSeconds: 30, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(partitions > 1 ? 25 : 15) }, partitions: partitions, concurrency: partitions > 1 ? 1 : null);
         var plan = await lab.PlanAsync();
         var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
         await lab.ApproveAsync("alice");
@@ -138,12 +140,28 @@ public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelpe
         first.HasExited.Should().BeFalse(first.OutputSoFar);
         second.HasExited.Should().BeFalse(second.OutputSoFar);
 
-        var schedule = await lab.CliAsync("schedule", "--config", lab.Config, "--plan", lab.PlanPath, "--wave", "hq", "--at", DateTimeOffset.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), "--as", "bob");
+        // 8 s ahead: on a loaded machine the schedule command itself can take seconds to start.
+        var schedule = await lab.CliAsync("schedule", "--config", lab.Config, "--plan", lab.PlanPath, "--wave", "hq", "--at", DateTimeOffset.UtcNow.AddSeconds(8).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), "--as", "bob");
         schedule.ExitCode.Should().Be(0, schedule.ToString());
         await WaitForAsync(() => Switches(lab) >= 20, "a node to be running the wave");
 
         // The node running it (or one of its parts) is a lease's holder (machine/pid/start).
-        var held = (await lab.StatusAsync("hq"))["leases"]!.AsArray().Where(l => l!["state"]!.GetValue<string>() == "held").ToList();
+        var held = await HeldLeasesAsync(lab);
+        if (partitions > 1)
+        {
+            // The parts are spread: each node runs one part of the wave at a time (Execution:PartsPerNode), so the
+            // node that fanned the wave out leaves the next part to the other, and both hold a part's lease at once.
+            var spreadDeadline = DateTime.UtcNow.AddSeconds(60);
+            while (Holders(held).Count < 2 && DateTime.UtcNow < spreadDeadline && Switches(lab) < removals.Count)
+            {
+                await Task.Delay(200);
+                held = await HeldLeasesAsync(lab);
+            }
+
+            output.WriteLine("leases while both run: " + string.Join(", ", held.Select(l => $"{l!["part"]} {l["holder"]}")));
+            Holders(held).Should().BeEquivalentTo([first.Id, second.Id], "both nodes run a part of the wave at once, not one node all four");
+        }
+
         held.Should().NotBeEmpty();
         output.WriteLine("leases: " + string.Join(", ", held.Select(l => $"{l!["part"]} {l["holder"]}")));
         var holder = held[0]!["holder"]!.GetValue<string>();
@@ -179,6 +197,42 @@ public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelpe
         var stopped = await survivor.WaitAsync(TimeSpan.FromSeconds(60));
         stopped.ExitCode.Should().Be(143, stopped.ToString());
         output.WriteLine(stopped.Output[^Math.Min(stopped.Output.Length, 3000)..]);
+    }
+
+    [Fact]
+    public async Task A_node_with_another_Graph_write_limit_than_the_clusters_budget_is_refused_run_exits_2_and_serve_is_not_ready_and_says_why()
+    {
+        await using var lab = await StartLabAsync(people: 20, leaseSeconds: 30);
+        await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+
+        // The first node to write creates the cluster's budget with its limit (Graph's 3,000 per 150 s).
+        var first = await lab.CliAsync(lab.Run("hq"));
+        first.ExitCode.Should().Be(0, first.ToString());
+        var writes = lab.Emulator.Writes.Count;
+
+        lab.SetEnvironment("AUTHSPLIT__Target__Limits__WritesPerWindow", "6000");
+        var refused = await lab.CliAsync(lab.Run("hq"));
+        refused.ExitCode.Should().Be(2, refused.ToString());
+        refused.Error.Should().Contain("Target:Limits:WritesPerWindow is 6000 here, the cluster uses 3000");
+
+        lab.SetEnvironment("AUTHSPLIT__Serve__Http__Urls", "http://127.0.0.1:0");
+        using var serve = lab.StartCli("serve", "--config", lab.Config);
+        await WaitForAsync(() => serve.HasExited || serve.OutputSoFar.Contains("Health and metrics on http://", StringComparison.Ordinal), "serve to print its address");
+        serve.HasExited.Should().BeFalse(serve.OutputSoFar);
+        var address = new Uri(System.Text.RegularExpressions.Regex.Match(serve.OutputSoFar, @"Health and metrics on (?<url>http://[^ ,(]+)").Groups["url"].Value);
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(20) };
+        var ready = await http.GetAsync(new Uri("/healthz/ready", UriKind.Relative));
+        var body = await ready.Content.ReadAsStringAsync();
+        output.WriteLine(body);
+        ready.StatusCode.Should().Be(System.Net.HttpStatusCode.ServiceUnavailable, body);
+        body.Should().Contain("write-budget").And.Contain("Target:Limits:WritesPerWindow is 6000 here, the cluster uses 3000");
+        serve.OutputSoFar.Should().NotContain("Serving scheduled waves");
+
+        serve.Signal(CliProcess.SigTerm);
+        var stopped = await serve.WaitAsync(TimeSpan.FromSeconds(60));
+        stopped.Error.Should().Contain("Not serving waves");
+        lab.Emulator.Writes.Count.Should().Be(writes, "neither refused node wrote");
     }
 
     [Fact]
@@ -223,7 +277,14 @@ public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelpe
         await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
     }
 
-    private async Task<ExecutionLab> StartLabAsync(int people, double leaseSeconds, GraphFaults? faults = null, int partitions = 1)
+    private static async Task<List<JsonNode?>> HeldLeasesAsync(ExecutionLab lab) =>
+        [.. (await lab.StatusAsync("hq"))["leases"]!.AsArray().Where(l => l!["state"]!.GetValue<string>() == "held")];
+
+    /// <summary>The processes holding the leases: a holder is machine/pid/start.</summary>
+    private static HashSet<int> Holders(IEnumerable<JsonNode?> leases) =>
+        [.. leases.Select(l => int.Parse(l!["holder"]!.GetValue<string>().Split('/')[1], System.Globalization.CultureInfo.InvariantCulture))];
+
+    private async Task<ExecutionLab> StartLabAsync(int people, double leaseSeconds, GraphFaults? faults = null, int partitions = 1, int? concurrency = null)
     {
         var database = await postgres.Server.CreateDatabaseAsync("cluster", CancellationToken.None);
         var lab = await ExecutionLab.StartAsync(people, faults: faults, configure: config =>
@@ -236,8 +297,16 @@ public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelpe
             };
             config["Execution"]!["LeaseSeconds"] = leaseSeconds;
             config["Execution"]!["Partitions"] = partitions;
+            if (concurrency is { } perRun)
+            {
+                config["Execution"]!["Concurrency"] = perRun;
+            }
         });
         lab.SetEnvironment("AUTHSPLIT_E2E_POSTGRES", postgres.Server.ConnectionString(database));
+        // A dead serve node is found within 8-10 s instead of Quartz's documented 20-30 s: the takeover is
+        // the same, the wait shorter (a threshold of 4 check-ins, so a node slowed by a loaded machine is not taken for dead).
+        lab.SetEnvironment("AUTHSPLIT__Serve__CheckinIntervalSeconds", "2");
+        lab.SetEnvironment("AUTHSPLIT__Serve__CheckinMisfireThresholdSeconds", "8");
         return lab;
     }
 

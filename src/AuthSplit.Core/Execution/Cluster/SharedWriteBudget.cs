@@ -20,6 +20,49 @@ public interface ISharedWriteBudget
     /// a grant still counts for at least the writes sent with it.
     /// </summary>
     Task ReturnAsync(WriteBudgetKey key, long grantId, int writes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Compares <paramref name="limit"/> with the limit the budget of <paramref name="key"/> was created with
+    /// (creating it with this one when it has none yet): null when they agree, else what differs. A node
+    /// configured with another limit must not write: together with the others it could exceed the smaller one.
+    /// <see cref="RequestAsync"/> refuses such a node the same way (<see cref="WriteBudgetMismatchException"/>).
+    /// </summary>
+    Task<WriteBudgetMismatch?> AgreeAsync(WriteBudgetKey key, WriteBudgetLimit limit, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A node's Graph write limit differs from the one the cluster's shared budget was created with (the first
+/// node's). <see cref="Message"/> says which setting differs and what the cluster uses.
+/// </summary>
+public sealed record WriteBudgetMismatch(WriteBudgetKey Key, int ClusterWrites, TimeSpan ClusterWindow, int NodeWrites, TimeSpan NodeWindow)
+{
+    public string Message
+    {
+        get
+        {
+            var differs = new List<string>();
+            if (NodeWrites != ClusterWrites)
+            {
+                differs.Add($"Target:Limits:WritesPerWindow is {NodeWrites} here, the cluster uses {ClusterWrites}");
+            }
+
+            if (NodeWindow != ClusterWindow)
+            {
+                differs.Add($"Target:Limits:WriteWindowSeconds is {NodeWindow.TotalSeconds:0.###} here, the cluster uses {ClusterWindow.TotalSeconds:0.###}");
+            }
+
+            return $"this node's Graph write limit differs from the cluster's shared write budget (tenant {Key.Tenant}, app {Key.App}, "
+                + $"created with {ClusterWrites} writes per {ClusterWindow.TotalSeconds:0.###} s): {string.Join("; ", differs)}. "
+                + "Nodes with different limits could together exceed the smaller one, so this node writes nothing: give it the cluster's Target:Limits "
+                + "(to change the cluster's limit, stop every node and change it on all of them together, README \"Running a cluster\")";
+        }
+    }
+}
+
+/// <summary>A node whose Graph write limit differs from the cluster's shared budget asked it for writes.</summary>
+public sealed class WriteBudgetMismatchException(WriteBudgetMismatch mismatch) : Exception(mismatch.Message)
+{
+    public WriteBudgetMismatch Mismatch { get; } = mismatch;
 }
 
 /// <summary>Whose budget: Graph counts writes per tenant and application (client id).</summary>
