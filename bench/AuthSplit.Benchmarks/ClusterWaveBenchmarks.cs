@@ -34,10 +34,15 @@ public static class ClusterWaveBenchmarks
             Console.WriteLine($"# cluster wave: {generated:N0} people generated (no groups), the wave takes the {people:N0}-odd that are not the partner's; Execution:Concurrency 32 per node");
             await using var postgres = await PostgresServer.StartAsync(new PostgresServerOptions { NoSync = true }, CancellationToken.None);
 
-            var twoOnly = Environment.GetEnvironmentVariable("AUTHSPLIT_BENCH_TWO_NODES_ONLY") == "1";
-            var sqlite = twoOnly ? new Outcome(0, double.NaN) : await OneAsync(work, "sqlite", ldif, target, people, postgres: null, parts: 0);
-            var onePostgres = twoOnly ? new Outcome(0, double.NaN) : await OneAsync(work, "postgres-1", ldif, target, people, postgres, parts: 0);
-            var twoNodes = await OneAsync(work, "postgres-2", ldif, target, people, postgres, parts);
+            // AUTHSPLIT_BENCH_SETUPS=sqlite,postgres-1,postgres-2 (the default: all three) runs only those named, so a
+            // long benchmark can be run in parts; AUTHSPLIT_BENCH_TWO_NODES_ONLY=1 is postgres-2 alone.
+            var setups = Environment.GetEnvironmentVariable("AUTHSPLIT_BENCH_TWO_NODES_ONLY") == "1"
+                ? ["postgres-2"]
+                : (Environment.GetEnvironmentVariable("AUTHSPLIT_BENCH_SETUPS") ?? "sqlite,postgres-1,postgres-2").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var skipped = new Outcome(0, double.NaN);
+            var sqlite = setups.Contains("sqlite") ? await OneAsync(work, "sqlite", ldif, target, people, postgres: null, parts: 0) : skipped;
+            var onePostgres = setups.Contains("postgres-1") ? await OneAsync(work, "postgres-1", ldif, target, people, postgres, parts: 0) : skipped;
+            var twoNodes = setups.Contains("postgres-2") ? await OneAsync(work, "postgres-2", ldif, target, people, postgres, parts) : skipped;
             Console.WriteLine();
             Console.WriteLine("| setup | people | seconds | people/s | vs SQLite |");
             Console.WriteLine("|---|---:|---:|---:|---:|");
@@ -84,13 +89,15 @@ public static class ClusterWaveBenchmarks
         double seconds;
         if (parts == 0)
         {
-            var run = await WaveBenchmarks.CliAsync(work, environment, "run", "--config", config, "--plan", plan, "--wave", Wave, "--as", "benchmark-operator");
+            using var load = LoadSampler.Start();
+            var serverCpu = postgres is null ? 0 : TreeCpuSeconds(postgres.Pid);
+            var run = await WaveBenchmarks.MeasuredCliAsync(work, environment, "run", "--config", config, "--plan", plan, "--wave", Wave, "--as", "benchmark-operator");
             seconds = run.Seconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: run {run.Seconds:0.0} s (CPU {run.CpuSeconds:0.0} s), {dns.Count:N0} people = {dns.Count / run.Seconds:N0}/s"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: run {run.Seconds:0.0} s (CPU {run.CpuSeconds:0.0} s, peak RSS {run.PeakRssMb:N0} MB), {dns.Count:N0} people = {dns.Count / run.Seconds:N0}/s; {load.Summary()}{(postgres is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; PostgreSQL's CPU {TreeCpuSeconds(postgres.Pid) - serverCpu:0.0} s"))}"));
         }
         else
         {
-            seconds = await TwoNodesAsync(work, name, environment, config, plan, dns.Count, parts);
+            seconds = await TwoNodesAsync(work, name, environment, config, plan, dns.Count, parts, postgres!);
         }
 
         await WaveBenchmarks.AssertGoneAsync(slapd, password, dns.Count, name);
@@ -104,7 +111,7 @@ public static class ClusterWaveBenchmarks
     }
 
     // Two serve nodes; the wave scheduled two seconds ahead; timed from the wave's start to its completion as the journal records them.
-    private static async Task<double> TwoNodesAsync(string work, string name, Dictionary<string, string> environment, string config, string plan, int people, int parts)
+    private static async Task<double> TwoNodesAsync(string work, string name, Dictionary<string, string> environment, string config, string plan, int people, int parts, PostgresServer postgres)
     {
         var nodes = new List<Process>();
         try
@@ -115,12 +122,20 @@ public static class ClusterWaveBenchmarks
             }
 
             await Task.Delay(TimeSpan.FromSeconds(8));
+            using var load = LoadSampler.Start();
+            var peaks = new double[nodes.Count];
+            var serverCpu = TreeCpuSeconds(postgres.Pid);
             var at = DateTimeOffset.UtcNow.AddSeconds(2);
             await WaveBenchmarks.CliAsync(work, environment, "schedule", "--config", config, "--plan", plan, "--wave", Wave, "--at", at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), "--as", "benchmark-operator");
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < TimeSpan.FromHours(2))
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
+                for (var i = 0; i < nodes.Count; i++)
+                {
+                    peaks[i] = Math.Max(peaks[i], PeakRssMb(nodes[i].Id));
+                }
+
                 var status = await WaveBenchmarks.CliAsync(work, environment, "status", "--config", config, "--format", "json");
                 var wave = JsonNode.Parse(status.Output)!["waves"]!.AsArray().First(w => w!["wave"]!.GetValue<string>() == Wave)!;
                 if (wave["status"]!.GetValue<string>() == "completed")
@@ -128,7 +143,7 @@ public static class ClusterWaveBenchmarks
                     var started = wave["startedAt"]!.GetValue<DateTimeOffset>();
                     var completed = wave["completedAt"]!.GetValue<DateTimeOffset>();
                     var seconds = (completed - started).TotalSeconds;
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: two serve nodes, {parts} parts: started {started:HH:mm:ss.f}, completed {completed:HH:mm:ss.f}: {seconds:0.0} s, {people:N0} people = {people / seconds:N0}/s; node CPU {string.Join(" + ", nodes.Select(n => WaveBenchmarks.ProcessCpu(n.Id).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))} s"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: two serve nodes, {parts} parts: started {started:HH:mm:ss.f}, completed {completed:HH:mm:ss.f}: {seconds:0.0} s, {people:N0} people = {people / seconds:N0}/s; node CPU {string.Join(" + ", nodes.Select(n => WaveBenchmarks.ProcessCpu(n.Id).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))} s, peak RSS {string.Join(" + ", peaks.Select(p => p.ToString("N0", CultureInfo.InvariantCulture)))} MB; {load.Summary()}; PostgreSQL's CPU {TreeCpuSeconds(postgres.Pid) - serverCpu:0.0} s"));
                     return seconds;
                 }
             }
@@ -146,6 +161,96 @@ public static class ClusterWaveBenchmarks
 
                 await node.WaitForExitAsync();
                 node.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A live process's peak resident memory so far (VmHWM), MB; 0 once it is gone.</summary>
+    private static double PeakRssMb(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// CPU seconds of a server's process tree so far: each live process's own and its waited-for children's
+    /// (a PostgreSQL session's backend ends with its connection and is counted by the postmaster then).
+    /// </summary>
+    internal static double TreeCpuSeconds(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        var cpu = new Dictionary<int, double>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[pid] = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                cpu[pid] = Enumerable.Range(11, 4).Sum(i => long.Parse(fields[i], CultureInfo.InvariantCulture)) / 100.0;
+            }
+            catch (IOException)
+            {
+                // Gone while listed.
+            }
+        }
+
+        double total = 0;
+        foreach (var (pid, seconds) in cpu)
+        {
+            for (var at = pid; at > 1; at = parents.GetValueOrDefault(at))
+            {
+                if (at == root)
+                {
+                    total += seconds;
+                    break;
+                }
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The machine's 1-minute load average, sampled every 5 s while a setup runs (others' builds share its cores).</summary>
+    private sealed class LoadSampler : IDisposable
+    {
+        private readonly List<double> _samples = [];
+        private readonly Timer _timer;
+
+        private LoadSampler() => _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+
+        public static LoadSampler Start() => new();
+
+        public string Summary()
+        {
+            lock (_samples)
+            {
+                return _samples.Count == 0
+                    ? "load average not sampled"
+                    : string.Create(CultureInfo.InvariantCulture, $"1-min load average during it {_samples.Min():0.0}-{_samples.Max():0.0}, mean {_samples.Average():0.0} on {Environment.ProcessorCount} cores");
+            }
+        }
+
+        public void Dispose() => _timer.Dispose();
+
+        private void Sample()
+        {
+            var load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+            lock (_samples)
+            {
+                _samples.Add(load);
             }
         }
     }

@@ -289,10 +289,17 @@ public static class WaveBenchmarks
 
     internal static async Task<(double Seconds, string Output, double CpuSeconds)> CliAsync(string work, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
+        var (seconds, output, cpu, _) = await MeasuredCliAsync(work, environment, arguments);
+        return (seconds, output, cpu);
+    }
+
+    /// <summary>The CLI under /usr/bin/time: wall time, output, CPU (user + system) and peak resident memory in MB.</summary>
+    internal static async Task<(double Seconds, string Output, double CpuSeconds, double PeakRssMb)> MeasuredCliAsync(string work, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+    {
         // Under /usr/bin/time for the child's CPU (user + system), which a loaded machine does not inflate as it does wall time.
         var cpuFile = Path.Combine(work, "cpu.txt");
         var info = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = work };
-        foreach (var argument in new[] { "-q", "-f", "%U %S", "-o", cpuFile, "dotnet", PlanBenchmarks.CliAssembly() })
+        foreach (var argument in new[] { "-q", "-f", "%U %S %M", "-o", cpuFile, "dotnet", PlanBenchmarks.CliAssembly() })
         {
             info.ArgumentList.Add(argument);
         }
@@ -314,9 +321,9 @@ public static class WaveBenchmarks
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         var seconds = clock.Elapsed.TotalSeconds;
-        var cpu = File.ReadAllText(cpuFile).Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(v => double.Parse(v, CultureInfo.InvariantCulture));
+        var measured = File.ReadAllText(cpuFile).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         return process.ExitCode == 0
-            ? (seconds, await output, cpu)
+            ? (seconds, await output, measured[0] + measured[1], measured[2] / 1024)
             : throw new InvalidOperationException($"authsplit {arguments[0]} exited {process.ExitCode}:\n{await error}\n{await output}");
     }
 }

@@ -104,8 +104,8 @@ public sealed partial class AdoExecutionStore
 
         return WriteAsync(async (connection, transaction) =>
         {
-            // The ledger record first: its sequence keys the journal row.
-            var record = await AppendLedgerAsync(connection, transaction, new LedgerDraft(LedgerKind.Step, step.PlanId, step.Actor.Operator, step.Actor.Node)
+            // The ledger record first: its sequence keys the journal row. The three statements in one round trip.
+            var (record, appendLedger) = await SealLedgerAsync(connection, transaction, new LedgerDraft(LedgerKind.Step, step.PlanId, step.Actor.Operator, step.Actor.Node)
             {
                 Wave = step.Wave,
                 EntityId = step.EntityId,
@@ -122,17 +122,13 @@ public sealed partial class AdoExecutionStore
                 }),
             }, cancellationToken).ConfigureAwait(false);
 
-            await ExecuteAsync(connection, transaction, _dialect.InsertStep, cancellationToken,
+            var insertStep = new Statement(_dialect.InsertStep,
                 ("@ledger_sequence", record.Sequence), ("@plan_id", step.PlanId), ("@wave", step.Wave), ("@entity_id", step.EntityId),
                 ("@step", Sql.Wire(step.Step)), ("@outcome", Sql.Wire(step.Outcome)), ("@attempt", step.Attempt),
                 ("@before_json", step.Before), ("@after_json", step.After), ("@reason", step.Reason),
-                ("@operator", step.Actor.Operator), ("@node", step.Actor.Node), ("@at", Sql.Time(step.At))).ConfigureAwait(false);
-
-            await using var upsert = Sql.Command(connection, transaction, _dialect.UpsertEntity,
-                ("@plan_id", null), ("@entity_id", null), ("@wave", null), ("@dn", null), ("@kind", null), ("@state", null),
-                ("@last_step", null), ("@attempts", 0), ("@reason", null), ("@hold_until", null), ("@updated_at", null));
-            SetEntity(upsert, entity);
-            return await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                ("@operator", step.Actor.Operator), ("@node", step.Actor.Node), ("@at", Sql.Time(step.At)));
+            await Sql.ExecuteTogetherAsync(connection, transaction, [appendLedger, insertStep, new Statement(_dialect.UpsertEntity, EntityParameters(entity))], cancellationToken).ConfigureAwait(false);
+            return record.Sequence;
         }, cancellationToken);
     }
 
@@ -284,6 +280,13 @@ public sealed partial class AdoExecutionStore
         p["@hold_until"].Value = (object?)Sql.Time(entity.HoldUntil) ?? DBNull.Value;
         p["@updated_at"].Value = Sql.Time(entity.UpdatedAt);
     }
+
+    private static (string Name, object? Value)[] EntityParameters(EntityProgress entity) =>
+    [
+        ("@plan_id", entity.PlanId), ("@entity_id", entity.EntityId), ("@wave", entity.Wave), ("@dn", entity.Dn), ("@kind", Sql.Wire(entity.Kind)),
+        ("@state", Sql.Wire(entity.State)), ("@last_step", Sql.Wire(entity.LastStep)), ("@attempts", entity.Attempts), ("@reason", entity.Reason),
+        ("@hold_until", Sql.Time(entity.HoldUntil)), ("@updated_at", Sql.Time(entity.UpdatedAt)),
+    ];
 
     private static WaveRun ReadWave(DbDataReader reader) => new()
     {

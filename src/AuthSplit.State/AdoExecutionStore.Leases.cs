@@ -4,16 +4,17 @@ using AuthSplit.State.Storage;
 
 namespace AuthSplit.State;
 
-// Leases are single statements on their own connection, outside the ledger's write transactions: a lease
-// is the right to write, not a record of what was written, and its renewal must not queue behind a
-// grouped commit of steps.
+// Leases are single statements, each committed by itself on a connection of its own (AutocommitAsync),
+// outside the ledger's write transactions: a lease is the right to write, not a record of what was written,
+// and its renewal must not queue behind a grouped commit of steps. (Acquiring is two statements: the
+// conditional upsert, then, only when it took nothing, a read of who holds it.)
 public sealed partial class AdoExecutionStore : IWorkLeases
 {
     public Task<LeaseAttempt> TryAcquireLeaseAsync(LeaseKey key, string holder, TimeSpan duration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrWhiteSpace(holder);
-        return ReadAsync(async connection =>
+        return AutocommitAsync(async connection =>
         {
             await using (var acquire = Sql.Command(connection, null, _dialect.AcquireLease, Key(key, ("@holder", holder), ("@duration_us", Micro(duration)))))
             await using (var reader = await acquire.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -35,7 +36,7 @@ public sealed partial class AdoExecutionStore : IWorkLeases
     public Task<DateTimeOffset?> RenewLeaseAsync(LeaseGrant grant, TimeSpan duration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grant);
-        return ReadAsync(async connection =>
+        return AutocommitAsync(async connection =>
         {
             await using var renew = Sql.Command(connection, null, _dialect.RenewLease, Key(grant.Key, ("@holder", grant.Holder), ("@token", grant.Token), ("@duration_us", Micro(duration))));
             var expires = await renew.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
@@ -46,7 +47,7 @@ public sealed partial class AdoExecutionStore : IWorkLeases
     public Task<LeaseGrant?> TakeOverLeaseAsync(LeaseKey key, string goneHolder, string holder, TimeSpan duration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return ReadAsync(async connection =>
+        return AutocommitAsync(async connection =>
         {
             await using var takeOver = Sql.Command(connection, null, _dialect.TakeOverLease, Key(key, ("@holder", holder), ("@gone_holder", goneHolder), ("@duration_us", Micro(duration))));
             await using var reader = await takeOver.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -59,7 +60,7 @@ public sealed partial class AdoExecutionStore : IWorkLeases
     public Task ReleaseLeaseAsync(LeaseGrant grant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grant);
-        return ReadAsync(async connection =>
+        return AutocommitAsync(async connection =>
         {
             await using var release = Sql.Command(connection, null, _dialect.ReleaseLease, Key(grant.Key, ("@holder", grant.Holder), ("@token", grant.Token)));
             return await release.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

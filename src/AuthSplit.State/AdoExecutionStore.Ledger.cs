@@ -7,6 +7,10 @@ namespace AuthSplit.State;
 
 public sealed partial class AdoExecutionStore
 {
+    // The chain's head as the writer's current transaction left it (see SealLedgerAsync); only writes, which
+    // run one at a time on the writer's loop, read and set it.
+    private (long Transaction, long Sequence, string Hash)? _ledgerHead;
+
     public IAsyncEnumerable<LedgerRecord> ReadLedgerAsync(string? wave, CancellationToken cancellationToken) =>
         wave is null
             ? StreamAsync(_dialect.SelectLedger, ReadLedgerRecord, cancellationToken)
@@ -18,11 +22,29 @@ public sealed partial class AdoExecutionStore
     /// </summary>
     private async Task<LedgerRecord> AppendLedgerAsync(DbConnection connection, DbTransaction transaction, LedgerDraft draft, CancellationToken cancellationToken)
     {
+        var (record, insert) = await SealLedgerAsync(connection, transaction, draft, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, insert.Text, cancellationToken, insert.Parameters).ConfigureAwait(false);
+        return record;
+    }
+
+    /// <summary>
+    /// The next record of the chain and the statement that appends it, which the caller runs in this
+    /// transaction before its next record (alone or with its other statements, one round trip).
+    /// </summary>
+    private async Task<(LedgerRecord Record, Statement Insert)> SealLedgerAsync(DbConnection connection, DbTransaction transaction, LedgerDraft draft, CancellationToken cancellationToken)
+    {
         long sequence = 0;
         var previous = LedgerChain.Genesis;
-        await using (var head = Sql.Command(connection, transaction, _dialect.SelectLedgerHead))
-        await using (var reader = await head.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        if (_ledgerHead is { } known && known.Transaction == _writer.TransactionNumber)
         {
+            // Appended earlier in this transaction under the lock held since its start: no one else has
+            // appended since. A failed write rolls the whole transaction back, and the next starts afresh.
+            (sequence, previous) = (known.Sequence, known.Hash);
+        }
+        else
+        {
+            await using var head = Sql.Command(connection, transaction, _dialect.SelectLedgerHead);
+            await using var reader = await head.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 sequence = reader.GetInt64(0);
@@ -46,8 +68,9 @@ public sealed partial class AdoExecutionStore
             PreviousHash = previous,
             Hash = string.Empty,
         });
+        _ledgerHead = (_writer.TransactionNumber, record.Sequence, record.Hash);
 
-        await ExecuteAsync(connection, transaction, _dialect.InsertLedger, cancellationToken,
+        return (record, new Statement(_dialect.InsertLedger,
             ("@sequence", record.Sequence),
             ("@at", LedgerChain.FormatTime(record.At)),
             ("@kind", Sql.Wire(record.Kind)),
@@ -60,8 +83,7 @@ public sealed partial class AdoExecutionStore
             ("@node", record.Node),
             ("@data", record.Data),
             ("@previous_hash", record.PreviousHash),
-            ("@hash", record.Hash)).ConfigureAwait(false);
-        return record;
+            ("@hash", record.Hash)));
     }
 
     private static LedgerRecord ReadLedgerRecord(DbDataReader reader) => new()

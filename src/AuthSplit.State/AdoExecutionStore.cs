@@ -71,7 +71,18 @@ public sealed partial class AdoExecutionStore : IExecutionStore, IAsyncDisposabl
     private Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         _writer.WriteAsync(work, cancellationToken);
 
-    private async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>Reads, on a (pooled) connection of their own, outside the writer's transactions.</summary>
+    private Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken) =>
+        OnOwnConnectionAsync(work, cancellationToken);
+
+    /// <summary>
+    /// Writes that are single statements, each committed by itself (autocommit) on a connection of its own:
+    /// not queued behind the writer's grouped commits and not under the ledger's lock (the leases).
+    /// </summary>
+    private Task<T> AutocommitAsync<T>(Func<DbConnection, Task<T>> statements, CancellationToken cancellationToken) =>
+        OnOwnConnectionAsync(statements, cancellationToken);
+
+    private async Task<T> OnOwnConnectionAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {

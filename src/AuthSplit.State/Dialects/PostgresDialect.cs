@@ -52,8 +52,8 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
         }
     }
 
-    // After a failed statement PostgreSQL keeps the transaction usable once rolled back to the savepoint;
-    // only a lost session, a failed lock wait, or a server in trouble spoils the whole transaction.
+    // A failed statement fails its own write (the writer rolls back and commits the others again without it);
+    // only a lost session, a failed lock wait, or a server in trouble fails every write of the transaction.
     public override bool SpoilsTransaction(DbException exception) =>
         exception is not PostgresException postgres
         || postgres.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.QueryCanceled

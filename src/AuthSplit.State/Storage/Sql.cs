@@ -25,6 +25,44 @@ internal static class Sql
         return command;
     }
 
+    /// <summary>
+    /// Runs the statements in order in the caller's transaction: as one ADO.NET batch where the provider has
+    /// them (Npgsql: one round trip for all), else one after another (SQLite, in-process). The first that
+    /// fails throws; PostgreSQL skips the rest of the batch, and the caller rolls the transaction back.
+    /// </summary>
+    public static async Task ExecuteTogetherAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Statement> statements, CancellationToken cancellationToken)
+    {
+        if (!connection.CanCreateBatch)
+        {
+            foreach (var statement in statements)
+            {
+                await using var command = Command(connection, transaction, statement.Text, statement.Parameters);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        await using var batch = connection.CreateBatch();
+        batch.Transaction = transaction;
+        foreach (var statement in statements)
+        {
+            var command = batch.CreateBatchCommand();
+            command.CommandText = statement.Text;
+            foreach (var (name, value) in statement.Parameters)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value ?? DBNull.Value;
+                command.Parameters.Add(parameter);
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>UTC, fixed width, 100 ns: sorts as text and reads back to the same instant.</summary>
     public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
 
@@ -54,3 +92,7 @@ internal static class Sql
 
     public static byte[] Bytes(DbDataReader reader, int ordinal) => (byte[])reader.GetValue(ordinal);
 }
+
+/// <summary>One SQL statement and its parameters, to be run with others (<see cref="Sql.ExecuteTogetherAsync"/>).</summary>
+internal sealed record Statement(string Text, params (string Name, object? Value)[] Parameters);
+
