@@ -215,6 +215,9 @@ public sealed class LabCommandTests
         using var holder = new TcpListener(IPAddress.Loopback, 0);
         holder.Start();
         var taken = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var brokenTarget = Path.Combine(work, "broken-target");
+        Directory.CreateDirectory(brokenTarget);
+        await File.WriteAllTextAsync(Path.Combine(brokenTarget, "users-0001.json"), "{\"value\": [ {\"id\": \"cut");
 
         var cases = new (string[] Args, string Message)[]
         {
@@ -224,18 +227,48 @@ public sealed class LabCommandTests
             (["--legacy-ldif", SampleLdif, "--target", Path.Combine(work, "no-target"), "--dir", lab], "is not a directory"),
             (["--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab, "--ldaps-port", taken.ToString(System.Globalization.CultureInfo.InvariantCulture)], $"127.0.0.1:{taken} is in use"),
             (["--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab, "--waves", "nowhere"], "\"nowhere\" is not a top-level organisational unit"),
-            (["--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab, "--ad"], "not built yet"),
+            (["--legacy-ldif", SampleLdif, "--target", brokenTarget, "--dir", lab], "users-0001.json"),
         };
         foreach (var (args, message) in cases)
         {
             var result = await CliAsync(work, ["lab", "start", .. args]);
             result.ExitCode.Should().Be(2, result.ToString());
             result.Error.Should().Contain(message, result.ToString());
-            File.Exists(Path.Combine(lab, "lab.json")).Should().BeFalse();
+            Directory.Exists(lab).Should().BeFalse($"a refused start creates nothing in --dir (not even logs/ or secrets/): {result}");
             RunningProcessesMentioning(lab).Should().BeEmpty();
         }
 
         File.ReadAllText(aFile).Should().Be("not a directory");
+    }
+
+    [Fact]
+    public async Task Ad_is_refused_with_exit_2_saying_why_when_samba_cannot_have_its_ports_or_root()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var lab = Path.Combine(work, "lab");
+        await using var cleanup = new LabCleanup(work, lab);
+        TcpListener? holder = null;
+        if (Environment.UserName == "root" && !ServerProcess.IsListening(636))
+        {
+            // Another directory on AD's LDAPS port: what a machine with a system slapd looks like to lab start --ad.
+            holder = new TcpListener(IPAddress.Loopback, 636);
+            holder.Start();
+        }
+
+        try
+        {
+            var result = await CliAsync(work, "lab", "start", "--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab, "--ad");
+
+            result.ExitCode.Should().Be(2, result.ToString());
+            result.Error.Should().Contain("--ad cannot start here").And.Contain("Run lab start --ad as root").And.Contain("leave --ad out");
+            result.Error.Should().Contain(Environment.UserName == "root" ? "636" : "needs root", result.ToString());
+            Directory.Exists(lab).Should().BeFalse("nothing is created before the refusal");
+            RunningProcessesMentioning(lab).Should().BeEmpty();
+        }
+        finally
+        {
+            holder?.Stop();
+        }
     }
 
     private static Task<CliResult> CliAsync(string work, params string[] args) => CliProcess.RunAsync(work, "077", args);

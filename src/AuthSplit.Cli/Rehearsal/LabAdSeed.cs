@@ -35,15 +35,15 @@ public static class LabAdSeedBuilder
 {
     private static readonly string[] AdClasses = ["user", "group", "contact", "computer", "organizationalUnit", "container"];
 
-    // What provisioning creates directly under the domain: these are already there (their children are
-    // loaded into them, but for Builtin and System, whose content is the DC's own).
+    // What provisioning creates directly under the domain: these are already there. What operators keep in
+    // Users, Computers and Managed Service Accounts is loaded into them; the rest is the DC's own.
     private static readonly string[] WellKnownContainers =
     [
         "CN=Users", "CN=Computers", "OU=Domain Controllers", "CN=ForeignSecurityPrincipals", "CN=Program Data", "CN=Managed Service Accounts",
         "CN=Infrastructure", "CN=LostAndFound", "CN=NTDS Quotas", "CN=TPM Devices", "CN=Keys", "CN=Builtin", "CN=System", "CN=Configuration",
     ];
 
-    private static readonly string[] DcOwnSubtrees = ["CN=Builtin", "CN=System", "CN=Configuration"];
+    private static readonly string[] OperatorContainers = ["CN=Users", "CN=Computers", "CN=Managed Service Accounts"];
 
     private static readonly HashSet<string> DcOnly = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -95,7 +95,7 @@ public static class LabAdSeedBuilder
             if (dn.Parent is { } top && top.Equals(suffix) && WellKnownContainers.Any(c => DistinguishedName.Parse($"{c},{suffix.Original}").Equals(dn)))
             {
                 Skip("the DC's own objects (its well-known containers, isCriticalSystemObject), already in the new domain");
-                if (!DcOwnSubtrees.Any(c => DistinguishedName.Parse($"{c},{suffix.Original}").Equals(dn)))
+                if (OperatorContainers.Any(c => DistinguishedName.Parse($"{c},{suffix.Original}").Equals(dn)))
                 {
                     renamed[dn.Normalized] = dn;
                 }

@@ -292,7 +292,7 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
         {
             if (seed.Entries.Length > 0)
             {
-                await samba.AddLdifTextAsync(seed.Entries, cancellationToken);
+                await samba.AddLdifTextSkippingExistingAsync(seed.Entries, cancellationToken);
             }
 
             if (seed.Memberships.Length > 0)

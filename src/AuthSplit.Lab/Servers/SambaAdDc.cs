@@ -162,9 +162,27 @@ public sealed class SambaAdDc : IAsyncDisposable
         _detached = true;
     }
 
-    /// <summary>Adds the entries of an LDIF file with ldapadd over LDAPS as Administrator.</summary>
-    public async Task AddLdifFileAsync(string path, CancellationToken cancellationToken) =>
-        await RunLdapToolAsync("ldapadd", await File.ReadAllTextAsync(path, cancellationToken), cancellationToken);
+    /// <summary>
+    /// Adds entries with ldapadd over LDAPS as Administrator, past those the domain holds already (an
+    /// export of a domain carries the objects provisioning made: CN=Users, Domain Users, …); any other
+    /// refusal fails the load with ldapadd's words. Returns how many were there already.
+    /// </summary>
+    public async Task<int> AddLdifTextSkippingExistingAsync(string ldif, CancellationToken cancellationToken)
+    {
+        var result = await RunLdapToolAsync("ldapadd", ldif, cancellationToken, continueOnError: true);
+        if (result.ExitCode == 0)
+        {
+            return 0;
+        }
+
+        var refusals = result.Error.Split('\n').Where(l => l.StartsWith("ldap_add:", StringComparison.Ordinal)).ToList();
+        if (refusals.Count == 0 || refusals.Any(l => !l.Contains("Already exists (68)", StringComparison.Ordinal)))
+        {
+            throw new LabServerException($"ldapadd exited {result.ExitCode}: {result.Error.Trim()}");
+        }
+
+        return refusals.Count;
+    }
 
     public async Task StopAsync()
     {
@@ -196,7 +214,7 @@ public sealed class SambaAdDc : IAsyncDisposable
         }
     }
 
-    private async Task RunLdapToolAsync(string tool, string ldif, CancellationToken cancellationToken)
+    private async Task<ProcessRunner.Result> RunLdapToolAsync(string tool, string ldif, CancellationToken cancellationToken, bool continueOnError = false)
     {
         var file = Path.Combine(Directory, $"{tool}-{Guid.NewGuid():N}.ldif");
         var passwordFile = Path.Combine(Directory, "admin.pw");
@@ -209,12 +227,11 @@ public sealed class SambaAdDc : IAsyncDisposable
 
         try
         {
-            await ProcessRunner.RunCheckedAsync(
-                _tools[tool],
-                ["-x", "-H", LdapsUrl, "-D", AdministratorDn, "-y", passwordFile, "-f", file],
-                new Dictionary<string, string> { ["LDAPTLS_CACERT"] = CaFile, ["LDAPTLS_REQCERT"] = "demand" },
-                TimeSpan.FromMinutes(5),
-                cancellationToken);
+            string[] arguments = ["-x", "-H", LdapsUrl, "-D", AdministratorDn, "-y", passwordFile, "-f", file, .. continueOnError ? ["-c"] : Array.Empty<string>()];
+            var environment = new Dictionary<string, string> { ["LDAPTLS_CACERT"] = CaFile, ["LDAPTLS_REQCERT"] = "demand" };
+            return continueOnError
+                ? await ProcessRunner.RunAsync(_tools[tool], arguments, environment, TimeSpan.FromMinutes(5), cancellationToken)
+                : await ProcessRunner.RunCheckedAsync(_tools[tool], arguments, environment, TimeSpan.FromMinutes(5), cancellationToken);
         }
         finally
         {
