@@ -46,7 +46,7 @@ public sealed class LabActiveDirectoryTests
 
         // Membership came from the group's member values: AD computes memberOf from them.
         var akira = await SearchAsync(source, "ou=people,ou=hq,dc=example,dc=jp", "(sAMAccountName=akira.sato)", "memberOf", "objectGUID");
-        akira.Should().Contain("dn: CN=akira.sato,ou=people,ou=hq,dc=example,dc=jp").And.Contain("memberOf: CN=hq-staff,ou=groups,ou=hq,DC=example,DC=jp").And.Contain("objectGUID::");
+        akira.Should().Contain("dn: CN=akira.sato,OU=people,OU=hq,DC=example,DC=jp", "AD names users by CN").And.Contain("memberOf: CN=hq-staff,OU=groups,OU=hq,DC=example,DC=jp").And.Contain("objectGUID::");
 
         var plan = Path.Combine(work, "plan.json");
         var planned = await CliAsync(work, "plan", "--config", configPath, "--out", plan);
@@ -79,7 +79,7 @@ public sealed class LabActiveDirectoryTests
         var secondConfig = Path.Combine(second, "authsplit.json");
         var secondSource = JsonNode.Parse(await File.ReadAllTextAsync(secondConfig))!["Source"]!;
         (await SearchAsync(secondSource, "ou=people,ou=hq,dc=example,dc=jp", "(sAMAccountName=akira.sato)", "memberOf"))
-            .Should().Contain("memberOf: CN=hq-staff,ou=groups,ou=hq,DC=example,DC=jp");
+            .Should().Contain("memberOf: CN=hq-staff,OU=groups,OU=hq,DC=example,DC=jp");
         var replanned = await CliAsync(work, "plan", "--config", secondConfig, "--out", Path.Combine(work, "second.json"));
         replanned.ExitCode.Should().Be(0, replanned.ToString());
         replanned.Output.Should().MatchRegex(@"│ hq\s+│\s+1 │");

@@ -39,6 +39,13 @@ public static class LabCommand
         stop.SetAction((parse, cancellationToken) =>
             CommandExecution.RunAsync(console, parse.GetValue(logDir), false, (log, ct) => new LabStop(console, log).StopAsync(parse.GetRequiredValue(dir), parse.GetValue(purge), ct), cancellationToken));
 
-        return new Command("lab", "A rehearsal lab on this machine: a private slapd and the Graph emulator seeded from your exports, and a config pointing at them.") { start, status, stop };
+        var ratesConfig = new Option<string?>("--config", "-c") { Description = "Instead of --dir: the config of any rehearsal (its state store's journal is read)." };
+        var ratesDir = new Option<string?>("--dir") { Description = "The lab's directory (its authsplit.json and state store)." };
+        var ratesOut = new Option<string>("--out", "-o") { Description = "Where to write the rates (JSON; replaced atomically).", Required = true };
+        var rates = new Command("rates", "The rates a rehearsal measured, from its journal: each completed wave's time and the work the forecast counts for it (LDAP operations, Graph writes), written for plan --rates / Forecast:MeasuredRatesFile.") { ratesDir, ratesConfig, ratesOut, logDir };
+        rates.SetAction((parse, cancellationToken) =>
+            CommandExecution.RunAsync(console, parse.GetValue(logDir), false, (log, ct) => new LabRates(console, log).RunAsync(parse.GetValue(ratesDir), parse.GetValue(ratesConfig), parse.GetRequiredValue(ratesOut), ct), cancellationToken));
+
+        return new Command("lab", "A rehearsal lab on this machine: a private slapd and the Graph emulator seeded from your exports, and a config pointing at them; the rates a rehearsal measured, for plan's deadline forecast.") { start, status, stop, rates };
     }
 }
