@@ -177,7 +177,7 @@ public sealed class LabRates(CliConsole console, ILogger log)
         var plans = new Dictionary<string, PlanDocument?>(StringComparer.Ordinal);
         await using (var state = await StateComposition.OpenAsync(options, config, cancellationToken))
         {
-            foreach (var wave in options.Waves.Select(w => w.Name).Distinct(StringComparer.Ordinal))
+            foreach (var wave in options.Waves.Select(w => w.Name).OfType<string>().Distinct(StringComparer.Ordinal))
             {
                 foreach (var run in await state.Store.GetWaveRunsAsync(wave, cancellationToken))
                 {
