@@ -1,7 +1,6 @@
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
-using AuthSplit.Core.Tests.Execution.Systems;
 
 namespace AuthSplit.Core.Tests.Execution;
 
