@@ -28,7 +28,7 @@ public sealed record PlanForecast(IReadOnlyList<WaveForecast> Waves, string Rate
         {
             return new PlanForecast(
                 DeadlineForecast.ForPlan(plan, rates, now),
-                rates.Describe(graph, "Execution:ForecastLdapOperationsPerSecond: no rate is measured before a run; give a rehearsal's with plan --rates"));
+                rates.Describe(graph, "Execution:ForecastLdapOperationsPerSecond: no rate is measured before a run"));
         }
 
         return new PlanForecast(
