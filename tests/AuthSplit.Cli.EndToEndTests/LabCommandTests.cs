@@ -277,7 +277,9 @@ public sealed class LabCommandTests
         seconds.Should().BePositive().And.BeLessThan(120);
         var expected = Math.Max(1, (int)Math.Ceiling(seconds));
 
-        var rehearsed = await CliAsync(work, "plan", "--config", configPath, "--rates", ratesFile, "--out", Path.Combine(work, "rehearsed.json"));
+        // Production's plan (the export and snapshot the lab was seeded from: the lab's domestic is empty now) at the rehearsal's rates.
+        string[] production = ["--source-ldif", SampleLdif, "--target-snapshot", SampleTarget];
+        var rehearsed = await CliAsync(work, ["plan", "--config", configPath, .. production, "--rates", ratesFile, "--out", Path.Combine(work, "rehearsed.json")]);
         rehearsed.ExitCode.Should().Be(0, rehearsed.ToString());
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         rehearsed.Output.Should().Contain($"measured in the rehearsal of {today} (4 entities in 1 wave, OpenLdap, lab {lab})").And.Contain(ratesFile);
@@ -289,7 +291,7 @@ public sealed class LabCommandTests
         File.Copy(ratesFile, Path.Combine(lab, "measured.json"));
         config["Forecast"] = new JsonObject { ["MeasuredRatesFile"] = "measured.json" };
         await File.WriteAllTextAsync(configPath, config.ToJsonString());
-        var configured = await CliAsync(work, "plan", "--config", configPath, "--out", Path.Combine(work, "configured.json"));
+        var configured = await CliAsync(work, ["plan", "--config", configPath, .. production, "--out", Path.Combine(work, "configured.json")]);
         configured.ExitCode.Should().Be(0, configured.ToString());
         configured.Output.Should().Contain("measured in the rehearsal of").And.Contain(Path.Combine(lab, "measured.json"));
 
@@ -314,7 +316,7 @@ public sealed class LabCommandTests
             }
 
             var output = Path.Combine(work, "refused.json");
-            var refused = await CliAsync(work, "plan", "--config", configPath, "--rates", path, "--out", output);
+            var refused = await CliAsync(work, ["plan", "--config", configPath, .. production, "--rates", path, "--out", output]);
             refused.ExitCode.Should().Be(2, $"{name}: {refused}");
             refused.Error.Should().Contain(name).And.Contain(message, refused.ToString());
             File.Exists(output).Should().BeFalse("an unusable rates file is refused before any plan is written");
