@@ -215,6 +215,9 @@ public sealed class LabCommandTests
         using var holder = new TcpListener(IPAddress.Loopback, 0);
         holder.Start();
         var taken = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var brokenTarget = Path.Combine(work, "broken-target");
+        Directory.CreateDirectory(brokenTarget);
+        await File.WriteAllTextAsync(Path.Combine(brokenTarget, "users-0001.json"), "{\"value\": [ {\"id\": \"cut");
 
         var cases = new (string[] Args, string Message)[]
         {
@@ -224,18 +227,130 @@ public sealed class LabCommandTests
             (["--legacy-ldif", SampleLdif, "--target", Path.Combine(work, "no-target"), "--dir", lab], "is not a directory"),
             (["--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab, "--ldaps-port", taken.ToString(System.Globalization.CultureInfo.InvariantCulture)], $"127.0.0.1:{taken} is in use"),
             (["--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab, "--waves", "nowhere"], "\"nowhere\" is not a top-level organisational unit"),
-            (["--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab, "--ad"], "not built yet"),
+            (["--legacy-ldif", SampleLdif, "--target", brokenTarget, "--dir", lab], "users-0001.json"),
         };
         foreach (var (args, message) in cases)
         {
             var result = await CliAsync(work, ["lab", "start", .. args]);
             result.ExitCode.Should().Be(2, result.ToString());
             result.Error.Should().Contain(message, result.ToString());
-            File.Exists(Path.Combine(lab, "lab.json")).Should().BeFalse();
+            Directory.Exists(lab).Should().BeFalse($"a refused start creates nothing in --dir (not even logs/ or secrets/): {result}");
             RunningProcessesMentioning(lab).Should().BeEmpty();
         }
 
         File.ReadAllText(aFile).Should().Be("not a directory");
+    }
+
+    [Fact]
+    public async Task A_rehearsed_wave_gives_rates_that_plans_deadline_forecast_then_uses_and_unusable_rates_are_refused()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var lab = Path.Combine(work, "lab");
+        await using var cleanup = new LabCleanup(work, lab);
+        (await CliAsync(work, "lab", "start", "--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab)).ExitCode.Should().Be(0);
+        var configPath = Path.Combine(lab, "authsplit.json");
+
+        // A configured LDAP rate far off what the lab does, so the rehearsal's measurement shows in the forecast.
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(configPath))!.AsObject();
+        config["Execution"] = new JsonObject { ["ForecastLdapOperationsPerSecond"] = 0.01 };
+        await File.WriteAllTextAsync(configPath, config.ToJsonString());
+
+        var plan = Path.Combine(work, "plan.json");
+        var planned = await CliAsync(work, "plan", "--config", configPath, "--out", plan);
+        planned.ExitCode.Should().Be(0, planned.ToString());
+        planned.Output.Should().Contain("domestic: needs ~1 h 6 min of execution", "40 LDAP operations at the configured 0.01/s").And.Contain("Execution:ForecastLdapOperationsPerSecond");
+
+        var early = await CliAsync(work, "lab", "rates", "--dir", lab, "--out", Path.Combine(work, "early.json"));
+        early.ExitCode.Should().Be(2, early.ToString());
+        early.Error.Should().Contain("no wave of this rehearsal has completed yet");
+
+        (await CliAsync(work, "approve", "--config", configPath, "--plan", plan, "--by", "alice")).ExitCode.Should().Be(0);
+        var run = await CliAsync(work, "run", "--config", configPath, "--plan", plan, "--wave", "domestic", "--as", "bob");
+        run.ExitCode.Should().Be(0, run.ToString());
+
+        var ratesFile = Path.Combine(work, "rates.json");
+        var measured = await CliAsync(work, "lab", "rates", "--dir", lab, "--out", ratesFile);
+        measured.ExitCode.Should().Be(0, measured.ToString());
+        measured.Output.Should().MatchRegex(@"domestic\s+4 entities in\s+[\d.]+ s: 40 LDAP operations").And.Contain("4 entities in 1 wave");
+        var rates = JsonNode.Parse(await File.ReadAllTextAsync(ratesFile))!;
+        var seconds = rates["waves"]![0]!["seconds"]!.GetValue<double>();
+        seconds.Should().BePositive().And.BeLessThan(120);
+        var expected = Math.Max(1, (int)Math.Ceiling(seconds));
+
+        // Production's plan (the export and snapshot the lab was seeded from: the lab's domestic is empty now) at the rehearsal's rates.
+        string[] production = ["--source-ldif", SampleLdif, "--target-snapshot", SampleTarget];
+        var rehearsed = await CliAsync(work, ["plan", "--config", configPath, .. production, "--rates", ratesFile, "--out", Path.Combine(work, "rehearsed.json")]);
+        rehearsed.ExitCode.Should().Be(0, rehearsed.ToString());
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        rehearsed.Output.Should().Contain($"measured in the rehearsal of {today} (4 entities in 1 wave, OpenLdap, lab {lab})").And.Contain(ratesFile);
+        rehearsed.Output.Should().MatchRegex($@"domestic: needs ~({expected}|{expected + 1}) s of execution", "the wave forecasts the time the rehearsal took for it");
+        rehearsed.Output.Should().NotContain("domestic: needs ~1 h");
+        rehearsed.Output.Should().NotContain("hq: needs ~1 h 23 min", "hq was not rehearsed: it uses the rehearsal's overall rates, not the configured 0.01/s");
+
+        // The same through the config, with a path relative to it.
+        File.Copy(ratesFile, Path.Combine(lab, "measured.json"));
+        config["Forecast"] = new JsonObject { ["MeasuredRatesFile"] = "measured.json" };
+        await File.WriteAllTextAsync(configPath, config.ToJsonString());
+        var configured = await CliAsync(work, ["plan", "--config", configPath, .. production, "--out", Path.Combine(work, "configured.json")]);
+        configured.ExitCode.Should().Be(0, configured.ToString());
+        configured.Output.Should().Contain("measured in the rehearsal of").And.Contain(Path.Combine(lab, "measured.json"));
+
+        var text = await File.ReadAllTextAsync(ratesFile);
+        var garbage = new (string Name, string Content, string Message)[]
+        {
+            ("not-json.json", "rates: fast", "is not a rates file"),
+            ("cut.json", text[..(text.Length / 2)], "is not a rates file"),
+            ("zero.json", text.Replace(rates["waves"]![0]!["completedAt"]!.ToJsonString(), rates["waves"]![0]!["startedAt"]!.ToJsonString(), StringComparison.Ordinal), "completedAt is not after startedAt"),
+            ("negative.json", text.Replace("\"entities\": 4,", "\"entities\": -4,", StringComparison.Ordinal), "entities must be positive"),
+            ("absurd.json", text.Replace("\"ldapOperations\": 40,", "\"ldapOperations\": 900000000000000,", StringComparison.Ordinal), "not a measurement"),
+            ("unknown.json", text.Replace("\"kind\":", "\"evil\": \"$(rm -rf /)\", \"kind\":", StringComparison.Ordinal), "is not a rates file"),
+            ("huge.json", new string(' ', 2 << 20) + text, "at most"),
+            ("missing.json", "", "does not exist"),
+        };
+        foreach (var (name, content, message) in garbage)
+        {
+            var path = Path.Combine(work, name);
+            if (name != "missing.json")
+            {
+                await File.WriteAllTextAsync(path, content);
+            }
+
+            var output = Path.Combine(work, "refused.json");
+            var refused = await CliAsync(work, ["plan", "--config", configPath, .. production, "--rates", path, "--out", output]);
+            refused.ExitCode.Should().Be(2, $"{name}: {refused}");
+            refused.Error.Should().Contain(name).And.Contain(message, refused.ToString());
+            File.Exists(output).Should().BeFalse("an unusable rates file is refused before any plan is written");
+        }
+    }
+
+    [Fact]
+    public async Task Ad_is_refused_with_exit_2_saying_why_when_samba_cannot_have_its_ports_or_root()
+    {
+        var work = CliRunner.NewWorkDirectory();
+        var lab = Path.Combine(work, "lab");
+        await using var cleanup = new LabCleanup(work, lab);
+        TcpListener? holder = null;
+        if (Environment.UserName == "root" && !ServerProcess.IsListening(636))
+        {
+            // Another directory on AD's LDAPS port: what a machine with a system slapd looks like to lab start --ad.
+            holder = new TcpListener(IPAddress.Loopback, 636);
+            holder.Start();
+        }
+
+        try
+        {
+            var result = await CliAsync(work, "lab", "start", "--legacy-ldif", SampleLdif, "--target", SampleTarget, "--dir", lab, "--ad");
+
+            result.ExitCode.Should().Be(2, result.ToString());
+            result.Error.Should().Contain("--ad cannot start here").And.Contain("Run lab start --ad as root").And.Contain("leave --ad out");
+            result.Error.Should().Contain(Environment.UserName == "root" ? "636" : "needs root", result.ToString());
+            Directory.Exists(lab).Should().BeFalse("nothing is created before the refusal");
+            RunningProcessesMentioning(lab).Should().BeEmpty();
+        }
+        finally
+        {
+            holder?.Stop();
+        }
     }
 
     private static Task<CliResult> CliAsync(string work, params string[] args) => CliProcess.RunAsync(work, "077", args);

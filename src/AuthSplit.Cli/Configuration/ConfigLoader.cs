@@ -126,6 +126,7 @@ public static class ConfigLoader
         options.State.ConnectionStringFile = Resolve(options.State.ConnectionStringFile, directory);
         options.State.BackupKeyFile = Resolve(options.State.BackupKeyFile, directory);
         options.Evidence.SigningKeyFile = Resolve(options.Evidence.SigningKeyFile, directory);
+        options.Forecast.MeasuredRatesFile = Resolve(options.Forecast.MeasuredRatesFile, directory);
         if (options.Target is not null)
         {
             options.Target.CertificatePath = Resolve(options.Target.CertificatePath, directory);

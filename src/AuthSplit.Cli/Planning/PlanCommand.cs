@@ -19,10 +19,11 @@ public static class PlanCommand
         var output = new Option<string>("--out", "-o") { Description = "Where to write the plan (owner-only, replaced atomically; - for standard output). It must not be one of the inputs.", Required = true };
         var logDir = new Option<string?>("--log-dir") { Description = "Directory for the structured log files (default: $AUTHSPLIT_LOG_DIR or ~/.local/state/authsplit/logs)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
+        var rates = new Option<string?>("--rates") { Description = "Rates a rehearsal measured (authsplit lab rates --out): the deadline forecast uses them instead of the configured ones (overrides Forecast:MeasuredRatesFile)." };
 
         var plan = new Command("plan", "Make the dry-run migration plan (read-only), print it per wave with each wave's deadline forecast, and write it as JSON.")
         {
-            config, sourceLdif, targetSnapshot, decisions, saveSnapshot, replay, expectPlanOf, previous, acceptDrop, output, logDir, verbose,
+            config, sourceLdif, targetSnapshot, decisions, saveSnapshot, replay, expectPlanOf, previous, acceptDrop, output, logDir, verbose, rates,
             PlanShowCommand.Create(console),
             PlanDiffCommand.Create(console),
         };
@@ -38,7 +39,10 @@ public static class PlanCommand
                 parse.GetValue(previous),
                 parse.GetValue(acceptDrop),
                 parse.GetValue(replay),
-                parse.GetValue(expectPlanOf));
+                parse.GetValue(expectPlanOf))
+            {
+                RatesPath = parse.GetValue(rates),
+            };
             var outputExisted = File.Exists(request.OutputPath);
             return CommandExecution.RunAsync(
                 console,
@@ -62,4 +66,8 @@ public sealed record PlanRequest(
     string? PreviousPlanPath,
     bool AcceptScopeDrop,
     string? ReplayDirectory = null,
-    string? ExpectPlanOf = null);
+    string? ExpectPlanOf = null)
+{
+    /// <summary><c>--rates</c>: a rehearsal's measured rates for the deadline forecast.</summary>
+    public string? RatesPath { get; init; }
+}

@@ -41,6 +41,13 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
 
         var live = request.SourceLdif is null;
         var options = ConfigLoader.Load(request.ConfigPath, requireLiveSource: live, log);
+        if (request.RatesPath is not null)
+        {
+            options.Forecast.MeasuredRatesFile = Path.GetFullPath(request.RatesPath);
+        }
+
+        // Read and checked before the directory is: an unusable rates file is refused before any work.
+        var measuredRates = PlanForecast.MeasuredFrom(options);
         var settings = PlanningSettings.From(options);
         var decisions = await ReadDecisionsAsync(request.DecisionsPath, cancellationToken);
         var previous = request.PreviousPlanPath is null ? null : await PlanFiles.ReadAsync(request.PreviousPlanPath, cancellationToken);
@@ -99,7 +106,7 @@ public sealed class PlanRunner(CliConsole console, ILogger log)
             Environment.WorkingSet / 1048576);
         // With --out - the plan itself is on stdout; the summary goes beside the diagnostics.
         var results = output.Mode == OutputMode.StandardOutput ? console.Error : console.Output;
-        var forecast = PlanForecast.Configured(plan, options, TimeProvider.System.GetUtcNow());
+        var forecast = PlanForecast.Configured(plan, options, TimeProvider.System.GetUtcNow(), measuredRates);
         LogForecast(forecast);
         PlanTables.WriteWaveSummary(results, plan, forecast);
         if (replay is not null)

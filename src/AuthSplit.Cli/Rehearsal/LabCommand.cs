@@ -12,11 +12,11 @@ public static class LabCommand
 
         var ldif = new Option<string>("--legacy-ldif") { Description = "The legacy directory's LDIF export (as ldapsearch writes it, with or without -LLL).", Required = true };
         var target = new Option<string>("--target") { Description = "The Graph JSON snapshot directory (users-*.json, inventory/) that seeds the Graph emulator.", Required = true };
-        var ad = new Option<bool>("--ad") { Description = "A Samba AD DC seeded from an Active Directory export: NOT BUILT YET, refused with exit 2." };
+        var ad = new Option<bool>("--ad") { Description = "A Samba AD DC instead of slapd, seeded from an AD export (ldapsearch or ldifde) or an OpenLDAP one mapped to AD objects; needs root and the fixed ports 389 and 636 (refused with exit 2 otherwise)." };
         var waves = new Option<string[]>("--waves") { Description = "The top-level OUs to make waves of, in order (default: every top-level OU holding people, in the export's order).", AllowMultipleArgumentsPerToken = true };
         var ldapsPort = new Option<int?>("--ldaps-port") { Description = "slapd's LDAPS port on 127.0.0.1 (default: a free one)." };
         var graphPort = new Option<int?>("--graph-port") { Description = "The Graph emulator's port on 127.0.0.1 (default: a free one)." };
-        var start = new Command("start", "Start a private slapd seeded from the LDIF export and the Graph emulator seeded from the snapshot, on 127.0.0.1, left running; write D/authsplit.json pointing at them and D/lab.json naming them. Refused (2) if a lab already runs in D.")
+        var start = new Command("start", "Start a private slapd (with --ad, a Samba AD DC) seeded from the LDIF export and the Graph emulator seeded from the snapshot, on 127.0.0.1, left running; write D/authsplit.json pointing at them and D/lab.json naming them. Refused (2) if a lab already runs in D.")
         {
             ldif, target, dir, ad, waves, ldapsPort, graphPort, logDir,
         };
@@ -39,6 +39,13 @@ public static class LabCommand
         stop.SetAction((parse, cancellationToken) =>
             CommandExecution.RunAsync(console, parse.GetValue(logDir), false, (log, ct) => new LabStop(console, log).StopAsync(parse.GetRequiredValue(dir), parse.GetValue(purge), ct), cancellationToken));
 
-        return new Command("lab", "A rehearsal lab on this machine: a private slapd and the Graph emulator seeded from your exports, and a config pointing at them.") { start, status, stop };
+        var ratesConfig = new Option<string?>("--config", "-c") { Description = "Instead of --dir: the config of any rehearsal (its state store's journal is read)." };
+        var ratesDir = new Option<string?>("--dir") { Description = "The lab's directory (its authsplit.json and state store)." };
+        var ratesOut = new Option<string>("--out", "-o") { Description = "Where to write the rates (JSON; replaced atomically).", Required = true };
+        var rates = new Command("rates", "The rates a rehearsal measured, from its journal: each completed wave's time and the work the forecast counts for it (LDAP operations, Graph writes), written for plan --rates / Forecast:MeasuredRatesFile.") { ratesDir, ratesConfig, ratesOut, logDir };
+        rates.SetAction((parse, cancellationToken) =>
+            CommandExecution.RunAsync(console, parse.GetValue(logDir), false, (log, ct) => new LabRates(console, log).RunAsync(parse.GetValue(ratesDir), parse.GetValue(ratesConfig), parse.GetRequiredValue(ratesOut), ct), cancellationToken));
+
+        return new Command("lab", "A rehearsal lab on this machine: a private slapd and the Graph emulator seeded from your exports, and a config pointing at them; the rates a rehearsal measured, for plan's deadline forecast.") { start, status, stop, rates };
     }
 }

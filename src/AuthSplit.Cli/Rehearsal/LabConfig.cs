@@ -13,8 +13,20 @@ namespace AuthSplit.Cli.Rehearsal;
 /// </summary>
 public static class LabConfig
 {
-    public static JsonObject Create(LabLayout layout, LabSeed seed, IReadOnlyList<LabUnit> waves, string ldapsUrl, string caFile, string adminDn, Uri graphUrl, DateTimeOffset now)
+    /// <summary>What the config's Source points at: slapd (OpenLdap) or the Samba AD DC (ActiveDirectory).</summary>
+    /// <param name="MatchOn">The source attribute matched to the target's employeeId.</param>
+    public sealed record LabSource(string LdapsUrl, string CaFile, string AdminDn, string BaseDn, string Dialect, string MatchOn)
     {
+        public bool ActiveDirectory => Dialect == "ActiveDirectory";
+    }
+
+    public static JsonObject Create(LabLayout layout, LabSeed seed, IReadOnlyList<LabUnit> waves, string ldapsUrl, string caFile, string adminDn, Uri graphUrl, DateTimeOffset now) =>
+        Create(layout, seed.Entries, waves, new LabSource(ldapsUrl, caFile, adminDn, seed.Suffix, "OpenLdap", "employeeNumber"), graphUrl, now);
+
+    /// <summary>A new config for <paramref name="source"/>; an AD lab's waves select people as AD operators do (objectCategory=person, objectClass=user).</summary>
+    public static JsonObject Create(LabLayout layout, int entries, IReadOnlyList<LabUnit> waves, LabSource source, Uri graphUrl, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(source);
         var deadline = now.UtcDateTime.Date.AddDays(90).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var config = new JsonObject
         {
@@ -24,28 +36,37 @@ public static class LabConfig
                 ["Order"] = index + 1,
                 ["Deadline"] = deadline,
                 ["BaseDn"] = unit.Dn,
-                ["Filter"] = "(objectClass=inetOrgPerson)",
+                ["Filter"] = source.ActiveDirectory ? "(&(objectCategory=person)(objectClass=user))" : "(objectClass=inetOrgPerson)",
             })]),
             ["Matching"] = new JsonArray(
-                new JsonObject { ["Source"] = "employeeNumber", ["Target"] = "employeeId" },
+                new JsonObject { ["Source"] = source.MatchOn, ["Target"] = "employeeId" },
                 new JsonObject { ["Source"] = "mail", ["Target"] = "mail" }),
-            ["Safety"] = new JsonObject { ["MaxDeletesPerWave"] = Math.Max(1, seed.Entries) },
-            ["Removal"] = new JsonObject { ["HoldDays"] = 0, ["OpenLdapDisable"] = "PasswordPolicyLock" },
+            ["Safety"] = new JsonObject { ["MaxDeletesPerWave"] = Math.Max(1, entries) },
+            ["Removal"] = source.ActiveDirectory
+                ? new JsonObject { ["HoldDays"] = 0 }
+                : new JsonObject { ["HoldDays"] = 0, ["OpenLdapDisable"] = "PasswordPolicyLock" },
         };
-        return Update(config, layout, seed, ldapsUrl, caFile, adminDn, graphUrl);
+        return Update(config, layout, source, graphUrl);
     }
 
     /// <summary>Points <paramref name="config"/> at this lab's servers and secret files; everything else is left as it is.</summary>
-    public static JsonObject Update(JsonObject config, LabLayout layout, LabSeed seed, string ldapsUrl, string caFile, string adminDn, Uri graphUrl)
+    public static JsonObject Update(JsonObject config, LabLayout layout, LabSeed seed, string ldapsUrl, string caFile, string adminDn, Uri graphUrl) =>
+        Update(config, layout, new LabSource(ldapsUrl, caFile, adminDn, seed.Suffix, "OpenLdap", "employeeNumber"), graphUrl);
+
+    /// <summary>Points <paramref name="config"/> at <paramref name="lab"/>'s directory and the emulator; everything else is left as it is.</summary>
+    public static JsonObject Update(JsonObject config, LabLayout layout, LabSource lab, Uri graphUrl)
     {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(lab);
         var source = config["Source"] as JsonObject ?? [];
-        source["Url"] = ldapsUrl;
-        source["BindDn"] = adminDn;
+        source["Url"] = lab.LdapsUrl;
+        source["BindDn"] = lab.AdminDn;
         source.Remove("PasswordEnvVar");
         source["PasswordFile"] = layout.LdapPasswordFile;
-        source["BaseDn"] = seed.Suffix;
-        source["Dialect"] = "OpenLdap";
-        source["CaFile"] = caFile;
+        source["BaseDn"] = lab.BaseDn;
+        source["Dialect"] = lab.Dialect;
+        source["CaFile"] = lab.CaFile;
         config["Source"] = source;
 
         var target = config["Target"] as JsonObject ?? [];

@@ -13,7 +13,12 @@ public sealed record LabLayout(string Directory)
 
     public string Slapd => Path.Combine(Directory, "slapd");
 
+    /// <summary>The Samba AD DC's provisioned domain (<c>lab start --ad</c>).</summary>
+    public string Samba => Path.Combine(Directory, "samba");
+
     public string Logs => Path.Combine(Directory, "logs");
+
+    public string SambaLog => Path.Combine(Logs, "samba.log");
 
     public string SlapdLog => Path.Combine(Logs, "slapd.log");
 
@@ -33,7 +38,7 @@ public sealed record LabLayout(string Directory)
 
     public string StateStore => Path.Combine(Directory, "authsplit-state.db");
 
-    public IEnumerable<string> RuntimeDirectories => [Slapd];
+    public IEnumerable<string> RuntimeDirectories => [Slapd, Samba];
 
     public IEnumerable<string> RuntimeFiles => [Runtime, LdapPasswordFile, GraphTokenFile, GraphAdminTokenFile];
 }

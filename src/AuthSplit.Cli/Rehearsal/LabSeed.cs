@@ -12,6 +12,9 @@ public sealed record LabUnit(string Name, string Dn, int People);
 /// <summary>What the lab learnt from the export: its suffix, its top-level units, its size.</summary>
 public sealed record LabSeed(string Suffix, IReadOnlyList<LabUnit> Units, int Entries);
 
+/// <summary>An export read and checked, its entries parents first: what a lab's directory is seeded from.</summary>
+public sealed record LabExport(string Path, IReadOnlyList<(DirectoryEntry Entry, DistinguishedName Dn)> Entries, LabSeed Seed);
+
 /// <summary>
 /// Turns an LDIF export into what slapadd loads. The export is read by the planner's own
 /// <see cref="LdifReader"/>, so a file the planner would refuse (cut short, ldapsearch's trailer
@@ -25,7 +28,15 @@ public static class LabSeedWriter
 {
     private static readonly string[] Computed = ["hasSubordinates", "entryDN", "subschemaSubentry", "numSubordinates"];
 
-    public static async Task<LabSeed> WriteAsync(string ldifPath, string seedPath, CancellationToken cancellationToken)
+    /// <summary>Reads and checks the export, then writes slapadd's copy of it to <paramref name="seedPath"/>.</summary>
+    public static async Task<LabSeed> WriteAsync(string ldifPath, string seedPath, CancellationToken cancellationToken) =>
+        await WriteAsync(await ReadAsync(ldifPath, cancellationToken), seedPath, cancellationToken);
+
+    /// <summary>
+    /// Reads the whole export and checks it (one subtree, at least one entry) without writing anything:
+    /// <c>lab start</c> refuses a bad export before it creates a single folder.
+    /// </summary>
+    public static async Task<LabExport> ReadAsync(string ldifPath, CancellationToken cancellationToken)
     {
         var entries = new List<(DirectoryEntry Entry, DistinguishedName Dn)>();
         try
@@ -52,12 +63,26 @@ public static class LabSeedWriter
             throw new InputException("lab-ldif", $"entry \"{outside.Entry.Dn}\" is not under \"{suffix}\", the export's top entry: the lab loads one subtree", ldifPath);
         }
 
-        var memberOf = MemberOfByPerson(entries);
         var ordered = entries.OrderBy(e => e.Dn.Rdns.Count).ToList();
+        var units = ordered
+            .Where(e => e.Dn.Parent is { } parent && parent.Equals(suffix) && HasClass(e.Entry, "organizationalUnit"))
+            .Select(u => new LabUnit(
+                u.Dn.Rdns[0].Parts[0].Value,
+                u.Entry.Dn,
+                entries.Count(e => e.Dn.IsWithin(u.Dn) && IsPerson(e.Entry))))
+            .ToList();
+        return new LabExport(ldifPath, ordered, new LabSeed(suffix.Original, units, entries.Count));
+    }
+
+    /// <summary>Writes slapadd's copy of a read export: parents first, no computed attributes, memberOf filled in.</summary>
+    public static async Task<LabSeed> WriteAsync(LabExport export, string seedPath, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(export);
+        var memberOf = MemberOfByPerson(export.Entries);
         await using (var output = new FileStream(seedPath, Output.UnixFile.OwnerOnlyOptions(FileMode.CreateNew, FileAccess.Write, options: FileOptions.Asynchronous)))
         await using (var writer = new LdifWriter(output, wrapColumn: 0))
         {
-            foreach (var (entry, dn) in ordered)
+            foreach (var (entry, dn) in export.Entries)
             {
                 await writer.WriteAsync(ForSlapadd(entry, memberOf.GetValueOrDefault(dn.Normalized)), cancellationToken);
             }
@@ -65,17 +90,14 @@ public static class LabSeedWriter
             await writer.CompleteAsync(cancellationToken);
         }
 
-        var units = ordered
-            .Where(e => e.Dn.Parent is { } parent && parent.Equals(suffix) && HasClass(e.Entry, "organizationalUnit"))
-            .Select(u => new LabUnit(
-                u.Dn.Rdns[0].Parts[0].Value,
-                u.Entry.Dn,
-                entries.Count(e => e.Dn.IsWithin(u.Dn) && HasClass(e.Entry, "inetOrgPerson"))))
-            .ToList();
-        return new LabSeed(suffix.Original, units, entries.Count);
+        return export.Seed;
     }
 
-    private static Dictionary<string, List<byte[]>> MemberOfByPerson(List<(DirectoryEntry Entry, DistinguishedName Dn)> entries)
+    /// <summary>A person of either shape: inetOrgPerson (OpenLDAP) or AD's user that is not a computer.</summary>
+    internal static bool IsPerson(DirectoryEntry entry) =>
+        HasClass(entry, "inetOrgPerson") || (HasClass(entry, "user") && !HasClass(entry, "computer"));
+
+    private static Dictionary<string, List<byte[]>> MemberOfByPerson(IReadOnlyList<(DirectoryEntry Entry, DistinguishedName Dn)> entries)
     {
         var result = new Dictionary<string, List<byte[]>>(StringComparer.Ordinal);
         foreach (var (group, _) in entries.Where(e => HasClass(e.Entry, "groupOfNames")))
@@ -121,6 +143,6 @@ public static class LabSeedWriter
         return new DirectoryEntry(entry.Dn, attributes);
     }
 
-    private static bool HasClass(DirectoryEntry entry, string objectClass) =>
+    internal static bool HasClass(DirectoryEntry entry, string objectClass) =>
         (entry.Attributes.GetValueOrDefault("objectClass") ?? []).Any(v => string.Equals(Encoding.UTF8.GetString(v), objectClass, StringComparison.OrdinalIgnoreCase));
 }

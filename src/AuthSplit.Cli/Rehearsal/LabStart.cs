@@ -22,14 +22,30 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
 {
     public async Task<int> RunAsync(LabStartRequest request, CancellationToken cancellationToken)
     {
-        if (request.ActiveDirectory)
-        {
-            throw new InputException("lab-ad", "--ad (a Samba AD DC seeded from an Active Directory export) is not built yet: the lab starts OpenLDAP's slapd only. Rehearse against a directory of your own with a hand-written config meanwhile");
-        }
-
         var layout = new LabLayout(Path.GetFullPath(request.Directory));
         CheckInputs(request, layout);
         await RefuseIfStartedAsync(layout);
+
+        // Everything that can be refused is refused before the first folder is made: a cut-off export or a
+        // broken snapshot leaves --dir as it was.
+        var export = await LabSeedWriter.ReadAsync(request.LegacyLdif, cancellationToken);
+        var waves = ChooseWaves(export.Seed, request.Waves, request.LegacyLdif);
+        var targetUsers = await CheckTargetSnapshotAsync(request.Target, cancellationToken);
+        LabAdSeed? adSeed = null;
+        if (request.ActiveDirectory)
+        {
+            if (SambaAdDc.WhyCannotStart() is { } why)
+            {
+                throw new InputException("lab-ad", $"--ad cannot start here: {why}. Run lab start --ad as root on a Linux machine whose ports 389 and 636 are free, or leave --ad out for a slapd lab (any user, any port)");
+            }
+
+            if (request.LdapsPort is not null)
+            {
+                throw new InputException("lab-port", "--ldaps-port does not apply to --ad: a Samba AD DC listens on the fixed port 636");
+            }
+
+            adSeed = LabAdSeedBuilder.Build(export);
+        }
 
         AtomicFile.CreateDirectory(layout.Directory);
         AtomicFile.CreateDirectory(layout.Logs);
@@ -37,19 +53,39 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
         RemoveRuntimeLeftovers(layout);
 
         SlapdServer? slapd = null;
+        SambaAdDc? samba = null;
         ServerProcess? emulator = null;
         var committed = false;
         var seedFile = Path.Combine(layout.Directory, $".lab-seed.{Guid.NewGuid():N}.ldif");
         Interruption.Track(seedFile);
         try
         {
-            var seed = await LabSeedWriter.WriteAsync(request.LegacyLdif, seedFile, cancellationToken);
-            var waves = ChooseWaves(seed, request.Waves, request.LegacyLdif);
-            await console.Output.WriteLineAsync($"LDIF export: {seed.Entries} entries under {seed.Suffix}; waves: {string.Join(", ", waves.Select(w => $"{w.Name} ({w.People} people)"))}");
+            var seed = await LabSeedWriter.WriteAsync(export, seedFile, cancellationToken);
+            await console.Output.WriteLineAsync($"LDIF export: {seed.Entries} entries under {seed.Suffix}; waves: {string.Join(", ", waves.Select(w => $"{w.Name} ({w.People} people)"))}; Graph snapshot: {targetUsers} users");
 
-            slapd = await StartSlapdAsync(layout, seedFile, request.LdapsPort, cancellationToken);
-            File.Delete(seedFile);
-            await console.Output.WriteLineAsync($"slapd pid {slapd.Pid} listening on {slapd.LdapsUrl} (TLS with the lab's CA {slapd.CaFile}), log {layout.SlapdLog}");
+            LabConfig.LabSource source;
+            string adminPassword;
+            LabServerRecord DirectoryRecord() => samba is not null
+                ? Record("samba-ad-dc", samba.Pid, SambaAdDc.LdapsUrl, 636, layout.SambaLog)
+                : Record("slapd", slapd!.Pid, slapd.LdapsUrl, slapd.LdapsPort, layout.SlapdLog);
+            if (adSeed is not null)
+            {
+                File.Delete(seedFile);
+                await console.Output.WriteLineAsync($"provisioning a Samba AD DC for {adSeed.Realm} (NetBIOS {adSeed.NetbiosDomain}) in {layout.Samba}: this takes a minute");
+                samba = await StartSambaAsync(layout, adSeed, cancellationToken);
+                var skipped = adSeed.Skipped.Count == 0 ? "none" : string.Join("; ", adSeed.Skipped.Select(s => $"{s.Value} {s.Key}"));
+                await console.Output.WriteLineAsync($"samba AD DC pid {samba.Pid} listening on {SambaAdDc.LdapsUrl} (TLS with the lab's CA {samba.CaFile}), log {layout.SambaLog}; loaded {adSeed.Loaded} entries ({adSeed.Mapped} mapped from OpenLDAP's shape, new objectGUIDs and objectSids from the DC); skipped: {skipped}");
+                source = new LabConfig.LabSource(SambaAdDc.LdapsUrl, samba.CaFile, samba.AdministratorDn, adSeed.BaseDn, "ActiveDirectory", adSeed.HasEmployeeId ? "employeeID" : "employeeNumber");
+                adminPassword = samba.AdministratorPassword;
+            }
+            else
+            {
+                slapd = await StartSlapdAsync(layout, seedFile, request.LdapsPort, cancellationToken);
+                File.Delete(seedFile);
+                await console.Output.WriteLineAsync($"slapd pid {slapd.Pid} listening on {slapd.LdapsUrl} (TLS with the lab's CA {slapd.CaFile}), log {layout.SlapdLog}");
+                source = new LabConfig.LabSource(slapd.LdapsUrl, slapd.CaFile, slapd.AdminDn, seed.Suffix, "OpenLdap", "employeeNumber");
+                adminPassword = slapd.AdminPassword;
+            }
 
             var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
             var adminToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
@@ -57,7 +93,7 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
             emulator = process;
             await console.Output.WriteLineAsync($"Graph emulator (a stand-in for Microsoft Graph) pid {emulator.Pid} listening on {graphUrl}, log {layout.EmulatorLog}");
 
-            await WriteSecretAsync(layout.LdapPasswordFile, slapd.AdminPassword, cancellationToken);
+            await WriteSecretAsync(layout.LdapPasswordFile, adminPassword, cancellationToken);
             await WriteSecretAsync(layout.GraphTokenFile, token, cancellationToken);
             await WriteSecretAsync(layout.GraphAdminTokenFile, adminToken, cancellationToken);
             if (!File.Exists(layout.BackupKeyFile))
@@ -67,10 +103,10 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
 
             var existing = File.Exists(layout.Config);
             var config = existing
-                ? LabConfig.Update(JsonNode.Parse(await File.ReadAllTextAsync(layout.Config, cancellationToken)) as JsonObject ?? throw new InputException("lab-config", "is not a JSON object", layout.Config), layout, seed, slapd.LdapsUrl, slapd.CaFile, slapd.AdminDn, graphUrl)
-                : LabConfig.Create(layout, seed, waves, slapd.LdapsUrl, slapd.CaFile, slapd.AdminDn, graphUrl, DateTimeOffset.UtcNow);
+                ? LabConfig.Update(JsonNode.Parse(await File.ReadAllTextAsync(layout.Config, cancellationToken)) as JsonObject ?? throw new InputException("lab-config", "is not a JSON object", layout.Config), layout, source, graphUrl)
+                : LabConfig.Create(layout, seed.Entries, waves, source, graphUrl, DateTimeOffset.UtcNow);
             var runtime = new LabRuntime(1, layout.Directory, DateTimeOffset.UtcNow, [
-                Record("slapd", slapd.Pid, slapd.LdapsUrl, slapd.LdapsPort, layout.SlapdLog),
+                DirectoryRecord(),
                 Record("graph-emulator", emulator.Pid, graphUrl.ToString(), graphUrl.Port, layout.EmulatorLog),
             ]);
 
@@ -79,9 +115,10 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
                 (layout.Runtime, runtime.ToBytes()),
                 cancellationToken);
             committed = true;
-            slapd.Detach();
+            slapd?.Detach();
+            samba?.Detach();
             emulator.Detach();
-            log.Information("Lab started in {Directory}: slapd pid {SlapdPid}, Graph emulator pid {EmulatorPid}", layout.Directory, runtime.Servers[0].Pid, runtime.Servers[1].Pid);
+            log.Information("Lab started in {Directory}: {Server} pid {ServerPid}, Graph emulator pid {EmulatorPid}", layout.Directory, runtime.Servers[0].Name, runtime.Servers[0].Pid, runtime.Servers[1].Pid);
 
             await console.Output.WriteLineAsync(existing
                 ? $"updated {layout.Config}: the servers' addresses are new, its waves and settings are kept"
@@ -105,6 +142,11 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
                 if (slapd is not null)
                 {
                     await slapd.DisposeAsync();
+                }
+
+                if (samba is not null)
+                {
+                    await samba.DisposeAsync();
                 }
 
                 AtomicFile.Discard(seedFile);
@@ -140,6 +182,18 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
                 throw new InputException("lab-port", $"{option} {fixedPort}: 127.0.0.1:{fixedPort} is {(fixedPort is < 1 or > 65535 ? "not a port" : "in use by another program")}; pick another port or leave {option} out for a free one");
             }
         }
+    }
+
+    /// <summary>Reads the snapshot's users as the planner does (a bad page is refused with its file and why); the count.</summary>
+    private static async Task<int> CheckTargetSnapshotAsync(string target, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var _ in new AuthSplit.Graph.Snapshots.GraphUserSnapshot(target).ReadUsersAsync(cancellationToken))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private static bool CanBind(int port)
@@ -223,6 +277,36 @@ public sealed partial class LabStart(CliConsole console, ILogger log)
         catch
         {
             await slapd.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<SambaAdDc> StartSambaAsync(LabLayout layout, LabAdSeed seed, CancellationToken cancellationToken)
+    {
+        var samba = await SambaAdDc.StartAsync(new SambaAdDcOptions
+        {
+            Realm = seed.Realm,
+            Domain = seed.NetbiosDomain,
+            Directory = layout.Samba,
+            LogFile = layout.SambaLog,
+        }, cancellationToken);
+        try
+        {
+            if (seed.Entries.Length > 0)
+            {
+                await samba.AddLdifTextSkippingExistingAsync(seed.Entries, cancellationToken);
+            }
+
+            if (seed.Memberships.Length > 0)
+            {
+                await samba.ModifyAsync(seed.Memberships, cancellationToken);
+            }
+
+            return samba;
+        }
+        catch
+        {
+            await samba.DisposeAsync();
             throw;
         }
     }

@@ -39,6 +39,20 @@ public sealed class AuthSplitOptions
 
     /// <summary>What <c>authsplit serve</c> exposes besides running waves: health and metrics over HTTP.</summary>
     public ServeOptions Serve { get; set; } = new();
+
+    /// <summary>Where the deadline forecast of <c>plan</c> takes its rates from.</summary>
+    public ForecastOptions Forecast { get; set; } = new();
+}
+
+/// <summary>Where the deadline forecast of <c>plan</c> takes its rates from.</summary>
+public sealed class ForecastOptions
+{
+    /// <summary>
+    /// Rates measured in a rehearsal (<c>authsplit lab rates --out FILE</c>): the forecast uses them instead of
+    /// Execution:ForecastLdapOperationsPerSecond (and lowers the Graph rate to them when slower than
+    /// Target:Limits). A path relative to the config's folder. <c>plan --rates</c> overrides it.
+    /// </summary>
+    public string? MeasuredRatesFile { get; set; }
 }
 
 /// <summary>

@@ -23,7 +23,12 @@ public sealed record ForecastRates(int GraphWritesPerWindow, TimeSpan GraphWrite
             measuredLdapOperationsPerSecond is > 0 ? measuredLdapOperationsPerSecond.Value : options.Execution.ForecastLdapOperationsPerSecond);
     }
 
-    public double GraphWritesPerSecond => GraphWriteWindow > TimeSpan.Zero ? GraphWritesPerWindow / GraphWriteWindow.TotalSeconds : double.PositiveInfinity;
+    /// <summary>Graph writes per second measured in a rehearsal (<see cref="MeasuredRates"/>): the forecast's Graph rate is the lower of it and the configured limit.</summary>
+    public double? MeasuredGraphWritesPerSecond { get; init; }
+
+    public double GraphWritesPerSecond => Math.Min(
+        GraphWriteWindow > TimeSpan.Zero ? GraphWritesPerWindow / GraphWriteWindow.TotalSeconds : double.PositiveInfinity,
+        MeasuredGraphWritesPerSecond is > 0 ? MeasuredGraphWritesPerSecond.Value : double.PositiveInfinity);
 
     /// <summary>
     /// "Graph 3,000 writes per 150 s (Target:Limits), LDAP 200 operations/s (measured)": what the forecast
@@ -326,7 +331,7 @@ public static class DeadlineForecast
 
         // The systems are cut over one at a time before the wave's entities (their hooks are not meant to
         // run at once): their allowance comes on top of the entities' time, not beside it.
-        var graphSeconds = rates.GraphWritesPerWindow > 0 ? writes * rates.GraphWriteWindow.TotalSeconds / rates.GraphWritesPerWindow : double.PositiveInfinity;
+        var graphSeconds = writes == 0 ? 0 : rates.GraphWritesPerSecond > 0 ? writes / rates.GraphWritesPerSecond : double.PositiveInfinity;
         var ldapSeconds = rates.LdapOperationsPerSecond > 0 ? ldap / rates.LdapOperationsPerSecond : double.PositiveInfinity;
         var execution = TimeSpan.FromSeconds(Math.Ceiling(Math.Min(Math.Max(graphSeconds, ldapSeconds) + hooks.TotalSeconds, TimeSpan.MaxValue.TotalSeconds / 2)));
         var deadline = DeadlineOf(settings.Deadline);
@@ -353,10 +358,15 @@ public static class DeadlineForecast
     /// Every wave of a plan before it runs: the whole wave is ahead (its entities to remove; blocked
     /// ones are not counted until a decision makes them removals). Wave order as in the plan's summary.
     /// </summary>
-    public static IReadOnlyList<WaveForecast> ForPlan(PlanDocument plan, ForecastRates rates, DateTimeOffset now)
+    public static IReadOnlyList<WaveForecast> ForPlan(PlanDocument plan, ForecastRates rates, DateTimeOffset now) =>
+        ForPlan(plan, _ => rates, now);
+
+    /// <summary>As <see cref="ForPlan(PlanDocument, ForecastRates, DateTimeOffset)"/>, each wave at its own rates (a rehearsal's, <see cref="MeasuredRates.Apply"/>).</summary>
+    public static IReadOnlyList<WaveForecast> ForPlan(PlanDocument plan, Func<string, ForecastRates> ratesOfWave, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return [.. plan.Summary.Waves.Select(w => Compute(plan, w.Name, [], rates, now))];
+        ArgumentNullException.ThrowIfNull(ratesOfWave);
+        return [.. plan.Summary.Waves.Select(w => Compute(plan, w.Name, [], ratesOfWave(w.Name), now))];
     }
 
     /// <summary>"2 h 10 min", "41 days", "45 s": the two largest units that matter.</summary>
