@@ -300,7 +300,7 @@ public sealed class LabCommandTests
         {
             ("not-json.json", "rates: fast", "is not a rates file"),
             ("cut.json", text[..(text.Length / 2)], "is not a rates file"),
-            ("zero.json", text.Replace(rates["waves"]![0]!["completedAt"]!.ToJsonString(), rates["waves"]![0]!["startedAt"]!.ToJsonString(), StringComparison.Ordinal), "completedAt is not after startedAt"),
+            ("zero.json", text.Replace($"\"completedAt\": \"{rates["waves"]![0]!["completedAt"]!.GetValue<string>()}\"", $"\"completedAt\": \"{rates["waves"]![0]!["startedAt"]!.GetValue<string>()}\"", StringComparison.Ordinal), "completedAt is not after startedAt"),
             ("negative.json", text.Replace("\"entities\": 4,", "\"entities\": -4,", StringComparison.Ordinal), "entities must be positive"),
             ("absurd.json", text.Replace("\"ldapOperations\": 40,", "\"ldapOperations\": 900000000000000,", StringComparison.Ordinal), "not a measurement"),
             ("unknown.json", text.Replace("\"kind\":", "\"evil\": \"$(rm -rf /)\", \"kind\":", StringComparison.Ordinal), "is not a rates file"),
