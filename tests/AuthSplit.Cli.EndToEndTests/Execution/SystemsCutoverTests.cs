@@ -6,7 +6,6 @@ using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using AuthSplit.Core.Evidence;
 using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
