@@ -161,7 +161,8 @@ public static class EvidenceCommand
 
             var options = ConfigLoader.Load(configPath!, requireLiveSource: true, log);
             var scope = LiveReconciliation.ScopeOf(manifest, PackLedger.Parse(files[WaveEvidence.LedgerFile]));
-            var check = await EvidenceLiveCheck.RunAsync(options, manifest, scope, log, ct);
+            var systems = manifest.Systems.Count == 0 ? [] : await ApprovedSystemsAsync(options, configPath!, manifest, ct);
+            var check = await EvidenceLiveCheck.RunAsync(options, manifest, scope, systems, log, ct);
             if (recordTarget is not null)
             {
                 var json = EvidenceLiveCheck.ToJson(check);
@@ -170,6 +171,12 @@ public static class EvidenceCommand
 
             log.Information("Live check of wave {Wave}: {Checked} checks against {Directory} and {Tenant}, {Residual} residual(s)", manifest.Wave, check.Checked, check.Directory, check.Tenant, check.Residual);
             await console.Output.WriteLineAsync($"Live check of wave {manifest.Wave} at {check.At} against {check.Directory}{(check.Tenant is null ? "" : $" and {check.Tenant}")}: {scope.Deleted.Count} removed entities absent by identity and by DN, {scope.Protected.Count} protected present, {scope.CloudManaged.Count} removed people cloud-managed{(scope.GateVerified ? ", password hash sync off" : "")}: {check.Checked} checks, {check.Residual} residual(s).");
+            foreach (var system in check.Systems)
+            {
+                var probes = system.Probes.Select(p => $"{p.Name} ({p.Kind}) {(p.Passed ? "passed" : "FAILED")} at {p.At}");
+                await console.Output.WriteLineAsync($"System {system.Id} ({PrintableText.Escape(system.Name)}): {string.Join("; ", probes.Concat(system.Note is null ? [] : [PrintableText.Escape(system.Note)]))}.");
+            }
+
             foreach (var residual in check.Residuals)
             {
                 await console.Error.WriteLineAsync($"residual: {residual.Subject}: {residual.Check}: {PrintableText.Escape(residual.Found)} ({residual.Query})");
@@ -210,6 +217,25 @@ public static class EvidenceCommand
         }
     }
 
+    /// <summary>
+    /// The wave's systems with their probes as the approved plan has them: the state store's copy of the plan the
+    /// pack names, checked to be that plan (its content hashes to the pack's plan id), so the probes asked again
+    /// are the ones approved, not whatever a config says today.
+    /// </summary>
+    private static async Task<IReadOnlyList<PlannedSystem>> ApprovedSystemsAsync(AuthSplitOptions options, string configPath, EvidenceManifest manifest, CancellationToken cancellationToken)
+    {
+        await using var state = await StateComposition.OpenAsync(options, configPath, cancellationToken);
+        var json = await state.Store.GetPlanAsync(manifest.PlanId, cancellationToken)
+            ?? throw new InputException("plan-not-found", $"the pack's wave has {manifest.Systems.Count} system(s) whose probes --live asks again, but the plan {manifest.PlanId} that names them is not in {state.Store.Description}; give the config of the state store the wave ran from (nothing was probed)", configPath);
+        var plan = PlanSerializer.Deserialize(json, "the state store's copy of plan " + manifest.PlanId);
+        if (PlanSerializer.ComputePlanId(plan) != manifest.PlanId)
+        {
+            throw new InputException("plan-mismatch", $"the state store's copy of plan {manifest.PlanId} does not hash to that id: its probes are not the approved ones (nothing was probed)", configPath);
+        }
+
+        return [.. (plan.Systems ?? []).Where(s => s.Wave == manifest.Wave)];
+    }
+
     private sealed record BuiltPack(IReadOnlyList<KeyValuePair<string, byte[]>> Files, EvidenceManifest? Manifest, string? Refusal);
 
     private static async Task<BuiltPack> BuildAsync(IExecutionStore store, string wave, string who, ECDsa? key, string language, AuthSplitOptions? liveOptions, Serilog.ILogger log, CancellationToken cancellationToken)
@@ -226,7 +252,7 @@ public static class EvidenceCommand
         {
             // The same subjects and reads as verify --live, from the ledger lines the pack will hold.
             var ledger = PackLedger.Parse(System.Text.Encoding.UTF8.GetBytes(string.Concat(content.LedgerLines.Select(l => l + "\n"))));
-            var check = await EvidenceLiveCheck.RunAsync(liveOptions, content.Manifest, LiveReconciliation.ScopeOf(content.Manifest, ledger), log, cancellationToken);
+            var check = await EvidenceLiveCheck.RunAsync(liveOptions, content.Manifest, LiveReconciliation.ScopeOf(content.Manifest, ledger), [.. input.Plan.Systems ?? []], log, cancellationToken);
             content = content with { Manifest = content.Manifest with { Reconciliation = EvidenceLiveCheck.Summary(check) } };
         }
 

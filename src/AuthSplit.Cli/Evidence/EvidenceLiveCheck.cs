@@ -4,7 +4,12 @@ using AuthSplit.Core.Configuration;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Core.Execution;
+using AuthSplit.Core.Execution.Systems;
+using AuthSplit.Core.Planning.Format;
+using AuthSplit.Hooks;
+using AuthSplit.Ldap.Probes;
 using AuthSplit.Ldap.Writing;
+using Microsoft.Extensions.DependencyInjection;
 using Serilog;
 
 namespace AuthSplit.Cli.Evidence;
@@ -13,13 +18,16 @@ namespace AuthSplit.Cli.Evidence;
 /// <c>evidence verify --live</c>: reads the legacy directory and the tenant again, through the executor's own
 /// adapters, for the entities of a pack that verified offline — every removed entity absent by identity
 /// and by DN, every protected one present, every removed person's source of authority the cloud, the
-/// password-sync gate still off when the pack records it — and records each query sent and its answer.
+/// password-sync gate still off when the pack records it — and the probes of each system the wave cut over, through
+/// the ports the executor's probe steps use (composed as <c>ExecutionHost</c> composes them); records each query sent
+/// and its answer.
 /// </summary>
 public static class EvidenceLiveCheck
 {
     private const string Absent = "absent";
 
-    public static async Task<LiveVerificationRecord> RunAsync(AuthSplitOptions options, EvidenceManifest manifest, LiveScope scope, ILogger log, CancellationToken cancellationToken)
+    /// <param name="systems">The wave's systems as the approved plan has them (its probes), from the state store.</param>
+    public static async Task<LiveVerificationRecord> RunAsync(AuthSplitOptions options, EvidenceManifest manifest, LiveScope scope, IReadOnlyList<PlannedSystem> systems, ILogger log, CancellationToken cancellationToken)
     {
         // Entities absent from a directory the wave never ran against prove nothing (a pack of another store, a
         // config of another environment): the directory read must be the one the plan read, by its URL. Checked
@@ -80,6 +88,15 @@ public static class EvidenceLiveCheck
             checks.Add(new LiveCheck("target", "tenant checks", "none: the config has no Target section", false, "the tenant was not read"));
         }
 
+        IReadOnlyList<LiveSystem> probed = [];
+        if (systems.Any(s => s.Wave == manifest.Wave))
+        {
+            await using var services = new ServiceCollection().AddSystemHooks(options).AddLdapBindProbe(options.Source).BuildServiceProvider();
+            var ports = new SystemPorts(services.GetRequiredService<ICommandRunner>(), services.GetRequiredService<IHttpCaller>(), services.GetRequiredService<ILdapBindProbe>());
+            probed = await LiveSystemProbes.RunAsync(systems, manifest.Wave, manifest.PlanId, ports, TimeProvider.System, cancellationToken);
+            checks.AddRange(LiveSystemProbes.Checks(probed));
+        }
+
         var residuals = checks.Where(c => !c.Holds).ToList();
         return new LiveVerificationRecord(
             LiveVerificationRecord.CurrentFormat,
@@ -92,7 +109,8 @@ public static class EvidenceLiveCheck
             checks.Count,
             residuals.Count,
             residuals,
-            checks);
+            checks,
+            probed);
     }
 
     /// <summary>What <c>export --live</c> puts in the manifest: where and when, every query sent (each once), the counts and each residual.</summary>
@@ -105,7 +123,8 @@ public static class EvidenceLiveCheck
             [.. record.Checks.Select(c => c.Query).Distinct(StringComparer.Ordinal)],
             record.Checked,
             record.Residual,
-            [.. record.Residuals.Select(r => $"{r.Subject}: {r.Check}: {r.Found} ({r.Query})")]);
+            [.. record.Residuals.Select(r => $"{r.Subject}: {r.Check}: {r.Found} ({r.Query})")],
+            record.Systems);
     }
 
     public static byte[] ToJson(LiveVerificationRecord record) => JsonSerializer.SerializeToUtf8Bytes(record, EvidenceManifest.JsonOptions);

@@ -3,8 +3,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using AuthSplit.Core.Evidence.Packs;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
 using Xunit.Abstractions;
@@ -219,6 +221,76 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
         return (plan, second, removals);
     }
 
+    // In this class for its systems' world; named for the evidence tests' filter (FullyQualifiedName~EvidenceExport).
+    [Fact]
+    public async Task EvidenceExport_live_asks_the_systems_probes_again_and_a_probe_failing_now_fails_verify_naming_the_system()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var fingerprint = SigningKeys.Fingerprint(key);
+        await using var world = await SystemsWorld.StartAsync(config => config["Evidence"] = new JsonObject { ["SigningKeyFile"] = "evidence-signing.pem" });
+        var lab = world.Lab;
+        var keyFile = Path.Combine(lab.Work, "evidence-signing.pem");
+        await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        world.Hooks.Answer("GET /hr/health", HttpStatusCode.OK, "hr portal: signed in through Entra ID");
+        var plan = await lab.PlanAsync();
+        await lab.ApproveAsync("alice");
+        var run = await lab.CliAsync(lab.Run("hq"));
+        run.ExitCode.Should().Be(0, run.ToString());
+        var probesByRun = world.Hooks.Total;
+
+        // export --live: each system's probes asked again, signed into the manifest.
+        var pack = Path.Combine(lab.Work, "evidence", "hq");
+        var clock = Stopwatch.StartNew();
+        var export = await lab.CliAsync("evidence", "export", "--config", lab.Config, "--wave", "hq", "--out", pack, "--live");
+        output.WriteLine($"export --live {clock.Elapsed.TotalSeconds:F1} s\n{export}");
+        export.ExitCode.Should().Be(0, export.ToString());
+        export.Output.Should().Contain(", 0 residual(s), recorded in the manifest and the report.");
+        var manifest = EvidenceManifest.Parse(await File.ReadAllBytesAsync(Path.Combine(pack, "manifest.json")));
+        var systems = manifest.Reconciliation!.Systems!;
+        systems.Select(s => s.Id).Should().Equal("crm", "wiki", "hr");
+        systems.SelectMany(s => s.Probes).Should().OnlyContain(p => p.Passed && p.At.Length > 0);
+        systems.Single(s => s.Id == "crm").Probes.Select(p => (p.Name, p.Kind, p.Status)).Should().Equal(("sso-login", "Http", "succeeded"), ($"bind as {AccountDn("crm")}", "LdapBind", "refused"));
+        systems.Single(s => s.Id == "crm").Probes[0].Checked.Should().Be($"HTTP GET {world.Hooks.BaseUrl}/crm/health, expect status 200");
+        systems.Single(s => s.Id == "wiki").Probes.Select(p => (p.Name, p.Status)).Should().Equal(($"bind as {AccountDn("wiki")}", "refused"), ("legacy-bind", "refused"));
+        systems.Single(s => s.Id == "wiki").Probes[1].Checked.Should().StartWith($"LDAP simple bind as {AccountDn("wiki")} to ldaps://").And.Contain($"(credential from env:{PasswordVariable("wiki")}), expect a refusal");
+        manifest.Reconciliation.Queries.Should().Contain($"HTTP GET {world.Hooks.BaseUrl}/hr/health, expect status 200");
+        world.Hooks.Calls("GET /crm/health").Should().Be(2, "asked once by the run and once by export --live");
+        world.Hooks.Calls("POST /wiki/cutover").Should().Be(1, "a live check never cuts over again");
+        world.Calls().Should().BeEquivalentTo(["crm", "hr"], "no cutover command ran again");
+
+        // verify --live: the same probes again, shown and recorded per system.
+        var record = Path.Combine(lab.Work, "live-record.json");
+        var live = await lab.CliAsync("evidence", "verify", pack, "--fingerprint", fingerprint, "--live", "--config", lab.Config, "--record", record);
+        live.ExitCode.Should().Be(0, live.ToString());
+        live.Output.Should().Contain("System crm (CRM): sso-login (Http) passed at ").And.Contain($"System wiki (Wiki): bind as {AccountDn("wiki")} (LdapBind) passed at ").And.Contain(", 0 residual(s).");
+        var liveRecord = JsonNode.Parse(await File.ReadAllTextAsync(record))!;
+        liveRecord["systems"]!.AsArray().Select(s => s!["id"]!.GetValue<string>()).Should().Equal("crm", "wiki", "hr");
+        liveRecord["checks"]!.AsArray().Select(c => c!["subject"]!.GetValue<string>()).Should().Contain(["system:crm", "system:wiki", "system:hr"]);
+        var secrets = lab.Environment.Values.Where(v => v.Length >= 8).ToList();
+        foreach (var file in new[] { record, Path.Combine(pack, "manifest.json"), Path.Combine(pack, "report.html") })
+        {
+            (await File.ReadAllTextAsync(file)).Should().NotContainAny(secrets, $"{Path.GetFileName(file)} holds no secret");
+        }
+
+        // hr's sign-in breaks after the wave: verify --live fails naming hr and its probe.
+        world.Hooks.Answer("GET /hr/health", HttpStatusCode.ServiceUnavailable, "hr portal: IdP not configured");
+        var broken = await lab.CliAsync("evidence", "verify", pack, "--fingerprint", fingerprint, "--live", "--config", lab.Config);
+        broken.ExitCode.Should().Be(15, broken.ToString());
+        broken.Output.Should().Contain("System hr (HR portal): sso-login (Http) FAILED at ").And.Contain(", 1 residual(s).");
+        broken.Error.Should().Contain("residual: system:hr: HR portal: probe sso-login (Http): refused: ").And.Contain($"(HTTP GET {world.Hooks.BaseUrl}/hr/health, expect status 200)");
+
+        // hr fixed, but crm's legacy bind account unlocked (restored by someone): a bind as it succeeds again.
+        world.Hooks.Answer("GET /hr/health", HttpStatusCode.OK, "hr portal: signed in through Entra ID");
+        await lab.Server.ModifyAsync($"dn: {AccountDn("crm")}\nchangetype: modify\ndelete: pwdAccountLockedTime\n\n", CancellationToken.None);
+        (await world.BindAsync("crm")).ExitCode.Should().Be(0, "crm-bind is usable again");
+        var restored = await lab.CliAsync("evidence", "verify", pack, "--fingerprint", fingerprint, "--live", "--config", lab.Config);
+        restored.ExitCode.Should().Be(15, restored.ToString());
+        restored.Output.Should().Contain(", 1 residual(s).");
+        restored.Error.Should().Contain($"residual: system:crm: CRM: probe bind as {AccountDn("crm")} (LdapBind): succeeded: ").And.NotContain("system:hr");
+        output.WriteLine($"probe calls: run {probesByRun}, total {world.Hooks.Total}");
+    }
+
     private static List<PlannedEntity> ShouldPlanTheThreeSystems(PlanDocument plan)
     {
         plan.Systems.Should().NotBeNull();
@@ -402,7 +474,7 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
 
         public string CallsFile { get; }
 
-        public static async Task<SystemsWorld> StartAsync()
+        public static async Task<SystemsWorld> StartAsync(Action<JsonObject>? configure = null)
         {
             var hooks = LoopbackHookServer.Start();
             hooks.Answer("GET /crm/health", HttpStatusCode.OK, "crm: signed in through Entra ID");
@@ -425,7 +497,11 @@ public sealed class SystemsCutoverTests(ITestOutputHelper output)
                         Principal(WikiPrincipal, WikiAppId, "Wiki"),
                         Principal(HrPrincipal, "3e5a7c90-2b3c-4d4e-9fa0-1b2c3d4e5f60", "HR portal"),
                     ],
-                    configure: config => config["Systems"] = Systems(config, hooks.BaseUrl, script));
+                    configure: config =>
+                    {
+                        config["Systems"] = Systems(config, hooks.BaseUrl, script);
+                        configure?.Invoke(config);
+                    });
                 foreach (var (system, password) in passwords)
                 {
                     lab.SetEnvironment(PasswordVariable(system), password);

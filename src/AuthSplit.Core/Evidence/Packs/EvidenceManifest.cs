@@ -120,4 +120,5 @@ public sealed record ManifestGateEvent(long Sequence, string At, string Actor, s
 /// <param name="StoreHeadSequence">The store's last record when exported: the whole chain up to it was checked intact.</param>
 public sealed record ManifestLedger(string File, long Lines, long WaveRecords, long Withheld, string? FirstHash, long LastSequence, string LastHash, long StoreHeadSequence, string StoreHeadHash);
 
-public sealed record ManifestReconciliation(string At, string Server, IReadOnlyList<string> Queries, int Checked, int Residual, IReadOnlyList<string> Residuals);
+/// <param name="Systems">The wave's systems with their probes asked again (kind, what, result, time), or why none was; null in a pack exported before probes were re-run.</param>
+public sealed record ManifestReconciliation(string At, string Server, IReadOnlyList<string> Queries, int Checked, int Residual, IReadOnlyList<string> Residuals, IReadOnlyList<LiveSystem>? Systems = null);

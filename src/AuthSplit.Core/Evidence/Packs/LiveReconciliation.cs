@@ -20,7 +20,8 @@ public sealed record LiveCheck(string Subject, string Check, string Query, bool 
 /// <summary>
 /// The verification record of a live re-check: when, against which directory and tenant, every query with
 /// its result, the counts and the residuals (checks that did not hold). Evidence in its own right: it says
-/// exactly what was asked of which server and what it answered.
+/// exactly what was asked of which server and what it answered. <see cref="Systems"/>: the wave's systems, each
+/// with its probes asked again (also among <see cref="Checks"/>) or why none was.
 /// </summary>
 public sealed record LiveVerificationRecord(
     string Format,
@@ -33,7 +34,8 @@ public sealed record LiveVerificationRecord(
     int Checked,
     int Residual,
     IReadOnlyList<LiveCheck> Residuals,
-    IReadOnlyList<LiveCheck> Checks)
+    IReadOnlyList<LiveCheck> Checks,
+    IReadOnlyList<LiveSystem> Systems)
 {
     public const string CurrentFormat = "authsplit-live-verification/1";
 }

@@ -117,20 +117,9 @@ internal sealed class SystemRun : JournalledRun
         return new StepResult(StepOutcome.Failed, null, after, ReasonCodes.Format(code, $"{_system.Name}: {string.Join("; ", failed)}; the probe runs again when the wave runs again"));
     }
 
-    private Task<HookOutcome> RunProbeAsync(ProbeSpec probe)
-    {
-        var timeout = TimeSpan.FromSeconds(probe.TimeoutSeconds);
-        return probe.Kind switch
-        {
-            Configuration.ProbeKind.LdapBind => _ports.LdapBind.BindAsync(probe.Url, probe.BindDn!, probe.CredentialSource!, probe.CaFile, timeout, CancellationToken.None),
-            Configuration.ProbeKind.Http => _ports.Http.CallAsync(probe.Http!, timeout, CancellationToken.None),
-            _ => _ports.Commands.RunAsync(probe.Command!, Environment(), null, timeout, CancellationToken.None),
-        };
-    }
+    private Task<HookOutcome> RunProbeAsync(ProbeSpec probe) => SystemProbes.RunAsync(_ports, probe, Environment(), CancellationToken.None);
 
-    // A probe of the old path passes when the other side says no (a bind refused), not when it cannot be reached.
-    private static bool Passed(Configuration.ProbeExpectation expect, HookOutcome outcome) =>
-        expect == Configuration.ProbeExpectation.Success ? outcome.Status == HookStatus.Succeeded : outcome.Status == HookStatus.Refused;
+    private static bool Passed(Configuration.ProbeExpectation expect, HookOutcome outcome) => SystemProbes.Passed(expect, outcome);
 
     // verify-legacy-quiet: no legacy account authenticated after the cutover, as far as the server records it.
     private async Task<StepResult> VerifyLegacyQuietAsync()
@@ -280,7 +269,7 @@ internal sealed class SystemRun : JournalledRun
         {
             if (account.CredentialSource is { } credential)
             {
-                var outcome = await _ports.LdapBind.BindAsync(null, account.Dn, credential, null, TimeSpan.FromSeconds(Configuration.SystemDefaults.ProbeTimeoutSeconds), CancellationToken.None);
+                var outcome = await SystemProbes.BindAsLegacyAccountAsync(_ports, account.Dn, credential, CancellationToken.None);
                 results.Add(HookJson("bind as " + account.Dn, outcome, outcome.Status == HookStatus.Refused));
                 if (outcome.Status == HookStatus.Succeeded)
                 {
@@ -358,12 +347,7 @@ internal sealed class SystemRun : JournalledRun
     // step on every rerun after the fix (a last-bind time never goes back) and leave the wave's deletes held.
     private DateTimeOffset QuietSince() => DoneAt(StepAction.ProbeTarget) ?? DoneAt(StepAction.Cutover) ?? DoneAt(StepAction.VerifyTargetApp) ?? Wave.Time.GetUtcNow();
 
-    private Dictionary<string, string> Environment() => new(StringComparer.Ordinal)
-    {
-        ["AUTHSPLIT_SYSTEM_ID"] = _system.Id,
-        ["AUTHSPLIT_WAVE"] = Wave.Wave.Name,
-        ["AUTHSPLIT_PLAN_ID"] = Wave.PlanId,
-    };
+    private Dictionary<string, string> Environment() => SystemProbes.Environment(_system.Id, Wave.Wave.Name, Wave.PlanId);
 
     private static JsonObject HookJson(string what, HookOutcome outcome, bool? passed = null)
     {
@@ -387,8 +371,7 @@ internal sealed class SystemRun : JournalledRun
         return json;
     }
 
-    // A URL in the journal without its query (where tokens are sometimes put).
-    private static string UrlForRecord(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Path) : "(not a URL)";
+    private static string UrlForRecord(string url) => SystemProbes.UrlForRecord(url);
 
     private static string Json(JsonArray items) => StepJson.Of(new JsonObject { ["accounts"] = items });
 }

@@ -1,0 +1,93 @@
+using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Execution.Systems;
+using AuthSplit.Core.Planning.Format;
+
+namespace AuthSplit.Core.Evidence.Packs;
+
+/// <summary>One probe asked again: its kind, what it checked (no secret), how it ended, whether that passes, when.</summary>
+public sealed record LiveProbe(string Name, string Kind, string Checked, string Status, bool Passed, string At, long DurationMs, string Detail);
+
+/// <summary>A system of the wave in a live re-check: its probes asked again, or why none was (<see cref="Note"/>).</summary>
+public sealed record LiveSystem(string Id, string Name, string Disposition, IReadOnlyList<LiveProbe> Probes, string? Note);
+
+/// <summary>
+/// <c>evidence verify --live</c> for a wave's systems: the approved plan's probes of each system it cut over,
+/// run again through the executor's own ports and judged as its probe steps judge them (<see cref="SystemProbes"/>):
+/// the new path still works (probe-target) and the old one is still refused (each legacy account with a
+/// credential, and the probes expecting a refusal).
+/// </summary>
+public static class LiveSystemProbes
+{
+    public static async Task<IReadOnlyList<LiveSystem>> RunAsync(IEnumerable<PlannedSystem> systems, string wave, string planId, SystemPorts ports, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(systems);
+        ArgumentNullException.ThrowIfNull(ports);
+        ArgumentNullException.ThrowIfNull(time);
+        var results = new List<LiveSystem>();
+        foreach (var system in systems.Where(s => s.Wave == wave))
+        {
+            var disposition = system.Disposition.ToString().ToLowerInvariant();
+            if (system.Disposition != Disposition.Remove)
+            {
+                results.Add(new LiveSystem(system.Id, system.Name, disposition, [], $"not cut over by this wave ({disposition}): not probed"));
+                continue;
+            }
+
+            var environment = SystemProbes.Environment(system.Id, wave, planId);
+            var probes = new List<LiveProbe>();
+            var notes = new List<string>();
+            foreach (var probe in system.Probes.Where(p => p.Expect == ProbeExpectation.Success))
+            {
+                probes.Add(Record(probe.Name, probe.Kind.ToString(), SystemProbes.Describe(probe), probe.Expect, time, await SystemProbes.RunAsync(ports, probe, environment, cancellationToken).ConfigureAwait(false)));
+            }
+
+            foreach (var account in system.LegacyAccounts)
+            {
+                if (account.CredentialSource is not { } credential)
+                {
+                    notes.Add($"legacy account {account.Dn} has no credential configured: no bind tried");
+                    continue;
+                }
+
+                var outcome = await SystemProbes.BindAsLegacyAccountAsync(ports, account.Dn, credential, cancellationToken).ConfigureAwait(false);
+                probes.Add(Record("bind as " + account.Dn, ProbeKind.LdapBind.ToString(), $"LDAP simple bind as {account.Dn} to the legacy directory (credential from {credential}), expect a refusal", ProbeExpectation.Failure, time, outcome));
+            }
+
+            foreach (var probe in system.Probes.Where(p => p.Expect == ProbeExpectation.Failure))
+            {
+                probes.Add(Record(probe.Name, probe.Kind.ToString(), SystemProbes.Describe(probe), probe.Expect, time, await SystemProbes.RunAsync(ports, probe, environment, cancellationToken).ConfigureAwait(false)));
+            }
+
+            if (probes.Count == 0)
+            {
+                notes.Insert(0, "no probe configured");
+            }
+
+            results.Add(new LiveSystem(system.Id, system.Name, disposition, probes, notes.Count == 0 ? null : string.Join("; ", notes)));
+        }
+
+        return results;
+    }
+
+    /// <summary>Each probe as a check of the verification record: a probe that does not pass now is a residual naming its system.</summary>
+    public static IEnumerable<LiveCheck> Checks(IEnumerable<LiveSystem> systems)
+    {
+        ArgumentNullException.ThrowIfNull(systems);
+        return systems.SelectMany(system => system.Probes.Select(probe => new LiveCheck(
+            "system:" + system.Id,
+            $"{system.Name}: probe {probe.Name} ({probe.Kind})",
+            probe.Checked,
+            probe.Passed,
+            probe.Passed ? null : $"{probe.Status}: {probe.Detail}")));
+    }
+
+    private static LiveProbe Record(string name, string kind, string what, ProbeExpectation expect, TimeProvider time, HookOutcome outcome) => new(
+        name,
+        kind,
+        what,
+        outcome.Status.ToString().ToLowerInvariant(),
+        SystemProbes.Passed(expect, outcome),
+        LedgerChain.FormatTime(time.GetUtcNow()),
+        (long)outcome.Duration.TotalMilliseconds,
+        outcome.Detail);
+}
