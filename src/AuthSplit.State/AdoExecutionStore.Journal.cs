@@ -54,25 +54,36 @@ public sealed partial class AdoExecutionStore
         }, cancellationToken);
     }
 
-    public Task RegisterEntitiesAsync(IReadOnlyList<EntityProgress> entities, CancellationToken cancellationToken)
+    /// <summary>
+    /// Registration is idempotent (insert if missing), so a wave's entities go in chunks, each its own short
+    /// transaction: a wave of 100,000 in one transaction held the cluster's write lock for minutes on
+    /// PostgreSQL (a round trip per row), and every other node's writes failed with state-locked behind it.
+    /// A registration cut off half-way is completed by the next run's.
+    /// </summary>
+    public async Task RegisterEntitiesAsync(IReadOnlyList<EntityProgress> entities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entities);
-        return WriteAsync(async (connection, transaction) =>
+        foreach (var chunk in entities.Chunk(RegistrationChunk))
         {
-            // One prepared statement for the whole wave (10,000 entities in one transaction, one fsync).
-            await using var command = Sql.Command(connection, transaction, _dialect.InsertEntityIfMissing,
-                ("@plan_id", null), ("@entity_id", null), ("@wave", null), ("@dn", null), ("@kind", null), ("@state", null),
-                ("@last_step", null), ("@attempts", 0), ("@reason", null), ("@hold_until", null), ("@updated_at", null));
-            foreach (var entity in entities)
+            await WriteAsync(async (connection, transaction) =>
             {
-                // The state the executor registers is kept: pending for a removal, excluded (with the plan's reason) for the others.
-                SetEntity(command, entity with { LastStep = null, Attempts = 0, HoldUntil = null });
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+                await using var command = Sql.Command(connection, transaction, _dialect.InsertEntityIfMissing,
+                    ("@plan_id", null), ("@entity_id", null), ("@wave", null), ("@dn", null), ("@kind", null), ("@state", null),
+                    ("@last_step", null), ("@attempts", 0), ("@reason", null), ("@hold_until", null), ("@updated_at", null));
+                foreach (var entity in chunk)
+                {
+                    // The state the executor registers is kept: pending for a removal, excluded (with the plan's reason) for the others.
+                    SetEntity(command, entity with { LastStep = null, Attempts = 0, HoldUntil = null });
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
 
-            return entities.Count;
-        }, cancellationToken);
+                return chunk.Length;
+            }, cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>Entities registered per transaction: about half a second of the write lock over TLS.</summary>
+    private const int RegistrationChunk = 500;
 
     public IAsyncEnumerable<EntityProgress> ReadEntitiesAsync(string planId, string wave, CancellationToken cancellationToken) =>
         StreamAsync(_dialect.SelectEntities, ReadEntity, cancellationToken, ("@plan_id", planId), ("@wave", wave));

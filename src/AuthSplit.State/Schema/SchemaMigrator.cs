@@ -38,6 +38,14 @@ internal static class SchemaMigrator
     {
         var scripts = Scripts(dialect);
         var known = scripts.Count == 0 ? 0 : scripts[^1].Version;
+
+        // A database already at this version needs no write lock: `status`, and a node starting, must not wait
+        // behind another node's long write transaction only to learn there is nothing to migrate.
+        if (await CurrentVersionWithoutLockAsync(connection, dialect, cancellationToken).ConfigureAwait(false) == known)
+        {
+            return known;
+        }
+
         await using var transaction = await dialect.BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         await Execute(connection, transaction, dialect.CreateSchemaVersionTable, cancellationToken).ConfigureAwait(false);
         await using (var select = Sql.Command(connection, transaction, dialect.SelectSchemaVersion))
@@ -61,6 +69,22 @@ internal static class SchemaMigrator
 
         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         return known;
+    }
+
+    private static async Task<int?> CurrentVersionWithoutLockAsync(DbConnection connection, IStoreDialect dialect, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var select = connection.CreateCommand();
+            select.CommandText = dialect.SelectSchemaVersion;
+            var value = await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return value is null or DBNull ? null : Convert.ToInt32(value, CultureInfo.InvariantCulture);
+        }
+        catch (DbException)
+        {
+            // No version table yet (a new database), or the read failed: the locked path below creates it or says why.
+            return null;
+        }
     }
 
     private static async Task Execute(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using AuthSplit.Core.Evidence;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Lab.Servers;
+using AuthSplit.State.Dialects;
 using AuthSplit.State.Tests.Support;
 using AuthSplit.Testing;
 using Npgsql;
@@ -73,7 +74,34 @@ public sealed class PostgresStoreTests(PostgresFixture fixture, ITestOutputHelpe
         await using var connection = new NpgsqlConnection(Server.ConnectionString(database));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT string_agg(version::text, ',' ORDER BY version) FROM authsplit_schema_version", connection);
-        (await command.ExecuteScalarAsync()).Should().Be("1,2,3,4");
+        (await command.ExecuteScalarAsync()).Should().Be("1,2,3,4,5");
+    }
+
+    [Fact]
+    public async Task Opening_a_database_already_at_this_schema_does_not_wait_for_another_nodes_write_lock()
+    {
+        // `status` (and a node starting) opened the store under the write lock to check the schema, so it
+        // failed with state-locked behind a node's long write transaction (found by the 100,000-person benchmark).
+        var database = await Server.CreateDatabaseAsync("nolock", Ct);
+        await (await OpenAsync(Server.ConnectionString(database))).DisposeAsync();
+
+        await using var holder = new NpgsqlConnection(Server.ConnectionString(database));
+        await holder.OpenAsync(Ct);
+        await using var transaction = await holder.BeginTransactionAsync(Ct);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresDialect.WriteLockKey})", holder, transaction))
+        {
+            await take.ExecuteNonQueryAsync(Ct);
+        }
+
+        var opening = OpenAsync(Server.ConnectionString(database));
+        var first = await Task.WhenAny(opening, Task.Delay(TimeSpan.FromSeconds(25), Ct));
+        first.Should().BeSameAs(opening, "a store at the current schema opens without the write lock, which another node holds for the whole wait");
+        await using var store = await opening;
+        (await store.ReadLedgerAsync(null, Ct).CountAsync(Ct)).Should().Be(0, "reads go on while the lock is held");
+
+        await transaction.RollbackAsync(Ct);
+        await store.ApproveAsync(new Approval(Some.PlanId(), "bob", Some.Start, null), Ct);
+        (await store.ReadLedgerAsync(null, Ct).CountAsync(Ct)).Should().Be(1, "writes take the lock as before once it is free");
     }
 
     [Fact]

@@ -205,7 +205,7 @@ public sealed class SqliteStoreFileTests : IAsyncLifetime
         _stores.Clear();
         await OpenAsync(Sqlite(path), _work);
 
-        Raw(path, "SELECT group_concat(version) FROM authsplit_schema_version").Should().Be("1,2,3,4", "001-initial, 002-steps-by-wave, 003-work-leases and 004-write-grants, each once");
+        Raw(path, "SELECT group_concat(version) FROM authsplit_schema_version").Should().Be("1,2,3,4,5", "001-initial, 002-steps-by-wave, 003-work-leases, 004-write-grants and 005-write-budget-limit, each once");
         Raw(path, "SELECT COUNT(*) FROM QRTZ_LOCKS").Should().Be("1");
         Raw(path, "PRAGMA journal_mode").Should().Be("wal");
         Raw(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'authsplit_%' AND name <> 'QRTZ_LOCKS'").Should().Be("0");
