@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using AuthSplit.Core.Directory;
 using AuthSplit.Core.Planning.Format;
@@ -13,25 +12,8 @@ public sealed class ActiveDirectoryExportPlanTests
 
     private static string Export()
     {
-        var text = new StringBuilder();
-        var n = 0;
-        void Add(string dn, string category, string classes, params string[] more)
-        {
-            var guid = Convert.ToBase64String(new Guid($"00000000-0000-0000-0000-{++n:D12}").ToByteArray());
-            text.Append($"dn: {dn}\n");
-            foreach (var c in classes.Split(' '))
-            {
-                text.Append($"objectClass: {c}\n");
-            }
-
-            text.Append($"objectCategory: {category}\nobjectGUID:: {guid}\n");
-            foreach (var line in more)
-            {
-                text.Append(line).Append('\n');
-            }
-
-            text.Append('\n');
-        }
+        var text = new ActiveDirectoryExportText();
+        void Add(string dn, string category, string classes, params string[] more) => text.Add(dn, category, classes, more);
 
         const string User = "top person organizationalPerson user";
         Add($"CN=Kenta Sato,OU=LY,{Root}", Person, User, "company: LY Corporation", "mail: kenta.sato@ly.example", "memberOf: CN=ly-all,OU=LY," + Root);

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AuthSplit.Core.Directory;
@@ -89,25 +88,8 @@ public sealed class PlanReplayActiveDirectoryTests
 
     private static string Export()
     {
-        var text = new StringBuilder();
-        var n = 0;
-        void Add(string dn, string category, string classes, params string[] more)
-        {
-            var guid = Convert.ToBase64String(new Guid($"00000000-0000-0000-0000-{++n:D12}").ToByteArray());
-            text.Append($"dn: {dn}\n");
-            foreach (var c in classes.Split(' '))
-            {
-                text.Append($"objectClass: {c}\n");
-            }
-
-            text.Append($"objectCategory: {category}\nobjectGUID:: {guid}\n");
-            foreach (var line in more)
-            {
-                text.Append(line).Append('\n');
-            }
-
-            text.Append('\n');
-        }
+        var text = new ActiveDirectoryExportText();
+        void Add(string dn, string category, string classes, params string[] more) => text.Add(dn, category, classes, more);
 
         const string User = "top person organizationalPerson user";
         const string Person = "CN=Person,CN=Schema,CN=Configuration," + Root;
