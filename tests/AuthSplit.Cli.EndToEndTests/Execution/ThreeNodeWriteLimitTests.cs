@@ -33,15 +33,15 @@ public sealed class ThreeNodeWriteLimitTests(PostgresFixture postgres, ITestOutp
         figures.Windows.Should().BeGreaterThanOrEqualTo(3, "the run spans several windows, so the limit was enforced more than once");
     }
 
-    /// <summary>Graph's documented limit itself, 3,000 writes per 150 s, about 7,500 writes: over six minutes of writing.</summary>
+    /// <summary>Graph's documented limit itself, 3,000 writes per 150 s, about 6,100 writes: over five minutes of writing.</summary>
     [LongFact]
     [Trait("Category", "Measurement")]
     public async Task Three_serve_nodes_stay_within_graphs_documented_write_limit_at_over_90_per_cent_of_its_rate()
     {
         var limit = GraphFaults.DocumentedWriteLimit;
-        var figures = await RunAsync(people: 30_000, writesPerWindow: limit.WriteQuota, windowSeconds: (int)limit.WriteQuotaWindow.TotalSeconds);
+        var figures = await RunAsync(people: 24_000, writesPerWindow: limit.WriteQuota, windowSeconds: (int)limit.WriteQuotaWindow.TotalSeconds);
 
-        figures.Windows.Should().BeGreaterThanOrEqualTo(2.5);
+        figures.Windows.Should().BeGreaterThanOrEqualTo(2);
         figures.SteadyRate.Should().BeGreaterThanOrEqualTo(0.9 * limit.WriteQuota / limit.WriteQuotaWindow.TotalSeconds, "three nodes together kept the shared budget busy while all three had work");
     }
 
@@ -140,7 +140,11 @@ public sealed class ThreeNodeWriteLimitTests(PostgresFixture postgres, ITestOutp
                 parts = await PartsAsync(connection);
             }
 
-            output.WriteLine("parts: " + string.Join(", ", parts.Select(p => $"{p.Part} by {p.Pid}")) + $"; nodes {string.Join(", ", nodes.Select(n => n.Id))}; held at once {string.Join(", ", mostAtOnce)}");
+            output.WriteLine("leases: " + string.Join(", ", parts.Select(p => $"{p.Part} by {p.Pid}")) + $"; nodes {string.Join(", ", nodes.Select(n => n.Id))}; held at once {string.Join(", ", mostAtOnce)}");
+
+            // The wave's own lease and the fan-out's are there too; a part's is "n/3".
+            parts = [.. parts.Where(p => p.Part.Contains('/', StringComparison.Ordinal))];
+            parts.Should().HaveCount(Nodes);
             parts.Select(p => p.Pid).Distinct().Should().BeEquivalentTo(nodes.Select(n => n.Id), "each of the three nodes executed a part of the wave");
             mostAtOnce.Should().BeEquivalentTo(nodes.Select(n => n.Id), "all three nodes wrote at once, sharing the tenant's budget");
 
