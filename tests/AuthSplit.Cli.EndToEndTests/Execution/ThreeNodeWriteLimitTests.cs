@@ -61,6 +61,9 @@ public sealed class ThreeNodeWriteLimitTests(PostgresFixture postgres, ITestOutp
             config["Execution"]!["LeaseSeconds"] = 30;
             config["Execution"]!["Partitions"] = Nodes;
 
+            // The lab's delete cap (5,000) is below the opt-in wave's 6,000 people.
+            config["Safety"]!["MaxDeletesPerWave"] = people;
+
             // The nodes' limit is the tenant's (the shared budget refuses a node whose limit differs from the cluster's).
             config["Target"]!["Limits"]!["WritesPerWindow"] = writesPerWindow;
             config["Target"]!["Limits"]!["WriteWindowSeconds"] = windowSeconds;
