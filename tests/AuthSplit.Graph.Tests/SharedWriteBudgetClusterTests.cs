@@ -112,12 +112,12 @@ public sealed class SharedWriteBudgetClusterTests(PostgresFixture fixture, ITest
 
             var times = emulator.Writes.Select(w => w.At).Order().ToList();
             var window = limit.WriteQuotaWindow;
-            var most = MostInAnyWindow(times, window);
+            var most = WriteTimes.MostInAnyWindow(times, window);
 
             // Saturated: from the first write until the first node ran out of work; the rate is the slope of
             // the writes counted over time there (a regression, so the grants' granularity does not skew it).
             var saturated = times.Where(t => t <= finished.Min()).ToList();
-            var rate = Slope(saturated);
+            var rate = WriteTimes.Slope(saturated);
             var allowed = limit.WriteQuota / window.TotalSeconds;
             var delay = connections.Sum(c => c.PacingMeter.TotalDelay.TotalSeconds);
             var figures = new Figures(emulator.ThrottledCount, times.Count, most, rate);
@@ -164,39 +164,6 @@ public sealed class SharedWriteBudgetClusterTests(PostgresFixture fixture, ITest
             }
         }));
         return DateTimeOffset.UtcNow;
-    }
-
-    // The emulator's own window: a write at t counts against every write in (t - window, t].
-    private static int MostInAnyWindow(List<DateTimeOffset> times, TimeSpan window)
-    {
-        var most = 0;
-        var first = 0;
-        for (var last = 0; last < times.Count; last++)
-        {
-            while (times[last] - times[first] >= window)
-            {
-                first++;
-            }
-
-            most = Math.Max(most, last - first + 1);
-        }
-
-        return most;
-    }
-
-    private static double Slope(List<DateTimeOffset> times)
-    {
-        if (times.Count < 2)
-        {
-            return 0;
-        }
-
-        var xs = times.Select(t => (t - times[0]).TotalSeconds).ToList();
-        var meanX = xs.Average();
-        var meanY = (times.Count - 1) / 2.0;
-        var covariance = xs.Select((x, i) => (x - meanX) * (i - meanY)).Sum();
-        var variance = xs.Sum(x => (x - meanX) * (x - meanX));
-        return covariance / variance;
     }
 
     private static List<JsonObject> Users(int count) =>

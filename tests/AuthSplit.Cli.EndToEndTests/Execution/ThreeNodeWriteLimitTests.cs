@@ -153,14 +153,14 @@ public sealed class ThreeNodeWriteLimitTests(PostgresFixture postgres, ITestOutp
 
             // The limit, strictly: the emulator refused nothing, and no sliding window of its write record holds more.
             var times = lab.Emulator.Writes.Select(w => w.At).Order().ToList();
-            var most = MostInAnyWindow(times, window);
+            var most = WriteTimes.MostInAnyWindow(times, window);
             var throttled = lab.Emulator.ThrottledCount;
 
             // The rate while all three had work: from the end of the first window (the budget starts full) until
             // the first part was finished, the slope of the writes counted over time.
             var firstDone = parts.Where(p => p.Released is not null).Min(p => p.Released!.Value);
             var steady = times.Where(t => t >= times[0] + window && t <= firstDone).ToList();
-            var steadyRate = Slope(steady);
+            var steadyRate = WriteTimes.Slope(steady);
             var allowed = writesPerWindow / window.TotalSeconds;
             var span = times[^1] - times[0];
             var figures = new Figures(span / window, steadyRate);
@@ -225,39 +225,6 @@ public sealed class ThreeNodeWriteLimitTests(PostgresFixture postgres, ITestOutp
     }
 
     private static int Pid(string holder) => int.Parse(holder.Split('/')[1], CultureInfo.InvariantCulture);
-
-    // The emulator's own window: a write at t counts against every write in (t - window, t].
-    private static int MostInAnyWindow(List<DateTimeOffset> times, TimeSpan window)
-    {
-        var most = 0;
-        var first = 0;
-        for (var last = 0; last < times.Count; last++)
-        {
-            while (times[last] - times[first] >= window)
-            {
-                first++;
-            }
-
-            most = Math.Max(most, last - first + 1);
-        }
-
-        return most;
-    }
-
-    private static double Slope(List<DateTimeOffset> times)
-    {
-        if (times.Count < 2)
-        {
-            return 0;
-        }
-
-        var xs = times.Select(t => (t - times[0]).TotalSeconds).ToList();
-        var meanX = xs.Average();
-        var meanY = (times.Count - 1) / 2.0;
-        var covariance = xs.Select((x, i) => (x - meanX) * (i - meanY)).Sum();
-        var variance = xs.Sum(x => (x - meanX) * (x - meanX));
-        return covariance / variance;
-    }
 
     private static int Switches(ExecutionLab lab) => lab.Emulator.Writes.Count(w => w.Path.Contains("onPremisesSyncBehavior", StringComparison.Ordinal));
 
