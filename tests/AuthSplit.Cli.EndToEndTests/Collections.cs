@@ -5,7 +5,10 @@ namespace AuthSplit.Cli.EndToEndTests;
 [CollectionDefinition(SlapdFixture.Collection)]
 public sealed class SlapdCollection : ICollectionFixture<SlapdFixture>;
 
-[CollectionDefinition(SambaAdFixture.Collection, DisableParallelization = true)]
+// One DC for the collection (its tests run one after another); beside other collections, which use no fixed
+// port. The lab's own DC (LabActiveDirectoryTests) runs alone after every parallel collection, when this
+// collection's DC is stopped and its machine-wide lock released.
+[CollectionDefinition(SambaAdFixture.Collection)]
 public sealed class SambaAdCollection : ICollectionFixture<SambaAdFixture>;
 
 [CollectionDefinition(PostgresFixture.Collection)]

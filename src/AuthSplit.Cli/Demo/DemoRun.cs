@@ -4,7 +4,11 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using AuthSplit.Cli.Configuration;
+using AuthSplit.Cli.Execution;
 using AuthSplit.Cli.Rehearsal;
+using AuthSplit.Core.Execution;
+using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Lab.Data;
 using AuthSplit.Lab.Servers;
@@ -31,6 +35,7 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
     private IAnsiConsole _ansi = null!;
     private Dictionary<string, string> _environment = [];
     private DemoLayout _layout = null!;
+    private string? _planId;
 
     public async Task<int> RunAsync(DemoRequest request, CancellationToken cancellationToken)
     {
@@ -227,6 +232,7 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         var final = File.Exists(_layout.Plan) ? PlanSerializer.Deserialize(await File.ReadAllBytesAsync(_layout.Plan, cancellationToken), _layout.Plan) : null;
         var left = final is null ? -1 : final.Entities.Count(e => e.Disposition == Disposition.Blocked) + (final.Systems ?? []).Count(s => s.Disposition == Disposition.Blocked);
         Check("decisions resolve every blocker", plan.ExitCode == 0 && left == 0, $"plan exit {plan.ExitCode}; {left} blocked left; plan {final?.PlanId}");
+        _planId = final?.PlanId;
     }
 
     private async Task ApproveAsync(CancellationToken cancellationToken)
@@ -245,9 +251,8 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         _ansi.MarkupLine("  [bold]hq[/], with a fault injected: the legacy directory is restarted under the running wave.");
         using (var hq = Start(Run("hq")))
         {
-            var started = await WaitForProgressAsync(hq, cancellationToken);
             var underTheRun = false;
-            if (started)
+            if (await WaitUntilMidWaveAsync(hq, "hq", cancellationToken) is not null)
             {
                 var restart = await DirectoryRestart.RestartSlapdAsync(_layout.Lab, TimeSpan.FromSeconds(2));
                 underTheRun = !hq.HasExited;
@@ -261,11 +266,13 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
         _ansi.MarkupLine("  [bold]domestic[/], interrupted: the operator presses Ctrl+C mid-wave, then runs it again.");
         using (var domestic = Start(Run("domestic")))
         {
-            // After the wave's second progress report: its systems are cut over and people are on their way.
-            var started = await WaitForProgressAsync(domestic, cancellationToken, reports: 2);
-            if (started)
+            // Mid-wave by the run's own journal, not by the clock: its systems are cut over, some people are
+            // done and more are still to go (a wave of a small company is over in seconds on a quiet machine).
+            var midWave = await WaitUntilMidWaveAsync(domestic, "domestic", cancellationToken);
+            var started = midWave is not null;
+            if (midWave is { } counts)
             {
-                _ansi.MarkupLine("  [yellow]Ctrl+C[/] (SIGINT to the run)");
+                _ansi.MarkupLine($"  [yellow]Ctrl+C[/] (SIGINT to the run) with {counts.Done} people done and {counts.ToGo} to go");
                 domestic.Interrupt();
             }
 
@@ -297,19 +304,42 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
 
     private string[] Run(string wave) => ["run", "--config", _layout.Config, "--plan", _layout.Plan, "--wave", wave, "--as", Operator];
 
-    private static async Task<bool> WaitForProgressAsync(DemoChild run, CancellationToken cancellationToken, int reports = 1)
+    /// <summary>
+    /// Waits until the running wave's journal (the state store, read as <c>status</c> reads it) shows its systems
+    /// done, at least a quarter of its people done and at least a third still to go; null when the run ended first.
+    /// </summary>
+    private async Task<(int Done, int ToGo)?> WaitUntilMidWaveAsync(DemoChild run, string wave, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < 2400 && !run.HasExited; i++)
+        var options = ConfigLoader.Load(_layout.Config, requireLiveSource: false);
+        await using var state = await StateComposition.OpenAsync(options, _layout.Config, cancellationToken);
+        var until = Stopwatch.StartNew();
+        while (!run.HasExited && until.Elapsed < TimeSpan.FromMinutes(5))
         {
-            if (ProgressLine().Count(run.SoFar) >= reports)
+            var people = new List<EntityProgress>();
+            var systemsDone = true;
+            await foreach (var entity in state.Store.ReadEntitiesAsync(_planId!, wave, cancellationToken))
             {
-                return !run.HasExited;
+                if (entity.Kind == EntityKind.System)
+                {
+                    systemsDone &= entity.State is EntityState.Done or EntityState.Excluded;
+                }
+                else if (entity.State != EntityState.Excluded)
+                {
+                    people.Add(entity);
+                }
             }
 
-            await Task.Delay(25, cancellationToken);
+            var done = people.Count(p => p.State == EntityState.Done);
+            var toGo = people.Count(p => p.State is EntityState.Pending or EntityState.InProgress);
+            if (systemsDone && people.Count > 0 && done >= Math.Max(1, people.Count / 4) && toGo >= Math.Max(1, people.Count / 3))
+            {
+                return run.HasExited ? null : (done, toGo);
+            }
+
+            await Task.Delay(20, cancellationToken);
         }
 
-        return false;
+        return null;
     }
 
     private async Task SystemsAsync(DemoCompany company, CancellationToken cancellationToken)
@@ -453,9 +483,6 @@ public sealed partial class DemoRun(CliConsole console, ILogger log)
 
         return ExitCodes.DemoCheckFailed;
     }
-
-    [GeneratedRegex(@"remaining of \d")]
-    private static partial Regex ProgressLine();
 
     [GeneratedRegex(@"PATCH (?<url>http://127\.0\.0\.1:\d+/\S*onPremisesSynchronization/\S+)")]
     private static partial Regex PatchLine();

@@ -77,6 +77,7 @@ public sealed class ServeEndpoints : IAsyncDisposable
         try
         {
             await app.StartAsync(cancellationToken);
+            AuthSplitMetrics.ExportZeros();
         }
         catch (IOException ex)
         {

@@ -67,6 +67,21 @@ public static class AuthSplitMetrics
     }
 
     /// <summary>
+    /// Records a zero on each counter, untagged, once a listener exports them (<c>authsplit serve</c> after its
+    /// endpoint starts): a scrape then finds every series from the node's start, so an alert on
+    /// <c>increase(authsplit_leases_lost_total[5m])</c> or on the writes' rate has a value before the first wave,
+    /// rather than no series at all. The tagged series (per wave) appear as waves run; sums over them are unchanged.
+    /// </summary>
+    public static void ExportZeros()
+    {
+        WavesInProgress.Add(0);
+        GraphWrites.Add(0);
+        GraphThrottled.Add(0);
+        LeasesHeld.Add(0);
+        LeasesLost.Add(0);
+    }
+
+    /// <summary>
     /// Keeps a wave's latest counts for <c>authsplit.entities</c>. The executor's progress path calls it
     /// (<see cref="WaveProgressMetrics"/>), so a wave's counts are observed without the executor knowing about metrics.
     /// </summary>

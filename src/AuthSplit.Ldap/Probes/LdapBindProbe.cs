@@ -9,6 +9,8 @@ using AuthSplit.Core.Execution.Systems;
 using AuthSplit.Core.Secrets;
 using AuthSplit.Ldap.Writing;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 
 namespace AuthSplit.Ldap.Probes;
 
@@ -62,21 +64,88 @@ public sealed partial class LdapBindProbe(SourceOptions legacy, ILogger<LdapBind
 
         using var deadline = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        var attempts = 0;
+        HookOutcome? last = null;
         try
         {
-            using var session = await LdapSession.OpenAsync(settings, logger, linked.Token);
-            LogBound(logger, bindDn, settings.Server);
-            return Outcome(HookStatus.Succeeded, 0, started, $"{what} succeeded in {Seconds(time.GetElapsedTime(started))} s");
+            var answer = await ReachPipeline(time).ExecuteAsync(
+                async token =>
+                {
+                    attempts++;
+                    var attempt = await AttemptAsync(settings, what, url, bindDn, timeout, started, token, cancellationToken);
+                    last = attempt.Outcome;
+                    if (attempt.CouldNotReach)
+                    {
+                        LogNotReached(logger, bindDn, settings.Server, attempts, attempt.Outcome.Detail);
+                    }
+
+                    return attempt;
+                },
+                linked.Token);
+            return Retried(answer.Outcome, attempts, started);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return Outcome(HookStatus.TimedOut, null, started, $"{what} got no answer within {Seconds(timeout)} s");
+            // The timeout ran out between two attempts: the server was still unreachable.
+            return last is null
+                ? Outcome(HookStatus.TimedOut, null, started, $"{what} got no answer within {Seconds(timeout)} s")
+                : Retried(last, attempts, started);
+        }
+    }
+
+    // A server that cannot be reached (restarting, refusing or dropping the connection) is asked again with
+    // backoff until the probe's timeout, as the adapter's other operations are: a server in the middle of a
+    // restart says nothing about the account. A success or a refusal is an answer and is never asked again.
+    private static ResiliencePipeline<BindAttempt> ReachPipeline(TimeProvider time) =>
+        new ResiliencePipelineBuilder<BindAttempt> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<BindAttempt>
+            {
+                ShouldHandle = arguments => ValueTask.FromResult(arguments.Outcome.Result is { CouldNotReach: true }),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(250),
+                MaxDelay = TimeSpan.FromSeconds(4),
+            })
+            .Build();
+
+    private HookOutcome Retried(HookOutcome outcome, int attempts, long started) => attempts <= 1
+        ? outcome
+        : outcome with
+        {
+            Duration = time.GetElapsedTime(started),
+            Detail = $"{outcome.Detail} (after {attempts} attempts in {Seconds(time.GetElapsedTime(started))} s; the first {attempts - 1} could not reach the server)",
+        };
+
+    private async Task<BindAttempt> AttemptAsync(LdapConnectionSettings settings, string what, string? url, string bindDn, TimeSpan timeout, long started, CancellationToken attemptToken, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var session = await LdapSession.OpenAsync(settings, logger, attemptToken);
+            LogBound(logger, bindDn, settings.Server);
+            return new BindAttempt(Outcome(HookStatus.Succeeded, 0, started, $"{what} succeeded in {Seconds(time.GetElapsedTime(started))} s"), false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new BindAttempt(Outcome(HookStatus.TimedOut, null, started, $"{what} got no answer within {Seconds(timeout)} s"), false);
         }
         catch (ExternalSystemException ex)
         {
-            return await RefusedOrUnavailableAsync(ex, what, url, bindDn, timeout, started, cancellationToken);
+            var outcome = await RefusedOrUnavailableAsync(ex, what, url, bindDn, timeout, started, cancellationToken);
+            return new BindAttempt(outcome, outcome.Status == HookStatus.Unavailable && CouldNotReach(ex.InnerException));
         }
     }
+
+    // The connection could not be made or was lost: refused or reset TCP, libldap's server-down or connect error.
+    // TLS failures (a certificate problem does not heal by asking again) and refusals are not among them.
+    private static bool CouldNotReach(Exception? inner) => inner switch
+    {
+        SocketException => true,
+        null or TlsOperationException => false,
+        _ => LdapResultCodes.TryGetCode(inner, out var code, out _) && code is LdapResultCodes.ServerDown or LdapResultCodes.ConnectError,
+    };
+
+    private sealed record BindAttempt(HookOutcome Outcome, bool CouldNotReach);
 
     private async Task<HookOutcome> RefusedOrUnavailableAsync(ExternalSystemException ex, string what, string? url, string bindDn, TimeSpan timeout, long started, CancellationToken cancellationToken)
     {
@@ -205,6 +274,9 @@ public sealed partial class LdapBindProbe(SourceOptions legacy, ILogger<LdapBind
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "Probe bind as {BindDn} refused with LDAP result {Code}")]
     private static partial void LogRefused(ILogger logger, string bindDn, int code);
+
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "Probe bind as {BindDn} could not reach {Server} (attempt {Attempt}), asking again until the probe's timeout: {Reason}")]
+    private static partial void LogNotReached(ILogger logger, string bindDn, string server, int attempt, string reason);
 
     [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Could not read the lock state of {BindDn} after its probe bind was refused: {Reason}")]
     private static partial void LogLockReadFailed(ILogger logger, string bindDn, string reason);

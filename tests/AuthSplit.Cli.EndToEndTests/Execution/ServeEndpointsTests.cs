@@ -45,6 +45,14 @@ public sealed partial class ServeEndpointsTests(ITestOutputHelper output)
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(20) };
         (await http.GetAsync(new Uri("/healthz/live", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.OK);
         await WaitForAsync(async () => (await http.GetAsync(new Uri("/healthz/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready");
+        // Every counter is a series from the node's start, so an alert on its increase has a value before any work
+        // (no lease is ever lost in this test: only the zero at start makes that series).
+        var atStart = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Sum(atStart, "authsplit_leases_lost_total").Should().Be(0);
+        Sum(atStart, "authsplit_graph_writes_total").Should().BeGreaterThanOrEqualTo(0);
+        Sum(atStart, "authsplit_graph_throttled_total").Should().BeGreaterThanOrEqualTo(0);
+        Sum(atStart, "authsplit_leases_held").Should().BeGreaterThanOrEqualTo(0);
+        Sum(atStart, "authsplit_waves_in_progress").Should().BeGreaterThanOrEqualTo(0);
 
         await WaitForWaveAsync(lab, "hq", "completed");
         var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
@@ -57,6 +65,7 @@ public sealed partial class ServeEndpointsTests(ITestOutputHelper output)
         Sum(metrics, "authsplit_entities", "authsplit_entity_state=\"done\"", "authsplit_wave=\"hq\"").Should().Be(removals.Count, "every removal of hq is done");
         Sum(metrics, "authsplit_entities", "authsplit_entity_state=\"failed\"", "authsplit_wave=\"hq\"").Should().Be(0);
         Sum(metrics, "authsplit_waves_in_progress").Should().Be(0, "the wave has ended");
+        Sum(metrics, "authsplit_leases_lost_total").Should().Be(0, "the node kept its lease");
         Sum(metrics, "authsplit_graph_throttled_total").Should().BeGreaterThan(0, "the emulator answered some requests 429")
             .And.BeLessThanOrEqualTo(lab.Emulator.ThrottledCount, "no more than the emulator sent (plan's reads, another process, had their share)");
 

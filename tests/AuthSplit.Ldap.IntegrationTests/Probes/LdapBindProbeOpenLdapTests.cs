@@ -143,10 +143,36 @@ public sealed class LdapBindProbeOpenLdapTests(WriterSlapdFixture fixture) : ICl
         (await probe.BindAsync(null, server.AdminDn, credential, null, Timeout, CancellationToken.None)).Status.Should().Be(HookStatus.Succeeded, "it answers before it is stopped");
         await server.StopAsync();
 
-        var outcome = await probe.BindAsync(null, server.AdminDn, credential, null, Timeout, CancellationToken.None);
+        var watch = Stopwatch.StartNew();
 
+        var outcome = await probe.BindAsync(null, server.AdminDn, credential, null, TimeSpan.FromSeconds(3), CancellationToken.None);
+
+        watch.Stop();
         outcome.Status.Should().Be(HookStatus.Unavailable);
         outcome.Detail.Should().Contain(server.LdapsUrl).And.Contain("ConnectionRefused").And.NotContain(server.AdminPassword);
+        outcome.Detail.Should().MatchRegex(@"after \d+ attempts in [0-9.]+ s; the first \d+ could not reach the server", "a refused connection is asked again until the probe's timeout");
+        watch.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(2.5), "the probe kept asking until its 3 s timeout").And.BeLessThan(TimeSpan.FromSeconds(30));
+        _log.Messages.Should().Contain(m => m.Contains("could not reach", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_server_restarting_under_the_probe_is_asked_again_and_the_bind_succeeds()
+    {
+        var server = await SlapdServer.StartAsync(new SlapdServerOptions { Suffix = "dc=restarting,dc=test", NoSync = true, Log = Console.Error }, CancellationToken.None);
+        await using var _ = server;
+        var credential = "file:" + FileWith(server.AdminPassword);
+        var probe = Probe(WriterSlapdFixture.SourceOptionsFor(server, baseDn: "dc=restarting,dc=test"));
+        await server.StopAsync();
+
+        var bind = probe.BindAsync(null, server.AdminDn, credential, null, TimeSpan.FromSeconds(20), CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        bind.IsCompleted.Should().BeFalse("the probe keeps asking while the server is down");
+        await server.StartAgainAsync(CancellationToken.None);
+        var outcome = await bind;
+
+        outcome.Status.Should().Be(HookStatus.Succeeded, outcome.Detail);
+        outcome.Detail.Should().Contain("succeeded").And.MatchRegex(@"after \d+ attempts").And.NotContain(server.AdminPassword);
+        _log.Messages.Should().Contain(m => m.Contains("could not reach", StringComparison.Ordinal));
     }
 
     [Fact]

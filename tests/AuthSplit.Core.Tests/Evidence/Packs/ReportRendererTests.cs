@@ -76,6 +76,50 @@ public sealed class ReportRendererTests
         signedHtml.Should().NotContain("id=\"draft\"");
     }
 
+    [Theory]
+    [InlineData("en", "Live re-check at export", "NOT passed")]
+    [InlineData("ja", "エクスポート時のライブ再確認", "不合格")]
+    public async Task A_pack_exported_with_a_live_re_check_shows_its_queries_residuals_and_the_systems_probes(string language, string title, string notPassed)
+    {
+        var content = WaveEvidence.Build(Fixture.Input("hq", "sha256:" + new string('f', 64)));
+        LiveProbe[] probes =
+        [
+            new("sign-in", "Http", "HTTP GET https://intranet.example.jp/health, expect a success status", "Succeeded", true, "2026-12-01T02:00:00Z", 12, "200 OK"),
+            new("bind as uid=intranet-bind,ou=services,dc=example,dc=jp", "LdapBind", "a refusal", "Succeeded", false, "2026-12-01T02:00:01Z", 9, "a bind as uid=intranet-bind still succeeds"),
+        ];
+        var manifest = content.Manifest with
+        {
+            Reconciliation = new ManifestReconciliation(
+                "2026-12-01T02:00:02Z",
+                "ldaps://legacy.example.jp:636",
+                ["(entryUUID=1234)", "GET /v1.0/users/abc?$select=onPremisesSyncEnabled"],
+                14,
+                1,
+                ["cn=山田 太郎,ou=hq,dc=example,dc=jp is still in the directory"],
+                [new LiveSystem("intranet", "Intranet portal", "Cutover", probes, null), new LiveSystem("legacy-bi", "Legacy BI", "Excepted", [], "excepted by decision: no probe asked")]),
+        };
+
+        var html = WebUtility.HtmlDecode(await ReportRenderer.RenderAsync(manifest, content.ExceptionRows, language));
+
+        html.Should().Contain($"<h2>{title}</h2>").And.Contain("ldaps://legacy.example.jp:636").And.Contain("(entryUUID=1234)").And.Contain("GET /v1.0/users/abc?$select=onPremisesSyncEnabled");
+        html.Should().Contain("<td id=\"live-residual\" class=\"bad\">").And.Contain("<li>cn=山田 太郎,ou=hq,dc=example,dc=jp is still in the directory</li>");
+        html.Should().Contain("Intranet portal (intranet)").And.Contain("a bind as uid=intranet-bind still succeeds").And.Contain($"class=\"bad\">{notPassed} (Succeeded)");
+        html.Should().Contain("excepted by decision: no probe asked");
+        html.Should().Contain("2026-12-01 11:00:02 JST (2026-12-01 02:00:02 UTC)", "the re-check's time in both zones");
+        html.IndexOf("id=\"systems\"", StringComparison.Ordinal).Should().BeLessThan(html.IndexOf("id=\"live\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_pack_exported_without_a_live_re_check_says_it_was_not_run()
+    {
+        var content = WaveEvidence.Build(Fixture.Input("hq", "sha256:" + new string('f', 64)));
+        content.Manifest.Reconciliation.Should().BeNull("the fixture's export did not run --live");
+
+        var html = WebUtility.HtmlDecode(await ReportRenderer.RenderAsync(content.Manifest, content.ExceptionRows, "en"));
+
+        html.Should().Contain("<section id=\"live\">").And.Contain("Not run at export: run authsplit evidence verify --live.").And.NotContain("live-residual");
+    }
+
     [Fact]
     public async Task Only_ja_and_en_are_offered() =>
         await FluentActions.Awaiting(() => RenderAsync("fr")).Should().ThrowAsync<ArgumentException>();
