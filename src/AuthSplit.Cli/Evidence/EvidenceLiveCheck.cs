@@ -93,7 +93,8 @@ public static class EvidenceLiveCheck
         {
             await using var services = new ServiceCollection().AddSystemHooks(options).AddLdapBindProbe(options.Source).BuildServiceProvider();
             var ports = new SystemPorts(services.GetRequiredService<ICommandRunner>(), services.GetRequiredService<IHttpCaller>(), services.GetRequiredService<ILdapBindProbe>());
-            probed = await LiveSystemProbes.RunAsync(systems, manifest.Wave, manifest.PlanId, ports, TimeProvider.System, cancellationToken);
+            var readBack = new LegacyAccountReadBack(directory.ReadEntryAsync, directory.Dialect, options.Removal.OpenLdapDisable);
+            probed = await LiveSystemProbes.RunAsync(systems, manifest.Wave, manifest.PlanId, ports, readBack, TimeProvider.System, cancellationToken);
             checks.AddRange(LiveSystemProbes.Checks(probed));
         }
 

@@ -1,5 +1,7 @@
 using AuthSplit.Core.Configuration;
+using AuthSplit.Core.Execution.Steps;
 using AuthSplit.Core.Execution.Systems;
+using AuthSplit.Core.Model;
 using AuthSplit.Core.Planning.Format;
 
 namespace AuthSplit.Core.Evidence.Packs;
@@ -14,12 +16,17 @@ public sealed record LiveSystem(string Id, string Name, string Disposition, IRea
 /// <c>evidence verify --live</c> for a wave's systems: the approved plan's probes of each system it cut over,
 /// run again through the executor's own ports and judged as its probe steps judge them (<see cref="SystemProbes"/>):
 /// the new path still works (probe-target) and the old one is still refused (each legacy account with a
-/// credential, and the probes expecting a refusal).
+/// credential, its disabled state read back for one without, and the probes expecting a refusal).
 /// </summary>
+/// <summary>How the live check reads a legacy account back: the directory's read, its dialect, and how OpenLDAP accounts are disabled (<c>Removal:OpenLdapDisable</c>).</summary>
+public sealed record LegacyAccountReadBack(Func<string, CancellationToken, Task<DirectoryEntry?>> ReadAsync, DirectoryDialect Dialect, OpenLdapDisableMethod OpenLdapDisable);
+
 public static class LiveSystemProbes
 {
-    public static async Task<IReadOnlyList<LiveSystem>> RunAsync(IEnumerable<PlannedSystem> systems, string wave, string planId, SystemPorts ports, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="readBack">For a legacy account without a credential (no bind can be tried): its disabled state read back now, as the executor's probe step reads it.</param>
+    public static async Task<IReadOnlyList<LiveSystem>> RunAsync(IEnumerable<PlannedSystem> systems, string wave, string planId, SystemPorts ports, LegacyAccountReadBack readBack, TimeProvider time, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(readBack);
         ArgumentNullException.ThrowIfNull(systems);
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentNullException.ThrowIfNull(time);
@@ -45,7 +52,24 @@ public static class LiveSystemProbes
             {
                 if (account.CredentialSource is not { } credential)
                 {
-                    notes.Add($"legacy account {account.Dn} has no credential configured: no bind tried");
+                    // No credential to bind with: the account's disabled state is read back instead, as the executor did.
+                    var started = time.GetTimestamp();
+                    var live = await readBack.ReadAsync(account.Dn, cancellationToken).ConfigureAwait(false);
+                    bool? disabled = live is null ? null : DisableMarks.IsDisabled(live, readBack.Dialect, readBack.OpenLdapDisable);
+                    probes.Add(new LiveProbe(
+                        "disabled state of " + account.Dn,
+                        "ReadBack",
+                        $"LDAP read of {account.Dn} (scope base; no credential configured, so no bind), expect the account disabled or gone",
+                        disabled switch { true => "disabled", false => "enabled", null => "absent" },
+                        disabled != false,
+                        LedgerChain.FormatTime(time.GetUtcNow()),
+                        (long)time.GetElapsedTime(started).TotalMilliseconds,
+                        disabled switch
+                        {
+                            true => $"{account.Dn} reads back disabled",
+                            false => $"{account.Dn} is enabled again: the old path may accept it",
+                            null => $"{account.Dn} no longer exists: nothing can bind as it",
+                        }));
                     continue;
                 }
 
