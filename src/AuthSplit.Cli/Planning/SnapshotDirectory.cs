@@ -45,6 +45,15 @@ public sealed class SnapshotDirectory(string directory, ILogger log) : IReadSnap
         ObjectDisposedException.ThrowIf(_committed, this);
         var objectCategories = reads.ObjectCategories;
         var sourceSaved = _source is not null;
+
+        // First, the old description goes: while the saved files are replaced one by one, the directory holds no
+        // snapshot.json, so a save cut off half-way is refused by --replay as unfinished, not as tampered with.
+        var oldDescriptor = Path.Combine(directory, SnapshotDescriptor.FileName);
+        if (File.Exists(oldDescriptor))
+        {
+            File.Delete(oldDescriptor);
+        }
+
         if (_source is not null)
         {
             await _source.FlushAsync(cancellationToken);

@@ -72,7 +72,7 @@ public sealed class SnapshotReplay
         {
             throw new InputException(
                 "snapshot-invalid",
-                $"--replay: the directory holds no {SnapshotDescriptor.FileName}, so it was not saved by plan --save-snapshot (or was saved before replays existed: save it again with a live plan). A plan from its files with --source-ldif and --target-snapshot records them as files, so its id is not the live plan's",
+                $"--replay: the directory holds no {SnapshotDescriptor.FileName}, so it was not saved by plan --save-snapshot, or its save was cut off before it finished, or it was saved before replays existed: save it again with a live plan. A plan from its files with --source-ldif and --target-snapshot records them as files, so its id is not the live plan's",
                 directory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
