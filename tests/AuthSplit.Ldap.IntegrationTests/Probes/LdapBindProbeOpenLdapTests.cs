@@ -133,13 +133,18 @@ public sealed class LdapBindProbeOpenLdapTests(WriterSlapdFixture fixture) : ICl
         outcome.Detail.Should().Contain("not tried").And.Contain("Source:AllowPlainLdap");
     }
 
+    // A slapd of the test's own (to stop and start), its admin's credential in a file, and a probe whose legacy directory it is.
+    private async Task<(SlapdServer Server, string Credential, LdapBindProbe Probe)> OwnServerAsync(string suffix)
+    {
+        var server = await SlapdServer.StartAsync(new SlapdServerOptions { Suffix = suffix, NoSync = true, Log = Console.Error }, CancellationToken.None);
+        return (server, "file:" + FileWith(server.AdminPassword), Probe(WriterSlapdFixture.SourceOptionsFor(server, baseDn: suffix)));
+    }
+
     [Fact]
     public async Task A_stopped_server_is_unavailable()
     {
-        var server = await SlapdServer.StartAsync(new SlapdServerOptions { Suffix = "dc=stopped,dc=test", NoSync = true, Log = Console.Error }, CancellationToken.None);
+        var (server, credential, probe) = await OwnServerAsync("dc=stopped,dc=test");
         await using var _ = server;
-        var credential = "file:" + FileWith(server.AdminPassword);
-        var probe = Probe(WriterSlapdFixture.SourceOptionsFor(server, baseDn: "dc=stopped,dc=test"));
         (await probe.BindAsync(null, server.AdminDn, credential, null, Timeout, CancellationToken.None)).Status.Should().Be(HookStatus.Succeeded, "it answers before it is stopped");
         await server.StopAsync();
 
@@ -158,10 +163,8 @@ public sealed class LdapBindProbeOpenLdapTests(WriterSlapdFixture fixture) : ICl
     [Fact]
     public async Task A_server_restarting_under_the_probe_is_asked_again_and_the_bind_succeeds()
     {
-        var server = await SlapdServer.StartAsync(new SlapdServerOptions { Suffix = "dc=restarting,dc=test", NoSync = true, Log = Console.Error }, CancellationToken.None);
+        var (server, credential, probe) = await OwnServerAsync("dc=restarting,dc=test");
         await using var _ = server;
-        var credential = "file:" + FileWith(server.AdminPassword);
-        var probe = Probe(WriterSlapdFixture.SourceOptionsFor(server, baseDn: "dc=restarting,dc=test"));
         await server.StopAsync();
 
         var bind = probe.BindAsync(null, server.AdminDn, credential, null, TimeSpan.FromSeconds(20), CancellationToken.None);
