@@ -21,4 +21,10 @@ public interface ISchedulerNodes
 {
     /// <summary>Every node of this scheduler (its instance name) that has checked in, by instance id; empty when none has (a single node on SQLite never does).</summary>
     Task<IReadOnlyList<SchedulerNode>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes node <paramref name="instanceId"/>, whose scheduler has shut down cleanly, off the list (false when it
+    /// was not on it; a single node on SQLite never is). Only after the scheduler's shutdown: a running one checks in again.
+    /// </summary>
+    Task<bool> ForgetAsync(string instanceId, CancellationToken cancellationToken);
 }
