@@ -255,6 +255,9 @@ public sealed class ClusterLeaseTests(PostgresFixture postgres, ITestOutputHelpe
             {
                 downAt = DateTimeOffset.UtcNow;
                 await postgres.Server.StopAsync();
+                var (switchesWhenDown, people) = (Switches(lab), removals.Count(e => e.Kind == Core.Model.EntityKind.Person));
+                output.WriteLine($"database down after {switchesWhenDown} of {people} switches ({(DateTimeOffset.UtcNow - downAt).TotalSeconds:F1} s to stop it)");
+                switchesWhenDown.Should().BeLessThan(people, "the database goes down mid-wave, not after the wave's last write");
                 stopped = await run.WaitAsync(TimeSpan.FromSeconds(120));
             }
             finally
