@@ -69,7 +69,16 @@ public static class SchedulingServiceCollectionExtensions
                 persistent.ProvisionSchema();
                 // A served wave stopped by SIGTERM ends in OperationCanceledException and is kept as a
                 // recovery trigger for the next start (the wave job decides which firings are handed back).
-                persistent.ConfigureStore(options => options.RecoverFiringsCancelledByShutdown = true);
+                persistent.ConfigureStore(options =>
+                {
+                    options.RecoverFiringsCancelledByShutdown = true;
+                    // The job store's misfire and cluster threads are real threads, foreground by default, and
+                    // they end only when the store shuts down, which waits for the running firing; a firing that
+                    // ended while the database was away stays in Quartz's own retry of its bookkeeping until the
+                    // database is back. The CLI answers without waiting for that (the wave is journalled in the
+                    // state store, not in Quartz's rows), so these threads must not keep the process alive.
+                    options.UseBackgroundThreads = true;
+                });
                 // SQLite cannot run clustered (Quartz: "locking problems"); PostgreSQL runs clustered unless told not to.
                 if (Clustered(store))
                 {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
+using AuthSplit.Graph.Emulator;
 using Xunit.Abstractions;
 
 namespace AuthSplit.Cli.EndToEndTests.Execution;
@@ -104,19 +106,28 @@ public sealed class ScheduleAndServeTests(ITestOutputHelper output)
     [Fact]
     public async Task SIGTERM_while_serve_runs_a_wave_stops_it_between_steps_with_143_and_the_next_serve_finishes_it()
     {
-        await using var lab = await ExecutionLab.StartAsync(people: 300);
+        // Four people at a time and 20 ms a Graph call: the wave (about 87 people) lasts seconds, not the
+        // fraction of one it takes at the default 32, so the journal can be watched mid-wave. The signal is
+        // sent by what the journal says, never after a fixed wait.
+        await using var lab = await ExecutionLab.StartAsync(people: 300, faults: new GraphFaults { Latency = TimeSpan.FromMilliseconds(20) }, configure: config => config["Execution"]!["Concurrency"] = 4);
         var plan = await lab.PlanAsync();
         var removals = plan.Entities.Where(e => e.Wave == "hq" && e.Disposition == Disposition.Remove).ToList();
+        var approving = System.Diagnostics.Stopwatch.StartNew();
         await lab.ApproveAsync("alice");
+        approving.Stop();
         var before = await lab.ReadDirectoryAsync();
-        var schedule = await lab.CliAsync(Schedule(lab, "hq", TimeProvider.System.GetUtcNow().AddSeconds(3)));
+        // Far enough ahead that the schedule command starts before the time it is given: on a loaded machine a
+        // command took more than 3 s to start and refused a time no longer in the future. 20 s, or three times
+        // what the approve command took here, whichever is longer.
+        var lead = TimeSpan.FromSeconds(Math.Max(20, 3 * approving.Elapsed.TotalSeconds));
+        var schedule = await lab.CliAsync(Schedule(lab, "hq", TimeProvider.System.GetUtcNow() + lead));
         schedule.ExitCode.Should().Be(0, schedule.ToString());
 
         using (var serve = lab.StartCli("serve", "--config", lab.Config))
         {
-            var running = await WaitForWaveAsync(lab, "hq", "running");
-            output.WriteLine("running: " + running["entities"]!.ToJsonString());
+            var (done, toGo) = await WaitUntilMidWaveAsync(lab, plan.PlanId!, "hq", serve);
             serve.Signal(CliProcess.SigTerm);
+            output.WriteLine($"SIGTERM with {done} people done and {toGo} to go");
             var stopped = await serve.WaitAsync(TimeSpan.FromSeconds(60));
             stopped.ExitCode.Should().Be(143, stopped.ToString());
         }
@@ -131,7 +142,7 @@ public sealed class ScheduleAndServeTests(ITestOutputHelper output)
         // systemd starts the unit again: the wave cut short is fired again, as recovering, and finishes.
         using (var serve = lab.StartCli("serve", "--config", lab.Config))
         {
-            await WaitForWaveAsync(lab, "hq", "completed");
+            await WaitForWaveAsync(lab, "hq", "completed", TimeSpan.FromSeconds(120));
             await StopAsync(lab, serve);
         }
 
@@ -140,6 +151,47 @@ public sealed class ScheduleAndServeTests(ITestOutputHelper output)
         await lab.ShouldHaveWrittenOnceAndBackedUpAsync(removals);
         var log = string.Join('\n', Directory.GetFiles(Path.Combine(lab.Work, "logs"), "authsplit-*.log").Select(File.ReadAllText));
         log.Should().Contain("\"Recovering\":true", "the second serve fired the wave as recovering");
+    }
+
+    /// <summary>
+    /// Waits until the wave's journal (the state store, read as <c>status</c> reads it) shows at least a tenth of
+    /// its people done and at least a third still to go, and returns those counts. Fails, saying why, when serve
+    /// exits first or the wave gets past that point between two looks: a signal sent then proves nothing.
+    /// </summary>
+    private static async Task<(int Done, int ToGo)> WaitUntilMidWaveAsync(ExecutionLab lab, string planId, string wave, CliProcess serve)
+    {
+        var store = await lab.OpenStoreAsync();
+        await using (store as IAsyncDisposable)
+        {
+            var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(150);
+            var (done, toGo, people) = (0, 0, 0);
+            while (TimeProvider.System.GetUtcNow() < deadline)
+            {
+                serve.HasExited.Should().BeFalse($"serve runs the wave until the signal; it exited with {done} of {people} people done: {serve.OutputSoFar}");
+                var entities = new List<EntityProgress>();
+                await foreach (var entity in store.ReadEntitiesAsync(planId, wave, CancellationToken.None))
+                {
+                    if (entity.State != EntityState.Excluded)
+                    {
+                        entities.Add(entity);
+                    }
+                }
+
+                people = entities.Count;
+                done = entities.Count(e => e.State == EntityState.Done);
+                toGo = entities.Count(e => e.State is EntityState.Pending or EntityState.InProgress);
+                if (people > 0 && done >= Math.Max(1, people / 10))
+                {
+                    toGo.Should().BeGreaterThanOrEqualTo(Math.Max(1, people / 3),
+                        $"the signal must land mid-wave, and the wave got from none to {done} of {people} people done between two looks at its journal: slow it further (Execution:Concurrency, the emulator's latency)");
+                    return (done, toGo);
+                }
+
+                await Task.Delay(20);
+            }
+
+            throw new TimeoutException($"wave {wave} was not mid-way within 150 s: {done} of {people} people done, {toGo} to go");
+        }
     }
 
     private static string[] Schedule(ExecutionLab lab, string wave, DateTimeOffset at) =>
@@ -167,9 +219,9 @@ public sealed class ScheduleAndServeTests(ITestOutputHelper output)
     private static async Task<string> WaveStatusAsync(ExecutionLab lab, string wave) =>
         (await lab.StatusAsync(wave))["waves"]![0]!["status"]!.GetValue<string>();
 
-    private static async Task<JsonNode> WaitForWaveAsync(ExecutionLab lab, string wave, string status)
+    private static async Task<JsonNode> WaitForWaveAsync(ExecutionLab lab, string wave, string status, TimeSpan? patience = null)
     {
-        var deadline = TimeProvider.System.GetUtcNow() + Patience;
+        var deadline = TimeProvider.System.GetUtcNow() + (patience ?? Patience);
         JsonNode? last = null;
         while (TimeProvider.System.GetUtcNow() < deadline)
         {
@@ -182,7 +234,7 @@ public sealed class ScheduleAndServeTests(ITestOutputHelper output)
             await Task.Delay(500);
         }
 
-        throw new TimeoutException($"wave {wave} did not become {status} within {Patience}: {last?.ToJsonString()}");
+        throw new TimeoutException($"wave {wave} did not become {status} within {patience ?? Patience}: {last?.ToJsonString()}");
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what)
