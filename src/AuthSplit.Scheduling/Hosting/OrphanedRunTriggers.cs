@@ -53,6 +53,17 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
                     continue;
                 }
 
+                if (trigger.ExecutionGroup is null && trigger.JobKey.Equals(runningHere) && IsResumeOrRecovery(key)
+                    && await scheduler.GetTriggerState(key, cancellationToken) is not TriggerState.Executing)
+                {
+                    // This run resumes its wave itself; handed to the serve nodes too, it would wait for one in
+                    // status after the run (with none up), or fire once more to find the wave done.
+                    await scheduler.UnscheduleJob(key, cancellationToken);
+                    LogOwnWaveResumeRemoved(logger, trigger.JobKey.Name, key.Name);
+                    released++;
+                    continue;
+                }
+
                 if (WaveJobKeys.ForegroundRunInstanceOf(trigger.ExecutionGroup) is not { } owner || owner == scheduler.SchedulerInstanceId)
                 {
                     continue;
@@ -87,6 +98,9 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
 
         return released;
     }
+
+    private static bool IsResumeOrRecovery(TriggerKey key) =>
+        key.Group == SchedulerConstants.DefaultRecoveryGroup || (key.Group == WaveJobKeys.Group && key.Name.EndsWith("/resume", StringComparison.Ordinal));
 
     /// <summary>Releases at start and then every <paramref name="interval"/> until <paramref name="cancellationToken"/>; a failed round is logged and the next one tried.</summary>
     public async Task KeepReleasingAsync(JobKey? runningHere, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
@@ -128,6 +142,9 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
 
     [LoggerMessage(EventId = 6302, Level = LogLevel.Information, Message = "The wave job {Job}: removed {What} left by the foreground run {Instance}, which is gone")]
     private static partial void LogRemoved(ILogger logger, string job, string instance, string what);
+
+    [LoggerMessage(EventId = 6305, Level = LogLevel.Information, Message = "The wave job {Job}: removed {Trigger}, set to resume the wave this run is running itself")]
+    private static partial void LogOwnWaveResumeRemoved(ILogger logger, string job, string trigger);
 
     [LoggerMessage(EventId = 6303, Level = LogLevel.Information, Message = "The part trigger {Trigger} of an earlier version: its execution group cleared, so a serve node takes it")]
     private static partial void LogLegacyPartMoved(ILogger logger, string trigger);

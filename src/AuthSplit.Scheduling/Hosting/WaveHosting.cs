@@ -67,6 +67,12 @@ public static class WaveHosting
         {
             await sweeping.CancelAsync();
             await sweep;
+            if (completion.IsCompleted)
+            {
+                // Once more after the firing: a run that was killed before this one is recovered by Quartz just
+                // before this run's firing can start (it waited on that firing), maybe since the last round.
+                await ReleaseOnceAsync(services.GetRequiredService<OrphanedRunTriggers>(), jobKey);
+            }
 
             if (scheduled && !completion.IsCompleted)
             {
@@ -127,6 +133,19 @@ public static class WaveHosting
         {
             await sweeping.CancelAsync();
             await sweep;
+        }
+    }
+
+    private static async Task ReleaseOnceAsync(OrphanedRunTriggers orphans, JobKey runningHere)
+    {
+        using var bounded = new CancellationTokenSource(CompletedStopWait);
+        try
+        {
+            await orphans.ReleaseAsync(runningHere, bounded.Token);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // The run's answer is not held back for this: the serve nodes look at every check-in as well.
         }
     }
 

@@ -173,6 +173,7 @@ public sealed class ForegroundRunRoutingTests(PostgresFixture postgres, ITestOut
             var served = nodes.SelectMany(n => Firings(n.Log)).ToList();
             output.WriteLine($"killed after {switchesAtKill} switches; serve nodes executed: " + string.Join(", ", served));
             served.Should().ContainSingle().Which.Should().Be(("hq", "bob"), "one node resumed the killed run's wave, as its operator");
+            nodes.Should().Contain(n => LogSays(n.Log, "its recovery now goes to the serve nodes"), "Quartz's recovery kept the run's own execution group, and a node handed it on");
             ExecutionLab.ShouldBeTheOutcome(before, await lab.ReadDirectoryAsync(), hq);
             (await lab.ShouldAllBeFinalAsync(plan, "hq")).Values.Should().AllBe("done");
             await lab.ShouldHaveWrittenOnceAndBackedUpAsync(hq);
@@ -316,6 +317,14 @@ public sealed class ForegroundRunRoutingTests(PostgresFixture postgres, ITestOut
 
         return firings;
     }
+
+    private static bool LogSays(string logDirectory, string text) =>
+        Directory.Exists(logDirectory) && Directory.GetFiles(logDirectory, "*.log").Any(file =>
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd().Contains(text, StringComparison.Ordinal);
+        });
 
     /// <summary>The processes that held the wave's leases (a holder is machine/pid/start).</summary>
     private static async Task<List<int>> LeaseHoldersAsync(ExecutionLab lab, string wave)
