@@ -11,11 +11,11 @@ namespace AuthSplit.Scheduling.Hosting;
 /// for ever, listed by <c>status</c>:
 /// <list type="bullet">
 /// <item>Quartz's recovery of its firing (the recovery trigger keeps the firing's execution group): moved to
-/// the triggers with no group, so a serve node resumes the wave as Quartz recovery always did; or removed
-/// when this process is itself a run of that wave, which resumes it in its own firing.</item>
+/// the triggers with no group, so a serve node resumes the wave as Quartz recovery always did.</item>
 /// <item>its trigger that never fired (killed before it did): removed, as a run stopped any other way removes
 /// it; a run is never executed later in the background.</item>
 /// </list>
+/// A run that has run its wave to its end also removes that wave's resume and recovery triggers nobody is firing.
 /// A part trigger an earlier version put in a per-wave execution group has that group cleared, so a serve node takes it.
 /// Every node runs this at start and at each check-in interval; two nodes moving the same trigger at once may
 /// fire its wave twice, one after the other (one wave runs one firing at a time), and the journal makes the
@@ -23,9 +23,13 @@ namespace AuthSplit.Scheduling.Hosting;
 /// </summary>
 public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, ISchedulerNodes nodes, WaveRouting routing, ILogger<OrphanedRunTriggers> logger)
 {
-    /// <param name="runningHere">The wave job this process is running in the foreground, if it is a run.</param>
+    /// <param name="finishedHere">
+    /// The wave job a foreground run of this process has just run to its end (complete, with failures, or
+    /// holding): its resume and recovery triggers that nobody is firing are removed too, since firing them would
+    /// only run the wave again (before routing, the run fired them itself, before its own firing).
+    /// </param>
     /// <returns>How many triggers were moved or removed.</returns>
-    public async Task<int> ReleaseAsync(JobKey? runningHere, CancellationToken cancellationToken)
+    public async Task<int> ReleaseAsync(JobKey? finishedHere, CancellationToken cancellationToken)
     {
         if (!routing.Routed)
         {
@@ -53,11 +57,10 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
                     continue;
                 }
 
-                if (trigger.ExecutionGroup is null && trigger.JobKey.Equals(runningHere) && IsResumeOrRecovery(key)
+                if (trigger.JobKey.Equals(finishedHere) && IsResumeOrRecovery(key)
                     && await scheduler.GetTriggerState(key, cancellationToken) is not TriggerState.Executing)
                 {
-                    // This run resumes its wave itself; handed to the serve nodes too, it would wait for one in
-                    // status after the run (with none up), or fire once more to find the wave done.
+                    // With no serve node up it would wait in status for ever; with one it would run the wave again.
                     await scheduler.UnscheduleJob(key, cancellationToken);
                     LogOwnWaveResumeRemoved(logger, trigger.JobKey.Name, key.Name);
                     released++;
@@ -81,7 +84,7 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
                     }
                 }
 
-                if (recovery && !trigger.JobKey.Equals(runningHere))
+                if (recovery)
                 {
                     await scheduler.ScheduleTrigger(trigger.GetTriggerBuilder().WithExecutionGroup(null).Build(), TriggerConflict.Replace, cancellationToken);
                     LogRecoveryMoved(logger, trigger.JobKey.Name, owner);
@@ -89,7 +92,7 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
                 else
                 {
                     await scheduler.UnscheduleJob(key, cancellationToken);
-                    LogRemoved(logger, trigger.JobKey.Name, owner, recovery ? "its recovery: this run resumes the wave itself" : "a run's trigger that never fired");
+                    LogRemoved(logger, trigger.JobKey.Name, owner);
                 }
 
                 released++;
@@ -103,7 +106,7 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
         key.Group == SchedulerConstants.DefaultRecoveryGroup || (key.Group == WaveJobKeys.Group && key.Name.EndsWith("/resume", StringComparison.Ordinal));
 
     /// <summary>Releases at start and then every <paramref name="interval"/> until <paramref name="cancellationToken"/>; a failed round is logged and the next one tried.</summary>
-    public async Task KeepReleasingAsync(JobKey? runningHere, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
+    public async Task KeepReleasingAsync(TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!routing.Routed)
         {
@@ -114,7 +117,7 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
         {
             try
             {
-                await ReleaseAsync(runningHere, cancellationToken);
+                await ReleaseAsync(null, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -140,10 +143,10 @@ public sealed partial class OrphanedRunTriggers(ISchedulerFactory schedulers, IS
     [LoggerMessage(EventId = 6301, Level = LogLevel.Warning, Message = "The wave job {Job}: the foreground run {Instance} that was running it is gone; its recovery now goes to the serve nodes")]
     private static partial void LogRecoveryMoved(ILogger logger, string job, string instance);
 
-    [LoggerMessage(EventId = 6302, Level = LogLevel.Information, Message = "The wave job {Job}: removed {What} left by the foreground run {Instance}, which is gone")]
-    private static partial void LogRemoved(ILogger logger, string job, string instance, string what);
+    [LoggerMessage(EventId = 6302, Level = LogLevel.Information, Message = "The wave job {Job}: removed the trigger the foreground run {Instance} left unfired; that run is gone")]
+    private static partial void LogRemoved(ILogger logger, string job, string instance);
 
-    [LoggerMessage(EventId = 6305, Level = LogLevel.Information, Message = "The wave job {Job}: removed {Trigger}, set to resume the wave this run is running itself")]
+    [LoggerMessage(EventId = 6305, Level = LogLevel.Information, Message = "The wave job {Job}: removed {Trigger}, set to resume the wave this run has just run to its end")]
     private static partial void LogOwnWaveResumeRemoved(ILogger logger, string job, string trigger);
 
     [LoggerMessage(EventId = 6303, Level = LogLevel.Information, Message = "The part trigger {Trigger} of an earlier version: its execution group cleared, so a serve node takes it")]

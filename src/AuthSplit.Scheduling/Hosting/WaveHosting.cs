@@ -49,7 +49,7 @@ public static class WaveHosting
             // On a cluster this run's scheduler takes this run's trigger only (WaveRouting): a wave the journal
             // says was left running goes to the serve nodes, this run's own wave is resumed by this run's firing.
             await services.GetRequiredService<UnfinishedWaveCheck>().ResumeAsync(cancellationToken, routing.Routed ? jobKey : null);
-            sweep = services.GetRequiredService<OrphanedRunTriggers>().KeepReleasingAsync(jobKey, SweepInterval(services), time, sweeping.Token);
+            sweep = services.GetRequiredService<OrphanedRunTriggers>().KeepReleasingAsync(SweepInterval(services), time, sweeping.Token);
             await QuartzWaveScheduler.ScheduleAsync(scheduler, request.PlanId, request.Wave, request.Operator, ScheduledWaveKind.Run, time.GetUtcNow(), cancellationToken, key, routing.ForegroundRunExecutionGroup);
             scheduled = true;
 
@@ -67,10 +67,11 @@ public static class WaveHosting
         {
             await sweeping.CancelAsync();
             await sweep;
-            if (completion.IsCompleted)
+            if (completion.IsCompletedSuccessfully && completion.Result.Kind is WaveResultKind.Completed or WaveResultKind.CompletedWithFailures or WaveResultKind.Holding)
             {
-                // Once more after the firing: a run that was killed before this one is recovered by Quartz just
-                // before this run's firing can start (it waited on that firing), maybe since the last round.
+                // Once more after the firing, which ran the wave to its end: a run killed before this one is
+                // recovered by Quartz just before this run's firing could start (it waited on that firing), and
+                // what would resume the wave again is now pointless.
                 await ReleaseOnceAsync(services.GetRequiredService<OrphanedRunTriggers>(), jobKey);
             }
 
@@ -124,7 +125,7 @@ public static class WaveHosting
         await host.StartAsync(cancellationToken);
         await services.GetRequiredService<UnfinishedWaveCheck>().ResumeAsync(cancellationToken);
         using var sweeping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
-        var sweep = services.GetRequiredService<OrphanedRunTriggers>().KeepReleasingAsync(null, SweepInterval(services), services.GetRequiredService<TimeProvider>(), sweeping.Token);
+        var sweep = services.GetRequiredService<OrphanedRunTriggers>().KeepReleasingAsync(SweepInterval(services), services.GetRequiredService<TimeProvider>(), sweeping.Token);
         try
         {
             await host.WaitForShutdownAsync(cancellationToken);
@@ -136,12 +137,12 @@ public static class WaveHosting
         }
     }
 
-    private static async Task ReleaseOnceAsync(OrphanedRunTriggers orphans, JobKey runningHere)
+    private static async Task ReleaseOnceAsync(OrphanedRunTriggers orphans, JobKey finishedHere)
     {
         using var bounded = new CancellationTokenSource(CompletedStopWait);
         try
         {
-            await orphans.ReleaseAsync(runningHere, bounded.Token);
+            await orphans.ReleaseAsync(finishedHere, bounded.Token);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
