@@ -16,9 +16,10 @@ public static class SchedulingServiceCollectionExtensions
     /// (<see cref="IWaveScheduler"/> writes triggers into the store). <see cref="AddWaveSchedulerHost"/> adds
     /// the hosted scheduler <c>run</c> and <c>serve</c> need. The SQLite file is created owner-only here
     /// when it does not exist. <see cref="IWaveExecution"/>, <see cref="IUnfinishedWaves"/> and
-    /// <see cref="IWaveJournal"/> (for hold expiry) come from the composition root.
+    /// <see cref="IWaveJournal"/> (for hold expiry) come from the composition root. <paramref name="role"/> says
+    /// which triggers the scheduler acquires on a cluster (<see cref="WaveRouting"/>).
     /// </summary>
-    public static IServiceCollection AddWaveScheduling(this IServiceCollection services, SchedulerStoreOptions store, Action<WaveJobOptions>? configureJob = null)
+    public static IServiceCollection AddWaveScheduling(this IServiceCollection services, SchedulerStoreOptions store, Action<WaveJobOptions>? configureJob = null, SchedulerNodeRole role = SchedulerNodeRole.Serve)
     {
         var connectionString = store.Provider switch
         {
@@ -29,11 +30,14 @@ public static class SchedulingServiceCollectionExtensions
             _ => throw new ArgumentOutOfRangeException(nameof(store), store.Provider, "unknown scheduler store provider"),
         };
 
+        var routing = WaveRouting.For(role, Clustered(store));
         services.AddOptions<WaveJobOptions>().Configure(options => configureJob?.Invoke(options));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<WaveCompletions>();
         services.TryAddSingleton<WaveJobListener>();
         services.TryAddSingleton<UnfinishedWaveCheck>();
+        services.TryAddSingleton(routing);
+        services.TryAddSingleton<OrphanedRunTriggers>();
         services.TryAddSingleton<IWaveScheduler, QuartzWaveScheduler>();
         services.TryAddScoped<IWaveHolds>(provider => new JournalWaveHolds(provider.GetRequiredService<IWaveJournal>()));
         services.AddTransient<WaveJob>();
@@ -48,8 +52,18 @@ public static class SchedulingServiceCollectionExtensions
             {
                 scheduler.InstanceName = store.InstanceName;
 
-                // InstanceId AUTO: each node an id of its own, generated at start; one scheduler by name.
-                scheduler.GenerateInstanceId = Clustered(store);
+                if (routing.ForegroundRunInstanceId is { } runId)
+                {
+                    // A foreground run's id is chosen before the scheduler exists: its execution group is named after it.
+                    scheduler.InstanceId = runId;
+                    scheduler.GenerateInstanceId = false;
+                }
+                else
+                {
+                    // InstanceId AUTO: each node an id of its own, generated at start; one scheduler by name.
+                    scheduler.GenerateInstanceId = Clustered(store);
+                }
+
                 scheduler.IdleWaitTime = store.PollInterval;
                 // A stop waits for the running wave (WaitForJobsToComplete) and tells it to stop between steps.
                 scheduler.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
@@ -91,8 +105,15 @@ public static class SchedulingServiceCollectionExtensions
             });
             // A node runs at most PartsPerNode parts of one wave at once: Quartz leaves the wave's other parts
             // waiting at acquisition, for a node with room. Without it the node that fanned the wave out, free
-            // first, would take every part before any other node polls.
-            quartz.UseExecutionLimits(limits => limits.ForGroupsWithPrefix(WaveJobKeys.PartsExecutionGroupPrefix, store.PartsPerNode));
+            // first, would take every part before any other node polls. Limited by trigger group (one per wave):
+            // a part trigger carries no execution group, so a serve node of a cluster serves it (WaveRouting).
+            quartz.UseExecutionLimits(limits => limits.UseTriggerGroupWhenUnset().ForGroupsWithPrefix(WaveJobKeys.PartsTriggerGroupPrefix, store.PartsPerNode));
+            if (routing.ServedExecutionGroups.Count > 0)
+            {
+                // On a cluster: a foreground run takes its own trigger only, a serve node the triggers with no execution group.
+                quartz.ServeExecutionGroups([.. routing.ServedExecutionGroups]);
+            }
+
             quartz.AddJobListener<WaveJobListener>(GroupMatcher<JobKey>.GroupEquals(WaveJobKeys.Group));
             quartz.AddTriggerListener<WaveJobListener>(GroupMatcher<TriggerKey>.GroupEquals(WaveJobKeys.Group));
         });

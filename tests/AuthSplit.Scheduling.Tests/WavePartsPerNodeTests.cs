@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AuthSplit.Scheduling.Tests;
 
 /// <summary>
-/// A node runs at most <c>Execution:PartsPerNode</c> parts of one wave at once: the node that fans a wave out
+/// A node runs at most <c>Execution:PartsPerNode</c> parts of one wave at once (a limit on the wave's parts trigger group): the node that fans a wave out
 /// must not take every part before the other nodes poll (measured before: one node did all four parts).
 /// </summary>
 public sealed class WavePartsPerNodeTests
@@ -62,13 +62,13 @@ public sealed class WavePartsPerNodeTests
     }
 
     [Fact]
-    public void Each_wave_has_a_parts_execution_group_of_its_own_that_fits_quartz_column()
+    public void Each_wave_has_a_parts_trigger_group_of_its_own_that_fits_quartz_column()
     {
-        WaveJobKeys.PartsExecutionGroup("p", "a").Should().Be(WaveJobKeys.PartsExecutionGroupPrefix + "p/a");
-        WaveJobKeys.PartsExecutionGroup("p", "a").Should().NotBe(WaveJobKeys.PartsExecutionGroup("p", "b"));
+        WaveJobKeys.PartsTriggerGroup("p", "a").Should().Be(WaveJobKeys.PartsTriggerGroupPrefix + "p/a");
+        WaveJobKeys.PartsTriggerGroup("p", "a").Should().NotBe(WaveJobKeys.PartsTriggerGroup("p", "b"));
         var longWave = new string('w', 250);
-        var hashed = WaveJobKeys.PartsExecutionGroup("p", longWave);
+        var hashed = WaveJobKeys.PartsTriggerGroup("p", longWave);
         hashed.Length.Should().BeLessThanOrEqualTo(200);
-        hashed.Should().StartWith(WaveJobKeys.PartsExecutionGroupPrefix).And.NotBe(WaveJobKeys.PartsExecutionGroup("p", longWave + "x"));
+        hashed.Should().StartWith(WaveJobKeys.PartsTriggerGroupPrefix).And.NotBe(WaveJobKeys.PartsTriggerGroup("p", longWave + "x"));
     }
 }

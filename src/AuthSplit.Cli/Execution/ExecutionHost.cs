@@ -66,7 +66,8 @@ public sealed class ExecutionHost : IAsyncDisposable
 
     /// <param name="progress">The live display of a foreground run; null for serve and schedule.</param>
     /// <param name="withAdapters">False for <c>schedule</c>, which only writes a trigger and connects to nothing.</param>
-    public static async Task<ExecutionHost> CreateAsync(AuthSplitOptions options, string configPath, Serilog.ILogger log, IProgress<WaveProgress>? progress, bool withAdapters, CancellationToken cancellationToken)
+    /// <param name="role">A foreground run's scheduler, on a cluster, takes the run's own trigger and nothing else; serve's takes the rest.</param>
+    public static async Task<ExecutionHost> CreateAsync(AuthSplitOptions options, string configPath, Serilog.ILogger log, IProgress<WaveProgress>? progress, bool withAdapters, SchedulerNodeRole role, CancellationToken cancellationToken)
     {
         var state = await StateComposition.OpenAsync(options, configPath, cancellationToken);
         var adapters = new AdapterFactory(log) { SharedWriteBudget = state.SharedWriteBudgetFor(options) };
@@ -102,7 +103,7 @@ public sealed class ExecutionHost : IAsyncDisposable
             // Asked before the scheduler can start: a node that would write at another limit than the cluster's runs no wave.
             var mismatch = withAdapters ? await adapters.SharedWriteBudgetMismatchAsync(options.Target, cancellationToken) : null;
             builder.Services.AddSingleton(new WriteBudgetAgreement(mismatch));
-            builder.Services.AddWaveScheduling(StateComposition.SchedulerStoreOf(options, configPath));
+            builder.Services.AddWaveScheduling(StateComposition.SchedulerStoreOf(options, configPath), role: role);
             if (mismatch is null)
             {
                 builder.Services.AddWaveSchedulerHost();

@@ -48,7 +48,7 @@ public static class RunCommand
 
         var interactive = ReferenceEquals(console.Output, Console.Out) && !Console.IsOutputRedirected;
         var display = new WaveProgressDisplay(console.Output, interactive, TimeProvider.System);
-        await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, display, withAdapters: true, cancellationToken);
+        await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, display, withAdapters: true, SchedulerNodeRole.ForegroundRun, cancellationToken);
         if (execution.WriteBudgetMismatch is { } mismatch)
         {
             throw new InputException("write-budget-limit", mismatch.Message, configPath);

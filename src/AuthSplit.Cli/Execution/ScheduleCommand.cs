@@ -47,7 +47,7 @@ public static class ScheduleCommand
                 throw UnknownWave.Error(waveName, plan.Settings.Waves.Select(w => w.Name), "plan", parse.GetRequiredValue(planPath));
             }
 
-            await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: false, ct);
+            await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: false, SchedulerNodeRole.Serve, ct);
             // The same gate the job applies when it fires, checked now so a mistake shows while someone is looking.
             var verdict = await ExecutionGate.CheckAsync(execution.Store, new WaveJobRequest(plan.PlanId!, waveName, executor, Recovering: false), options.Execution.AllowSelfApproval, ct);
             if (verdict.Refusal is { Code: not ExecutionRefusalCode.DependencyIncomplete and not ExecutionRefusalCode.WavePaused } refusal)
@@ -81,7 +81,7 @@ public static class ScheduleCommand
         {
             var configPath = parse.GetRequiredValue(config);
             var options = ConfigLoader.Load(configPath, requireLiveSource: true, log);
-            await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: true, ct);
+            await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: true, SchedulerNodeRole.Serve, ct);
             // Up before the scheduler starts, so a node that is starting (or cannot) answers "not ready" rather than nothing.
             await using var endpoints = await ServeEndpoints.StartAsync(options.Serve.Http, execution.Host.Services, log, ct);
             if (endpoints is not null)

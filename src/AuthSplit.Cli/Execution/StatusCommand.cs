@@ -9,6 +9,7 @@ using AuthSplit.Core.Execution.Cluster;
 using AuthSplit.Core.Execution.Forecast;
 using AuthSplit.Core.Planning.Format;
 using AuthSplit.Scheduling.Cluster;
+using AuthSplit.Scheduling.Hosting;
 using AuthSplit.Scheduling.Jobs;
 using AuthSplit.Scheduling.Store;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,7 +37,7 @@ public static class StatusCommand
                 throw UnknownWave.Error(waveName, options.Waves.Select(w => w.Name), "config", configPath);
             }
 
-            await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: false, ct);
+            await using var execution = await ExecutionHost.CreateAsync(options, configPath, log, null, withAdapters: false, SchedulerNodeRole.Serve, ct);
             var scheduled = await ScheduledAsync(execution, waveName, ct);
             var (nodes, nodeLines) = await NodesAsync(execution, ct);
             var waves = new List<WaveStatusView>();

@@ -12,7 +12,11 @@ namespace AuthSplit.Scheduling.Hosting;
 public sealed partial class UnfinishedWaveCheck(ISchedulerFactory schedulers, TimeProvider time, ILogger<UnfinishedWaveCheck> logger, IUnfinishedWaves? unfinished = null)
 {
     /// <summary>Returns the waves it resumed (those Quartz was already going to fire are left to it).</summary>
-    public async Task<IReadOnlyList<UnfinishedWave>> ResumeAsync(CancellationToken cancellationToken)
+    /// <param name="runningHere">
+    /// The wave a foreground run on a cluster is about to run itself: not handed to the serve nodes as well,
+    /// where it would race the run's own firing (the run resumes it from the journal all the same).
+    /// </param>
+    public async Task<IReadOnlyList<UnfinishedWave>> ResumeAsync(CancellationToken cancellationToken, JobKey? runningHere = null)
     {
         if (unfinished is null)
         {
@@ -24,6 +28,11 @@ public sealed partial class UnfinishedWaveCheck(ISchedulerFactory schedulers, Ti
         foreach (var wave in await unfinished.ListAsync(cancellationToken))
         {
             var jobKey = WaveJobKeys.Job(wave.PlanId, wave.Wave);
+            if (jobKey.Equals(runningHere))
+            {
+                continue;
+            }
+
             // Triggers first, firings second: a trigger that fires between the two reads is seen as a firing.
             var triggers = await scheduler.GetTriggersOfJob(jobKey, cancellationToken);
             var firings = await scheduler.QueryFireInstances(new FireInstanceQuery { Job = jobKey, State = null }, cancellationToken);

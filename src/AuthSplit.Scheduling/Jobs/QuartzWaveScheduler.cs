@@ -43,7 +43,7 @@ public sealed class QuartzWaveScheduler(ISchedulerFactory schedulers) : IWaveSch
     }
 
     internal static async Task<ScheduledWave> ScheduleAsync(
-        IScheduler scheduler, string planId, string wave, string @operator, ScheduledWaveKind kind, DateTimeOffset at, CancellationToken cancellationToken, TriggerKey? runKey = null)
+        IScheduler scheduler, string planId, string wave, string @operator, ScheduledWaveKind kind, DateTimeOffset at, CancellationToken cancellationToken, TriggerKey? runKey = null, string? executionGroup = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(planId);
         ArgumentException.ThrowIfNullOrWhiteSpace(wave);
@@ -88,6 +88,12 @@ public sealed class QuartzWaveScheduler(ISchedulerFactory schedulers) : IWaveSch
             builder = builder.UsingJobData(WaveJobKeys.ResumeKey, true);
         }
 
+        if (executionGroup is not null)
+        {
+            // A foreground run's own group on a cluster: only the run's scheduler serves it.
+            builder = builder.WithExecutionGroup(executionGroup);
+        }
+
         var trigger = builder.Build();
         // Read first only to say what was replaced; the replace itself is decided under the store's lock.
         var previous = await scheduler.GetTrigger(key, cancellationToken);
@@ -112,7 +118,6 @@ public sealed class QuartzWaveScheduler(ISchedulerFactory schedulers) : IWaveSch
         var trigger = TriggerBuilder.Create()
             .WithIdentity(WaveJobKeys.Part(planId, wave, part.Index, part.Count))
             .ForJob(jobKey)
-            .WithExecutionGroup(WaveJobKeys.PartsExecutionGroup(planId, wave))
             .StartAt(at)
             .WithSimpleSchedule(schedule => schedule.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
             .Build();

@@ -37,29 +37,53 @@ public static class WaveJobKeys
     /// <summary>One part of a partitioned wave: a job of its own, so the parts run at once on the cluster's nodes.</summary>
     public static JobKey PartJob(string planId, string wave, int index, int count) => new(PartName(planId, wave, index, count), Group);
 
-    /// <summary>The one trigger of a part's job (set at the fan-out, set again when its lease is held elsewhere).</summary>
-    internal static TriggerKey Part(string planId, string wave, int index, int count) => new(PartName(planId, wave, index, count) + "/part", Group);
+    /// <summary>The one trigger of a part's job (set at the fan-out, set again when its lease is held elsewhere), in its wave's parts group.</summary>
+    internal static TriggerKey Part(string planId, string wave, int index, int count) => new(PartName(planId, wave, index, count) + "/part", PartsTriggerGroup(planId, wave));
 
-    /// <summary>Every wave's parts share this prefix; each node runs at most <c>Execution:PartsPerNode</c> of each such group at once.</summary>
-    public const string PartsExecutionGroupPrefix = "authsplit-parts:";
+    /// <summary>Every wave's part triggers are in a trigger group with this prefix; each node runs at most <c>Execution:PartsPerNode</c> of each such group at once.</summary>
+    public const string PartsTriggerGroupPrefix = "authsplit-parts:";
 
-    // Quartz's EXECUTION_GROUP column holds 200 characters.
-    private const int MaxExecutionGroupLength = 200;
+    // Quartz's TRIGGER_GROUP column holds 200 characters.
+    private const int MaxTriggerGroupLength = 200;
 
     /// <summary>
-    /// The Quartz execution group of a wave's parts: one per wave, so the per-node limit is on the parts of one
-    /// wave and a node busy with one wave's part still takes another wave's. Readable when it fits the column,
-    /// else a hash of the wave's name.
+    /// The trigger group of a wave's parts: one per wave, so the per-node limit (Quartz's execution limits,
+    /// derived from the trigger group: a part trigger carries no execution group, which is what a serve node
+    /// serves) is on the parts of one wave, and a node busy with one wave's part still takes another wave's.
+    /// Readable when it fits the column, else a hash of the wave's name.
     /// </summary>
-    public static string PartsExecutionGroup(string planId, string wave)
+    public static string PartsTriggerGroup(string planId, string wave)
     {
-        var readable = PartsExecutionGroupPrefix + Name(planId, wave);
-        return readable.Length <= MaxExecutionGroupLength
+        var readable = PartsTriggerGroupPrefix + Name(planId, wave);
+        return readable.Length <= MaxTriggerGroupLength
             ? readable
-            : PartsExecutionGroupPrefix + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Name(planId, wave))));
+            : PartsTriggerGroupPrefix + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Name(planId, wave))));
     }
 
-    internal static bool IsPart(TriggerKey key) => key.Group == Group && key.Name.EndsWith("/part", StringComparison.Ordinal);
+    /// <summary>
+    /// Earlier versions put each wave's parts in an execution group of this prefix (in the trigger group
+    /// <see cref="Group"/>); a serve node serves only triggers with no execution group, so a node that finds
+    /// such a trigger clears its group.
+    /// </summary>
+    internal const string LegacyPartsExecutionGroupPrefix = "authsplit-parts:";
+
+    /// <summary>The prefix of a foreground run's own execution group; the rest is its scheduler's instance id.</summary>
+    public const string ForegroundRunExecutionGroupPrefix = "authsplit-run:";
+
+    /// <summary>
+    /// The execution group of a foreground run's trigger on a cluster: the run's scheduler serves this group
+    /// alone, and no other node serves it, so the run executes its own wave and nothing else.
+    /// </summary>
+    public static string ForegroundRunExecutionGroup(string instanceId) => ForegroundRunExecutionGroupPrefix + instanceId;
+
+    /// <summary>The scheduler instance id a foreground run's execution group names, or null for any other group.</summary>
+    internal static string? ForegroundRunInstanceOf(string? executionGroup) =>
+        executionGroup is not null && executionGroup.StartsWith(ForegroundRunExecutionGroupPrefix, StringComparison.Ordinal) && executionGroup.Length > ForegroundRunExecutionGroupPrefix.Length
+            ? executionGroup[ForegroundRunExecutionGroupPrefix.Length..]
+            : null;
+
+    internal static bool IsPart(TriggerKey key) =>
+        (key.Group == Group || key.Group.StartsWith(PartsTriggerGroupPrefix, StringComparison.Ordinal)) && key.Name.EndsWith("/part", StringComparison.Ordinal);
 
     internal static JobDataMap Data(string planId, string wave, string @operator) => new()
     {
