@@ -6,6 +6,7 @@ using AuthSplit.Core.Observability;
 using AuthSplit.Hooks;
 using AuthSplit.Ldap.Probes;
 using AuthSplit.Scheduling;
+using AuthSplit.Scheduling.Cluster;
 using AuthSplit.Scheduling.Hosting;
 using AuthSplit.Scheduling.Jobs;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,6 +48,41 @@ public sealed class ExecutionHost : IAsyncDisposable
     public Core.Execution.Cluster.WriteBudgetMismatch? WriteBudgetMismatch { get; }
 
     public IExecutionStore Store => _state.Store;
+
+    /// <summary>
+    /// This process's scheduler, to hold before the host starts: once it has shut down, its id is still known
+    /// for <see cref="LeaveClusterAsync"/> (Quartz's factory forgets a scheduler that shut down).
+    /// </summary>
+    public ValueTask<Quartz.IScheduler> SchedulerAsync(CancellationToken cancellationToken) =>
+        Host.Services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler(cancellationToken);
+
+    /// <summary>
+    /// A node that stopped cleanly (a <c>serve</c> stopped, a <c>run</c> that ended) takes itself off the cluster's
+    /// node list, so <c>status</c> does not show it overdue 30 s later as if it had died. Only once its scheduler
+    /// has shut down (a running one would check in again). Best effort: with the database out of reach it stays
+    /// listed and shows overdue, as a node that died does.
+    /// </summary>
+    public async Task LeaveClusterAsync(Quartz.IScheduler scheduler, Serilog.ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        if (scheduler.Status != Quartz.SchedulerStatus.Shutdown)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            if (await Host.Services.GetRequiredService<ISchedulerNodes>().ForgetAsync(scheduler.SchedulerInstanceId, timeout.Token))
+            {
+                log.Information("Node {Node} left the cluster's node list", scheduler.SchedulerInstanceId);
+            }
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or OperationCanceledException or TimeoutException)
+        {
+            log.Warning("Node {Node} could not take itself off the cluster's node list ({Reason}); status shows it overdue until another node recovers it", scheduler.SchedulerInstanceId, ex.Message);
+        }
+    }
 
     /// <summary>
     /// Uses the wave scheduler without starting it (<c>schedule</c> writes a trigger, <c>status</c> lists

@@ -74,6 +74,7 @@ public static class RunCommand
         log.Information("Running wave {Wave} of plan {PlanId} as {Operator}", wave.Name, plan.PlanId, executor);
 
         var startedAt = TimeProvider.System.GetUtcNow();
+        var scheduler = await execution.SchedulerAsync(cancellationToken);
         WaveResult result;
         try
         {
@@ -89,6 +90,7 @@ public static class RunCommand
         finally
         {
             display.Complete();
+            await execution.LeaveClusterAsync(scheduler, log);
         }
 
         if (result.NothingToDo && await execution.Store.GetWaveAsync(plan.PlanId!, wave.Name, CancellationToken.None) is { CompletedAt: { } completedAt } && completedAt >= startedAt)

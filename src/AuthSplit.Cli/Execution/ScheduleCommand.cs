@@ -5,7 +5,6 @@ using AuthSplit.Cli.Serving;
 using AuthSplit.Core.Errors;
 using AuthSplit.Core.Execution;
 using AuthSplit.Core.Planning.Format;
-using AuthSplit.Scheduling.Cluster;
 using AuthSplit.Scheduling.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -91,8 +90,7 @@ public static class ScheduleCommand
                 await console.Output.WriteLineAsync($"Health and metrics on {addresses} ({ServeEndpoints.LivePath}, {ServeEndpoints.ReadyPath}, {ServeEndpoints.MetricsPath}).");
             }
 
-            // The node's scheduler, held so that once it has shut down its id is still known (the factory forgets it).
-            var scheduler = await execution.Host.Services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler(ct);
+            var scheduler = await execution.SchedulerAsync(ct);
             if (execution.WriteBudgetMismatch is { } mismatch)
             {
                 // Up and saying why (readiness 503 with the reason), but running no wave: its writes could take the cluster past Graph's limit.
@@ -108,7 +106,7 @@ public static class ScheduleCommand
                 await execution.Host.ServeWavesAsync(ct);
             }
 
-            await LeaveClusterAsync(execution, scheduler, log);
+            await execution.LeaveClusterAsync(scheduler, log);
 
             // Stopped by a signal, the one way serve ends: 143 for SIGTERM (systemd's stop), 130 for Ctrl-C, as docs/exit-codes.md says.
             var signal = console.Interruption?.Signal?.ToString() ?? "cancellation";
@@ -117,29 +115,6 @@ public static class ScheduleCommand
             return ct.IsCancellationRequested ? console.Interruption?.ExitCode ?? ExitCodes.Cancelled : ExitCodes.Success;
         }, cancellationToken));
         return command;
-    }
-
-    // A node stopped cleanly takes itself off the cluster's node list, so status does not show it overdue 30 s
-    // later as if it had died. Best effort: with the database out of reach it stays listed and shows overdue.
-    private static async Task LeaveClusterAsync(ExecutionHost execution, Quartz.IScheduler scheduler, Serilog.ILogger log)
-    {
-        if (scheduler.Status != Quartz.SchedulerStatus.Shutdown)
-        {
-            return;
-        }
-
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            if (await execution.Host.Services.GetRequiredService<ISchedulerNodes>().ForgetAsync(scheduler.SchedulerInstanceId, timeout.Token))
-            {
-                log.Information("Node {Node} left the cluster's node list", scheduler.SchedulerInstanceId);
-            }
-        }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or OperationCanceledException or TimeoutException)
-        {
-            log.Warning("Node {Node} could not take itself off the cluster's node list ({Reason}); status shows it overdue until another node recovers it", scheduler.SchedulerInstanceId, ex.Message);
-        }
     }
 
     private static DateTimeOffset ParseTime(string text)
