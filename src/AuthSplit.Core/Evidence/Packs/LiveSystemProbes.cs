@@ -42,7 +42,6 @@ public static class LiveSystemProbes
 
             var environment = SystemProbes.Environment(system.Id, wave, planId);
             var probes = new List<LiveProbe>();
-            var notes = new List<string>();
             foreach (var probe in system.Probes.Where(p => p.Expect == ProbeExpectation.Success))
             {
                 probes.Add(Record(probe.Name, probe.Kind.ToString(), SystemProbes.Describe(probe), probe.Expect, time, await SystemProbes.RunAsync(ports, probe, environment, cancellationToken).ConfigureAwait(false)));
@@ -82,12 +81,7 @@ public static class LiveSystemProbes
                 probes.Add(Record(probe.Name, probe.Kind.ToString(), SystemProbes.Describe(probe), probe.Expect, time, await SystemProbes.RunAsync(ports, probe, environment, cancellationToken).ConfigureAwait(false)));
             }
 
-            if (probes.Count == 0)
-            {
-                notes.Insert(0, "no probe configured");
-            }
-
-            results.Add(new LiveSystem(system.Id, system.Name, disposition, probes, notes.Count == 0 ? null : string.Join("; ", notes)));
+            results.Add(new LiveSystem(system.Id, system.Name, disposition, probes, probes.Count == 0 ? "no probe configured" : null));
         }
 
         return results;
