@@ -7,7 +7,8 @@ namespace AuthSplit.Benchmarks;
 /// <c>plan-offline [people]</c>, <c>plan-live [people]</c>, <c>serve-live [people]</c> (the live benchmark's slapd, kept running until Enter, for profiling), <c>phases [people]</c>,
 /// <c>graph-read [users]</c>, <c>graph-switch [users] [quota] [window-seconds]</c> (default 10,000 users under Graph's 3,000 writes per 150 s: about 8.5 minutes),
 /// <c>wave [people] [concurrency] [write-quota] [window-seconds]</c> (default 10,000 people, <c>Execution:Concurrency</c> 32, the emulator's write limit off: plan, approve and run of one wave against slapd and the emulator beside <c>ldapdelete -c</c>; with a quota, the emulator enforces it and the run is compared with what the limit alone dictates),
-/// <c>store-steps [steps] [writers]</c> (the state store alone, SQLite and PostgreSQL: StoreBenchmarks), <c>micro</c> (BenchmarkDotNet), <c>all</c> (the plan benchmarks and graph-read).
+/// <c>store-steps [steps] [writers]</c> (the state store alone, SQLite and PostgreSQL: StoreBenchmarks),
+/// <c>budget-sim [nodes] [writers-per-node] [seconds]</c> (the cluster's shared write budget's granting alone: SharedBudgetBenchmarks), <c>micro</c> (BenchmarkDotNet), <c>all</c> (the plan benchmarks and graph-read).
 /// Figures go to stdout; docs/benchmarks.md records what was measured on the reference machine.
 /// </summary>
 public static class BenchmarkCommands
@@ -51,6 +52,12 @@ public static class BenchmarkCommands
                     args.Length > 1 ? people : 10_000,
                     args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4);
                 return 0;
+            case "budget-sim":
+                await SharedBudgetBenchmarks.RunAsync(
+                    args.Length > 1 ? people : 3,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32,
+                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 45);
+                return 0;
             case "store-steps":
                 await StoreBenchmarks.RunAsync(
                     args.Length > 1 ? people : 20_000,
@@ -65,7 +72,7 @@ public static class BenchmarkCommands
                 await GraphBenchmarks.ReadAsync(people);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, serve-live, phases, graph-read, graph-switch, wave, cluster-wave, store-steps, micro or all");
+                await Console.Error.WriteLineAsync($"unknown benchmark '{command}': use plan-offline, plan-live, serve-live, phases, graph-read, graph-switch, wave, cluster-wave, store-steps, budget-sim, micro or all");
                 return 2;
         }
     }

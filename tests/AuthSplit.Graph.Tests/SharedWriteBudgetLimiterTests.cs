@@ -30,6 +30,50 @@ public sealed class SharedWriteBudgetLimiterTests
     }
 
     [Fact]
+    public async Task A_grant_is_asked_for_whole_waiting_writes_so_none_of_it_is_left_over_to_expire()
+    {
+        // Told to wait first, so that both requests of 12 wait when the limiter asks again.
+        var budget = new ScriptedBudget(WriteGrant.Refused(TimeSpan.FromMilliseconds(100)), WriteGrant.Granted(12, id: 1), WriteGrant.Granted(12, id: 2));
+        using var limiter = Limiter(budget, margin: TimeSpan.FromSeconds(2));
+
+        var first = limiter.AcquireAsync(12).AsTask();
+        var second = limiter.AcquireAsync(12).AsTask();
+        using var one = await first;
+        using var two = await second;
+
+        one.IsAcquired.Should().BeTrue();
+        two.IsAcquired.Should().BeTrue();
+        // Not 20 (a $batch's worth of the 24 waiting): 8 of them would wait unsent for the second request's other 4, and expire.
+        budget.Asked.Should().Equal([12, 12, 12], "each grant covers whole requests, at most 20 writes");
+        limiter.Meter.PermitsExpired.Should().Be(0);
+        budget.Returned.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Several_small_waiting_writes_are_asked_for_together_up_to_one_batch()
+    {
+        var budget = new ScriptedBudget(WriteGrant.Refused(TimeSpan.FromMilliseconds(100)), WriteGrant.Granted(19, id: 1), WriteGrant.Granted(3, id: 2));
+        using var limiter = Limiter(budget, margin: TimeSpan.FromSeconds(2));
+
+        var waiting = new List<Task<System.Threading.RateLimiting.RateLimitLease>> { limiter.AcquireAsync(3).AsTask() };
+        while (budget.Asked.IsEmpty)
+        {
+            await Task.Delay(5);
+        }
+
+        // Queued while the limiter waits out the refusal.
+        waiting.AddRange(new[] { 7, 9, 3 }.Select(writes => limiter.AcquireAsync(writes).AsTask()));
+        var leases = await Task.WhenAll(waiting);
+
+        leases.Should().AllSatisfy(lease => lease.IsAcquired.Should().BeTrue());
+        budget.Asked.Should().Equal([3, 19, 3], "3 + 7 + 9 fit one grant of at most 20, the last 3 do not");
+        foreach (var lease in leases)
+        {
+            lease.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Writes_are_never_let_through_without_a_grant_and_leftover_permits_are_dropped_after_their_validity()
     {
         var budget = new ScriptedBudget(WriteGrant.Granted(20));

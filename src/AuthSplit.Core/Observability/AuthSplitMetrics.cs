@@ -43,6 +43,20 @@ public static class AuthSplitMetrics
         "authsplit.graph.pacing.delay", "s", "How long a Graph write waited for the client-side write pacing (the tenant's write limit) before it was sent.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 150] });
 
+    /// <summary>
+    /// A cluster's node: times the shared Graph write budget in the state database said to wait (the cluster's
+    /// writes were at the limit's rate). A steady rate of these is normal at full speed; none while writes wait is not.
+    /// </summary>
+    public static readonly Counter<long> GraphBudgetRefusals = Meter.CreateCounter<long>(
+        "authsplit.graph.budget.refusals", "{refusal}", "Times the cluster's shared Graph write budget told this node to wait.");
+
+    /// <summary>
+    /// A cluster's node: writes the shared budget granted that this node did not send within their validity and
+    /// gave back. More than a few means grants are lost to the other nodes' waiting: a slow or stalled node.
+    /// </summary>
+    public static readonly Counter<long> GraphBudgetReturned = Meter.CreateCounter<long>(
+        "authsplit.graph.budget.returned", "{write}", "Writes granted by the cluster's shared Graph write budget that this node did not send in time and gave back.");
+
     /// <summary>How long one LDAP operation took, by <c>ldap.operation</c> (search, modify, add, delete, modify_dn, bind...).</summary>
     public static readonly Histogram<double> LdapOperationDuration = Meter.CreateHistogram<double>(
         "authsplit.ldap.operation.duration", "s", "How long one LDAP operation took, by operation.",
@@ -77,6 +91,8 @@ public static class AuthSplitMetrics
         WavesInProgress.Add(0);
         GraphWrites.Add(0);
         GraphThrottled.Add(0);
+        GraphBudgetRefusals.Add(0);
+        GraphBudgetReturned.Add(0);
         LeasesHeld.Add(0);
         LeasesLost.Add(0);
     }

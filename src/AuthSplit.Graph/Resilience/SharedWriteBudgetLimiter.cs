@@ -155,14 +155,12 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
             lock (_gate)
             {
                 ServeLocked();
-                var wanted = _queuedPermits - HeldLocked();
-                if (_disposed || _waiters.Count == 0 || wanted <= 0)
+                ask = _disposed ? 0 : AskLocked();
+                if (ask <= 0)
                 {
                     _refilling = false;
                     return;
                 }
-
-                ask = Math.Min(wanted, Limit.Burst);
             }
 
             var sent = _time.GetTimestamp();
@@ -205,6 +203,26 @@ public sealed partial class SharedWriteBudgetLimiter : RateLimiter
                 return;
             }
         }
+    }
+
+    // What to ask the database for: the writes of the waiters at the head of the queue that one grant can
+    // serve whole, less the permits held. A grant then leaves nothing over to expire unsent (a waiter needs
+    // all its permits at once, so a part of a waiter's writes would only wait for the rest).
+    private int AskLocked()
+    {
+        var held = HeldLocked();
+        var covered = 0;
+        foreach (var waiter in _waiters)
+        {
+            if (covered + waiter.Permits - held > Limit.Burst)
+            {
+                break;
+            }
+
+            covered += waiter.Permits;
+        }
+
+        return covered - held;
     }
 
     private void ServeLocked()

@@ -38,7 +38,15 @@ public sealed class WritePacingMeter
         Paced?.Invoke(writes, delay);
     }
 
-    internal void RecordRefusal() => Interlocked.Increment(ref _grantsRefused);
+    internal void RecordRefusal()
+    {
+        Interlocked.Increment(ref _grantsRefused);
+        Core.Observability.AuthSplitMetrics.GraphBudgetRefusals.Add(1);
+    }
 
-    internal void RecordExpired(int permits) => Interlocked.Add(ref _permitsExpired, permits);
+    internal void RecordExpired(int permits)
+    {
+        Interlocked.Add(ref _permitsExpired, permits);
+        Core.Observability.AuthSplitMetrics.GraphBudgetReturned.Add(permits);
+    }
 }

@@ -51,6 +51,8 @@ public sealed partial class ServeEndpointsTests(ITestOutputHelper output)
         Sum(atStart, "authsplit_leases_lost_total").Should().Be(0);
         Sum(atStart, "authsplit_graph_writes_total").Should().BeGreaterThanOrEqualTo(0);
         Sum(atStart, "authsplit_graph_throttled_total").Should().BeGreaterThanOrEqualTo(0);
+        Sum(atStart, "authsplit_graph_budget_refusals_total").Should().BeGreaterThanOrEqualTo(0);
+        Sum(atStart, "authsplit_graph_budget_returned_total").Should().BeGreaterThanOrEqualTo(0);
         Sum(atStart, "authsplit_leases_held").Should().BeGreaterThanOrEqualTo(0);
         Sum(atStart, "authsplit_waves_in_progress").Should().BeGreaterThanOrEqualTo(0);
 
