@@ -1,5 +1,9 @@
 using AuthSplit.Testing;
 
+// Three test classes at a time (xUnit's default is one per core, two here): most end-to-end tests wait on real
+// servers, processes and the Graph emulator's pacing, not on the CPU (docs/benchmarks.md, "The test suite's time").
+[assembly: CollectionBehavior(MaxParallelThreads = 3)]
+
 namespace AuthSplit.Cli.EndToEndTests;
 
 [CollectionDefinition(SlapdFixture.Collection)]
