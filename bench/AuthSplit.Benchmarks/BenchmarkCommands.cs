@@ -16,7 +16,7 @@ public static class BenchmarkCommands
     public static async Task<int> RunAsync(string[] args)
     {
         var command = args.FirstOrDefault() ?? "all";
-        var people = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
+        var people = Arg(args, 1, 100_000);
         switch (command)
         {
             case "plan-offline":
@@ -36,32 +36,32 @@ public static class BenchmarkCommands
                 return 0;
             case "graph-switch":
                 await GraphBenchmarks.SwitchAsync(
-                    args.Length > 1 ? people : 10_000,
-                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3000,
-                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 150);
+                    Arg(args, 1, 10_000),
+                    Arg(args, 2, 3000),
+                    Arg(args, 3, 150));
                 return 0;
             case "wave":
                 await WaveBenchmarks.RunAsync(
-                    args.Length > 1 ? people : 10_000,
-                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32,
-                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0,
-                    args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 150);
+                    Arg(args, 1, 10_000),
+                    Arg(args, 2, 32),
+                    Arg(args, 3, 0),
+                    Arg(args, 4, 150));
                 return 0;
             case "cluster-wave":
                 await ClusterWaveBenchmarks.RunAsync(
-                    args.Length > 1 ? people : 10_000,
-                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4);
+                    Arg(args, 1, 10_000),
+                    Arg(args, 2, 4));
                 return 0;
             case "budget-sim":
                 await SharedBudgetBenchmarks.RunAsync(
-                    args.Length > 1 ? people : 3,
-                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32,
-                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 45);
+                    Arg(args, 1, 3),
+                    Arg(args, 2, 32),
+                    Arg(args, 3, 45));
                 return 0;
             case "store-steps":
                 await StoreBenchmarks.RunAsync(
-                    args.Length > 1 ? people : 20_000,
-                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32);
+                    Arg(args, 1, 20_000),
+                    Arg(args, 2, 32));
                 return 0;
             case "micro":
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkCommands).Assembly).Run(args.Skip(1).ToArray());
@@ -76,4 +76,8 @@ public static class BenchmarkCommands
                 return 2;
         }
     }
+
+    // The benchmark's argument at `index` (after the command's name), or `fallback` when it is not given.
+    private static int Arg(string[] args, int index, int fallback) =>
+        args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 }

@@ -18,7 +18,7 @@ public sealed class WriteBudgetArithmeticTests
     [Fact]
     public void A_full_span_refuses_until_enough_of_its_oldest_grants_have_left_it()
     {
-        // 10 per 2 s, margin 1 s: span 3 s; the pace rule allows 10 per 3 s too (2 x burst 5), so only the span binds.
+        // 10 per 2 s, margin 1 s: span 3 s; the pace rule lets the grants lead the rate by the whole limit (2 x burst 5), so only the span binds.
         var limit = new WriteBudgetLimit(10, TimeSpan.FromSeconds(2), burst: 5);
         PastGrant[] grants = [new(10 * Second, 4), new(11 * Second, 4), new(12 * Second, 2)];
 
