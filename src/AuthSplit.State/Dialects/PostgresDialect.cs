@@ -97,6 +97,9 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
     /// <summary>
     /// Not the store's write lock: grant decisions wait only for each other, on their budget's row
     /// (<see cref="StandardDialect.LockWriteBudget"/>), so a busy ledger never delays a node's Graph writes.
+    /// As with the write lock, a node frozen in the middle of a decision has its session ended by the server
+    /// (<c>idle_in_transaction_session_timeout</c>, two thirds of the others' lock wait) and its grant rolled
+    /// back (it never received it): one stuck node cannot stop the cluster's Graph writes.
     /// </summary>
     public override async Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken)
     {
@@ -105,7 +108,9 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {Math.Max(1, (long)settings.BusyTimeout.TotalMilliseconds)}");
+            var waitMs = Math.Max(1, (long)settings.BusyTimeout.TotalMilliseconds);
+            command.CommandText = string.Create(CultureInfo.InvariantCulture,
+                $"SET LOCAL lock_timeout = {waitMs}; SET LOCAL idle_in_transaction_session_timeout = {Math.Max(1, waitMs * 2 / 3)}");
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return transaction;
         }
