@@ -27,30 +27,13 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
 
     public override Task PrepareConnectionAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
-    {
-        var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // lock_timeout bounds the wait for another node's write (as SQLite's busy timeout does): 55P03 then.
-            // idle_in_transaction_session_timeout frees the lock of a node that stops in the middle of a write
-            // (frozen, paused, cut off): the server ends that session and rolls its write back well before the
-            // others' lock_timeout, so one stuck node cannot stop the cluster's writes. Its write never reported
-            // success, so nothing it recorded is lost; its lease is lost by then too.
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            var waitMs = Math.Max(1, (long)settings.BusyTimeout.TotalMilliseconds);
-            command.CommandText = string.Create(CultureInfo.InvariantCulture,
-                $"SET LOCAL lock_timeout = {waitMs}; SET LOCAL idle_in_transaction_session_timeout = {Math.Max(1, waitMs * 2 / 3)}; SELECT pg_advisory_xact_lock({WriteLockKey})");
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return transaction;
-        }
-        catch
-        {
-            await transaction.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    // lock_timeout bounds the wait for another node's write (as SQLite's busy timeout does): 55P03 then.
+    // idle_in_transaction_session_timeout frees the lock of a node that stops in the middle of a write
+    // (frozen, paused, cut off): the server ends that session and rolls its write back well before the
+    // others' lock_timeout, so one stuck node cannot stop the cluster's writes. Its write never reported
+    // success, so nothing it recorded is lost; its lease is lost by then too.
+    public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        BeginBoundedAsync(connection, string.Create(CultureInfo.InvariantCulture, $"; SELECT pg_advisory_xact_lock({WriteLockKey})"), cancellationToken);
 
     // A failed statement fails its own write (the writer rolls back and commits the others again without it);
     // only a lost session, a failed lock wait, or a server in trouble fails every write of the transaction.
@@ -101,7 +84,12 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
     /// (<c>idle_in_transaction_session_timeout</c>, two thirds of the others' lock wait) and its grant rolled
     /// back (it never received it): one stuck node cannot stop the cluster's Graph writes.
     /// </summary>
-    public override async Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken)
+    public override Task<DbTransaction> BeginWriteBudgetAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        BeginBoundedAsync(connection, string.Empty, cancellationToken);
+
+    // A transaction whose lock waits fail after BusyTimeout and whose session the server ends when it sits idle
+    // for two thirds of that (see BeginWriteAsync); `then` is run in it first (a lock to take).
+    private async Task<DbTransaction> BeginBoundedAsync(DbConnection connection, string then, CancellationToken cancellationToken)
     {
         var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         try
@@ -110,7 +98,7 @@ public class PostgresDialect(ExecutionStoreSettings settings) : StandardDialect
             command.Transaction = transaction;
             var waitMs = Math.Max(1, (long)settings.BusyTimeout.TotalMilliseconds);
             command.CommandText = string.Create(CultureInfo.InvariantCulture,
-                $"SET LOCAL lock_timeout = {waitMs}; SET LOCAL idle_in_transaction_session_timeout = {Math.Max(1, waitMs * 2 / 3)}");
+                $"SET LOCAL lock_timeout = {waitMs}; SET LOCAL idle_in_transaction_session_timeout = {Math.Max(1, waitMs * 2 / 3)}{then}");
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return transaction;
         }
