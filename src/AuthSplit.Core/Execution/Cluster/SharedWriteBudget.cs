@@ -199,7 +199,7 @@ public static class WriteBudgetArithmetic
         var span = limit.Span.Ticks / MicrosecondsPerTick;
         var grants = recent.Where(g => g.AtMicroseconds > nowMicroseconds - span).OrderBy(g => g.AtMicroseconds).ToList();
         var spanReady = EarliestWithin(grants, nowMicroseconds, span, limit.Writes - writes);
-        var paceReady = PaidEnough(grants, nowMicroseconds, writes, limit);
+        var paceReady = PaidEnough(grants, nowMicroseconds, writes, span, limit);
         var ready = Math.Max(spanReady, paceReady);
         return ready <= nowMicroseconds
             ? WriteGrant.Granted(writes)
@@ -209,9 +209,9 @@ public static class WriteBudgetArithmetic
     // The earliest time t >= now at which `writes` more keep the grants at most PaceWrites ahead of the rate:
     // `paid` is when the grants so far are paid for at one write per `interval` (each grant starts being paid
     // when it is made, or when the ones before it are paid, whichever is later).
-    private static long PaidEnough(List<PastGrant> grants, long now, int writes, WriteBudgetLimit limit)
+    private static long PaidEnough(List<PastGrant> grants, long now, int writes, long span, WriteBudgetLimit limit)
     {
-        var interval = (double)(limit.Span.Ticks / MicrosecondsPerTick) / limit.Writes;
+        var interval = (double)span / limit.Writes;
         var paid = double.MinValue;
         foreach (var grant in grants)
         {
